@@ -1,0 +1,42 @@
+"""What a command handler is given and what it gives back."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from core.clock import utcnow
+from core.settings import Settings
+from stores.bundle import Stores
+from topics.envelopes import CommandEnvelope, EventEnvelope
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext:
+    settings: Settings
+    stores: Stores
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    resource_id: UUID
+    events: list[EventEnvelope] = field(default_factory=list)
+
+
+def new_event(
+    command: CommandEnvelope, *, type: str, aggregate_id: UUID, version: int, data: dict[str, Any]
+) -> EventEnvelope:
+    # The event id derives from the command, so a re-emitted event is recognisably the same one.
+    return EventEnvelope(
+        event_id=uuid.uuid5(command.command_id, f"{type}:{aggregate_id}:{version}"),
+        type=type,
+        tenant_id=command.tenant_id,
+        aggregate_id=aggregate_id,
+        version=version,
+        occurred_at=utcnow(),
+        caused_by=command.command_id,
+        actor=command.actor,
+        data=data,
+    )

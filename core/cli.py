@@ -1,0 +1,161 @@
+"""`refactortrack`: run the gateway and workers, the local stack, migrations and users."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.settings import get_settings
+
+app = typer.Typer(
+    help="RefactorTrack: the ATS backend for staffing agencies.", no_args_is_help=True
+)
+stack_app = typer.Typer(
+    help="The local stack of real servers (deploy/local).", no_args_is_help=True
+)
+users_app = typer.Typer(help="Users who log in to the API.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(users_app, name="users")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
+
+
+@app.command()
+def gateway(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default: HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the REST API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "gateway.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    loglevel: Annotated[str, typer.Option(help="Log level")] = "info",
+) -> None:
+    """Run the Faust agents (every domain, the search indexer)."""
+    import faust
+
+    from agents.worker import build_worker_app
+
+    faust_app = build_worker_app(get_settings())
+    faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+
+
+def _stack(action: str) -> None:
+    if not STACK_SCRIPT.exists():
+        typer.echo(f"{STACK_SCRIPT} is missing: run this from a checkout of the project", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call(["bash", str(STACK_SCRIPT), action], env=os.environ.copy()))
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Install (first time), start and health-check every server."""
+    _stack("up")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop every server of the local stack."""
+    _stack("down")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Say which servers are up and where they listen."""
+    _stack("status")
+
+
+@app.command()
+def migrate() -> None:
+    """Migrate Postgres, create the Kafka topics and the search and document indexes."""
+    from stores.bundle import Stores
+    from stores.kafka import ensure_topics
+    from stores.postgres.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings)
+    typer.echo("postgres: migrated to head")
+
+    async def prepare() -> list[str]:
+        created = await ensure_topics(settings)
+        stores = Stores(settings)
+        await stores.start()
+        try:
+            await stores.prepare()
+        finally:
+            await stores.stop()
+        return created
+
+    created = asyncio.run(prepare())
+    typer.echo(
+        f"kafka: {len(created)} topic(s) created" + (f" ({', '.join(created)})" if created else "")
+    )
+    typer.echo("mongodb, opensearch: indexes ready")
+
+
+@users_app.command("create")
+def users_create(
+    tenant: Annotated[str, typer.Option(help="Agency (tenant) slug; created if new")],
+    username: Annotated[str, typer.Option(help="Login name")],
+    password: Annotated[str, typer.Option(help="Password", prompt=True, hide_input=True)],
+    role: Annotated[
+        str, typer.Option(help="admin | recruiter | account_manager | viewer")
+    ] = "recruiter",
+) -> None:
+    """Create (or reset) a user of an agency."""
+    from core.passwords import hash_password
+    from gateway.auth import ROLES
+    from stores.postgres.database import Database
+    from stores.postgres.users import ensure_tenant, upsert_user
+
+    if role not in ROLES:
+        typer.echo(f"--role must be one of {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    if len(password) < 8:
+        typer.echo("--password must have at least 8 characters", err=True)
+        raise typer.Exit(2)
+
+    async def create() -> tuple[str, str]:
+        db = Database(get_settings())
+        await db.start()
+        try:
+            async with db.transaction() as conn:
+                tenant_id = await ensure_tenant(conn, tenant)
+                user_id = await upsert_user(
+                    conn,
+                    tenant_id=tenant_id,
+                    username=username,
+                    password_hash=hash_password(password),
+                    role=role,
+                )
+            return str(tenant_id), str(user_id)
+        finally:
+            await db.stop()
+
+    tenant_id, user_id = asyncio.run(create())
+    typer.echo(f"user {username} ({role}) id={user_id} tenant={tenant} tenant_id={tenant_id}")
+
+
+def main() -> None:
+    sys.exit(app())

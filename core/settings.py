@@ -1,0 +1,107 @@
+"""Runtime settings, read from the environment and `.env`.
+
+Variable names follow the product's original description where they fit
+(`POSTGRES_*`, `REDIS_*`, `JWT_*`); every variable is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+DEV_POSTGRES_PASSWORD = "refactortrack"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "staging", "production"] = Field(
+        default="dev", alias="RT_ENV"
+    )
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    # HTTP ingress
+    host: str = Field(default="127.0.0.1", alias="HOST")
+    port: int = Field(default=8000, alias="PORT")
+    max_request_bytes: int = Field(default=1_048_576, alias="MAX_REQUEST_BYTES")
+    command_wait_seconds: float = Field(default=5.0, alias="COMMAND_WAIT_SECONDS")
+    cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
+
+    # Region used to read phone numbers written without a country code (E.164 storage)
+    default_phone_region: str = Field(default="US", alias="DEFAULT_PHONE_REGION")
+
+    # Auth
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, alias="JWT_SECRET")
+    jwt_expiry_seconds: int = Field(default=3600, alias="JWT_EXPIRY_SECONDS")
+    jwt_refresh_expiry_seconds: int = Field(
+        default=14 * 24 * 3600, alias="JWT_REFRESH_EXPIRY_SECONDS"
+    )
+
+    # PostgreSQL
+    postgres_host: str = Field(default="127.0.0.1", alias="POSTGRES_HOST")
+    postgres_port: int = Field(default=5432, alias="POSTGRES_PORT")
+    postgres_db: str = Field(default="refactortrack", alias="POSTGRES_DB")
+    postgres_user: str = Field(default="refactortrack", alias="POSTGRES_USER")
+    postgres_password: str = Field(default=DEV_POSTGRES_PASSWORD, alias="POSTGRES_PASSWORD")
+    postgres_pool_size: int = Field(default=10, alias="POSTGRES_POOL_SIZE")
+
+    # Redis
+    redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
+    redis_port: int = Field(default=6379, alias="REDIS_PORT")
+    redis_db: int = Field(default=0, alias="REDIS_DB")
+
+    # MongoDB (FerretDB locally)
+    mongo_url: str = Field(default="mongodb://127.0.0.1:27017", alias="MONGODB_URL")
+    mongo_db: str = Field(default="refactortrack", alias="MONGODB_DB")
+
+    # OpenSearch
+    opensearch_url: str = Field(default="http://127.0.0.1:9200", alias="OPENSEARCH_URL")
+    index_prefix: str = Field(default="rt", alias="INDEX_PREFIX")
+    search_refresh_interval: str = Field(default="200ms", alias="SEARCH_REFRESH_INTERVAL")
+
+    # Kafka
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_partitions: int = Field(default=4, alias="KAFKA_PARTITIONS")
+    worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
+    worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment in ("staging", "production"):
+            weak = []
+            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+                weak.append("JWT_SECRET (set a random value of 32+ characters)")
+            if self.postgres_password == DEV_POSTGRES_PASSWORD:
+                weak.append("POSTGRES_PASSWORD")
+            if weak:
+                raise ValueError(
+                    f"RT_ENV={self.environment} refuses default secrets: " + ", ".join(weak)
+                )
+        return self
+
+    @property
+    def postgres_dsn(self) -> str:
+        user = quote(self.postgres_user, safe="")
+        password = quote(self.postgres_password, safe="")
+        return (
+            f"postgresql+asyncpg://{user}:{password}@{self.postgres_host}:"
+            f"{self.postgres_port}/{self.postgres_db}"
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    @property
+    def kafka_broker_url(self) -> str:
+        return ";".join(f"kafka://{hp}" for hp in self.kafka_bootstrap_servers.split(","))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

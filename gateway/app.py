@@ -1,0 +1,91 @@
+"""The FastAPI ingress: authenticates, checks shape, publishes commands, serves reads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import Counter, Histogram
+
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from gateway.limits import BodySizeLimit
+from gateway.problems import install_problem_handlers
+from gateway.routes import auth, candidates, commands, health, search
+from gateway.state import GatewayState
+
+API_PREFIX = "/api/v1"
+
+REQUESTS = Counter("rt_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("rt_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+DESCRIPTION = """
+RefactorTrack is the backend of an Applicant Tracking System for technology recruiting and
+staffing agencies.
+
+* **Writes are commands.** A write is published to the domain's Kafka command topic and
+  answered once an agent has applied it (201/200), or at once with 202 and a status URL
+  when you send `Prefer: respond-async`. `Idempotency-Key` makes a retry safe for 24 h.
+* **Errors** are `application/problem+json` with `type`, `title`, `status`, `detail` and,
+  for invalid fields, `errors` (field → message).
+* **Auth.** `POST /api/v1/auth/token` gives a bearer token; every route is scoped to your
+  agency (tenant): another agency's data answers 404.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Log in and refresh tokens."},
+    {"name": "candidates", "description": "People an agency recruits."},
+    {"name": "search", "description": "Full-text search within your agency."},
+    {"name": "commands", "description": "What became of an asynchronous write."},
+    {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    state = GatewayState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.start()
+        try:
+            yield
+        finally:
+            await state.stop()
+
+    app = FastAPI(
+        title="RefactorTrack API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.gateway = state
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, candidates, search, commands):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,107 @@
+"""Turns a request into a command on its topic and (by default) waits for the outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+from uuid import UUID
+
+from core import jsoncodec
+from core.clock import utcnow
+from core.errors import InvalidCommand
+from gateway.auth import Principal
+from gateway.outcomes import OutcomeWaiter
+from stores.kafka import CommandPublisher
+from stores.redis import RedisStore, idempotency_key
+from topics.envelopes import Actor, CommandEnvelope, CommandOutcome
+
+# Namespace for command ids derived from Idempotency-Key, so a retried request is the
+# same command all the way to the agent's ledger.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("2f1b6f5e-8a7c-4d0e-9a53-6a3f0c4e7b21")
+
+
+class CommandBus:
+    def __init__(
+        self,
+        publisher: CommandPublisher,
+        redis: RedisStore,
+        waiter: OutcomeWaiter,
+        wait_seconds: float,
+    ) -> None:
+        self._publisher = publisher
+        self._redis = redis
+        self._waiter = waiter
+        self._wait_seconds = wait_seconds
+
+    async def submit(
+        self,
+        principal: Principal,
+        *,
+        topic: str,
+        type: str,
+        key: UUID,
+        payload: dict[str, Any],
+        fingerprint: Any,
+        wait: bool,
+        idempotency: str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandOutcome:
+        """Publish the command; return its final outcome, or `accepted` when not waiting.
+
+        `fingerprint` is what makes two requests "the same" for Idempotency-Key: the
+        caller's body, not the ids the gateway generated for it.
+        """
+        command_id = uuid.uuid4()
+        if idempotency is not None:
+            command_id = uuid.uuid5(
+                IDEMPOTENCY_NAMESPACE, f"{principal.tenant_id}:{principal.id}:{idempotency}"
+            )
+            digest = hashlib.sha256(jsoncodec.dumps([type, fingerprint])).hexdigest()
+            earlier = await self._redis.claim_idempotency_key(
+                idempotency_key(principal.tenant_id, str(principal.id), idempotency),
+                {"command_id": str(command_id), "digest": digest},
+            )
+            if earlier is not None:
+                if earlier.get("digest") != digest:
+                    raise InvalidCommand(
+                        "this Idempotency-Key was already used with a different request; "
+                        "send a new key for a new request",
+                        code_detail="idempotency_key_reused",
+                    )
+                done = await self._redis.get_outcome(command_id)
+                if done is not None and done.status != "accepted":
+                    return done
+        envelope = CommandEnvelope(
+            command_id=command_id,
+            type=type,
+            tenant_id=principal.tenant_id,
+            actor=Actor(id=str(principal.id), kind=principal.kind),
+            issued_at=utcnow(),
+            expected_version=expected_version,
+            payload=payload,
+        )
+        accepted = CommandOutcome(
+            command_id=command_id,
+            tenant_id=principal.tenant_id,
+            type=type,
+            status="accepted",
+            resource_id=key,
+        )
+        future = self._waiter.register(command_id) if wait else None
+        try:
+            await self._redis.mark_accepted(accepted)
+            await self._publisher.publish(
+                topic,
+                str(key),
+                envelope.model_dump_json().encode(),
+                headers=[("command_type", type.encode())],
+            )
+        except BaseException:
+            if future is not None:
+                self._waiter.forget(command_id, future)
+            raise
+        if future is None:
+            return accepted
+        outcome = await self._waiter.wait(command_id, future, self._wait_seconds)
+        return outcome or accepted

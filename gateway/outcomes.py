@@ -1,0 +1,94 @@
+"""Wakes requests waiting for their command's outcome from one Redis subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from stores.redis import OUTCOMES_CHANNEL, RedisStore
+from topics.envelopes import CommandOutcome
+
+log = logging.getLogger(__name__)
+
+
+class OutcomeWaiter:
+    def __init__(self, redis: RedisStore) -> None:
+        self._redis = redis
+        self._waiters: dict[UUID, list[asyncio.Future[CommandOutcome]]] = defaultdict(list)
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen(), name="outcome-listener")
+            await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def register(self, command_id: UUID) -> asyncio.Future[CommandOutcome]:
+        """Register before publishing, so an outcome cannot slip past unseen."""
+        future: asyncio.Future[CommandOutcome] = asyncio.get_running_loop().create_future()
+        self._waiters[command_id].append(future)
+        return future
+
+    def forget(self, command_id: UUID, future: asyncio.Future[CommandOutcome]) -> None:
+        waiters = self._waiters.get(command_id)
+        if waiters and future in waiters:
+            waiters.remove(future)
+            if not waiters:
+                del self._waiters[command_id]
+
+    async def wait(
+        self, command_id: UUID, future: asyncio.Future[CommandOutcome], timeout: float
+    ) -> CommandOutcome | None:
+        """The final outcome, or None when it did not come within `timeout` seconds."""
+        try:
+            recorded = await self._redis.get_outcome(command_id)
+            if recorded is not None and recorded.status != "accepted":
+                return recorded
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self.forget(command_id, future)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            pubsub = self._redis.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(OUTCOMES_CHANNEL)
+                self._subscribed.set()
+                delay = 0.1
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self._deliver(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outcome subscription lost (%s); resubscribing", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    def _deliver(self, raw: bytes) -> None:
+        try:
+            outcome = CommandOutcome.model_validate_json(raw)
+        except ValidationError:
+            log.warning("ignoring a malformed outcome message")
+            return
+        for future in self._waiters.pop(outcome.command_id, []):
+            if not future.done():
+                future.set_result(outcome)

@@ -1,0 +1,93 @@
+"""RFC 9457 problem+json for every error the gateway answers."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agents.validation import field_errors
+from core.errors import RTError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://refactortrack.dev/problems/"
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    phrase = HTTPStatus(status).phrase
+    body = {
+        "type": TYPE_BASE + (code or phrase.lower().replace(" ", "_")),
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def _request_validation(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors: dict[str, str] = {}
+    malformed = False
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        if err["type"] in ("json_invalid", "model_attributes_type") or (
+            loc == ["body"] and err["type"] in ("dict_type", "missing")
+        ):
+            malformed = True
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:] if len(loc) > 1 else loc
+        errors.setdefault(".".join(loc) or "body", err["msg"])
+    if malformed:
+        return problem(
+            400,
+            "The request body is not a JSON object of the expected shape.",
+            code="malformed",
+            errors=errors,
+        )
+    return problem(422, "Some fields are invalid; see `errors`.", code="invalid", errors=errors)
+
+
+def _rt_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RTError)
+    return problem(exc.status, exc.message, code=exc.code, title=exc.title, **exc.extra)
+
+
+def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "An unexpected error occurred; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(RTError, _rt_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+__all__ = ["ProblemResponse", "field_errors", "install_problem_handlers", "problem"]

@@ -1,0 +1,60 @@
+"""Turning a command's outcome into the REST answer API.md promises."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from core.errors import error_from_dict
+from topics.envelopes import CommandOutcome
+
+COMMANDS_PATH = "/api/v1/commands"
+
+
+class CommandAccepted(BaseModel):
+    command_id: UUID
+    status_url: str
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def wants_async(prefer: str | None) -> bool:
+    return bool(prefer) and "respond-async" in (prefer or "").lower()
+
+
+def accepted_response(outcome: CommandOutcome) -> JSONResponse:
+    status_url = f"{COMMANDS_PATH}/{outcome.command_id}"
+    return JSONResponse(
+        {"command_id": str(outcome.command_id), "status_url": status_url},
+        status_code=202,
+        headers={"Location": status_url, "Preference-Applied": "respond-async"},
+    )
+
+
+async def outcome_response(
+    outcome: CommandOutcome,
+    load: Callable[[UUID], Awaitable[Any]],
+    *,
+    created_location: str | None = None,
+) -> JSONResponse:
+    """202 while pending, the mapped problem when rejected, the resource once applied."""
+    if outcome.status == "accepted":
+        return accepted_response(outcome)
+    if outcome.status == "rejected":
+        raise error_from_dict(outcome.error or {"message": "the command was rejected"})
+    assert outcome.resource_id is not None
+    resource = await load(outcome.resource_id)
+    body = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
+    headers = {}
+    if isinstance(body, dict) and "version" in body:
+        headers["ETag"] = etag_for(int(body["version"]))
+    if created_location is not None:
+        headers["Location"] = f"{created_location}/{outcome.resource_id}"
+        return JSONResponse(body, status_code=201, headers=headers)
+    return JSONResponse(body, status_code=200, headers=headers)

@@ -1,0 +1,136 @@
+"""Candidates: create (a command), read and list (straight from the stores)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from gateway.deps import BusDep, CurrentPrincipal, StoresDep, Writer
+from gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from gateway.queries import candidates as queries
+from gateway.responses import CommandAccepted, etag_for, outcome_response, wants_async
+from topics.candidates import CANDIDATE_CREATE, CandidateFields, CandidateSnapshot
+from topics.names import CANDIDATE_COMMANDS
+
+router = APIRouter(prefix="/candidates", tags=["candidates"])
+
+PreferHeader = Annotated[
+    str | None,
+    Header(description="`respond-async` answers 202 at once with the command's status URL."),
+]
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Repeat a request safely: the same key within 24 h applies once.",
+    ),
+]
+
+
+class CandidatePage(BaseModel):
+    items: list[CandidateSnapshot]
+    next_cursor: str | None
+
+
+class DuplicateProblem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    duplicate_of: UUID
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CandidateSnapshot,
+    summary="Create a candidate",
+    description=(
+        "Publishes `candidate.create` to `rt.candidates.commands` and waits for the "
+        "candidates agent. Emails are stored lower-cased and phones in E.164; a candidate "
+        "of the same agency with the same email or phone answers 409 with `duplicate_of`."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        409: {"model": DuplicateProblem, "description": "Duplicate of an existing candidate"},
+        422: {"description": "Invalid fields"},
+        503: {"description": "The broker cannot take the command"},
+    },
+)
+async def create_candidate(
+    body: CandidateFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    candidate_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=CANDIDATE_COMMANDS.name,
+        type=CANDIDATE_CREATE,
+        key=candidate_id,
+        payload={**fields, "candidate_id": str(candidate_id)},
+        fingerprint=fields,
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> CandidateSnapshot:
+        return await queries.get_candidate(stores, principal.tenant_id, resource_id)
+
+    return await outcome_response(outcome, load, created_location="/api/v1/candidates")
+
+
+@router.get(
+    "",
+    response_model=CandidatePage,
+    summary="List candidates",
+    description="Newest first. Pass `next_cursor` back as `cursor` for the next page.",
+)
+async def list_candidates(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    status: Annotated[Literal["active", "placed", "do_not_use"] | None, Query()] = None,
+) -> CandidatePage:
+    after = None
+    if cursor:
+        values = decode_cursor(cursor)
+        try:
+            after = (datetime.fromisoformat(values[0]), UUID(values[1]))
+        except (ValueError, IndexError, TypeError):
+            raise BadCursor("`cursor` is not one this API issued") from None
+    items = await queries.list_candidates(
+        stores, principal.tenant_id, limit=limit, after=after, status=status
+    )
+    next_cursor = None
+    if len(items) == limit:
+        last = items[-1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return CandidatePage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{candidate_id}",
+    response_model=CandidateSnapshot,
+    summary="Get a candidate",
+    description="The candidate with its profile. `ETag` carries the version for `If-Match`.",
+    responses={404: {"description": "No such candidate in your agency"}},
+)
+async def get_candidate(
+    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+) -> CandidateSnapshot:
+    candidate = await queries.get_candidate(stores, principal.tenant_id, candidate_id)
+    response.headers["ETag"] = etag_for(candidate.version)
+    return candidate

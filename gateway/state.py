@@ -1,0 +1,42 @@
+"""The gateway's long-lived clients, created in the app's lifespan, never at import."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from core.settings import Settings
+from gateway.commands import CommandBus
+from gateway.outcomes import OutcomeWaiter
+from stores.bundle import Stores
+from stores.kafka import CommandPublisher
+
+
+@dataclass
+class GatewayState:
+    settings: Settings
+    stores: Stores
+    publisher: CommandPublisher
+    waiter: OutcomeWaiter
+    bus: CommandBus
+
+    @classmethod
+    def build(cls, settings: Settings) -> GatewayState:
+        stores = Stores(settings)
+        publisher = CommandPublisher(settings)
+        waiter = OutcomeWaiter(stores.redis)
+        bus = CommandBus(publisher, stores.redis, waiter, settings.command_wait_seconds)
+        return cls(settings, stores, publisher, waiter, bus)
+
+    async def start(self) -> None:
+        await self.stores.start()
+        await self.waiter.start()
+        # The broker may come up after the gateway: /ready reports it, and the first
+        # command connects.
+        with contextlib.suppress(Exception):
+            await self.publisher.start()
+
+    async def stop(self) -> None:
+        await self.publisher.stop()
+        await self.waiter.stop()
+        await self.stores.stop()

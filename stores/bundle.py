@@ -1,0 +1,48 @@
+"""Every store adapter, started and stopped together by the process that owns them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.settings import Settings
+from stores.mongo import MongoStore
+from stores.postgres.database import Database
+from stores.redis import RedisStore
+from stores.search import SearchStore
+
+
+class Stores:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings)
+        self.mongo = MongoStore(settings)
+        self.redis = RedisStore(settings)
+        self.search = SearchStore(settings)
+        self._lock = asyncio.Lock()
+        self._started = False
+
+    async def start(self) -> None:
+        """Idempotent, so an agent may call it before the worker's service did."""
+        async with self._lock:
+            if self._started:
+                return
+            await self.db.start()
+            await self.mongo.start()
+            await self.redis.start()
+            await self.search.start()
+            self._started = True
+
+    async def stop(self) -> None:
+        async with self._lock:
+            if not self._started:
+                return
+            await self.search.stop()
+            await self.redis.stop()
+            await self.mongo.stop()
+            await self.db.stop()
+            self._started = False
+
+    async def prepare(self) -> None:
+        """Create what the stores need that migrations do not: indexes and aliases."""
+        await self.mongo.ensure_indexes()
+        await self.search.ensure_indexes()

@@ -1,0 +1,107 @@
+"""The gateway's Kafka producer and the topic bootstrap shared by every process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from core.errors import Unavailable
+from core.settings import Settings
+from topics.names import COMMAND_TOPICS, EVENT_TOPICS
+
+log = logging.getLogger(__name__)
+
+
+class CommandPublisher:
+    """Publishes command envelopes and returns only once the broker has acknowledged them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+        self._connecting = asyncio.Lock()
+
+    async def start(self) -> None:
+        await self.ensure_connected()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def ensure_connected(self) -> None:
+        """Connect if not yet connected: the broker may come up after the gateway."""
+        if self._producer is not None:
+            return
+        async with self._connecting:
+            if self._producer is not None:
+                return
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=1,
+                request_timeout_ms=10_000,
+            )
+            try:
+                await asyncio.wait_for(producer.start(), timeout=10)
+            except Exception:
+                await producer.stop()
+                raise Unavailable("the broker cannot be reached") from None
+            self._producer = producer
+
+    async def publish(
+        self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        try:
+            await self.ensure_connected()
+            assert self._producer is not None
+            await self._producer.send_and_wait(
+                topic, value=value, key=key.encode(), headers=headers
+            )
+        except KafkaError as exc:
+            raise Unavailable(f"the broker did not accept the command: {exc}") from None
+
+    async def ping(self) -> None:
+        await self.ensure_connected()
+        assert self._producer is not None
+        await self._producer.client.fetch_all_metadata()
+
+
+def topic_layout() -> list[tuple[str, dict[str, str]]]:
+    """Every topic of the contract with its broker config: commands, their DLQs, events."""
+    layout: list[tuple[str, dict[str, str]]] = []
+    for spec in (*COMMAND_TOPICS, *EVENT_TOPICS):
+        layout.append((spec.name, {"cleanup.policy": "compact"} if spec.compacted else {}))
+    layout.extend((spec.dlq, {}) for spec in COMMAND_TOPICS)
+    return layout
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create every topic of the contract with our partition count; returns those created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    created: list[str] = []
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=name,
+                num_partitions=settings.kafka_partitions,
+                replication_factor=1,
+                topic_configs=config,
+            )
+            for name, config in topic_layout()
+            if name not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(wanted)
+            created = [t.name for t in wanted]
+    finally:
+        await admin.close()
+    return created

@@ -1,0 +1,70 @@
+"""MongoDB (FerretDB locally) holds candidate profile documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from core.settings import Settings
+
+PROFILES = "candidate_profiles"
+
+
+class MongoStore:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: AsyncMongoClient[dict[str, Any]] | None = None
+
+    async def start(self) -> None:
+        if self._client is None:
+            self._client = AsyncMongoClient(
+                self._settings.mongo_url,
+                uuidRepresentation="standard",
+                tz_aware=True,
+                serverSelectionTimeoutMS=5000,
+            )
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    @property
+    def db(self) -> AsyncDatabase[dict[str, Any]]:
+        if self._client is None:
+            raise RuntimeError("MongoStore.start() was not called")
+        return self._client[self._settings.mongo_db]
+
+    async def ping(self) -> None:
+        await self.db.command("ping")
+
+    async def ensure_indexes(self) -> None:
+        await self.db[PROFILES].create_index([("tenant_id", 1)])
+
+    async def put_profile(
+        self, tenant_id: UUID, candidate_id: UUID, profile: dict[str, Any]
+    ) -> None:
+        await self.db[PROFILES].replace_one(
+            {"_id": str(candidate_id)},
+            {"_id": str(candidate_id), "tenant_id": str(tenant_id), **profile},
+            upsert=True,
+        )
+
+    async def delete_profile(self, candidate_id: UUID) -> None:
+        await self.db[PROFILES].delete_one({"_id": str(candidate_id)})
+
+    async def get_profiles(self, tenant_id: UUID, ids: Iterable[UUID]) -> dict[str, dict[str, Any]]:
+        wanted = [str(i) for i in ids]
+        if not wanted:
+            return {}
+        cursor = self.db[PROFILES].find({"_id": {"$in": wanted}, "tenant_id": str(tenant_id)})
+        out: dict[str, dict[str, Any]] = {}
+        async for doc in cursor:
+            key = str(doc.pop("_id"))
+            doc.pop("tenant_id", None)
+            out[key] = doc
+        return out

@@ -1,0 +1,51 @@
+"""The Postgres engine, owned by one object that is started and stopped with the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from core.settings import Settings
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._engine: AsyncEngine | None = None
+
+    async def start(self) -> None:
+        if self._engine is None:
+            self._engine = create_async_engine(
+                self._settings.postgres_dsn,
+                pool_size=self._settings.postgres_pool_size,
+                max_overflow=self._settings.postgres_pool_size,
+                pool_pre_ping=True,
+            )
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("Database.start() was not called")
+        return self._engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))

@@ -1,0 +1,106 @@
+"""The relational schema (system of record). Alembic migrations create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default="true"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("emails", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("phones", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("headline", String(200)),
+    Column("location", JSONB),
+    Column("source", String(30)),
+    Column("owner_id", Uuid),
+    Column("status", String(20), nullable=False),
+    Column("available_from", Date),
+    Column("desired_rate", JSONB),
+    Column("desired_salary", JSONB),
+    Column("work_authorization", String(200)),
+    Column("tags", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("consent", JSONB),
+    Column("merged_into", Uuid),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_candidates_tenant_created", "tenant_id", "created_at", "id"),
+)
+
+# One row per normalised email or phone, so a duplicate is one primary-key probe
+# and two racing creates cannot both win.
+candidate_contact_points = Table(
+    "candidate_contact_points",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("value", String(254), nullable=False),
+    Column("candidate_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "kind", "value"),
+    Index("ix_contact_points_candidate", "candidate_id"),
+)
+
+# The idempotency ledger: written in the same transaction as the change it records.
+processed_commands = Table(
+    "processed_commands",
+    metadata,
+    Column("command_id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("resource_id", Uuid),
+    Column("error", JSONB),
+    Column("events", JSONB, nullable=False, server_default="[]"),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

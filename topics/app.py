@@ -1,0 +1,29 @@
+"""The Faust app factory. Agents register on the app this returns."""
+
+from __future__ import annotations
+
+import faust
+
+from core.settings import Settings
+
+
+def create_faust_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
+    return faust.App(
+        app_id or settings.worker_id,
+        broker=settings.kafka_broker_url,
+        # Commands and events are JSON bytes we parse ourselves, so a bad message
+        # reaches our code (and the DLQ) instead of failing inside the codec.
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        datadir=settings.worker_data_dir,
+        topic_partitions=settings.kafka_partitions,
+        topic_replication_factor=1,
+        web_enabled=False,
+        producer_acks=-1,
+        producer_linger_ms=0,
+        stream_wait_empty=False,
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+        consumer_auto_offset_reset="earliest",
+    )

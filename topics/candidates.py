@@ -1,0 +1,124 @@
+"""Candidate commands and events: the payload records on the candidate topics."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+CANDIDATE_CREATE = "candidate.create"
+CANDIDATE_CREATED = "candidate.created"
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+CandidateStatus = Literal["active", "placed", "do_not_use"]
+Source = Literal["job_board", "referral", "sourced", "integration", "agency", "other"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Location(_Record):
+    city: ShortText | None = None
+    region: ShortText | None = None
+    country: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2)] | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 country code"
+    )
+    remote: bool | None = Field(default=None, description="Open to remote work")
+
+
+class Skill(_Record):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    years: float | None = Field(default=None, ge=0, le=60)
+    level: Literal["beginner", "intermediate", "advanced", "expert"] | None = None
+
+
+class WorkHistoryItem(_Record):
+    employer: ShortText
+    title: ShortText | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+
+class EducationItem(_Record):
+    institution: ShortText
+    degree: ShortText | None = None
+    field: ShortText | None = None
+    end_year: int | None = Field(default=None, ge=1900, le=2100)
+
+
+class Link(_Record):
+    kind: Annotated[str, StringConstraints(max_length=40)] = "other"
+    url: Annotated[str, StringConstraints(max_length=500)]
+
+
+class Rate(_Record):
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    unit: Literal["hour", "day", "month", "year"] = "hour"
+
+
+class Salary(_Record):
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Consent(_Record):
+    given_at: datetime
+    basis: Literal["consent", "legitimate_interest", "contract"]
+
+
+class CandidateFields(_Record):
+    """The fields a caller sets on a candidate."""
+
+    first_name: Name
+    last_name: Name
+    emails: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]] = Field(
+        default_factory=list, max_length=10
+    )
+    phones: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]] = Field(
+        default_factory=list, max_length=10
+    )
+    headline: ShortText | None = None
+    location: Location | None = None
+    skills: list[Skill] = Field(default_factory=list, max_length=200)
+    work_history: list[WorkHistoryItem] = Field(default_factory=list, max_length=50)
+    education: list[EducationItem] = Field(default_factory=list, max_length=20)
+    links: list[Link] = Field(default_factory=list, max_length=20)
+    source: Source | None = None
+    owner_id: UUID | None = None
+    status: CandidateStatus = "active"
+    available_from: date | None = None
+    desired_rate: Rate | None = None
+    desired_salary: Salary | None = None
+    work_authorization: ShortText | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    consent: Consent | None = None
+
+
+class CandidateCreate(CandidateFields):
+    """Payload of `candidate.create`; `candidate_id` is chosen by the sender."""
+
+    candidate_id: UUID
+
+
+class CandidateSnapshot(CandidateFields):
+    """The whole candidate as stored: the `data` of candidate events."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    merged_into: UUID | None = None
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

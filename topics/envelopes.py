@@ -1,0 +1,63 @@
+"""The command and event envelopes every producer and consumer shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.clock import utcnow
+
+ActorKind = Literal["user", "api_key", "system"]
+
+
+class Actor(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1, max_length=200)
+    kind: ActorKind = "user"
+
+
+class CommandEnvelope(BaseModel):
+    """`{command_id, type, tenant_id, actor, issued_at, expected_version?, payload}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: UUID
+    type: str = Field(min_length=1, max_length=100)
+    tenant_id: UUID
+    actor: Actor
+    issued_at: datetime = Field(default_factory=utcnow)
+    expected_version: int | None = Field(default=None, ge=0)
+    payload: dict[str, Any]
+
+
+class EventEnvelope(BaseModel):
+    """`{event_id, type, tenant_id, aggregate_id, version, occurred_at, caused_by, actor, data}`."""
+
+    event_id: UUID
+    type: str
+    tenant_id: UUID
+    aggregate_id: UUID
+    version: int
+    occurred_at: datetime
+    caused_by: UUID
+    actor: Actor
+    data: dict[str, Any]
+
+
+OutcomeStatus = Literal["accepted", "applied", "rejected"]
+
+
+class CommandOutcome(BaseModel):
+    """What became of a command: stored in Redis and answered by `GET /commands/{id}`."""
+
+    command_id: UUID
+    tenant_id: UUID
+    type: str
+    status: OutcomeStatus
+    resource_id: UUID | None = None
+    error: dict[str, Any] | None = None
+    recorded_at: datetime = Field(default_factory=utcnow)
