@@ -1,0 +1,68 @@
+# RefactorTrack: `make dev` runs the whole system, `make test` passes the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+RUN := $(UV) run --frozen
+STACK := bash deploy/local/stack.sh
+DEMO_TENANT ?= demo-agency
+DEMO_USER ?= demo
+DEMO_PASSWORD ?= demo-password
+PYTEST_ARGS ?=
+
+.PHONY: help install stack-up stack-down stack-status migrate dev gateway worker test test-unit lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --quiet --user "uv>=0.5,<1" || python3 -m pip install --quiet "uv>=0.5,<1"
+
+install: $(UV) ## create .venv with the locked dependencies
+	$(UV) sync --frozen
+
+stack-up: ## install (first time), start and health-check every server
+	$(STACK) up
+
+stack-down: ## stop every server
+	$(STACK) down
+
+stack-status: ## which servers are up, and where
+	$(STACK) status
+
+migrate: install stack-up ## migrate Postgres, create topics and indexes
+	$(RUN) refactortrack migrate
+
+dev: migrate ## run the whole system: stack, gateway and worker, with a demo login
+	@$(RUN) refactortrack users create --tenant $(DEMO_TENANT) --username $(DEMO_USER) \
+		--password $(DEMO_PASSWORD) --role admin >/dev/null
+	@echo ""
+	@echo "  RefactorTrack API  http://$${HOST:-127.0.0.1}:$${PORT:-8000}/api/docs"
+	@echo "  demo login         $(DEMO_USER) / $(DEMO_PASSWORD)  (agency $(DEMO_TENANT))"
+	@echo "  stop               Ctrl-C (servers keep running: make stack-down)"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+		$(RUN) refactortrack worker & \
+		$(RUN) refactortrack gateway & \
+		wait
+
+test: install stack-up ## start the stack if needed and run the whole suite
+	$(RUN) pytest -q $(PYTEST_ARGS)
+
+test-unit: install ## the unit tests only (no servers)
+	$(RUN) pytest -q tests/unit $(PYTEST_ARGS)
+
+lint: install ## ruff and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+format: install ## apply ruff's formatting and fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+bench: migrate ## benchmarks against the real stack (figures and baselines)
+	$(RUN) python -m bench
+
+clean: ## remove caches (not the stack's data: see deploy/local/README.md)
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .worker-data

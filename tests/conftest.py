@@ -1,0 +1,20 @@
+"""Shared fixtures. Tests that need servers use the real local stack (deploy/local)."""
+
+from __future__ import annotations
+
+import os
+
+# Tests get their own database, Redis db, index prefix and consumer group on the same
+# servers `make dev` uses, so a developer's data and a test run never mix.
+TEST_ENV = {
+    "RT_ENV": "test",
+    "POSTGRES_DB": os.environ.get("TEST_POSTGRES_DB", "refactortrack_test"),
+    "MONGODB_DB": "refactortrack_test",
+    "REDIS_DB": "1",
+    "INDEX_PREFIX": "rt-test",
+    "WORKER_ID": "refactortrack-test",
+    "WORKER_DATA_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "refactortrack-test-worker"),
+    "COMMAND_WAIT_SECONDS": "10",
+}
+for _key, _value in TEST_ENV.items():
+    os.environ.setdefault(_key, _value)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import uuid
+
+from agents.search_indexer.agent import documents_from
+from core.clock import utcnow
+from topics.envelopes import Actor, EventEnvelope
+
+
+def _event(candidate_id: uuid.UUID, version: int, headline: str) -> bytes:
+    now = utcnow()
+    return (
+        EventEnvelope(
+            event_id=uuid.uuid4(),
+            type="candidate.created",
+            tenant_id=uuid.uuid4(),
+            aggregate_id=candidate_id,
+            version=version,
+            occurred_at=now,
+            caused_by=uuid.uuid4(),
+            actor=Actor(id="u1"),
+            data={
+                "id": str(candidate_id),
+                "tenant_id": str(uuid.uuid4()),
+                "version": version,
+                "created_at": now.isoformat(),
+                "updated_at": now.isoformat(),
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "headline": headline,
+                "skills": [{"name": "COBOL"}],
+            },
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+def test_a_batch_keeps_the_newest_version_of_each_candidate() -> None:
+    cid = uuid.uuid4()
+    docs = documents_from([_event(cid, 2, "new"), _event(cid, 1, "old")])
+    assert [(d["id"], d["version"], d["headline"]) for d in docs] == [(str(cid), 2, "new")]
+    assert docs[0]["full_name"] == "Grace Hopper"
+    assert docs[0]["skills"] == ["COBOL"]
+
+
+def test_garbage_in_a_batch_is_skipped_not_fatal() -> None:
+    cid = uuid.uuid4()
+    docs = documents_from([b"{oops", None, _event(cid, 1, "ok")])
+    assert [d["id"] for d in docs] == [str(cid)]
