@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -19,20 +15,14 @@ import httpx
 import pytest
 
 from core.passwords import hash_password
+from core.processes import running_system
 from core.settings import Settings, get_settings
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant, upsert_user
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = str(Path(sys.executable).with_name("refactortrack"))
 LOG_DIR = ROOT / ".pytest_cache" / "e2e-logs"
 PASSWORD = "correct-horse-battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _ensure_database(settings: Settings) -> None:
@@ -53,33 +43,6 @@ async def _ensure_database(settings: Settings) -> None:
         await conn.close()
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"{name}.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen([CLI, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return proc, log_path
-
-
-def _wait_for(predicate: object, what: str, log_path: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.25)
-    tail = log_path.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"{what} did not come up in {timeout:.0f}s; log {log_path}:\n{tail}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @dataclass(frozen=True)
 class System:
     base_url: str
@@ -91,28 +54,8 @@ def system() -> Iterator[System]:
     get_settings.cache_clear()
     settings = get_settings()
     asyncio.run(_ensure_database(settings))
-    env = {**os.environ}
-    subprocess.run([CLI, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-
-    worker, worker_log = _spawn("worker", ["worker", "--loglevel", "info"], env)
-    port = _free_port()
-    gateway, gateway_log = _spawn("gateway", ["gateway", "--port", str(port)], env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-
-        def gateway_ready() -> bool:
-            try:
-                return httpx.get(f"{base_url}/ready", timeout=3).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait_for(gateway_ready, "the gateway", gateway_log)
-        # Faust logs "Ready" once its agents have partitions assigned.
-        _wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 120)
-        yield System(base_url, settings)
-    finally:
-        _stop(gateway)
-        _stop(worker)
+    with running_system(dict(os.environ), LOG_DIR, ROOT) as running:
+        yield System(running.base_url, settings)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,287 @@
+"""`make bench`: candidate creation through the whole system, against a no-op agent baseline.
+
+Figures: accept rate (commands/s), end-to-end create throughput, command-to-visible latency
+(POST until readable by GET, and until found by search) at a steady offered rate, the same
+run's no-op Faust agent rate on the same broker and partition count, and resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from opensearchpy import AsyncOpenSearch
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench.memory import resident_mib
+from bench.stats import percentile, summary_ms
+from core.passwords import hash_password
+from core.processes import running_system
+from core.settings import get_settings
+from stores.postgres.database import Database
+from stores.postgres.users import ensure_tenant, upsert_user
+from topics.envelopes import Actor, CommandEnvelope
+
+ROOT = Path(__file__).resolve().parent.parent
+console = Console()
+
+
+def _body(i: int, run: str) -> dict[str, Any]:
+    return {
+        "first_name": "Bench",
+        "last_name": f"Candidate{i}",
+        "emails": [f"bench.{run}.{i}@example.com"],
+        "headline": "Senior Python Engineer",
+        "location": {"city": "Berlin", "country": "DE", "remote": True},
+        "skills": [{"name": "Python", "years": 6}, {"name": "Kafka"}, {"name": f"m{run}x{i}"}],
+        "tags": ["bench"],
+    }
+
+
+async def _login(base_url: str) -> tuple[str, uuid.UUID]:
+    settings = get_settings()
+    db = Database(settings)
+    await db.start()
+    slug = f"bench-{uuid.uuid4().hex[:8]}"
+    async with db.transaction() as conn:
+        tenant_id = await ensure_tenant(conn, slug)
+        await upsert_user(
+            conn,
+            tenant_id=tenant_id,
+            username=slug,
+            password_hash=hash_password("bench-password"),
+            role="recruiter",
+        )
+    await db.stop()
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        r = await client.post(
+            "/api/v1/auth/token", json={"username": slug, "password": "bench-password"}
+        )
+        r.raise_for_status()
+        return str(r.json()["access_token"]), tenant_id
+
+
+async def throughput(base_url: str, token: str, n: int, concurrency: int) -> dict[str, float]:
+    """N creates with `Prefer: respond-async` from concurrent clients, then until all applied."""
+    run = uuid.uuid4().hex[:6]
+    headers = {"Authorization": f"Bearer {token}", "Prefer": "respond-async"}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    command_ids: list[str] = []
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=60
+    ) as client:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("accepting", total=n)
+
+            async def sender() -> None:
+                while not queue.empty():
+                    i = queue.get_nowait()
+                    r = await client.post("/api/v1/candidates", json=_body(i, run))
+                    r.raise_for_status()
+                    command_ids.append(r.json()["command_id"])
+                    progress.advance(task)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(sender() for _ in range(concurrency)))
+            accepted_at = time.perf_counter()
+            task2 = progress.add_task("applying", total=n)
+            pending = list(command_ids)
+            while pending:
+                still: list[str] = []
+                for cid in pending:
+                    r = await client.get(f"/api/v1/commands/{cid}")
+                    if r.json()["status"] == "accepted":
+                        still.append(cid)
+                    else:
+                        progress.advance(task2)
+                pending = still
+                if pending:
+                    await asyncio.sleep(0.05)
+            applied_at = time.perf_counter()
+    return {
+        "accept_rate": n / (accepted_at - started),
+        "e2e_rate": n / (applied_at - started),
+    }
+
+
+async def latency(
+    base_url: str, token: str, tenant_id: uuid.UUID, rate: float, seconds: float
+) -> dict[str, list[float]]:
+    """Open-loop creates at `rate`/s: POST until GET-visible, and until search finds it."""
+    settings = get_settings()
+    run = uuid.uuid4().hex[:6]
+    headers = {"Authorization": f"Bearer {token}"}
+    get_latency: list[float] = []
+    search_latency: list[float] = []
+    sent_at: dict[str, float] = {}
+    done = asyncio.Event()
+    search = AsyncOpenSearch(hosts=[settings.opensearch_url])
+    alias = f"{settings.index_prefix}-candidates"
+
+    async def poll_search() -> None:
+        # One query for every candidate still awaited, so polling does not load the system.
+        while not (done.is_set() and not sent_at):
+            waiting = list(sent_at)
+            if waiting:
+                result = await search.search(
+                    index=alias,
+                    body={
+                        "size": len(waiting),
+                        "_source": False,
+                        "query": {
+                            "bool": {
+                                "filter": [
+                                    {"term": {"tenant_id": str(tenant_id)}},
+                                    {"ids": {"values": waiting}},
+                                ]
+                            }
+                        },
+                    },
+                )
+                now = time.perf_counter()
+                for hit in result["hits"]["hits"]:
+                    started = sent_at.pop(hit["_id"], None)
+                    if started is not None:
+                        search_latency.append(now - started)
+            await asyncio.sleep(0.01)
+
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=60, limits=httpx.Limits(max_connections=400)
+    ) as client:
+
+        async def one(i: int) -> None:
+            started = time.perf_counter()
+            r = await client.post("/api/v1/candidates", json=_body(i, run))
+            r.raise_for_status()
+            candidate_id = r.json()["id"]
+            get_latency.append(time.perf_counter() - started)
+            sent_at[candidate_id] = started
+
+        poller = asyncio.create_task(poll_search())
+        tasks = []
+        total = int(rate * seconds)
+        t0 = time.perf_counter()
+        with Progress(console=console, transient=True) as progress:
+            bar = progress.add_task(f"{rate:.0f} creates/s", total=total)
+            for i in range(total):
+                await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+                tasks.append(asyncio.create_task(one(i)))
+                progress.advance(bar)
+            await asyncio.gather(*tasks)
+        done.set()
+        await asyncio.wait_for(poller, timeout=60)
+    await search.close()
+    return {"get": get_latency, "search": search_latency}
+
+
+async def noop_baseline(n: int) -> float:
+    """The same broker and partition count, a Faust agent that only counts."""
+    settings = get_settings()
+    topic = f"rt.bench.noop.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, settings.kafka_partitions, 1)])
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5
+    )
+    await producer.start()
+    tenant = uuid.uuid4()
+    for i in range(n):
+        key = uuid.uuid4()
+        envelope = CommandEnvelope(
+            command_id=uuid.uuid4(),
+            type="candidate.create",
+            tenant_id=tenant,
+            actor=Actor(id="bench"),
+            payload={**_body(i, "noop"), "candidate_id": str(key)},
+        )
+        await producer.send(topic, envelope.model_dump_json().encode(), key=str(key).encode())
+    await producer.flush()
+    await producer.stop()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.noop_worker",
+        topic,
+        str(n),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), timeout=300)
+    await proc.wait()
+    await admin.delete_topics([topic])
+    await admin.close()
+    result = json.loads(line)
+    return float(result["count"] / result["seconds"])
+
+
+async def run(args: argparse.Namespace) -> None:
+    env = dict(os.environ)
+    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+        token, tenant_id = await _login(system.base_url)
+        console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
+        tp = await throughput(system.base_url, token, args.n, args.concurrency)
+        console.print(f"[bold]latency[/]: {args.rate}/s for {args.seconds}s")
+        lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
+        memory = resident_mib()
+    console.print("[bold]baseline[/]: no-op Faust agent")
+    noop = await noop_baseline(args.n)
+
+    table = Table(title="RefactorTrack: candidate creation")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("accept rate (POST, respond-async)", f"{tp['accept_rate']:.0f} commands/s")
+    table.add_row("end-to-end create throughput", f"{tp['e2e_rate']:.0f} commands/s")
+    table.add_row("no-op Faust agent (baseline)", f"{noop:.0f} messages/s")
+    table.add_row("ratio end-to-end / no-op", f"{tp['e2e_rate'] / noop:.3f} (target >= 0.5)")
+    table.add_row(f"POST→GET-visible @ {args.rate}/s", summary_ms(lat["get"]))
+    table.add_row(f"POST→search-visible @ {args.rate}/s", summary_ms(lat["search"]))
+    table.add_row("search p99 target", f"{percentile(lat['search'], 99) * 1000:.0f} ms (<= 250)")
+    for name, mib in memory.items():
+        table.add_row(f"RSS {name}", f"{mib:.0f} MiB")
+    table.add_row("RSS total", f"{sum(memory.values()):.0f} MiB (target < 4096)")
+    console.print(table)
+    out = ROOT / "bench" / "results" / "candidates.json"
+    out.write_text(
+        json.dumps(
+            {
+                "throughput": tp,
+                "noop_rate": noop,
+                "latency_ms": {k: [x * 1000 for x in v] for k, v in lat.items()},
+                "rss_mib": memory,
+            },
+            indent=1,
+        )
+    )
+    console.print(f"raw figures: {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000, help="creates for the throughput run")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=200.0, help="offered creates/s")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

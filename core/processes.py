@@ -1,0 +1,84 @@
+"""Start the gateway and a worker as child processes, for the e2e tests and the benchmarks."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+CLI = str(Path(sys.executable).with_name("refactortrack"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], bool], what: str, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    tail = log_path.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"{what} did not come up in {timeout:.0f}s; log {log_path}:\n{tail}")
+
+
+@dataclass(frozen=True)
+class RunningSystem:
+    base_url: str
+    gateway_pid: int
+    worker_pid: int
+
+
+def _spawn(
+    args: list[str], env: dict[str, str], log_path: Path, cwd: Path
+) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [CLI, *args], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[RunningSystem]:
+    """Migrate, then run a worker and a gateway until the block ends."""
+    subprocess.run([CLI, "migrate"], cwd=cwd, env=env, check=True, capture_output=True)
+    worker_log, gateway_log = log_dir / "worker.log", log_dir / "gateway.log"
+    worker = _spawn(["worker", "--loglevel", "info"], env, worker_log, cwd)
+    port = free_port()
+    gateway = _spawn(["gateway", "--port", str(port)], env, gateway_log, cwd)
+    base_url = f"http://127.0.0.1:{port}"
+
+    def gateway_ready() -> bool:
+        try:
+            return httpx.get(f"{base_url}/ready", timeout=3).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(gateway_ready, "the gateway", gateway_log, 90)
+        # Faust logs "Ready" once its agents have their partitions.
+        wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 120)
+        yield RunningSystem(base_url, gateway.pid, worker.pid)
+    finally:
+        _stop(gateway)
+        _stop(worker)
