@@ -7,8 +7,8 @@ from pathlib import Path
 PATTERNS = {
     "postgres": "postgres",
     "redis": "redis-server",
-    "kafka": "kafka.Kafka",
-    "opensearch": "opensearch",
+    "kafka": "/kafka-",
+    "opensearch": "/opensearch-",
     "ferretdb": "ferretdb",
     "gateway": "refactortrack gateway",
     "worker": "refactortrack worker",

@@ -12,6 +12,7 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 from core.settings import Settings
 
 CANDIDATE_INDEX_VERSION = 1
+CANDIDATE_TEXT_FIELDS = ["full_name^3", "headline^2", "skills^2", "first_name", "last_name"]
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -69,7 +70,7 @@ class SearchStore:
         return f"{self.candidates_alias}-v{version}"
 
     async def ping(self) -> None:
-        await self.client.cluster.health(timeout="2s")
+        await self.client.cluster.health()
 
     async def ensure_indexes(self) -> None:
         """Create the current versioned index and point the alias at it, if missing."""
@@ -130,25 +131,12 @@ class SearchStore:
     async def search_candidates(
         self, tenant_id: UUID, text: str, *, size: int, search_after: list[Any] | None
     ) -> dict[str, Any]:
-        must: list[dict[str, Any]] = []
-        if text.strip():
-            must.append(
-                {
-                    "multi_match": {
-                        "query": text,
-                        "fields": [
-                            "full_name^3",
-                            "headline^2",
-                            "skills^2",
-                            "first_name",
-                            "last_name",
-                        ],
-                        "operator": "and",
-                    }
-                }
-            )
-        else:
-            must.append({"match_all": {}})
+        # Every word must match somewhere (name, headline or a skill), as recruiters expect
+        # of a search box; words may match in different fields.
+        must: list[dict[str, Any]] = [
+            {"multi_match": {"query": word, "fields": CANDIDATE_TEXT_FIELDS}}
+            for word in text.split()
+        ] or [{"match_all": {}}]
         body: dict[str, Any] = {
             "size": size,
             "query": {"bool": {"must": must, "filter": [{"term": {"tenant_id": str(tenant_id)}}]}},
