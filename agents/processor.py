@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,6 +52,7 @@ class CommandProcessor:
         events_topic: str,
         dlq_topic: str,
         retry: RetryPolicy | None = None,
+        concurrency: int = 8,
     ) -> None:
         self.ctx = ctx
         self.handlers = handlers
@@ -58,6 +60,25 @@ class CommandProcessor:
         self.events_topic = events_topic
         self.dlq_topic = dlq_topic
         self.retry = retry or RetryPolicy()
+        self.concurrency = concurrency
+
+    async def process_batch(self, messages: Sequence[tuple[bytes | None, bytes | None]]) -> None:
+        """Process a batch: one aggregate's commands in order, different aggregates at once.
+
+        Commands are keyed by aggregate id, so grouping by key keeps every aggregate's
+        history ordered while independent aggregates share the round trips to the stores.
+        """
+        by_key: dict[bytes | None, list[bytes | None]] = defaultdict(list)
+        for key, value in messages:
+            by_key[key].append(value)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def in_order(key: bytes | None, values: list[bytes | None]) -> None:
+            async with gate:
+                for value in values:
+                    await self.process(key, value)
+
+        await asyncio.gather(*(in_order(k, vs) for k, vs in by_key.items()))
 
     async def process(self, key: bytes | None, value: bytes | None) -> None:
         """Never raises: whatever happens, the message ends applied, rejected or in the DLQ."""

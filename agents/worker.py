@@ -44,6 +44,8 @@ def build_worker_app(settings: Settings) -> faust.App:
             publisher,
             events_topic=CANDIDATE_EVENTS.name,
             dlq_topic=CANDIDATE_COMMANDS.dlq,
+            # Stay within the Postgres pool, leaving room for the ledger reads.
+            concurrency=max(1, settings.postgres_pool_size - 2),
         ),
         CANDIDATE_COMMANDS.name,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
@@ -58,13 +59,16 @@ class MongoStore:
         await self.db[PROFILES].delete_one({"_id": str(candidate_id)})
 
     async def get_profiles(self, tenant_id: UUID, ids: Iterable[UUID]) -> dict[str, dict[str, Any]]:
-        wanted = [str(i) for i in ids]
-        if not wanted:
-            return {}
-        cursor = self.db[PROFILES].find({"_id": {"$in": wanted}, "tenant_id": str(tenant_id)})
+        """Profiles by candidate id, only the tenant's.
+
+        One lookup per id, each filtering on `_id` alone: that is the filter FerretDB turns
+        into an index search, where an `$in` or a second condition scans the collection.
+        """
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        found = await asyncio.gather(*(self.db[PROFILES].find_one({"_id": i}) for i in wanted))
         out: dict[str, dict[str, Any]] = {}
-        async for doc in cursor:
-            key = str(doc.pop("_id"))
-            doc.pop("tenant_id", None)
-            out[key] = doc
+        for doc in found:
+            if doc is None or doc.pop("tenant_id", None) != str(tenant_id):
+                continue
+            out[str(doc.pop("_id"))] = doc
         return out

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
@@ -19,28 +18,11 @@ from core.processes import running_system
 from core.settings import Settings, get_settings
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant, upsert_user
+from tests.support import ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / ".pytest_cache" / "e2e-logs"
 PASSWORD = "correct-horse-battery"
-
-
-async def _ensure_database(settings: Settings) -> None:
-    conn = await asyncpg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        database="postgres",
-    )
-    try:
-        exists = await conn.fetchval(
-            "SELECT 1 FROM pg_database WHERE datname = $1", settings.postgres_db
-        )
-        if not exists:
-            await conn.execute(f'CREATE DATABASE "{settings.postgres_db}"')
-    finally:
-        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -53,7 +35,7 @@ class System:
 def system() -> Iterator[System]:
     get_settings.cache_clear()
     settings = get_settings()
-    asyncio.run(_ensure_database(settings))
+    asyncio.run(ensure_database(settings))
     with running_system(dict(os.environ), LOG_DIR, ROOT) as running:
         yield System(running.base_url, settings)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from agents.processor import CommandProcessor, RetryPolicy
@@ -44,3 +45,26 @@ async def test_an_envelope_missing_fields_names_them_in_the_reason() -> None:
 def test_retry_delays_grow_and_are_capped() -> None:
     delays = RetryPolicy(attempts=6, first_delay=1.0, max_delay=5.0).delays()
     assert delays == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+async def test_a_batch_keeps_each_keys_order_and_runs_keys_side_by_side() -> None:
+    order: list[tuple[bytes | None, bytes | None]] = []
+    running = 0
+    peak = 0
+
+    class Probe(CommandProcessor):
+        async def process(self, key: bytes | None, value: bytes | None) -> None:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.01)
+            order.append((key, value))
+            running -= 1
+
+    ctx: Any = object()
+    probe = Probe(ctx, {}, RecordingPublisher(), events_topic="e", dlq_topic="d", concurrency=4)
+    batch = [(b"a", b"1"), (b"b", b"1"), (b"a", b"2"), (b"c", b"1"), (b"a", b"3")]
+    await probe.process_batch(batch)
+    assert [v for k, v in order if k == b"a"] == [b"1", b"2", b"3"]
+    assert sorted(order) == sorted(batch)
+    assert peak == 3

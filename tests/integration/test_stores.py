@@ -1,0 +1,126 @@
+"""Store adapters against the real servers: what the agents and gateway rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from core.clock import utcnow
+from stores.bundle import Stores
+from stores.postgres import commands as ledger
+from topics.envelopes import CommandOutcome
+
+pytestmark = pytest.mark.stack
+
+
+async def test_ledger_records_a_command_once(stores: Stores) -> None:
+    command_id, tenant = uuid.uuid4(), uuid.uuid4()
+    fields = dict(
+        command_id=command_id,
+        tenant_id=tenant,
+        type="candidate.create",
+        resource_id=None,
+        error=None,
+        events=[],
+    )
+    async with stores.db.transaction() as conn:
+        assert await ledger.record_processed(conn, status="applied", **fields)
+    async with stores.db.transaction() as conn:
+        assert not await ledger.record_processed(conn, status="rejected", **fields)
+    async with stores.db.read() as conn:
+        row = await ledger.get_processed(conn, command_id)
+    assert row is not None
+    assert row["status"] == "applied"
+
+
+async def test_profiles_are_read_back_only_within_their_tenant(stores: Stores) -> None:
+    tenant, other, cid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await stores.mongo.put_profile(tenant, cid, {"skills": [{"name": "Go"}], "version": 1})
+    # A redelivered write replaces, it does not duplicate.
+    await stores.mongo.put_profile(tenant, cid, {"skills": [{"name": "Rust"}], "version": 1})
+    assert (await stores.mongo.get_profiles(tenant, [cid]))[str(cid)]["skills"] == [
+        {"name": "Rust"}
+    ]
+    assert await stores.mongo.get_profiles(other, [cid]) == {}
+    await stores.mongo.delete_profile(cid)
+    assert await stores.mongo.get_profiles(tenant, [cid]) == {}
+
+
+async def test_outcomes_are_published_and_kept(stores: Stores) -> None:
+    outcome = CommandOutcome(
+        command_id=uuid.uuid4(),
+        tenant_id=uuid.uuid4(),
+        type="candidate.create",
+        status="applied",
+        resource_id=uuid.uuid4(),
+    )
+    pubsub = stores.redis.client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe("rt:outcomes")
+    try:
+        await stores.redis.record_outcome(outcome)
+        message = None
+        for _ in range(50):
+            message = await pubsub.get_message(timeout=0.1)
+            if message and CommandOutcome.model_validate_json(message["data"]) == outcome:
+                break
+        assert message is not None
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    assert await stores.redis.get_outcome(outcome.command_id) == outcome
+    # `accepted` never overwrites a recorded final outcome.
+    await stores.redis.mark_accepted(outcome.model_copy(update={"status": "accepted"}))
+    stored = await stores.redis.get_outcome(outcome.command_id)
+    assert stored is not None
+    assert stored.status == "applied"
+
+
+async def test_idempotency_key_is_claimed_once(stores: Stores) -> None:
+    key = f"rt:idem:test:{uuid.uuid4()}"
+    assert await stores.redis.claim_idempotency_key(key, {"command_id": "a"}) is None
+    assert await stores.redis.claim_idempotency_key(key, {"command_id": "b"}) == {"command_id": "a"}
+
+
+def _doc(tenant: uuid.UUID, cid: uuid.UUID, version: int, headline: str) -> dict[str, object]:
+    now = utcnow().isoformat()
+    return {
+        "id": str(cid),
+        "tenant_id": str(tenant),
+        "full_name": "Ada Lovelace",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "headline": headline,
+        "skills": ["Python"],
+        "emails": [],
+        "tags": [],
+        "status": "active",
+        "owner_id": None,
+        "source": None,
+        "city": None,
+        "country": None,
+        "remote": None,
+        "available_from": None,
+        "created_at": now,
+        "updated_at": now,
+        "version": version,
+    }
+
+
+async def test_search_index_never_goes_back_a_version(stores: Stores) -> None:
+    tenant, cid = uuid.uuid4(), uuid.uuid4()
+    await stores.search.bulk_index_candidates([_doc(tenant, cid, 2, "Newer headline")])
+    await stores.search.bulk_index_candidates([_doc(tenant, cid, 1, "Older headline")])
+    await stores.search.client.indices.refresh(index=stores.search.candidates_alias)
+    found = await stores.search.search_candidates(tenant, "headline", size=5, search_after=None)
+    assert [h["_source"]["headline"] for h in found["hits"]["hits"]] == ["Newer headline"]
+    other = await stores.search.search_candidates(
+        uuid.uuid4(), "headline", size=5, search_after=None
+    )
+    assert other["hits"]["hits"] == []
+
+
+async def test_postgres_and_broker_answer(stores: Stores) -> None:
+    await asyncio.wait_for(stores.db.ping(), 5)
+    await asyncio.wait_for(stores.search.ping(), 5)
+    await asyncio.wait_for(stores.mongo.ping(), 5)
