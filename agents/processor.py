@@ -11,9 +11,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.context import Applied, HandlerContext
 from agents.ledger import record_rejected
@@ -23,7 +24,7 @@ from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[CommandEnvelope, HandlerContext], Awaitable[Applied]]
+Handler = Callable[[CommandEnvelope, HandlerContext, AsyncConnection], Awaitable[Applied]]
 
 
 class Publisher(Protocol):
@@ -107,8 +108,19 @@ class CommandProcessor:
 
     async def _process(self, command: CommandEnvelope) -> None:
         await self.ctx.stores.start()
-        async with self.ctx.stores.db.read() as conn:
-            prior = await ledger.get_processed(conn, command.command_id)
+        handler = self.handlers.get(command.type)
+        applied: Applied | None = None
+        error: RTError | None = None
+        prior: dict[str, Any] | None = None
+        # One transaction sees the ledger and makes the change, so a command is either
+        # recorded with its effects or not at all; a rule violation rolls it all back.
+        try:
+            async with self.ctx.stores.db.transaction() as conn:
+                prior = await ledger.get_processed(conn, command.command_id)
+                if prior is None and handler is not None:
+                    applied = await handler(command, self.ctx, conn)
+        except RTError as exc:
+            error = exc
         if prior is not None:
             # A replay: re-emit exactly what was recorded, change nothing.
             events = [EventEnvelope.model_validate(e) for e in prior["events"]]
@@ -117,19 +129,15 @@ class CommandProcessor:
                 command, prior["status"], resource_id=prior["resource_id"], error=prior["error"]
             )
             return
-        handler = self.handlers.get(command.type)
         if handler is None:
             known = ", ".join(sorted(self.handlers))
-            await self._reject(
-                command,
-                UnknownCommand(f"unknown command type '{command.type}'; this topic takes: {known}"),
+            error = UnknownCommand(
+                f"unknown command type '{command.type}'; this topic takes: {known}"
             )
-            return
-        try:
-            applied = await handler(command, self.ctx)
-        except RTError as error:
+        if error is not None:
             await self._reject(command, error)
             return
+        assert applied is not None
         await self._emit(applied.events)
         await self._record_outcome(command, "applied", resource_id=applied.resource_id)
 

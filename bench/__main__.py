@@ -130,6 +130,7 @@ async def latency(
     get_latency: list[float] = []
     search_latency: list[float] = []
     sent_at: dict[str, float] = {}
+    slow: list[int] = []  # answered 202: not applied within the gateway's wait limit
     done = asyncio.Event()
     search = AsyncOpenSearch(hosts=[settings.opensearch_url])
     alias = f"{settings.index_prefix}-candidates"
@@ -167,8 +168,20 @@ async def latency(
 
         async def one(i: int) -> None:
             started = time.perf_counter()
-            r = await client.post("/api/v1/candidates", json=_body(i, run))
+            # A keep-alive connection the server is closing can fail under load; the
+            # Idempotency-Key makes the retry safe (it is the same command).
+            key = {"Idempotency-Key": f"{run}-{i}"}
+            for attempt in range(3):
+                try:
+                    r = await client.post("/api/v1/candidates", json=_body(i, run), headers=key)
+                    break
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
             r.raise_for_status()
+            if r.status_code == 202:
+                slow.append(i)
+                return
             candidate_id = r.json()["id"]
             get_latency.append(time.perf_counter() - started)
             sent_at[candidate_id] = started
@@ -187,6 +200,8 @@ async def latency(
         done.set()
         await asyncio.wait_for(poller, timeout=60)
     await search.close()
+    if slow:
+        console.print(f"  {len(slow)} creates were still pending after the gateway's wait limit")
     return {"get": get_latency, "search": search_latency}
 
 
@@ -214,22 +229,23 @@ async def noop_baseline(n: int) -> float:
         await producer.send(topic, envelope.model_dump_json().encode(), key=str(key).encode())
     await producer.flush()
     await producer.stop()
+    out = ROOT / "bench" / "results" / "noop.json"
+    out.unlink(missing_ok=True)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bench.noop_worker",
         topic,
         str(n),
+        str(out),
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), timeout=300)
-    await proc.wait()
+    await asyncio.wait_for(proc.wait(), timeout=300)
     await admin.delete_topics([topic])
     await admin.close()
-    result = json.loads(line)
+    result = json.loads(out.read_text())
     return float(result["count"] / result["seconds"])
 
 
@@ -239,8 +255,10 @@ async def run(args: argparse.Namespace) -> None:
         token, tenant_id = await _login(system.base_url)
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
         tp = await throughput(system.base_url, token, args.n, args.concurrency)
+        console.print(f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s")
         console.print(f"[bold]latency[/]: {args.rate}/s for {args.seconds}s")
         lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
+        console.print(f"  GET {summary_ms(lat['get'])}; search {summary_ms(lat['search'])}")
         memory = resident_mib()
     console.print("[bold]baseline[/]: no-op Faust agent")
     noop = await noop_baseline(args.n)

@@ -1,6 +1,7 @@
 """Baseline: a Faust agent that does nothing but count, on the same broker and partitions.
 
-Run as `python -m bench.noop_worker TOPIC COUNT`; prints one JSON line with its rate.
+Run as `python -m bench.noop_worker TOPIC COUNT OUT`; writes its rate as JSON to OUT
+(Faust takes over stdout for its logging).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import faust
 
@@ -18,7 +20,7 @@ from topics.app import create_faust_app
 
 
 def main() -> None:
-    topic_name, expected = sys.argv[1], int(sys.argv[2])
+    topic_name, expected, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     app: faust.App = create_faust_app(
         get_settings(), app_id=f"rt-bench-noop-{uuid.uuid4().hex[:8]}"
     )
@@ -35,7 +37,7 @@ def main() -> None:
             seen += 1
             if seen == expected:
                 elapsed = time.perf_counter() - started
-                print(json.dumps({"count": seen, "seconds": elapsed}), flush=True)
+                out.write_text(json.dumps({"count": seen, "seconds": elapsed}))  # noqa: ASYNC240
                 os._exit(0)
 
     faust.Worker(app, loglevel="warning", quiet=True).execute_from_commandline()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+PR_SET_PDEATHSIG = 1
 CLI = str(Path(sys.executable).with_name("refactortrack"))
 
 
@@ -39,13 +42,24 @@ class RunningSystem:
     worker_pid: int
 
 
+def _die_with_parent() -> None:
+    """Linux: a child gets SIGTERM when the test or bench run that started it dies."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _spawn(
     args: list[str], env: dict[str, str], log_path: Path, cwd: Path
 ) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            [CLI, *args], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+            [CLI, *args],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import Counter, Histogram
+from fastapi import APIRouter, FastAPI
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from gateway.limits import BodySizeLimit
+from gateway.metrics import RequestMetrics
 from gateway.problems import install_problem_handlers
 from gateway.routes import auth, candidates, commands, health, search
 from gateway.state import GatewayState
 
 API_PREFIX = "/api/v1"
-
-REQUESTS = Counter("rt_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("rt_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 DESCRIPTION = """
 RefactorTrack is the backend of an Applicant Tracking System for technology recruiting and
@@ -69,18 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gateway = state
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     api = APIRouter(prefix=API_PREFIX)

@@ -16,7 +16,7 @@ from stores.bundle import Stores
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/token")
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
     state: GatewayState = request.app.state.gateway
     return state
 
@@ -24,15 +24,15 @@ def get_state(request: Request) -> GatewayState:
 StateDep = Annotated[GatewayState, Depends(get_state)]
 
 
-def get_settings_dep(state: StateDep) -> Settings:
+async def get_settings_dep(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_stores(state: StateDep) -> Stores:
+async def get_stores(state: StateDep) -> Stores:
     return state.stores
 
 
-def get_bus(state: StateDep) -> CommandBus:
+async def get_bus(state: StateDep) -> CommandBus:
     return state.bus
 
 
@@ -41,7 +41,7 @@ StoresDep = Annotated[Stores, Depends(get_stores)]
 BusDep = Annotated[CommandBus, Depends(get_bus)]
 
 
-def current_principal(
+async def current_principal(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -60,7 +60,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def writer_principal(principal: CurrentPrincipal) -> Principal:
+async def writer_principal(principal: CurrentPrincipal) -> Principal:
     if not principal.can_write:
         raise HTTPException(403, f"The role '{principal.role}' may read but not write.")
     return principal

@@ -9,7 +9,7 @@ import faust
 from agents.processor import CommandProcessor
 
 BATCH_SIZE = 200
-BATCH_WINDOW_SECONDS = 0.005
+BATCH_WINDOW_SECONDS = 0.01
 
 
 def register(app: faust.App, processor: CommandProcessor, topic: str) -> None:

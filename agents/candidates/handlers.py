@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.candidates import rules
@@ -39,7 +38,9 @@ def split_candidate(snapshot: CandidateSnapshot) -> tuple[dict[str, Any], dict[s
     return record, profile
 
 
-async def create_candidate(command: CommandEnvelope, ctx: HandlerContext) -> Applied:
+async def create_candidate(
+    command: CommandEnvelope, ctx: HandlerContext, conn: AsyncConnection
+) -> Applied:
     try:
         payload = CandidateCreate.model_validate(command.payload)
     except ValidationError as exc:
@@ -68,22 +69,14 @@ async def create_candidate(command: CommandEnvelope, ctx: HandlerContext) -> App
         version=1,
         data=snapshot.model_dump(mode="json"),
     )
-    db = ctx.stores.db
-    try:
-        async with db.transaction() as conn:
-            await _reject_duplicate(conn, command, points)
-            if await repo.get_candidate(conn, command.tenant_id, snapshot.id) is not None:
-                raise Conflict(f"candidate {snapshot.id} already exists")
-            # The profile goes first: a crash before commit leaves an orphan profile that
-            # the redelivered command overwrites, never a record without its profile.
-            await ctx.stores.mongo.put_profile(command.tenant_id, snapshot.id, profile)
-            await repo.insert_candidate(conn, record, points)
-            await record_applied(conn, command, snapshot.id, [event])
-    except IntegrityError:
-        # A concurrent create took one of the contact points between our check and insert.
-        async with db.read() as conn:
-            await _reject_duplicate(conn, command, points)
-        raise
+    if not await repo.insert_candidate(conn, record):
+        raise Conflict(f"candidate {snapshot.id} already exists")
+    if not await repo.claim_contact_points(conn, command.tenant_id, snapshot.id, points):
+        await _reject_duplicate(conn, command, points)
+    # A crash after this write but before commit leaves a profile without a record, which
+    # the redelivered command overwrites; never a record without its profile.
+    await ctx.stores.mongo.put_profile(command.tenant_id, snapshot.id, profile)
+    await record_applied(conn, command, snapshot.id, [event])
     return Applied(snapshot.id, [event])
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, insert, or_, select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stores.postgres.tables import candidate_contact_points, candidates
@@ -59,18 +60,35 @@ async def find_contact_owner(
     return (row[0], row[1], row[2]) if row else None
 
 
-async def insert_candidate(
-    conn: AsyncConnection, row: dict[str, Any], points: Sequence[tuple[str, str]]
-) -> None:
-    await conn.execute(insert(candidates).values(**row))
-    if points:
-        await conn.execute(
-            insert(candidate_contact_points),
+async def insert_candidate(conn: AsyncConnection, row: dict[str, Any]) -> bool:
+    """Insert the record; False when a candidate with this id already exists."""
+    result = await conn.execute(
+        pg_insert(candidates).values(**row).on_conflict_do_nothing(index_elements=["id"])
+    )
+    return bool(result.rowcount)
+
+
+async def claim_contact_points(
+    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID, points: Sequence[tuple[str, str]]
+) -> bool:
+    """Claim every point for the candidate; False when another candidate holds one.
+
+    A concurrent claim of the same point waits for the other transaction and then
+    finds it taken, so two racing creates can never both hold one email.
+    """
+    if not points:
+        return True
+    result = await conn.execute(
+        pg_insert(candidate_contact_points)
+        .values(
             [
-                {"tenant_id": row["tenant_id"], "kind": k, "value": v, "candidate_id": row["id"]}
+                {"tenant_id": tenant_id, "kind": k, "value": v, "candidate_id": candidate_id}
                 for k, v in points
-            ],
+            ]
         )
+        .on_conflict_do_nothing()
+    )
+    return bool(result.rowcount == len(points))
 
 
 async def get_candidate(
