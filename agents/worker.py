@@ -35,6 +35,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     stores = Stores(settings)
     ctx = HandlerContext(settings=settings, stores=stores)
     publisher = FaustPublisher(app)
+    ns = settings.topic_namespace
 
     candidates_agent.register(
         app,
@@ -42,14 +43,14 @@ def build_worker_app(settings: Settings) -> faust.App:
             ctx,
             CANDIDATE_HANDLERS,
             publisher,
-            events_topic=CANDIDATE_EVENTS.name,
-            dlq_topic=CANDIDATE_COMMANDS.dlq,
+            events_topic=CANDIDATE_EVENTS.name(ns),
+            dlq_topic=CANDIDATE_COMMANDS.dlq(ns),
             # Stay within the Postgres pool, leaving room for the ledger reads.
             concurrency=max(1, settings.postgres_pool_size - 2),
         ),
-        CANDIDATE_COMMANDS.name,
+        CANDIDATE_COMMANDS.name(ns),
     )
-    search_indexer.register(app, stores)
+    search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns))
 
     @app.service
     class StoresService(Service):

@@ -250,7 +250,8 @@ async def noop_baseline(n: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    env = dict(os.environ)
+    # The benchmark is one user sending far more than an interactive user would.
+    env = {**os.environ, "RATE_LIMIT_PER_MINUTE": "0"}
     with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
         token, tenant_id = await _login(system.base_url)
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Region used to read phone numbers written without a country code (E.164 storage)
     default_phone_region: str = Field(default="US", alias="DEFAULT_PHONE_REGION")
 
+    # Requests per minute per user or API key (0: no limit), and login attempts per
+    # minute per username (a brake on password guessing).
+    rate_limit_per_minute: int = Field(default=6000, alias="RATE_LIMIT_PER_MINUTE")
+    login_attempts_per_minute: int = Field(default=10, alias="LOGIN_ATTEMPTS_PER_MINUTE")
+
     # Auth
     jwt_secret: str = Field(default=DEV_JWT_SECRET, alias="JWT_SECRET")
     jwt_expiry_seconds: int = Field(default=3600, alias="JWT_EXPIRY_SECONDS")
@@ -66,6 +71,8 @@ class Settings(BaseSettings):
 
     # Kafka
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    # Topic names are <namespace>.<domain>.<kind>; only the test suite changes it.
+    topic_namespace: str = Field(default="rt", alias="TOPIC_NAMESPACE")
     kafka_partitions: int = Field(default=4, alias="KAFKA_PARTITIONS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")

@@ -15,6 +15,7 @@ from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
 from stores.redis import RedisStore, idempotency_key
 from topics.envelopes import Actor, CommandEnvelope, CommandOutcome
+from topics.names import TopicSpec
 
 # Namespace for command ids derived from Idempotency-Key, so a retried request is the
 # same command all the way to the agent's ledger.
@@ -27,18 +28,21 @@ class CommandBus:
         publisher: CommandPublisher,
         redis: RedisStore,
         waiter: OutcomeWaiter,
+        *,
         wait_seconds: float,
+        namespace: str,
     ) -> None:
         self._publisher = publisher
         self._redis = redis
         self._waiter = waiter
         self._wait_seconds = wait_seconds
+        self._namespace = namespace
 
     async def submit(
         self,
         principal: Principal,
         *,
-        topic: str,
+        topic: TopicSpec,
         type: str,
         key: UUID,
         payload: dict[str, Any],
@@ -92,7 +96,7 @@ class CommandBus:
         try:
             await self._redis.mark_accepted(accepted)
             await self._publisher.publish(
-                topic,
+                topic.name(self._namespace),
                 str(key),
                 envelope.model_dump_json().encode(),
                 headers=[("command_type", type.encode())],

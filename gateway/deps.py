@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from core.settings import Settings
 from gateway.auth import InvalidToken, Principal, read_token
 from gateway.commands import CommandBus
+from gateway.ratelimit import hit
 from gateway.state import GatewayState
 from stores.bundle import Stores
 
@@ -52,9 +53,16 @@ async def current_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        return read_token(state.settings, credentials.credentials, "access")
+        principal = read_token(state.settings, credentials.credentials, "access")
     except InvalidToken as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    await hit(
+        state.stores.redis,
+        f"caller:{principal.id}",
+        state.settings.rate_limit_per_minute,
+        "requests",
+    )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -25,7 +25,13 @@ class GatewayState:
         stores = Stores(settings)
         publisher = CommandPublisher(settings)
         waiter = OutcomeWaiter(stores.redis)
-        bus = CommandBus(publisher, stores.redis, waiter, settings.command_wait_seconds)
+        bus = CommandBus(
+            publisher,
+            stores.redis,
+            waiter,
+            wait_seconds=settings.command_wait_seconds,
+            namespace=settings.topic_namespace,
+        )
         return cls(settings, stores, publisher, waiter, bus)
 
     async def start(self) -> None:

@@ -72,12 +72,13 @@ class CommandPublisher:
         await self._producer.client.fetch_all_metadata()
 
 
-def topic_layout() -> list[tuple[str, dict[str, str]]]:
+def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
     """Every topic of the contract with its broker config: commands, their DLQs, events."""
     layout: list[tuple[str, dict[str, str]]] = []
     for spec in (*COMMAND_TOPICS, *EVENT_TOPICS):
-        layout.append((spec.name, {"cleanup.policy": "compact"} if spec.compacted else {}))
-    layout.extend((spec.dlq, {}) for spec in COMMAND_TOPICS)
+        config = {"cleanup.policy": "compact"} if spec.compacted else {}
+        layout.append((spec.name(namespace), config))
+    layout.extend((spec.dlq(namespace), {}) for spec in COMMAND_TOPICS)
     return layout
 
 
@@ -95,7 +96,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 replication_factor=1,
                 topic_configs=config,
             )
-            for name, config in topic_layout()
+            for name, config in topic_layout(settings.topic_namespace)
             if name not in existing
         ]
         if wanted:

@@ -12,6 +12,7 @@ TEST_ENV = {
     "MONGODB_DB": "refactortrack_test",
     "REDIS_DB": "1",
     "INDEX_PREFIX": "rt-test",
+    "TOPIC_NAMESPACE": "rt-test",
     "WORKER_ID": "refactortrack-test",
     "WORKER_DATA_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "refactortrack-test-worker"),
     "COMMAND_WAIT_SECONDS": "10",

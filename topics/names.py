@@ -1,35 +1,38 @@
-"""Topic names and their layout. Every domain has one command and one event topic."""
+"""Topic names and their layout. Every domain has one command and one event topic.
+
+Names are `<namespace>.<domain>.<kind>`. The namespace is `rt` in every deployment; the
+test suite uses its own (TOPIC_NAMESPACE) so a test run never consumes a developer's
+commands, nor a developer's worker a test's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_NAMESPACE = "rt"
 
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    name: str
+    domain: str
+    kind: Literal["commands", "events"]
     compacted: bool = False
     description: str = ""
 
-    @property
-    def dlq(self) -> str:
-        return f"{self.name}.dlq"
+    def name(self, namespace: str = DEFAULT_NAMESPACE) -> str:
+        return f"{namespace}.{self.domain}.{self.kind}"
+
+    def dlq(self, namespace: str = DEFAULT_NAMESPACE) -> str:
+        return f"{self.name(namespace)}.dlq"
 
 
 CANDIDATE_COMMANDS = TopicSpec(
-    "rt.candidates.commands", description="Commands for candidates, keyed by candidate id."
+    "candidates", "commands", description="Commands for candidates, keyed by candidate id."
 )
 CANDIDATE_EVENTS = TopicSpec(
-    "rt.candidates.events", description="Facts about candidates, keyed by candidate id."
+    "candidates", "events", description="Facts about candidates, keyed by candidate id."
 )
 
 COMMAND_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_COMMANDS,)
 EVENT_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS,)
-
-
-def all_topic_names() -> list[str]:
-    names: list[str] = []
-    for spec in (*COMMAND_TOPICS, *EVENT_TOPICS):
-        names.append(spec.name)
-    names.extend(spec.dlq for spec in COMMAND_TOPICS)
-    return names

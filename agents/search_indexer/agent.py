@@ -14,7 +14,6 @@ from agents.search_indexer.documents import candidate_document
 from stores.bundle import Stores
 from topics.candidates import CANDIDATE_CREATED, CandidateSnapshot
 from topics.envelopes import EventEnvelope
-from topics.names import CANDIDATE_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,8 @@ def documents_from(values: Sequence[bytes | None]) -> list[dict[str, Any]]:
     return list(docs.values())
 
 
-def register(app: faust.App, stores: Stores) -> None:
-    events = app.topic(CANDIDATE_EVENTS.name)
+def register(app: faust.App, stores: Stores, topic: str) -> None:
+    events = app.topic(topic)
 
     @app.agent(events, name="search-indexer.candidates")
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:

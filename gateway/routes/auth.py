@@ -13,6 +13,7 @@ from core.passwords import verify_password
 from gateway.auth import InvalidToken, Principal, issue_token, read_token
 from gateway.deps import CurrentPrincipal, SettingsDep, StoresDep
 from gateway.problems import problem
+from gateway.ratelimit import hit
 from stores.postgres import users as users_repo
 
 router = APIRouter(tags=["auth"])
@@ -73,13 +74,22 @@ class _CredentialsShape(Exception):
         "Exchange a username and password (JSON `{username, password}` or the OAuth2 "
         "password form) for an access token and a refresh token."
     ),
-    responses={401: {"description": "Wrong username or password"}},
+    responses={
+        401: {"description": "Wrong username or password"},
+        429: {"description": "Too many login attempts for this user; see Retry-After"},
+    },
 )
 async def issue(request: Request, settings: SettingsDep, stores: StoresDep) -> TokenPair | object:
     try:
         credentials = await _read_credentials(request)
     except _CredentialsShape as exc:
         return problem(422, "Send `username` and `password`.", code="invalid", errors=exc.errors)
+    await hit(
+        stores.redis,
+        f"login:{credentials.username.lower()}",
+        settings.login_attempts_per_minute,
+        "login attempts for this user",
+    )
     async with stores.db.read() as conn:
         user = await users_repo.get_user_by_username(conn, credentials.username)
     if (

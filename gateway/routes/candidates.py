@@ -76,7 +76,7 @@ async def create_candidate(
     fields = body.model_dump(mode="json")
     outcome = await bus.submit(
         principal,
-        topic=CANDIDATE_COMMANDS.name,
+        topic=CANDIDATE_COMMANDS,
         type=CANDIDATE_CREATE,
         key=candidate_id,
         payload={**fields, "candidate_id": str(candidate_id)},

@@ -52,6 +52,10 @@ async def _collect(consumer: AIOKafkaConsumer, seconds: float) -> list[Any]:
     return records
 
 
+def _commands(system: System) -> str:
+    return CANDIDATE_COMMANDS.name(system.settings.topic_namespace)
+
+
 def _envelope(agency: Agency, candidate_id: uuid.UUID, **fields: Any) -> CommandEnvelope:
     return CommandEnvelope(
         command_id=uuid.uuid4(),
@@ -66,12 +70,12 @@ def _envelope(agency: Agency, candidate_id: uuid.UUID, **fields: Any) -> Command
 async def test_poison_message_goes_to_the_dlq_and_the_agent_keeps_going(
     system: System, agency: Agency, producer: AIOKafkaProducer
 ) -> None:
-    dlq = await _tail(system, CANDIDATE_COMMANDS.dlq)
+    dlq = await _tail(system, CANDIDATE_COMMANDS.dlq(system.settings.topic_namespace))
     try:
         poison_key = uuid.uuid4().hex.encode()
-        await producer.send_and_wait(CANDIDATE_COMMANDS.name, b"\x00{garbage", key=poison_key)
+        await producer.send_and_wait(_commands(system), b"\x00{garbage", key=poison_key)
         half = b'{"command_id": "nope", "type": "candidate.create"}'
-        await producer.send_and_wait(CANDIDATE_COMMANDS.name, half, key=poison_key)
+        await producer.send_and_wait(_commands(system), half, key=poison_key)
 
         seen: list[Any] = []
 
@@ -98,9 +102,9 @@ async def test_a_replayed_command_changes_nothing(
     candidate_id = uuid.uuid4()
     envelope = _envelope(agency, candidate_id)
     raw = envelope.model_dump_json().encode()
-    events = await _tail(system, CANDIDATE_EVENTS.name)
+    events = await _tail(system, CANDIDATE_EVENTS.name(system.settings.topic_namespace))
     try:
-        await producer.send_and_wait(CANDIDATE_COMMANDS.name, raw, key=str(candidate_id).encode())
+        await producer.send_and_wait(_commands(system), raw, key=str(candidate_id).encode())
 
         async def visible() -> bool:
             r = await agency.client.get(f"/api/v1/candidates/{candidate_id}")
@@ -108,9 +112,9 @@ async def test_a_replayed_command_changes_nothing(
 
         await eventually(visible, what="the integration's candidate")
         # The same command again, and a different command for the same candidate id.
-        await producer.send_and_wait(CANDIDATE_COMMANDS.name, raw, key=str(candidate_id).encode())
+        await producer.send_and_wait(_commands(system), raw, key=str(candidate_id).encode())
         clash = _envelope(agency, candidate_id).model_dump_json().encode()
-        await producer.send_and_wait(CANDIDATE_COMMANDS.name, clash, key=str(candidate_id).encode())
+        await producer.send_and_wait(_commands(system), clash, key=str(candidate_id).encode())
         status = await eventually(
             lambda: _status_if_final(agency, envelope.command_id), what="the replay's outcome"
         )

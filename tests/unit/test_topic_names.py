@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from stores.kafka import topic_layout
+from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
+
+
+def test_contract_names_in_the_default_namespace() -> None:
+    assert CANDIDATE_COMMANDS.name() == "rt.candidates.commands"
+    assert CANDIDATE_COMMANDS.dlq() == "rt.candidates.commands.dlq"
+    assert CANDIDATE_EVENTS.name() == "rt.candidates.events"
+
+
+def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
+    names = [name for name, _ in topic_layout("rt-test")]
+    assert set(names) == {
+        "rt-test.candidates.commands",
+        "rt-test.candidates.events",
+        "rt-test.candidates.commands.dlq",
+    }
