@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from core.clock import utcnow
+from core.errors import RTError
 from core.settings import Settings
 from stores.bundle import Stores
 from topics.envelopes import CommandEnvelope, EventEnvelope
@@ -23,6 +27,19 @@ class HandlerContext:
 class Applied:
     resource_id: UUID
     events: list[EventEnvelope] = field(default_factory=list)
+
+
+Result = Applied | RTError
+"""What a handler made of one command: applied, or rejected by a rule."""
+
+BatchHandler = Callable[
+    [Sequence[CommandEnvelope], "HandlerContext", AsyncConnection], Awaitable[list[Result]]
+]
+"""Applies commands of one type set-wise in the caller's transaction, one result each.
+
+A handler writes only for the commands it applies, so a rejected command leaves nothing
+behind and its rejection is recorded in the same transaction.
+"""
 
 
 def new_event(

@@ -1,7 +1,8 @@
 """The command pipeline every domain agent shares: parse, dedupe, handle, emit, record.
 
-Delivery is at-least-once; effects are exactly-once because a handler records the command
-id in the same transaction as its change, and a known id only re-emits what it recorded.
+Delivery is at-least-once; effects are exactly-once because the outcome of every command
+is recorded in the same transaction as its change, and a known command id only re-emits
+what was recorded.
 """
 
 from __future__ import annotations
@@ -9,28 +10,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agents.context import Applied, HandlerContext
-from agents.ledger import record_rejected
-from core.errors import RTError, UnknownCommand
+from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.ledger import ledger_row
+from core.errors import UnknownCommand
 from stores.postgres import commands as ledger
 from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[CommandEnvelope, HandlerContext, AsyncConnection], Awaitable[Applied]]
+Message = tuple[bytes | None, bytes | None]
 
 
 class Publisher(Protocol):
     async def publish(
         self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
     ) -> None: ...
+
+
+class ConcurrentDelivery(Exception):
+    """Another delivery of one of the commands recorded its outcome first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +48,18 @@ class RetryPolicy:
         return [min(self.first_delay * 2**i, self.max_delay) for i in range(self.attempts - 1)]
 
 
+def _parse(value: bytes | None) -> CommandEnvelope | ValidationError:
+    try:
+        return CommandEnvelope.model_validate_json(value or b"")
+    except ValidationError as exc:
+        return exc
+
+
 class CommandProcessor:
     def __init__(
         self,
         ctx: HandlerContext,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, BatchHandler],
         publisher: Publisher,
         *,
         events_topic: str,
@@ -63,15 +75,25 @@ class CommandProcessor:
         self.retry = retry or RetryPolicy()
         self.concurrency = concurrency
 
-    async def process_batch(self, messages: Sequence[tuple[bytes | None, bytes | None]]) -> None:
-        """Process a batch: one aggregate's commands in order, different aggregates at once.
+    async def process_batch(self, messages: Sequence[Message]) -> None:
+        """Apply a batch set-wise where it is safe, the rest one by one; never raises.
 
-        Commands are keyed by aggregate id, so grouping by key keeps every aggregate's
-        history ordered while independent aggregates share the round trips to the stores.
+        The first command of each aggregate (key) in the batch is applied together with
+        the other aggregates' first commands of the same type, in one transaction. Any
+        later command of an aggregate runs after that, in order, so every aggregate's
+        history stays ordered.
         """
-        by_key: dict[bytes | None, list[bytes | None]] = defaultdict(list)
+        first: dict[str, list[tuple[Message, CommandEnvelope]]] = defaultdict(list)
+        later: dict[bytes | None, list[bytes | None]] = defaultdict(list)
         for key, value in messages:
-            by_key[key].append(value)
+            parsed = _parse(value) if key not in later else None
+            if isinstance(parsed, CommandEnvelope) and parsed.type in self.handlers:
+                first[parsed.type].append(((key, value), parsed))
+                later[key] = []  # marks the key as seen
+            else:
+                later[key].append(value)
+        for group in first.values():
+            await self._apply_set(group)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def in_order(key: bytes | None, values: list[bytes | None]) -> None:
@@ -79,19 +101,27 @@ class CommandProcessor:
                 for value in values:
                     await self.process(key, value)
 
-        await asyncio.gather(*(in_order(k, vs) for k, vs in by_key.items()))
+        await asyncio.gather(*(in_order(k, vs) for k, vs in later.items() if vs))
+
+    async def _apply_set(self, group: list[tuple[Message, CommandEnvelope]]) -> None:
+        try:
+            await self._apply([command for _, command in group])
+        except Exception as exc:
+            # One bad apple (or a race) fails the set; one by one isolates it.
+            log.warning("set-wise apply of %d commands failed (%r); one by one", len(group), exc)
+            for (key, value), _ in group:
+                await self.process(key, value)
 
     async def process(self, key: bytes | None, value: bytes | None) -> None:
         """Never raises: whatever happens, the message ends applied, rejected or in the DLQ."""
-        try:
-            command = CommandEnvelope.model_validate_json(value or b"")
-        except ValidationError as exc:
-            await self.dead_letter(key, value, f"unparseable command envelope: {_summary(exc)}")
+        command = _parse(value)
+        if isinstance(command, ValidationError):
+            await self.dead_letter(key, value, f"unparseable command envelope: {_summary(command)}")
             return
         delays = self.retry.delays()
         for attempt in range(len(delays) + 1):
             try:
-                await self._process(command)
+                await self._apply([command])
                 return
             except Exception as exc:
                 if attempt == len(delays):
@@ -99,74 +129,67 @@ class CommandProcessor:
                     await self._give_up(key, value, command, exc)
                     return
                 log.warning(
-                    "command %s attempt %d failed (%s); retrying",
+                    "command %s attempt %d failed (%r); retrying",
                     command.command_id,
                     attempt + 1,
                     exc,
                 )
                 await asyncio.sleep(delays[attempt])
 
-    async def _process(self, command: CommandEnvelope) -> None:
+    async def _apply(self, commands: Sequence[CommandEnvelope]) -> None:
+        """Apply commands of one type in one transaction, then emit and record outcomes."""
         await self.ctx.stores.start()
-        handler = self.handlers.get(command.type)
-        applied: Applied | None = None
-        error: RTError | None = None
-        prior: dict[str, Any] | None = None
-        # One transaction sees the ledger and makes the change, so a command is either
-        # recorded with its effects or not at all; a rule violation rolls it all back.
-        try:
-            async with self.ctx.stores.db.transaction() as conn:
-                prior = await ledger.get_processed(conn, command.command_id)
-                if prior is None and handler is not None:
-                    applied = await handler(command, self.ctx, conn)
-        except RTError as exc:
-            error = exc
-        if prior is not None:
-            # A replay: re-emit exactly what was recorded, change nothing.
-            events = [EventEnvelope.model_validate(e) for e in prior["events"]]
-            await self._emit(events)
-            await self._record_outcome(
-                command, prior["status"], resource_id=prior["resource_id"], error=prior["error"]
-            )
-            return
-        if handler is None:
-            known = ", ".join(sorted(self.handlers))
-            error = UnknownCommand(
-                f"unknown command type '{command.type}'; this topic takes: {known}"
-            )
-        if error is not None:
-            await self._reject(command, error)
-            return
-        assert applied is not None
-        await self._emit(applied.events)
-        await self._record_outcome(command, "applied", resource_id=applied.resource_id)
-
-    async def _reject(self, command: CommandEnvelope, error: RTError) -> None:
-        await record_rejected(self.ctx.stores.db, command, error)
-        await self._record_outcome(command, "rejected", error=error.as_dict())
+        handler = self.handlers.get(commands[0].type)
+        results: dict[UUID, Result] = {}
+        async with self.ctx.stores.db.transaction() as conn:
+            priors = await ledger.get_processed_many(conn, [c.command_id for c in commands])
+            fresh = [c for c in commands if c.command_id not in priors]
+            if fresh:
+                if handler is None:
+                    known = ", ".join(sorted(self.handlers))
+                    unknown = UnknownCommand(
+                        f"unknown command type '{commands[0].type}'; this topic takes: {known}"
+                    )
+                    outcomes: list[Result] = [unknown] * len(fresh)
+                else:
+                    outcomes = await handler(fresh, self.ctx, conn)
+                results = {c.command_id: r for c, r in zip(fresh, outcomes, strict=True)}
+                rows = [ledger_row(c, results[c.command_id]) for c in fresh]
+                if not await ledger.record_processed_many(conn, rows):
+                    raise ConcurrentDelivery("rolled back: a command was already recorded")
+        events: list[EventEnvelope] = []
+        finals: list[CommandOutcome] = []
+        for command in commands:
+            prior = priors.get(command.command_id)
+            if prior is not None:
+                # A replay: re-emit exactly what was recorded, change nothing.
+                events.extend(EventEnvelope.model_validate(e) for e in prior["events"])
+                finals.append(
+                    _outcome(command, prior["status"], prior["resource_id"], prior["error"])
+                )
+                continue
+            result = results[command.command_id]
+            if isinstance(result, Applied):
+                events.extend(result.events)
+                finals.append(_outcome(command, "applied", result.resource_id, None))
+            else:
+                finals.append(_outcome(command, "rejected", None, result.as_dict()))
+        await self._emit(events)
+        await self.ctx.stores.redis.record_outcomes(finals)
 
     async def _emit(self, events: list[EventEnvelope]) -> None:
-        for event in events:
-            await self.publisher.publish(
-                self.events_topic,
-                str(event.aggregate_id).encode(),
-                event.model_dump_json().encode(),
-                [("event_type", event.type.encode())],
+        # Sent together: the producer batches them, and keeps each partition's order.
+        await asyncio.gather(
+            *(
+                self.publisher.publish(
+                    self.events_topic,
+                    str(event.aggregate_id).encode(),
+                    event.model_dump_json().encode(),
+                    [("event_type", event.type.encode())],
+                )
+                for event in events
             )
-
-    async def _record_outcome(
-        self, command: CommandEnvelope, status: str, **fields: object
-    ) -> None:
-        outcome = CommandOutcome.model_validate(
-            {
-                "command_id": command.command_id,
-                "tenant_id": command.tenant_id,
-                "type": command.type,
-                "status": status,
-                **fields,
-            }
         )
-        await self.ctx.stores.redis.record_outcome(outcome)
 
     async def _give_up(
         self, key: bytes | None, value: bytes | None, command: CommandEnvelope, exc: Exception
@@ -174,8 +197,9 @@ class CommandProcessor:
         reason = f"processing failed after {self.retry.attempts} attempts: {exc!r}"
         await self.dead_letter(key, value, reason)
         try:
-            await self._record_outcome(
-                command, "rejected", error={"code": "processing_failed", "message": reason}
+            error = {"code": "processing_failed", "message": reason}
+            await self.ctx.stores.redis.record_outcomes(
+                [_outcome(command, "rejected", None, error)]
             )
         except Exception:
             log.exception("could not record the outcome of %s", command.command_id)
@@ -195,6 +219,21 @@ class CommandProcessor:
                 log.warning("DLQ publish failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry.max_delay)
+
+
+def _outcome(
+    command: CommandEnvelope, status: str, resource_id: UUID | None, error: dict[str, Any] | None
+) -> CommandOutcome:
+    return CommandOutcome.model_validate(
+        {
+            "command_id": command.command_id,
+            "tenant_id": command.tenant_id,
+            "type": command.type,
+            "status": status,
+            "resource_id": resource_id,
+            "error": error,
+        }
+    )
 
 
 def _summary(exc: ValidationError) -> str:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from core.settings import Settings
 
 PROFILES = "candidate_profiles"
+DUPLICATE_KEY = 11000
 
 
 class MongoStore:
@@ -54,6 +56,24 @@ class MongoStore:
             {"_id": str(candidate_id), "tenant_id": str(tenant_id), **profile},
             upsert=True,
         )
+
+    async def put_profiles(self, profiles: Sequence[tuple[UUID, UUID, dict[str, Any]]]) -> None:
+        """Write many (tenant_id, candidate_id, profile) at once; a redelivery replaces."""
+        docs = [
+            {"_id": str(candidate_id), "tenant_id": str(tenant_id), **profile}
+            for tenant_id, candidate_id, profile in profiles
+        ]
+        if not docs:
+            return
+        try:
+            await self.db[PROFILES].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            for e in errors:
+                doc = docs[e["index"]]
+                await self.db[PROFILES].replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
     async def delete_profile(self, candidate_id: UUID) -> None:
         await self.db[PROFILES].delete_one({"_id": str(candidate_id)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -59,10 +60,17 @@ class RedisStore:
         )
 
     async def record_outcome(self, outcome: CommandOutcome) -> None:
-        payload = outcome.model_dump_json()
+        await self.record_outcomes([outcome])
+
+    async def record_outcomes(self, outcomes: Sequence[CommandOutcome]) -> None:
+        """Store each outcome and wake its waiters, in one round trip."""
+        if not outcomes:
+            return
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.set(outcome_key(outcome.command_id), payload, ex=OUTCOME_TTL_SECONDS)
-            pipe.publish(OUTCOMES_CHANNEL, payload)
+            for outcome in outcomes:
+                payload = outcome.model_dump_json()
+                pipe.set(outcome_key(outcome.command_id), payload, ex=OUTCOME_TTL_SECONDS)
+                pipe.publish(OUTCOMES_CHANNEL, payload)
             await pipe.execute()
 
     async def get_outcome(self, command_id: UUID) -> CommandOutcome | None:

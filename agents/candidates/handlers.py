@@ -1,18 +1,21 @@
-"""Candidate command handlers: `verb_noun(command, ctx)`, routed by command type."""
+"""Candidate command handlers, set-wise: `verb_nouns(commands, ctx, conn)` by command type."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.candidates import rules
-from agents.context import Applied, HandlerContext, new_event
-from agents.ledger import record_applied
+from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.validation import invalid_from
 from core.clock import utcnow
-from core.errors import Conflict, Duplicate
+from core.errors import Conflict, Duplicate, RTError
+from core.settings import Settings
 from stores.postgres import candidates as repo
 from topics.candidates import (
     CANDIDATE_CREATE,
@@ -20,7 +23,7 @@ from topics.candidates import (
     CandidateCreate,
     CandidateSnapshot,
 )
-from topics.envelopes import CommandEnvelope
+from topics.envelopes import CommandEnvelope, EventEnvelope
 
 PROFILE_FIELDS = ("skills", "work_history", "education", "links")
 JSONB_FIELDS = frozenset({"location", "desired_rate", "desired_salary", "consent"})
@@ -38,16 +41,27 @@ def split_candidate(snapshot: CandidateSnapshot) -> tuple[dict[str, Any], dict[s
     return record, profile
 
 
-async def create_candidate(
-    command: CommandEnvelope, ctx: HandlerContext, conn: AsyncConnection
-) -> Applied:
+@dataclass(frozen=True, slots=True)
+class NewCandidate:
+    """A create command that passed validation, with what it would write."""
+
+    command: CommandEnvelope
+    snapshot: CandidateSnapshot
+    points: list[tuple[str, str]]
+    event: EventEnvelope
+
+    def point_keys(self) -> list[tuple[UUID, str, str]]:
+        return [(self.command.tenant_id, kind, value) for kind, value in self.points]
+
+
+def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate:
+    """Validate and normalise one `candidate.create`; raises the rule it breaks."""
     try:
         payload = CandidateCreate.model_validate(command.payload)
     except ValidationError as exc:
         raise invalid_from(exc) from None
     emails = rules.normalize_emails(payload.emails)
-    phones = rules.normalize_phones(payload.phones, ctx.settings.default_phone_region)
-    points = rules.contact_points(emails, phones)
+    phones = rules.normalize_phones(payload.phones, settings.default_phone_region)
     now = utcnow()
     snapshot = CandidateSnapshot.model_validate(
         {
@@ -61,7 +75,6 @@ async def create_candidate(
             "updated_at": now,
         }
     )
-    record, profile = split_candidate(snapshot)
     event = new_event(
         command,
         type=CANDIDATE_CREATED,
@@ -69,28 +82,70 @@ async def create_candidate(
         version=1,
         data=snapshot.model_dump(mode="json"),
     )
-    if not await repo.insert_candidate(conn, record):
-        raise Conflict(f"candidate {snapshot.id} already exists")
-    if not await repo.claim_contact_points(conn, command.tenant_id, snapshot.id, points):
-        await _reject_duplicate(conn, command, points)
-    # A crash after this write but before commit leaves a profile without a record, which
-    # the redelivered command overwrites; never a record without its profile.
-    await ctx.stores.mongo.put_profile(command.tenant_id, snapshot.id, profile)
-    await record_applied(conn, command, snapshot.id, [event])
-    return Applied(snapshot.id, [event])
+    return NewCandidate(command, snapshot, rules.contact_points(emails, phones), event)
 
 
-async def _reject_duplicate(
-    conn: AsyncConnection, command: CommandEnvelope, points: list[tuple[str, str]]
-) -> None:
-    holder = await repo.find_contact_owner(conn, command.tenant_id, points)
-    if holder is not None:
-        candidate_id, kind, value = holder
-        raise Duplicate(
-            f"a candidate with {kind} {value} already exists",
-            duplicate_of=str(candidate_id),
-            field="emails" if kind == "email" else "phones",
-        )
+def _duplicate(key: tuple[UUID, str, str], holder: UUID) -> Duplicate:
+    _, kind, value = key
+    return Duplicate(
+        f"a candidate with {kind} {value} already exists",
+        duplicate_of=str(holder),
+        field="emails" if kind == "email" else "phones",
+    )
 
 
-HANDLERS = {CANDIDATE_CREATE: create_candidate}
+async def create_candidates(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    """Apply creates set-wise: a few statements for the whole batch, whatever its size.
+
+    Duplicates are found against the store and within the batch (the first create of an
+    email or phone wins), so a bulk import of a file with repeats behaves like the same
+    creates sent one by one.
+    """
+    results: dict[int, Result] = {}
+    valid: list[tuple[int, NewCandidate]] = []
+    for i, command in enumerate(commands):
+        try:
+            valid.append((i, prepare_create(command, ctx.settings)))
+        except RTError as error:
+            results[i] = error
+
+    held = await repo.contact_holders(conn, [k for _, new in valid for k in new.point_keys()])
+    unique: list[tuple[int, NewCandidate]] = []
+    for i, new in valid:
+        clash = next((k for k in new.point_keys() if k in held), None)
+        if clash is not None:
+            results[i] = _duplicate(clash, held[clash])
+            continue
+        held.update(dict.fromkeys(new.point_keys(), new.snapshot.id))
+        unique.append((i, new))
+
+    parts = {new.snapshot.id: split_candidate(new.snapshot) for _, new in unique}
+    inserted = await repo.insert_candidates(conn, [record for record, _ in parts.values()])
+    kept = []
+    for i, new in unique:
+        if new.snapshot.id in inserted:
+            kept.append((i, new))
+        else:
+            results[i] = Conflict(f"candidate {new.snapshot.id} already exists")
+    claims = [(k, new.snapshot.id) for _, new in kept for k in new.point_keys()]
+    if not await repo.claim_contact_points(conn, claims):
+        # A concurrent transaction took a point after our look-up; the whole transaction
+        # rolls back and the retry sees who holds it.
+        raise ContactPointTaken("a contact point was claimed concurrently")
+    # A crash after this write but before commit leaves profiles without records, which
+    # the redelivered commands overwrite; never a record without its profile.
+    await ctx.stores.mongo.put_profiles(
+        [(new.command.tenant_id, new.snapshot.id, parts[new.snapshot.id][1]) for _, new in kept]
+    )
+    for i, new in kept:
+        results[i] = Applied(new.snapshot.id, [new.event])
+    return [results[i] for i in range(len(commands))]
+
+
+class ContactPointTaken(Exception):
+    pass
+
+
+HANDLERS: dict[str, BatchHandler] = {CANDIDATE_CREATE: create_candidates}

@@ -35,60 +35,59 @@ RECORD_FIELDS: tuple[str, ...] = (
 META_FIELDS: tuple[str, ...] = ("id", "tenant_id", "version", "created_at", "updated_at")
 
 
-async def find_contact_owner(
-    conn: AsyncConnection, tenant_id: UUID, points: Sequence[tuple[str, str]]
-) -> tuple[UUID, str, str] | None:
-    """The first candidate of the tenant already holding one of these (kind, value) points."""
-    if not points:
-        return None
-    row = (
-        await conn.execute(
-            select(
-                candidate_contact_points.c.candidate_id,
-                candidate_contact_points.c.kind,
-                candidate_contact_points.c.value,
-            )
-            .where(candidate_contact_points.c.tenant_id == tenant_id)
-            .where(
-                tuple_(candidate_contact_points.c.kind, candidate_contact_points.c.value).in_(
-                    list(points)
-                )
-            )
-            .limit(1)
+ContactKey = tuple[UUID, str, str]
+"""(tenant_id, kind, value): an email or phone one candidate of a tenant holds."""
+
+
+async def contact_holders(
+    conn: AsyncConnection, keys: Sequence[ContactKey]
+) -> dict[ContactKey, UUID]:
+    """Which candidate holds each of these contact points, for those that are held."""
+    if not keys:
+        return {}
+    cp = candidate_contact_points.c
+    rows = await conn.execute(
+        select(cp.tenant_id, cp.kind, cp.value, cp.candidate_id).where(
+            tuple_(cp.tenant_id, cp.kind, cp.value).in_(list(dict.fromkeys(keys)))
         )
-    ).first()
-    return (row[0], row[1], row[2]) if row else None
-
-
-async def insert_candidate(conn: AsyncConnection, row: dict[str, Any]) -> bool:
-    """Insert the record; False when a candidate with this id already exists."""
-    result = await conn.execute(
-        pg_insert(candidates).values(**row).on_conflict_do_nothing(index_elements=["id"])
     )
-    return bool(result.rowcount)
+    return {(r[0], r[1], r[2]): r[3] for r in rows}
+
+
+async def insert_candidates(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[UUID]:
+    """Insert records; returns the ids inserted (an id that already exists is skipped)."""
+    if not rows:
+        return set()
+    result = await conn.execute(
+        pg_insert(candidates)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(candidates.c.id)
+    )
+    return set(result.scalars())
 
 
 async def claim_contact_points(
-    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID, points: Sequence[tuple[str, str]]
+    conn: AsyncConnection, claims: Sequence[tuple[ContactKey, UUID]]
 ) -> bool:
-    """Claim every point for the candidate; False when another candidate holds one.
+    """Claim each point for its candidate; False when another candidate holds one.
 
-    A concurrent claim of the same point waits for the other transaction and then
-    finds it taken, so two racing creates can never both hold one email.
+    A concurrent claim of the same point waits for the other transaction and then finds
+    it taken, so two racing creates can never both hold one email.
     """
-    if not points:
+    if not claims:
         return True
     result = await conn.execute(
         pg_insert(candidate_contact_points)
         .values(
             [
-                {"tenant_id": tenant_id, "kind": k, "value": v, "candidate_id": candidate_id}
-                for k, v in points
+                {"tenant_id": t, "kind": k, "value": v, "candidate_id": cid}
+                for (t, k, v), cid in claims
             ]
         )
         .on_conflict_do_nothing()
     )
-    return bool(result.rowcount == len(points))
+    return bool(result.rowcount == len(claims))
 
 
 async def get_candidate(

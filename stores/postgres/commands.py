@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,41 +14,32 @@ from stores.postgres.tables import processed_commands
 
 
 async def get_processed(conn: AsyncConnection, command_id: UUID) -> dict[str, Any] | None:
-    row = (
-        (
-            await conn.execute(
-                select(processed_commands).where(processed_commands.c.command_id == command_id)
-            )
+    return (await get_processed_many(conn, [command_id])).get(command_id)
+
+
+async def get_processed_many(
+    conn: AsyncConnection, command_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    if not command_ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(processed_commands).where(processed_commands.c.command_id.in_(command_ids))
         )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    ).mappings()
+    return {row["command_id"]: dict(row) for row in rows}
 
 
-async def record_processed(
-    conn: AsyncConnection,
-    *,
-    command_id: UUID,
-    tenant_id: UUID,
-    type: str,
-    status: str,
-    resource_id: UUID | None,
-    error: dict[str, Any] | None,
-    events: list[dict[str, Any]],
-) -> bool:
-    """Record the outcome; False when another delivery of the same command won the race."""
+async def record_processed_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> bool:
+    """Record outcomes; False when another delivery already recorded one of them.
+
+    Each row has command_id, tenant_id, type, status, resource_id, error and events.
+    """
+    if not rows:
+        return True
     result = await conn.execute(
         insert(processed_commands)
-        .values(
-            command_id=command_id,
-            tenant_id=tenant_id,
-            type=type,
-            status=status,
-            resource_id=resource_id,
-            error=error,
-            events=events,
-        )
+        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["command_id"])
     )
-    return bool(result.rowcount)
+    return bool(result.rowcount == len(rows))

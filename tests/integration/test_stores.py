@@ -17,22 +17,33 @@ pytestmark = pytest.mark.stack
 
 async def test_ledger_records_a_command_once(stores: Stores) -> None:
     command_id, tenant = uuid.uuid4(), uuid.uuid4()
-    fields = dict(
-        command_id=command_id,
-        tenant_id=tenant,
-        type="candidate.create",
-        resource_id=None,
-        error=None,
-        events=[],
-    )
+    row = {
+        "command_id": command_id,
+        "tenant_id": tenant,
+        "type": "candidate.create",
+        "resource_id": None,
+        "error": None,
+        "events": [],
+    }
     async with stores.db.transaction() as conn:
-        assert await ledger.record_processed(conn, status="applied", **fields)
+        assert await ledger.record_processed_many(conn, [{**row, "status": "applied"}])
     async with stores.db.transaction() as conn:
-        assert not await ledger.record_processed(conn, status="rejected", **fields)
+        assert not await ledger.record_processed_many(conn, [{**row, "status": "rejected"}])
     async with stores.db.read() as conn:
-        row = await ledger.get_processed(conn, command_id)
-    assert row is not None
-    assert row["status"] == "applied"
+        found = await ledger.get_processed(conn, command_id)
+    assert found is not None
+    assert found["status"] == "applied"
+
+
+async def test_profiles_written_in_bulk_replace_on_redelivery(stores: Stores) -> None:
+    tenant, a, b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await stores.mongo.put_profiles([(tenant, a, {"skills": [], "version": 1})])
+    await stores.mongo.put_profiles(
+        [(tenant, a, {"skills": [{"name": "Go"}], "version": 1}), (tenant, b, {"version": 1})]
+    )
+    found = await stores.mongo.get_profiles(tenant, [a, b])
+    assert found[str(a)]["skills"] == [{"name": "Go"}]
+    assert set(found) == {str(a), str(b)}
 
 
 async def test_profiles_are_read_back_only_within_their_tenant(stores: Stores) -> None:

@@ -1,0 +1,75 @@
+"""The set-wise create handler against the real Postgres and MongoDB."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from agents.candidates.handlers import create_candidates
+from agents.context import Applied, HandlerContext
+from core.clock import utcnow
+from core.errors import Conflict, Duplicate, InvalidCommand
+from stores.bundle import Stores
+from stores.postgres import candidates as repo
+from topics.envelopes import Actor, CommandEnvelope
+
+pytestmark = pytest.mark.stack
+
+
+def _create(
+    tenant: uuid.UUID, candidate_id: uuid.UUID | None = None, **fields: Any
+) -> CommandEnvelope:
+    payload = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        **fields,
+        "candidate_id": str(candidate_id or uuid.uuid4()),
+    }
+    return CommandEnvelope(
+        command_id=uuid.uuid4(),
+        type="candidate.create",
+        tenant_id=tenant,
+        actor=Actor(id="test"),
+        issued_at=utcnow(),
+        payload=payload,
+    )
+
+
+async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: Stores) -> None:
+    tenant = uuid.uuid4()
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    existing = uuid.uuid4()
+    ctx = HandlerContext(settings=stores.settings, stores=stores)
+    async with stores.db.transaction() as conn:
+        [first] = await create_candidates(
+            [_create(tenant, existing, phones=["+14155550100"])], ctx, conn
+        )
+    assert isinstance(first, Applied)
+
+    batch = [
+        _create(tenant, emails=[email.upper()]),  # applied
+        _create(tenant, emails=[f" {email} "]),  # same email, same batch
+        _create(tenant, phones=["(415) 555-0100"]),  # phone held in the store
+        _create(tenant, emails=["not an email"]),  # a rule
+        _create(tenant, existing),  # an id that exists
+        _create(uuid.uuid4(), emails=[email]),  # another agency may hold it
+    ]
+    async with stores.db.transaction() as conn:
+        results = await create_candidates(batch, ctx, conn)
+
+    applied, same_batch, held, invalid, clash, elsewhere = results
+    assert isinstance(applied, Applied)
+    assert isinstance(same_batch, Duplicate)
+    assert same_batch.extra["duplicate_of"] == str(applied.resource_id)
+    assert isinstance(held, Duplicate)
+    assert held.extra["duplicate_of"] == str(existing)
+    assert isinstance(invalid, InvalidCommand)
+    assert isinstance(clash, Conflict)
+    assert isinstance(elsewhere, Applied)
+    async with stores.db.read() as conn:
+        assert await repo.get_candidate(conn, tenant, applied.resource_id) is not None
+        assert await repo.get_candidate(conn, tenant, batch[1].payload["candidate_id"]) is None
+    profiles = await stores.mongo.get_profiles(tenant, [applied.resource_id])
+    assert set(profiles) == {str(applied.resource_id)}
