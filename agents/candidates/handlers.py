@@ -41,6 +41,10 @@ def split_candidate(snapshot: CandidateSnapshot) -> tuple[dict[str, Any], dict[s
     return record, profile
 
 
+class ContactPointTaken(Exception):
+    """A concurrent transaction claimed an email or phone between look-up and insert."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewCandidate:
     """A create command that passed validation, with what it would write."""
@@ -142,10 +146,6 @@ async def create_candidates(
     for i, new in kept:
         results[i] = Applied(new.snapshot.id, [new.event])
     return [results[i] for i in range(len(commands))]
-
-
-class ContactPointTaken(Exception):
-    pass
 
 
 HANDLERS: dict[str, BatchHandler] = {CANDIDATE_CREATE: create_candidates}

@@ -145,3 +145,30 @@ async def _status_if_final(agency: Agency, command_id: uuid.UUID) -> dict[str, A
         return None
     body: dict[str, Any] = r.json()
     return body if body["status"] != "accepted" else None
+
+
+async def test_a_burst_from_an_integration_keeps_one_of_two_same_emails(
+    system: System, agency: Agency, producer: AIOKafkaProducer
+) -> None:
+    email = f"burst.{uuid.uuid4().hex[:8]}@example.com"
+    first, second, third = (
+        _envelope(agency, uuid.uuid4(), emails=[email]),
+        _envelope(agency, uuid.uuid4(), emails=[email.upper()]),
+        _envelope(agency, uuid.uuid4()),
+    )
+    # Sent back to back, so the agent usually takes them in one batch.
+    for envelope in (first, second, third):
+        key = envelope.payload["candidate_id"].encode()
+        await producer.send(_commands(system), envelope.model_dump_json().encode(), key=key)
+    await producer.flush()
+    outcomes = [
+        await eventually(lambda e=e: _status_if_final(agency, e.command_id), what="an outcome")
+        for e in (first, second, third)
+    ]
+    # Different candidates travel on different partitions, so either may come first;
+    # exactly one wins and the other names it.
+    pair = {o["status"]: o for o in outcomes[:2]}
+    assert set(pair) == {"applied", "rejected"}
+    assert pair["rejected"]["error"]["code"] == "duplicate"
+    assert pair["rejected"]["error"]["duplicate_of"] == pair["applied"]["resource_id"]
+    assert outcomes[2]["status"] == "applied"
