@@ -41,10 +41,7 @@ dev: migrate ## run the whole system: stack, gateway and worker, with a demo log
 	@echo "  demo login         $(DEMO_USER) / $(DEMO_PASSWORD)  (agency $(DEMO_TENANT))"
 	@echo "  stop               Ctrl-C (servers keep running: make stack-down)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-		$(RUN) refactortrack worker & \
-		$(RUN) refactortrack gateway & \
-		wait
+	@bash deploy/local/run-dev.sh
 
 test: install stack-up ## start the stack if needed and run the whole suite
 	$(RUN) pytest -q $(PYTEST_ARGS)
