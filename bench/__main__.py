@@ -30,12 +30,11 @@ from sqlalchemy import func, select
 
 from bench.memory import resident_mib
 from bench.stats import percentile, summary_ms
-from core.passwords import hash_password
+from core.accounts import create_user
 from core.processes import running_system
 from core.settings import get_settings
 from stores.postgres.database import Database
 from stores.postgres.tables import candidates
-from stores.postgres.users import ensure_tenant, upsert_user
 from topics.envelopes import Actor, CommandEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,20 +54,10 @@ def _body(i: int, run: str) -> dict[str, Any]:
 
 
 async def _login(base_url: str) -> tuple[str, uuid.UUID]:
-    settings = get_settings()
-    db = Database(settings)
-    await db.start()
     slug = f"bench-{uuid.uuid4().hex[:8]}"
-    async with db.transaction() as conn:
-        tenant_id = await ensure_tenant(conn, slug)
-        await upsert_user(
-            conn,
-            tenant_id=tenant_id,
-            username=slug,
-            password_hash=hash_password("bench-password"),
-            role="recruiter",
-        )
-    await db.stop()
+    tenant_id, _ = await create_user(
+        get_settings(), tenant=slug, username=slug, password="bench-password", role="recruiter"
+    )
     async with httpx.AsyncClient(base_url=base_url) as client:
         r = await client.post(
             "/api/v1/auth/token", json={"username": slug, "password": "bench-password"}

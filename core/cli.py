@@ -124,10 +124,8 @@ def users_create(
     ] = "recruiter",
 ) -> None:
     """Create (or reset) a user of an agency."""
-    from core.passwords import hash_password
+    from core.accounts import create_user
     from gateway.auth import ROLES
-    from stores.postgres.database import Database
-    from stores.postgres.users import ensure_tenant, upsert_user
 
     if role not in ROLES:
         typer.echo(f"--role must be one of {', '.join(ROLES)}", err=True)
@@ -136,24 +134,9 @@ def users_create(
         typer.echo("--password must have at least 8 characters", err=True)
         raise typer.Exit(2)
 
-    async def create() -> tuple[str, str]:
-        db = Database(get_settings())
-        await db.start()
-        try:
-            async with db.transaction() as conn:
-                tenant_id = await ensure_tenant(conn, tenant)
-                user_id = await upsert_user(
-                    conn,
-                    tenant_id=tenant_id,
-                    username=username,
-                    password_hash=hash_password(password),
-                    role=role,
-                )
-            return str(tenant_id), str(user_id)
-        finally:
-            await db.stop()
-
-    tenant_id, user_id = asyncio.run(create())
+    tenant_id, user_id = asyncio.run(
+        create_user(get_settings(), tenant=tenant, username=username, password=password, role=role)
+    )
     typer.echo(f"user {username} ({role}) id={user_id} tenant={tenant} tenant_id={tenant_id}")
 
 

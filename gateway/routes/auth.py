@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
@@ -42,10 +42,23 @@ class Me(BaseModel):
     role: str
 
 
+def _principal(user: dict[str, Any]) -> Principal:
+    return Principal(
+        id=user["id"], tenant_id=user["tenant_id"], role=user["role"], username=user["username"]
+    )
+
+
 def _pair(settings: SettingsDep, principal: Principal) -> TokenPair:
     access, ttl = issue_token(settings, principal, "access")
     refresh, _ = issue_token(settings, principal, "refresh")
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl)
+
+
+class _CredentialsShape(Exception):
+    """The credentials were not a username and a password."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
 
 
 async def _read_credentials(request: Request) -> TokenRequest:
@@ -59,11 +72,6 @@ async def _read_credentials(request: Request) -> TokenRequest:
         return TokenRequest.model_validate_json(await request.body())
     except ValidationError as exc:
         raise _CredentialsShape(field_errors(exc)) from None
-
-
-class _CredentialsShape(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
 
 
 @router.post(
@@ -100,10 +108,7 @@ async def issue(request: Request, settings: SettingsDep, stores: StoresDep) -> T
         raise HTTPException(
             401, "Wrong username or password.", headers={"WWW-Authenticate": "Bearer"}
         )
-    principal = Principal(
-        id=user["id"], tenant_id=user["tenant_id"], role=user["role"], username=user["username"]
-    )
-    return _pair(settings, principal)
+    return _pair(settings, _principal(user))
 
 
 @router.post(
@@ -121,10 +126,7 @@ async def refresh(body: RefreshRequest, settings: SettingsDep, stores: StoresDep
         user = await users_repo.get_user(conn, principal.id)
     if user is None or not user["is_active"]:
         raise HTTPException(401, "The user no longer exists or is disabled.")
-    principal = Principal(
-        id=user["id"], tenant_id=user["tenant_id"], role=user["role"], username=user["username"]
-    )
-    return _pair(settings, principal)
+    return _pair(settings, _principal(user))
 
 
 @router.get(

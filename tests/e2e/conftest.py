@@ -13,11 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.passwords import hash_password
+from core.accounts import create_user
 from core.processes import running_system
 from core.settings import Settings, get_settings
-from stores.postgres.database import Database
-from stores.postgres.users import ensure_tenant, upsert_user
 from tests.support import ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,20 +50,9 @@ class Agency:
 async def _make_agency(system: System, role: str = "recruiter") -> tuple[str, uuid.UUID, str]:
     slug = f"t-{uuid.uuid4().hex[:12]}"
     username = f"{role}-{slug}"
-    db = Database(system.settings)
-    await db.start()
-    try:
-        async with db.transaction() as conn:
-            tenant_id = await ensure_tenant(conn, slug)
-            await upsert_user(
-                conn,
-                tenant_id=tenant_id,
-                username=username,
-                password_hash=hash_password(PASSWORD),
-                role=role,
-            )
-    finally:
-        await db.stop()
+    tenant_id, _ = await create_user(
+        system.settings, tenant=slug, username=username, password=PASSWORD, role=role
+    )
     return slug, tenant_id, username
 
 
