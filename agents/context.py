@@ -27,6 +27,7 @@ class HandlerContext:
 class Applied:
     resource_id: UUID
     events: list[EventEnvelope] = field(default_factory=list)
+    resource: dict[str, Any] | None = None
 
 
 Result = Applied | RTError

@@ -171,7 +171,9 @@ class CommandProcessor:
             result = results[command.command_id]
             if isinstance(result, Applied):
                 events.extend(result.events)
-                finals.append(_outcome(command, "applied", result.resource_id, None))
+                finals.append(
+                    _outcome(command, "applied", result.resource_id, None, result.resource)
+                )
             else:
                 finals.append(_outcome(command, "rejected", None, result.as_dict()))
         await self._emit(events)
@@ -222,7 +224,11 @@ class CommandProcessor:
 
 
 def _outcome(
-    command: CommandEnvelope, status: str, resource_id: UUID | None, error: dict[str, Any] | None
+    command: CommandEnvelope,
+    status: str,
+    resource_id: UUID | None,
+    error: dict[str, Any] | None,
+    resource: dict[str, Any] | None = None,
 ) -> CommandOutcome:
     return CommandOutcome.model_validate(
         {
@@ -232,6 +238,7 @@ def _outcome(
             "status": status,
             "resource_id": resource_id,
             "error": error,
+            "resource": resource,
         }
     )
 

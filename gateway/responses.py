@@ -49,8 +49,11 @@ async def outcome_response(
     if outcome.status == "rejected":
         raise error_from_dict(outcome.error or {"message": "the command was rejected"})
     assert outcome.resource_id is not None
-    resource = await load(outcome.resource_id)
-    body = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
+    if outcome.resource is not None:
+        body: Any = outcome.resource
+    else:
+        resource = await load(outcome.resource_id)
+        body = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
     headers = {}
     if isinstance(body, dict) and "version" in body:
         headers["ETag"] = etag_for(int(body["version"]))

@@ -68,9 +68,11 @@ class RedisStore:
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for outcome in outcomes:
-                payload = outcome.model_dump_json()
-                pipe.set(outcome_key(outcome.command_id), payload, ex=OUTCOME_TTL_SECONDS)
-                pipe.publish(OUTCOMES_CHANNEL, payload)
+                # The resource rides only on the wake-up message: kept for 24 h it would be
+                # one more copy of personal data to find and erase.
+                kept = outcome.model_dump_json(exclude={"resource"})
+                pipe.set(outcome_key(outcome.command_id), kept, ex=OUTCOME_TTL_SECONDS)
+                pipe.publish(OUTCOMES_CHANNEL, outcome.model_dump_json())
             await pipe.execute()
 
     async def get_outcome(self, command_id: UUID) -> CommandOutcome | None:

@@ -60,4 +60,7 @@ class CommandOutcome(BaseModel):
     status: OutcomeStatus
     resource_id: UUID | None = None
     error: dict[str, Any] | None = None
+    # The resource as the agent committed it, so a waiting request can answer without
+    # reading it back; absent on replays, where the gateway reads the stores instead.
+    resource: dict[str, Any] | None = None
     recorded_at: datetime = Field(default_factory=utcnow)

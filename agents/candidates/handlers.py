@@ -144,7 +144,7 @@ async def create_candidates(
         [(new.command.tenant_id, new.snapshot.id, parts[new.snapshot.id][1]) for _, new in kept]
     )
     for i, new in kept:
-        results[i] = Applied(new.snapshot.id, [new.event])
+        results[i] = Applied(new.snapshot.id, [new.event], resource=new.event.data)
     return [results[i] for i in range(len(commands))]
 
 
