@@ -91,6 +91,12 @@ class SearchStore:
             except Exception as exc:  # another process created it first
                 if "resource_already_exists" not in str(exc):
                     raise
+        else:
+            # Settings that may change without a reindex follow the configuration.
+            await self.client.indices.put_settings(
+                index=index,
+                body={"index": {"refresh_interval": self._settings.search_refresh_interval}},
+            )
         if not await self.client.indices.exists_alias(name=alias):
             await self.client.indices.update_aliases(
                 body={"actions": [{"add": {"index": index, "alias": alias}}]}
