@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from core.errors import error_from_dict
+from core.errors import RTError, error_from_dict
 from topics.envelopes import CommandOutcome
 
 COMMANDS_PATH = "/api/v1/commands"
@@ -22,6 +22,24 @@ class CommandAccepted(BaseModel):
 
 def etag_for(version: int) -> str:
     return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` names (`"3"` or `W/"3"`); None for no header or `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise BadPrecondition(
+            f"If-Match must be an ETag this API issued, such as '\"3\"', not {if_match!r}"
+        )
+    return int(tag)
+
+
+class BadPrecondition(RTError):
+    code = "bad_if_match"
+    status = 400
+    title = "Bad If-Match"
 
 
 def wants_async(prefer: str | None) -> bool:

@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 CANDIDATE_CREATE = "candidate.create"
 CANDIDATE_CREATED = "candidate.created"
+CANDIDATE_UPDATE = "candidate.update"
+CANDIDATE_UPDATED = "candidate.updated"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -108,6 +110,70 @@ class CandidateCreate(CandidateFields):
     candidate_id: UUID
 
 
+# Fields a PATCH may change but not clear: send [] to empty a list.
+NOT_NULLABLE = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "emails",
+        "phones",
+        "skills",
+        "work_history",
+        "education",
+        "links",
+        "status",
+        "tags",
+    }
+)
+
+
+class CandidatePatch(_Record):
+    """A partial update (JSON merge patch): fields sent replace, `null` clears."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    emails: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]] | None
+    ) = Field(default=None, max_length=10)
+    phones: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]] | None = (
+        Field(default=None, max_length=10)
+    )
+    headline: ShortText | None = None
+    location: Location | None = None
+    skills: list[Skill] | None = Field(default=None, max_length=200)
+    work_history: list[WorkHistoryItem] | None = Field(default=None, max_length=50)
+    education: list[EducationItem] | None = Field(default=None, max_length=20)
+    links: list[Link] | None = Field(default=None, max_length=20)
+    source: Source | None = None
+    owner_id: UUID | None = None
+    status: CandidateStatus | None = None
+    available_from: date | None = None
+    desired_rate: Rate | None = None
+    desired_salary: Salary | None = None
+    work_authorization: ShortText | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+    consent: Consent | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_cleared(self) -> CandidatePatch:
+        cleared = sorted(
+            f for f in NOT_NULLABLE & self.model_fields_set if getattr(self, f) is None
+        )
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class CandidateUpdate(_Record):
+    """Payload of `candidate.update`; the envelope's `expected_version` guards it."""
+
+    candidate_id: UUID
+    changes: CandidatePatch
+
+
 class CandidateSnapshot(CandidateFields):
     """The whole candidate as stored: the `data` of candidate events."""
 
@@ -122,3 +188,14 @@ class CandidateSnapshot(CandidateFields):
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+PROFILE_DEFAULTS: dict[str, Any] = {"skills": [], "work_history": [], "education": [], "links": []}
+
+
+def compose_candidate(record: dict[str, Any], profile: dict[str, Any] | None) -> CandidateSnapshot:
+    """The whole candidate from its Postgres record and its MongoDB profile document."""
+    merged = {**record, **PROFILE_DEFAULTS}
+    if profile:
+        merged.update({k: v for k, v in profile.items() if k in PROFILE_DEFAULTS})
+    return CandidateSnapshot.model_validate(merged)

@@ -14,18 +14,23 @@ from agents.candidates import rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.validation import invalid_from
 from core.clock import utcnow
-from core.errors import Conflict, Duplicate, RTError
+from core.errors import Conflict, Duplicate, NotFound, RTError, VersionMismatch
 from core.settings import Settings
 from stores.postgres import candidates as repo
 from topics.candidates import (
     CANDIDATE_CREATE,
     CANDIDATE_CREATED,
+    CANDIDATE_UPDATE,
+    CANDIDATE_UPDATED,
+    PROFILE_DEFAULTS,
     CandidateCreate,
     CandidateSnapshot,
+    CandidateUpdate,
+    compose_candidate,
 )
 from topics.envelopes import CommandEnvelope, EventEnvelope
 
-PROFILE_FIELDS = ("skills", "work_history", "education", "links")
+PROFILE_FIELDS = tuple(PROFILE_DEFAULTS)
 JSONB_FIELDS = frozenset({"location", "desired_rate", "desired_salary", "consent"})
 
 
@@ -148,4 +153,84 @@ async def create_candidates(
     return [results[i] for i in range(len(commands))]
 
 
-HANDLERS: dict[str, BatchHandler] = {CANDIDATE_CREATE: create_candidates}
+async def update_candidates(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    """Apply partial updates; each candidate's row is locked for the transaction."""
+    results: list[Result] = []
+    for command in commands:
+        try:
+            results.append(await _update_candidate(command, ctx, conn))
+        except RTError as error:
+            results.append(error)
+    return results
+
+
+async def _update_candidate(
+    command: CommandEnvelope, ctx: HandlerContext, conn: AsyncConnection
+) -> Applied:
+    try:
+        payload = CandidateUpdate.model_validate(command.payload)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+    tenant_id, candidate_id = command.tenant_id, payload.candidate_id
+    record = await repo.lock_candidate(conn, tenant_id, candidate_id)
+    if record is None:
+        raise NotFound(f"no candidate {candidate_id}")
+    if command.expected_version is not None and command.expected_version != record["version"]:
+        raise VersionMismatch(
+            f"candidate {candidate_id} is at version {record['version']}, not "
+            f"{command.expected_version}; read it again and reapply your change",
+            current_version=record["version"],
+        )
+    profile = (await ctx.stores.mongo.get_profiles(tenant_id, [candidate_id])).get(
+        str(candidate_id), {}
+    )
+    current = compose_candidate(record, profile)
+    changes = payload.changes.changes()
+    if "emails" in changes:
+        changes["emails"] = rules.normalize_emails(changes["emails"])
+    if "phones" in changes:
+        changes["phones"] = rules.normalize_phones(
+            changes["phones"], ctx.settings.default_phone_region
+        )
+    try:
+        snapshot = CandidateSnapshot.model_validate(
+            {
+                **current.model_dump(mode="json"),
+                **changes,
+                "version": current.version + 1,
+                "updated_at": utcnow(),
+            }
+        )
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+
+    before = set(rules.contact_points(current.emails, current.phones))
+    after = rules.contact_points(snapshot.emails, snapshot.phones)
+    added = [(tenant_id, k, v) for k, v in after if (k, v) not in before]
+    removed = [(tenant_id, k, v) for k, v in before if (k, v) not in set(after)]
+    held = await repo.contact_holders(conn, added)
+    if held:
+        clash, holder = next(iter(held.items()))
+        raise _duplicate(clash, holder)
+    await repo.release_contact_points(conn, candidate_id, removed)
+    if not await repo.claim_contact_points(conn, [(k, candidate_id) for k in added]):
+        raise ContactPointTaken("a contact point was claimed concurrently")
+    new_record, new_profile = split_candidate(snapshot)
+    await repo.update_candidate(conn, new_record)
+    await ctx.stores.mongo.put_profile(tenant_id, candidate_id, new_profile)
+    event = new_event(
+        command,
+        type=CANDIDATE_UPDATED,
+        aggregate_id=candidate_id,
+        version=snapshot.version,
+        data=snapshot.model_dump(mode="json"),
+    )
+    return Applied(candidate_id, [event], resource=event.data)
+
+
+HANDLERS: dict[str, BatchHandler] = {
+    CANDIDATE_CREATE: create_candidates,
+    CANDIDATE_UPDATE: update_candidates,
+}

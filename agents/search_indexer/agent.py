@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from agents.search_indexer.documents import candidate_document
 from stores.bundle import Stores
-from topics.candidates import CANDIDATE_CREATED, CandidateSnapshot
+from topics.candidates import CANDIDATE_CREATED, CANDIDATE_UPDATED, CandidateSnapshot
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
 
-INDEXED_TYPES = frozenset({CANDIDATE_CREATED})
+INDEXED_TYPES = frozenset({CANDIDATE_CREATED, CANDIDATE_UPDATED})
 BATCH_SIZE = 500
 BATCH_WINDOW_SECONDS = 0.02
 

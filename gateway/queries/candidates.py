@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from core.errors import NotFound
 from stores.bundle import Stores
 from stores.postgres import candidates as repo
-from topics.candidates import CandidateSnapshot
-
-EMPTY_PROFILE: dict[str, Any] = {"skills": [], "work_history": [], "education": [], "links": []}
-
-
-def _compose(record: dict[str, Any], profile: dict[str, Any] | None) -> CandidateSnapshot:
-    merged = {**record, **EMPTY_PROFILE}
-    if profile:
-        merged.update({k: v for k, v in profile.items() if k in EMPTY_PROFILE})
-    return CandidateSnapshot.model_validate(merged)
+from topics.candidates import CandidateSnapshot, compose_candidate
 
 
 async def get_candidate(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> CandidateSnapshot:
@@ -27,7 +17,7 @@ async def get_candidate(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> 
     if record is None:
         raise NotFound(f"no candidate {candidate_id}")
     profiles = await stores.mongo.get_profiles(tenant_id, [candidate_id])
-    return _compose(record, profiles.get(str(candidate_id)))
+    return compose_candidate(record, profiles.get(str(candidate_id)))
 
 
 async def list_candidates(
@@ -43,4 +33,4 @@ async def list_candidates(
             conn, tenant_id, limit=limit, after=after, status=status
         )
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in records])
-    return [_compose(r, profiles.get(str(r["id"]))) for r in records]
+    return [compose_candidate(r, profiles.get(str(r["id"]))) for r in records]

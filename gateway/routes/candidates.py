@@ -14,8 +14,20 @@ from pydantic import BaseModel
 from gateway.deps import BusDep, CurrentPrincipal, StoresDep, Writer
 from gateway.pagination import BadCursor, decode_cursor, encode_cursor
 from gateway.queries import candidates as queries
-from gateway.responses import CommandAccepted, etag_for, outcome_response, wants_async
-from topics.candidates import CANDIDATE_CREATE, CandidateFields, CandidateSnapshot
+from gateway.responses import (
+    CommandAccepted,
+    etag_for,
+    expected_version,
+    outcome_response,
+    wants_async,
+)
+from topics.candidates import (
+    CANDIDATE_CREATE,
+    CANDIDATE_UPDATE,
+    CandidateFields,
+    CandidatePatch,
+    CandidateSnapshot,
+)
 from topics.names import CANDIDATE_COMMANDS
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
@@ -89,6 +101,53 @@ async def create_candidate(
         return await queries.get_candidate(stores, principal.tenant_id, resource_id)
 
     return await outcome_response(outcome, load, created_location="/api/v1/candidates")
+
+
+@router.patch(
+    "/{candidate_id}",
+    response_model=CandidateSnapshot,
+    summary="Change a candidate",
+    description=(
+        "A JSON merge patch: the fields you send replace the stored ones, `null` clears an "
+        "optional field. Send `If-Match` with the `ETag` you read to refuse the change "
+        "(412) if someone changed the candidate since. Emails and phones are normalised "
+        "and checked for duplicates as on create."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such candidate in your agency"},
+        409: {"model": DuplicateProblem, "description": "An email or phone another holds"},
+        412: {"description": "`If-Match` names an older version"},
+        422: {"description": "Invalid fields"},
+    },
+)
+async def update_candidate(
+    candidate_id: UUID,
+    body: CandidatePatch,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: Annotated[str | None, Header(description="The `ETag` you last read")] = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    changes = body.changes()
+    outcome = await bus.submit(
+        principal,
+        topic=CANDIDATE_COMMANDS,
+        type=CANDIDATE_UPDATE,
+        key=candidate_id,
+        payload={"candidate_id": str(candidate_id), "changes": changes},
+        fingerprint=[str(candidate_id), changes, if_match],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+    )
+
+    async def load(resource_id: UUID) -> CandidateSnapshot:
+        return await queries.get_candidate(stores, principal.tenant_id, resource_id)
+
+    return await outcome_response(outcome, load)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -88,6 +88,47 @@ async def claim_contact_points(
         .on_conflict_do_nothing()
     )
     return bool(result.rowcount == len(claims))
+
+
+async def lock_candidate(
+    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID
+) -> dict[str, Any] | None:
+    """The record, locked for this transaction: concurrent changes queue behind it."""
+    row = (
+        (
+            await conn.execute(
+                select(candidates)
+                .where(candidates.c.tenant_id == tenant_id, candidates.c.id == candidate_id)
+                .with_for_update()
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+async def update_candidate(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(
+        update(candidates)
+        .where(candidates.c.id == row["id"], candidates.c.tenant_id == row["tenant_id"])
+        .values(**{k: v for k, v in row.items() if k not in ("id", "tenant_id", "created_at")})
+    )
+
+
+async def release_contact_points(
+    conn: AsyncConnection, candidate_id: UUID, keys: Sequence[ContactKey]
+) -> None:
+    cp = candidate_contact_points.c
+    for tenant_id, kind, value in keys:
+        await conn.execute(
+            delete(candidate_contact_points).where(
+                cp.tenant_id == tenant_id,
+                cp.kind == kind,
+                cp.value == value,
+                cp.candidate_id == candidate_id,
+            )
+        )
 
 
 async def get_candidate(

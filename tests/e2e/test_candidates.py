@@ -205,3 +205,65 @@ async def test_password_guessing_is_slowed_with_429(system: System) -> None:
     assert statuses[-1].status_code == 429
     assert int(statuses[-1].headers["Retry-After"]) > 0
     assert statuses[-1].json()["status"] == 429
+
+
+async def test_patch_with_if_match_changes_the_candidate_everywhere(agency: Agency) -> None:
+    created = await _create(agency)
+    url = f"/api/v1/candidates/{created['id']}"
+    marker = f"Kx{uuid.uuid4().hex[:8]}"
+    response = await agency.client.patch(
+        url,
+        json={
+            "headline": f"Engineering Manager {marker}",
+            "emails": ["NEW.Address@Example.com"],
+            "location": None,
+        },
+        headers={"If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert response.headers["ETag"] == '"2"'
+    assert changed["version"] == 2
+    assert changed["emails"] == ["new.address@example.com"]
+    assert changed["location"] is None
+    assert changed["first_name"] == created["first_name"]
+    assert changed["skills"] == created["skills"]
+    assert (await agency.client.get(url)).json() == changed
+
+    async def found() -> list[Any]:
+        r = await agency.client.get("/api/v1/search/candidates", params={"q": marker})
+        return list(r.json()["items"])
+
+    assert [c["id"] for c in await eventually(found, what="the new headline in search")] == [
+        created["id"]
+    ]
+    # The old email is free again, the new one is taken.
+    reuse = await agency.client.post(
+        "/api/v1/candidates", json=candidate_body(emails=created["emails"])
+    )
+    assert reuse.status_code == 201
+    taken = await agency.client.post(
+        "/api/v1/candidates", json=candidate_body(emails=["new.address@example.com"])
+    )
+    assert taken.status_code == 409
+
+
+async def test_patch_conflicts_and_mistakes(agency: Agency, other_agency: Agency) -> None:
+    first = await _create(agency)
+    second = await _create(agency)
+    url = f"/api/v1/candidates/{first['id']}"
+    stale = await agency.client.patch(url, json={"headline": "x"}, headers={"If-Match": '"7"'})
+    assert stale.status_code == 412
+    assert stale.json()["current_version"] == 1
+    clash = await agency.client.patch(url, json={"emails": second["emails"]})
+    assert clash.status_code == 409
+    assert clash.json()["duplicate_of"] == second["id"]
+    cleared = await agency.client.patch(url, json={"first_name": None})
+    assert cleared.status_code == 422
+    bad_tag = await agency.client.patch(url, json={"headline": "x"}, headers={"If-Match": "v1"})
+    assert bad_tag.status_code == 400
+    missing = await agency.client.patch(f"/api/v1/candidates/{uuid.uuid4()}", json={"tags": []})
+    assert missing.status_code == 404
+    theirs = await other_agency.client.patch(url, json={"headline": "hijack"})
+    assert theirs.status_code == 404
+    assert (await agency.client.get(url)).json()["version"] == 1
