@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+TOOLS := $(HOME)/.cache/refactortrack/tools
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(TOOLS)/bin/uv")
 RUN := $(UV) run --frozen
 STACK := bash deploy/local/stack.sh
 DEMO_TENANT ?= demo-agency
@@ -15,8 +16,10 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# uv in a venv of its own, outside the checkout, when the machine has none.
 $(UV):
-	python3 -m pip install --quiet --user "uv>=0.5,<1" || python3 -m pip install --quiet "uv>=0.5,<1"
+	python3 -m venv "$(TOOLS)"
+	"$(TOOLS)/bin/pip" install --quiet "uv>=0.5,<1"
 
 install: $(UV) ## create .venv with the locked dependencies
 	$(UV) sync --frozen
