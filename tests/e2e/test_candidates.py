@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Agency, System
+from tests.e2e.conftest import PASSWORD, Agency, System
 from tests.e2e.helpers import candidate_body, eventually
 
 pytestmark = pytest.mark.stack
@@ -267,3 +267,27 @@ async def test_patch_conflicts_and_mistakes(agency: Agency, other_agency: Agency
     theirs = await other_agency.client.patch(url, json={"headline": "hijack"})
     assert theirs.status_code == 404
     assert (await agency.client.get(url)).json()["version"] == 1
+
+
+async def test_refresh_token_and_me(system: System, agency: Agency) -> None:
+    me = await agency.client.get("/api/v1/me")
+    assert me.status_code == 200
+    assert me.json()["tenant_id"] == str(agency.tenant_id)
+    async with httpx.AsyncClient(base_url=system.base_url) as anon:
+        login = await anon.post(
+            "/api/v1/auth/token", data={"username": me.json()["username"], "password": PASSWORD}
+        )
+        assert login.status_code == 200
+        tokens = login.json()
+        assert tokens["token_type"] == "bearer"
+        assert tokens["expires_in"] > 0
+        refreshed = await anon.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert refreshed.status_code == 200
+        access = refreshed.json()["access_token"]
+        again = await anon.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+        assert again.json() == me.json()
+        # An access token is not a refresh token.
+        wrong = await anon.post("/api/v1/auth/refresh", json={"refresh_token": access})
+        assert wrong.status_code == 401
