@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agents.validation import field_errors
 from core.errors import RTError
 
 log = logging.getLogger(__name__)
@@ -88,6 +87,3 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RTError, _rt_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-
-
-__all__ = ["ProblemResponse", "field_errors", "install_problem_handlers", "problem"]

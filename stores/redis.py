@@ -59,9 +59,6 @@ class RedisStore:
             nx=True,
         )
 
-    async def record_outcome(self, outcome: CommandOutcome) -> None:
-        await self.record_outcomes([outcome])
-
     async def record_outcomes(self, outcomes: Sequence[CommandOutcome]) -> None:
         """Store each outcome and wake its waiters, in one round trip."""
         if not outcomes:

@@ -186,9 +186,6 @@ class CandidateSnapshot(CandidateFields):
     updated_at: datetime
     merged_into: UUID | None = None
 
-    def public(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
 
 PROFILE_DEFAULTS: dict[str, Any] = {"skills": [], "work_history": [], "education": [], "links": []}
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.candidates import rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.validation import invalid_from
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound, RTError, VersionMismatch
 from core.settings import Settings
+from core.validation import invalid_from
 from stores.postgres import candidates as repo
 from topics.candidates import (
     CANDIDATE_CREATE,

@@ -70,7 +70,7 @@ async def test_outcomes_are_published_and_kept(stores: Stores) -> None:
     pubsub = stores.redis.client.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe("rt:outcomes")
     try:
-        await stores.redis.record_outcome(outcome)
+        await stores.redis.record_outcomes([outcome])
         message = None
         for _ in range(50):
             message = await pubsub.get_message(timeout=0.1)
