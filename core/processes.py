@@ -48,7 +48,7 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _spawn(
+def spawn(
     args: list[str], env: dict[str, str], log_path: Path, cwd: Path
 ) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +63,7 @@ def _spawn(
         )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -77,9 +77,9 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
     """Migrate, then run a worker and a gateway until the block ends."""
     subprocess.run([CLI, "migrate"], cwd=cwd, env=env, check=True, capture_output=True)
     worker_log, gateway_log = log_dir / "worker.log", log_dir / "gateway.log"
-    worker = _spawn(["worker", "--loglevel", "info"], env, worker_log, cwd)
+    worker = spawn(["worker", "--loglevel", "info"], env, worker_log, cwd)
     port = free_port()
-    gateway = _spawn(["gateway", "--port", str(port)], env, gateway_log, cwd)
+    gateway = spawn(["gateway", "--port", str(port)], env, gateway_log, cwd)
     base_url = f"http://127.0.0.1:{port}"
 
     def gateway_ready() -> bool:
@@ -94,5 +94,5 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
         wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 120)
         yield RunningSystem(base_url, gateway.pid, worker.pid)
     finally:
-        _stop(gateway)
-        _stop(worker)
+        stop(gateway)
+        stop(worker)

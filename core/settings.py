@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=4, alias="KAFKA_PARTITIONS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
+    # How long a silent worker keeps its partitions before the others take them over.
+    worker_session_timeout_seconds: float = Field(
+        default=30.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -16,6 +16,7 @@ TEST_ENV = {
     "WORKER_ID": "refactortrack-test",
     "WORKER_DATA_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "refactortrack-test-worker"),
     "COMMAND_WAIT_SECONDS": "10",
+    "WORKER_SESSION_TIMEOUT_SECONDS": "10",
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -26,4 +26,6 @@ def create_faust_app(settings: Settings, *, app_id: str | None = None) -> faust.
         broker_commit_every=100,
         broker_commit_interval=0.5,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.worker_session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_seconds / 3),
     )

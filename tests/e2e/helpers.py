@@ -27,7 +27,11 @@ def candidate_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, what: str = "condition"
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 15.0,
+    what: str = "condition",
+    interval: float = 0.1,
 ) -> T:
     """Poll until `probe` returns something truthy (the system is eventually consistent)."""
     deadline = time.monotonic() + timeout
@@ -37,4 +41,4 @@ async def eventually(
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout}s")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(interval)
