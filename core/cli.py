@@ -20,8 +20,10 @@ stack_app = typer.Typer(
     help="The local stack of real servers (deploy/local).", no_args_is_help=True
 )
 users_app = typer.Typer(help="Users who log in to the API.", no_args_is_help=True)
+apikeys_app = typer.Typer(help="API keys for integrations (X-API-Key).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(users_app, name="users")
+app.add_typer(apikeys_app, name="apikeys")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -138,6 +140,44 @@ def users_create(
         create_user(get_settings(), tenant=tenant, username=username, password=password, role=role)
     )
     typer.echo(f"user {username} ({role}) id={user_id} tenant={tenant} tenant_id={tenant_id}")
+
+
+@apikeys_app.command("create")
+def apikeys_create(
+    tenant: Annotated[str, typer.Option(help="Agency (tenant) slug; created if new")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. the job board")],
+    role: Annotated[str, typer.Option(help="recruiter | account_manager | viewer")] = "recruiter",
+) -> None:
+    """Issue a key; it is printed once and stored only as a hash."""
+    from core.accounts import create_api_key
+    from gateway.auth import ROLES
+
+    if role not in ROLES or role == "admin":
+        typer.echo("--role must be recruiter, account_manager or viewer", err=True)
+        raise typer.Exit(2)
+    tenant_id, key_id, key = asyncio.run(
+        create_api_key(get_settings(), tenant=tenant, name=name, role=role)
+    )
+    typer.echo(f"key id={key_id} tenant={tenant} tenant_id={tenant_id} role={role}")
+    typer.echo(f"X-API-Key: {key}")
+
+
+@apikeys_app.command("revoke")
+def apikeys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
+    """Revoke a key: it stops working at once."""
+    from uuid import UUID
+
+    from core.accounts import revoke_api_key
+
+    try:
+        parsed = UUID(key_id)
+    except ValueError:
+        typer.echo(f"{key_id!r} is not a key id", err=True)
+        raise typer.Exit(2) from None
+    if not asyncio.run(revoke_api_key(get_settings(), parsed)):
+        typer.echo(f"no active key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")
 
 
 def main() -> None:

@@ -5,16 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from core.apikeys import secret_matches, split_key
 from core.settings import Settings
 from gateway.auth import InvalidToken, Principal, read_token
 from gateway.commands import CommandBus
 from gateway.ratelimit import hit
 from gateway.state import GatewayState
 from stores.bundle import Stores
+from stores.postgres.api_keys import get_active_key
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/token")
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An integration's key from `refactortrack apikeys create`",
+)
 
 
 async def get_state(request: Request) -> GatewayState:
@@ -42,20 +49,41 @@ StoresDep = Annotated[Stores, Depends(get_stores)]
 BusDep = Annotated[CommandBus, Depends(get_bus)]
 
 
+async def _api_key_principal(state: GatewayState, key: str) -> Principal:
+    parts = split_key(key)
+    row = None
+    if parts is not None:
+        async with state.stores.db.read() as conn:
+            row = await get_active_key(conn, parts[0])
+    if parts is None or row is None or not secret_matches(parts[1], row["secret_hash"]):
+        raise HTTPException(401, "The API key is unknown or revoked.")
+    return Principal(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        role=row["role"],
+        username=row["name"],
+        kind="api_key",
+    )
+
+
 async def current_principal(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    if credentials is None:
+    if credentials is not None:
+        try:
+            principal = read_token(state.settings, credentials.credentials, "access")
+        except InvalidToken as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    elif api_key is not None:
+        principal = await _api_key_principal(state, api_key)
+    else:
         raise HTTPException(
             401,
-            "Send `Authorization: Bearer <access token>`.",
+            "Send `Authorization: Bearer <access token>` (users) or `X-API-Key` (integrations).",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    try:
-        principal = read_token(state.settings, credentials.credentials, "access")
-    except InvalidToken as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     await hit(
         state.stores.redis,
         f"caller:{principal.id}",

@@ -51,6 +51,21 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Integrations' keys: the secret is shown once and kept only as a SHA-256 (it is random
+# and long, so a slow password hash would buy nothing and cost every request).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("prefix", String(24), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
 candidates = Table(
     "candidates",
     metadata,
