@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints
+
+from topics.records import Patch, Record
 
 CANDIDATE_CREATE = "candidate.create"
 CANDIDATE_CREATED = "candidate.created"
@@ -21,11 +23,7 @@ CandidateStatus = Literal["active", "placed", "do_not_use"]
 Source = Literal["job_board", "referral", "sourced", "integration", "agency", "other"]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Location(_Record):
+class Location(Record):
     city: ShortText | None = None
     region: ShortText | None = None
     country: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2)] | None = Field(
@@ -34,13 +32,13 @@ class Location(_Record):
     remote: bool | None = Field(default=None, description="Open to remote work")
 
 
-class Skill(_Record):
+class Skill(Record):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     years: float | None = Field(default=None, ge=0, le=60)
     level: Literal["beginner", "intermediate", "advanced", "expert"] | None = None
 
 
-class WorkHistoryItem(_Record):
+class WorkHistoryItem(Record):
     employer: ShortText
     title: ShortText | None = None
     start_date: date | None = None
@@ -48,35 +46,35 @@ class WorkHistoryItem(_Record):
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
 
 
-class EducationItem(_Record):
+class EducationItem(Record):
     institution: ShortText
     degree: ShortText | None = None
     field: ShortText | None = None
     end_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
-class Link(_Record):
+class Link(Record):
     kind: Annotated[str, StringConstraints(max_length=40)] = "other"
     url: Annotated[str, StringConstraints(max_length=500)]
 
 
-class Rate(_Record):
+class Rate(Record):
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     unit: Literal["hour", "day", "month", "year"] = "hour"
 
 
-class Salary(_Record):
+class Salary(Record):
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-class Consent(_Record):
+class Consent(Record):
     given_at: datetime
     basis: Literal["consent", "legitimate_interest", "contract"]
 
 
-class CandidateFields(_Record):
+class CandidateFields(Record):
     """The fields a caller sets on a candidate."""
 
     first_name: Name
@@ -110,25 +108,24 @@ class CandidateCreate(CandidateFields):
     candidate_id: UUID
 
 
-# Fields a PATCH may change but not clear: send [] to empty a list.
-NOT_NULLABLE = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "emails",
-        "phones",
-        "skills",
-        "work_history",
-        "education",
-        "links",
-        "status",
-        "tags",
-    }
-)
-
-
-class CandidatePatch(_Record):
+class CandidatePatch(Patch):
     """A partial update (JSON merge patch): fields sent replace, `null` clears."""
+
+    # Send [] to empty a list; these cannot be cleared.
+    required: ClassVar[frozenset[str]] = frozenset(
+        {
+            "first_name",
+            "last_name",
+            "emails",
+            "phones",
+            "skills",
+            "work_history",
+            "education",
+            "links",
+            "status",
+            "tags",
+        }
+    )
 
     first_name: Name | None = None
     last_name: Name | None = None
@@ -154,20 +151,8 @@ class CandidatePatch(_Record):
     tags: list[Tag] | None = Field(default=None, max_length=50)
     consent: Consent | None = None
 
-    @model_validator(mode="after")
-    def _required_fields_are_not_cleared(self) -> CandidatePatch:
-        cleared = sorted(
-            f for f in NOT_NULLABLE & self.model_fields_set if getattr(self, f) is None
-        )
-        if cleared:
-            raise ValueError(f"{', '.join(cleared)} cannot be null")
-        return self
 
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_unset=True)
-
-
-class CandidateUpdate(_Record):
+class CandidateUpdate(Record):
     """Payload of `candidate.update`; the envelope's `expected_version` guards it."""
 
     candidate_id: UUID
