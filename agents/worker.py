@@ -5,15 +5,16 @@ from __future__ import annotations
 import faust
 from mode import Service
 
-from agents.candidates import agent as candidates_agent
+from agents import command_agent
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
+from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
 from agents.processor import CommandProcessor
 from agents.search_indexer import agent as search_indexer
 from core.settings import Settings
 from stores.bundle import Stores
 from topics.app import create_faust_app
-from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
+from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CLIENT_COMMANDS, CLIENT_EVENTS
 
 
 class FaustPublisher:
@@ -37,19 +38,21 @@ def build_worker_app(settings: Settings) -> faust.App:
     publisher = FaustPublisher(app)
     ns = settings.topic_namespace
 
-    candidates_agent.register(
-        app,
-        CommandProcessor(
+    # Stay within the Postgres pool, leaving room for the ledger reads.
+    concurrency = max(1, settings.postgres_pool_size - 2)
+    for name, commands, events, handlers in (
+        ("candidates.commands", CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CANDIDATE_HANDLERS),
+        ("clients.commands", CLIENT_COMMANDS, CLIENT_EVENTS, CLIENT_HANDLERS),
+    ):
+        processor = CommandProcessor(
             ctx,
-            CANDIDATE_HANDLERS,
+            handlers,
             publisher,
-            events_topic=CANDIDATE_EVENTS.name(ns),
-            dlq_topic=CANDIDATE_COMMANDS.dlq(ns),
-            # Stay within the Postgres pool, leaving room for the ledger reads.
-            concurrency=max(1, settings.postgres_pool_size - 2),
-        ),
-        CANDIDATE_COMMANDS.name(ns),
-    )
+            events_topic=events.name(ns),
+            dlq_topic=commands.dlq(ns),
+            concurrency=concurrency,
+        )
+        command_agent.register(app, name, commands.name(ns), processor)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns))
 
     @app.service

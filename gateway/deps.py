@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from core.apikeys import secret_matches, split_key
@@ -103,3 +103,21 @@ async def writer_principal(principal: CurrentPrincipal) -> Principal:
 
 
 Writer = Annotated[Principal, Depends(writer_principal)]
+
+
+PreferHeader = Annotated[
+    str | None,
+    Header(description="`respond-async` answers 202 at once with the command's status URL."),
+]
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Repeat a request safely: the same key within 24 h applies once.",
+    ),
+]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(description="The `ETag` you last read: the change is refused (412) if it moved on."),
+]

@@ -34,5 +34,16 @@ CANDIDATE_EVENTS = TopicSpec(
     "candidates", "events", description="Facts about candidates, keyed by candidate id."
 )
 
-COMMAND_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_COMMANDS,)
-EVENT_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS,)
+CLIENT_COMMANDS = TopicSpec(
+    "clients",
+    "commands",
+    description="Commands for client companies and their contacts, keyed by client id.",
+)
+CLIENT_EVENTS = TopicSpec(
+    "clients",
+    "events",
+    description="Facts about client companies and their contacts, keyed by client id.",
+)
+
+COMMAND_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_COMMANDS, CLIENT_COMMANDS)
+EVENT_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS, CLIENT_EVENTS)

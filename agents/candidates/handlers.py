@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agents.candidates import rules
+from agents import normalize as rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound, RTError, VersionMismatch

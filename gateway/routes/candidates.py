@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gateway.deps import BusDep, CurrentPrincipal, StoresDep, Writer
-from gateway.pagination import BadCursor, decode_cursor, encode_cursor
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    IfMatchHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries import candidates as queries
 from gateway.responses import (
     CommandAccepted,
@@ -31,19 +38,6 @@ from topics.candidates import (
 from topics.names import CANDIDATE_COMMANDS
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
-
-PreferHeader = Annotated[
-    str | None,
-    Header(description="`respond-async` answers 202 at once with the command's status URL."),
-]
-IdempotencyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Repeat a request safely: the same key within 24 h applies once.",
-    ),
-]
 
 
 class CandidatePage(BaseModel):
@@ -127,7 +121,7 @@ async def update_candidate(
     principal: Writer,
     bus: BusDep,
     stores: StoresDep,
-    if_match: Annotated[str | None, Header(description="The `ETag` you last read")] = None,
+    if_match: IfMatchHeader = None,
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
@@ -163,21 +157,11 @@ async def list_candidates(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     status: Annotated[Literal["active", "placed", "do_not_use"] | None, Query()] = None,
 ) -> CandidatePage:
-    after = None
-    if cursor:
-        values = decode_cursor(cursor)
-        try:
-            after = (datetime.fromisoformat(values[0]), UUID(values[1]))
-        except (ValueError, IndexError, TypeError):
-            raise BadCursor("`cursor` is not one this API issued") from None
+    after = decode_page_cursor(cursor)
     items = await queries.list_candidates(
         stores, principal.tenant_id, limit=limit, after=after, status=status
     )
-    next_cursor = None
-    if len(items) == limit:
-        last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return CandidatePage(items=items, next_cursor=next_cursor)
+    return CandidatePage(items=items, next_cursor=next_page_cursor(items, limit))
 
 
 @router.get(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -91,6 +92,41 @@ candidates = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_candidates_tenant_created", "tenant_id", "created_at", "id"),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("industry", String(200)),
+    Column("status", String(20), nullable=False),
+    Column("default_fee_percent", Numeric(5, 4)),
+    Column("payment_terms", String(200)),
+    Column("owner_id", Uuid),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_clients_tenant_created", "tenant_id", "created_at", "id"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("client_id", Uuid, ForeignKey("clients.id"), nullable=False),
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("title", String(200)),
+    Column("email", String(254)),
+    Column("phone", String(40)),
+    Column("role", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_contacts_client_created", "client_id", "created_at", "id"),
 )
 
 # One row per normalised email or phone, so a duplicate is one primary-key probe

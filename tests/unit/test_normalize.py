@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.candidates import rules
+from agents import normalize as rules
 from core.errors import InvalidCommand
 
 

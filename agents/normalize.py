@@ -1,4 +1,4 @@
-"""Candidate rules as plain functions: normalisation and duplicate keys."""
+"""Emails and phones: normalised (lower-case, E.164) and the duplicate keys they make."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The candidates agent: a thin loop over the command topic."""
+"""A domain's command agent: a thin loop that hands batches of commands to its processor."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ BATCH_SIZE = 200
 BATCH_WINDOW_SECONDS = 0.01
 
 
-def register(app: faust.App, processor: CommandProcessor, topic: str) -> None:
+def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
     commands = app.topic(topic)
 
-    @app.agent(commands, name="candidates.commands")
-    async def handle_candidate_commands(stream: faust.StreamT[bytes]) -> None:
+    async def handle_commands(stream: faust.StreamT[bytes]) -> None:
         # take_events is on the concrete Stream, not (yet) on the StreamT protocol.
         batches = cast(faust.Stream[bytes], stream).take_events(
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
         async for events in batches:
             await processor.process_batch([(e.message.key, e.message.value) for e in events])
+
+    app.agent(commands, name=name)(handle_commands)

@@ -1,0 +1,193 @@
+"""Client and contact command handlers, set-wise: `verb_nouns(commands, ctx, conn)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agents import normalize
+from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.patching import apply_patch
+from core.clock import utcnow
+from core.errors import Conflict, InvalidCommand, NotFound, RTError
+from core.validation import invalid_from
+from stores.postgres import rows
+from stores.postgres.tables import clients, contacts
+from topics.clients import (
+    CLIENT_CREATE,
+    CLIENT_CREATED,
+    CLIENT_UPDATE,
+    CLIENT_UPDATED,
+    CONTACT_CREATE,
+    CONTACT_CREATED,
+    CONTACT_UPDATE,
+    CONTACT_UPDATED,
+    ClientCreate,
+    ClientSnapshot,
+    ClientUpdate,
+    ContactCreate,
+    ContactSnapshot,
+    ContactUpdate,
+)
+from topics.envelopes import CommandEnvelope
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], command: CommandEnvelope) -> M:
+    try:
+        return model.model_validate(command.payload)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+
+
+def _normalised_contact(fields: dict[str, Any], settings_region: str) -> dict[str, Any]:
+    out = dict(fields)
+    if out.get("email") is not None:
+        out["email"] = normalize.normalize_email(out["email"])
+    if out.get("phone") is not None:
+        out["phone"] = normalize.normalize_phone(out["phone"], settings_region)
+    return out
+
+
+async def _each(
+    commands: Sequence[CommandEnvelope],
+    apply: Callable[[CommandEnvelope], Awaitable[Applied]],
+) -> list[Result]:
+    results: list[Result] = []
+    for command in commands:
+        try:
+            results.append(await apply(command))
+        except RTError as error:
+            results.append(error)
+    return results
+
+
+async def create_clients(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    """New clients of the agency, inserted together."""
+    results: dict[int, Result] = {}
+    fresh: list[tuple[int, ClientSnapshot, CommandEnvelope]] = []
+    for i, command in enumerate(commands):
+        try:
+            payload = _parse(ClientCreate, command)
+        except RTError as error:
+            results[i] = error
+            continue
+        now = utcnow()
+        snapshot = ClientSnapshot.model_validate(
+            {
+                **payload.model_dump(exclude={"client_id"}),
+                "id": payload.client_id,
+                "tenant_id": command.tenant_id,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        fresh.append((i, snapshot, command))
+    inserted = await rows.insert_new_rows(conn, clients, [s.model_dump() for _, s, _ in fresh])
+    for i, snapshot, command in fresh:
+        if snapshot.id not in inserted:
+            results[i] = Conflict(f"client {snapshot.id} already exists")
+            continue
+        data = snapshot.model_dump(mode="json")
+        event = new_event(
+            command, type=CLIENT_CREATED, aggregate_id=snapshot.id, version=1, data=data
+        )
+        results[i] = Applied(snapshot.id, [event], resource=data)
+    return [results[i] for i in range(len(commands))]
+
+
+async def update_clients(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = _parse(ClientUpdate, command)
+        return await apply_patch(
+            conn,
+            command,
+            table=clients,
+            snapshot_type=ClientSnapshot,
+            aggregate_id=payload.client_id,
+            changes=payload.changes.changes(),
+            event_type=CLIENT_UPDATED,
+            noun="client",
+        )
+
+    return await _each(commands, apply)
+
+
+async def create_contacts(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    region = ctx.settings.default_phone_region
+
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = _parse(ContactCreate, command)
+        if await rows.get_row(conn, clients, command.tenant_id, payload.client_id) is None:
+            raise NotFound(f"no client {payload.client_id}")
+        now = utcnow()
+        fields = _normalised_contact(payload.model_dump(exclude={"contact_id"}), region)
+        snapshot = ContactSnapshot.model_validate(
+            {
+                **fields,
+                "id": payload.contact_id,
+                "tenant_id": command.tenant_id,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if not await rows.insert_new_rows(conn, contacts, [snapshot.model_dump()]):
+            raise Conflict(f"contact {snapshot.id} already exists")
+        data = snapshot.model_dump(mode="json")
+        event = new_event(
+            command, type=CONTACT_CREATED, aggregate_id=snapshot.id, version=1, data=data
+        )
+        return Applied(snapshot.id, [event], resource=data)
+
+    return await _each(commands, apply)
+
+
+async def update_contacts(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    region = ctx.settings.default_phone_region
+
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = _parse(ContactUpdate, command)
+
+        async def same_client(current: dict[str, Any]) -> None:
+            if current["client_id"] != payload.client_id:
+                raise InvalidCommand(
+                    f"contact {payload.contact_id} belongs to client {current['client_id']}, "
+                    f"not {payload.client_id}",
+                    field="client_id",
+                )
+
+        return await apply_patch(
+            conn,
+            command,
+            table=contacts,
+            snapshot_type=ContactSnapshot,
+            aggregate_id=payload.contact_id,
+            changes=_normalised_contact(payload.changes.changes(), region),
+            event_type=CONTACT_UPDATED,
+            noun="contact",
+            check=same_client,
+        )
+
+    return await _each(commands, apply)
+
+
+HANDLERS: dict[str, BatchHandler] = {
+    CLIENT_CREATE: create_clients,
+    CLIENT_UPDATE: update_clients,
+    CONTACT_CREATE: create_contacts,
+    CONTACT_UPDATE: update_contacts,
+}

@@ -1,0 +1,308 @@
+"""Client companies and their contacts (CRM): writes are commands, reads come from Postgres."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement
+
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    IfMatchHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.queries.rows import get_one, page
+from gateway.responses import (
+    CommandAccepted,
+    etag_for,
+    expected_version,
+    outcome_response,
+    wants_async,
+)
+from stores.postgres.tables import clients, contacts
+from topics.clients import (
+    CLIENT_CREATE,
+    CLIENT_UPDATE,
+    CONTACT_CREATE,
+    CONTACT_UPDATE,
+    ClientFields,
+    ClientPatch,
+    ClientSnapshot,
+    ClientStatus,
+    ContactFields,
+    ContactPatch,
+    ContactSnapshot,
+)
+from topics.names import CLIENT_COMMANDS
+
+router = APIRouter(tags=["clients"])
+
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+    404: {"description": "Not found in your agency"},
+    422: {"description": "Invalid fields"},
+    503: {"description": "The broker cannot take the command"},
+}
+
+
+class ClientPage(BaseModel):
+    items: list[ClientSnapshot]
+    next_cursor: str | None
+
+
+class ContactPage(BaseModel):
+    items: list[ContactSnapshot]
+    next_cursor: str | None
+
+
+@router.post(
+    "/clients",
+    status_code=201,
+    response_model=ClientSnapshot,
+    summary="Create a client company",
+    description="`default_fee_percent` is a fraction: 0.2 means 20 %.",
+    responses=WRITE_RESPONSES,
+)
+async def create_client(
+    body: ClientFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    client_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=CLIENT_COMMANDS,
+        type=CLIENT_CREATE,
+        key=client_id,
+        payload={**fields, "client_id": str(client_id)},
+        fingerprint=fields,
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> ClientSnapshot:
+        return await get_one(
+            stores, clients, ClientSnapshot, principal.tenant_id, resource_id, "client"
+        )
+
+    return await outcome_response(outcome, load, created_location="/api/v1/clients")
+
+
+@router.get(
+    "/clients",
+    response_model=ClientPage,
+    summary="List client companies",
+    description="Newest first; filter by `status`; pass `next_cursor` back as `cursor`.",
+)
+async def list_clients(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    status: ClientStatus | None = None,
+) -> ClientPage:
+    filters: list[ColumnElement[bool]] = [clients.c.status == status] if status else []
+    items = await page(
+        stores,
+        clients,
+        ClientSnapshot,
+        principal.tenant_id,
+        limit=limit,
+        after=decode_page_cursor(cursor),
+        filters=filters,
+    )
+    return ClientPage(items=items, next_cursor=next_page_cursor(items, limit))
+
+
+@router.get(
+    "/clients/{client_id}",
+    response_model=ClientSnapshot,
+    summary="Get a client",
+    responses={404: {"description": "No such client in your agency"}},
+)
+async def get_client(
+    client_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+) -> ClientSnapshot:
+    client = await get_one(
+        stores, clients, ClientSnapshot, principal.tenant_id, client_id, "client"
+    )
+    response.headers["ETag"] = etag_for(client.version)
+    return client
+
+
+@router.patch(
+    "/clients/{client_id}",
+    response_model=ClientSnapshot,
+    summary="Change a client",
+    description="A JSON merge patch; `If-Match` refuses the change (412) if it moved on.",
+    responses={**WRITE_RESPONSES, 412: {"description": "`If-Match` names an older version"}},
+)
+async def update_client(
+    client_id: UUID,
+    body: ClientPatch,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    changes = body.changes()
+    outcome = await bus.submit(
+        principal,
+        topic=CLIENT_COMMANDS,
+        type=CLIENT_UPDATE,
+        key=client_id,
+        payload={"client_id": str(client_id), "changes": changes},
+        fingerprint=[str(client_id), changes, if_match],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+    )
+
+    async def load(resource_id: UUID) -> ClientSnapshot:
+        return await get_one(
+            stores, clients, ClientSnapshot, principal.tenant_id, resource_id, "client"
+        )
+
+    return await outcome_response(outcome, load)
+
+
+@router.post(
+    "/clients/{client_id}/contacts",
+    status_code=201,
+    response_model=ContactSnapshot,
+    summary="Add a contact to a client",
+    description="Email is stored lower-cased and phone in E.164.",
+    responses=WRITE_RESPONSES,
+)
+async def create_contact(
+    client_id: UUID,
+    body: ContactFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    contact_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=CLIENT_COMMANDS,
+        type=CONTACT_CREATE,
+        key=client_id,
+        payload={**fields, "contact_id": str(contact_id), "client_id": str(client_id)},
+        fingerprint=[str(client_id), fields],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> ContactSnapshot:
+        return await get_one(
+            stores, contacts, ContactSnapshot, principal.tenant_id, resource_id, "contact"
+        )
+
+    return await outcome_response(outcome, load, created_location="/api/v1/contacts")
+
+
+@router.get(
+    "/clients/{client_id}/contacts",
+    response_model=ContactPage,
+    summary="List a client's contacts",
+    responses={404: {"description": "No such client in your agency"}},
+)
+async def list_contacts(
+    client_id: UUID,
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> ContactPage:
+    await get_one(stores, clients, ClientSnapshot, principal.tenant_id, client_id, "client")
+    items = await page(
+        stores,
+        contacts,
+        ContactSnapshot,
+        principal.tenant_id,
+        limit=limit,
+        after=decode_page_cursor(cursor),
+        filters=[contacts.c.client_id == client_id],
+    )
+    return ContactPage(items=items, next_cursor=next_page_cursor(items, limit))
+
+
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=ContactSnapshot,
+    summary="Get a contact",
+    responses={404: {"description": "No such contact in your agency"}},
+)
+async def get_contact(
+    contact_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+) -> ContactSnapshot:
+    contact = await get_one(
+        stores, contacts, ContactSnapshot, principal.tenant_id, contact_id, "contact"
+    )
+    response.headers["ETag"] = etag_for(contact.version)
+    return contact
+
+
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=ContactSnapshot,
+    summary="Change a contact",
+    description="A JSON merge patch; `If-Match` refuses the change (412) if it moved on.",
+    responses={**WRITE_RESPONSES, 412: {"description": "`If-Match` names an older version"}},
+)
+async def update_contact(
+    contact_id: UUID,
+    body: ContactPatch,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    # Keyed by the client, like every command about it, so they apply in order.
+    contact = await get_one(
+        stores, contacts, ContactSnapshot, principal.tenant_id, contact_id, "contact"
+    )
+    changes = body.changes()
+    outcome = await bus.submit(
+        principal,
+        topic=CLIENT_COMMANDS,
+        type=CONTACT_UPDATE,
+        key=contact.client_id,
+        payload={
+            "contact_id": str(contact_id),
+            "client_id": str(contact.client_id),
+            "changes": changes,
+        },
+        fingerprint=[str(contact_id), changes, if_match],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+    )
+
+    async def load(resource_id: UUID) -> ContactSnapshot:
+        return await get_one(
+            stores, contacts, ContactSnapshot, principal.tenant_id, resource_id, "contact"
+        )
+
+    return await outcome_response(outcome, load)

@@ -1,0 +1,114 @@
+"""Client companies (CRM) and their contacts: commands and events on the clients topics.
+
+Contacts travel on the clients topics keyed by their client's id, so everything about one
+client is applied in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+
+from topics.records import Patch, Record
+
+CLIENT_CREATE = "client.create"
+CLIENT_UPDATE = "client.update"
+CLIENT_CREATED = "client.created"
+CLIENT_UPDATED = "client.updated"
+CONTACT_CREATE = "contact.create"
+CONTACT_UPDATE = "contact.update"
+CONTACT_CREATED = "contact.created"
+CONTACT_UPDATED = "contact.updated"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ClientStatus = Literal["prospect", "active", "inactive"]
+ContactRole = Literal["hiring_manager", "hr", "billing", "other"]
+FeeFraction = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=5, decimal_places=4, description="0.2 means 20 %"),
+    # One scale everywhere, so a response and a later read print the same "0.2000".
+    AfterValidator(lambda d: d.quantize(Decimal("0.0001"))),
+]
+
+
+class ClientFields(Record):
+    name: Text
+    industry: Text | None = None
+    status: ClientStatus = "prospect"
+    default_fee_percent: FeeFraction | None = None
+    payment_terms: Text | None = Field(default=None, description="e.g. 'net 30'")
+    owner_id: UUID | None = Field(default=None, description="The account manager")
+
+
+class ClientPatch(Patch):
+    required: ClassVar[frozenset[str]] = frozenset({"name", "status"})
+    name: Text | None = None
+    industry: Text | None = None
+    status: ClientStatus | None = None
+    default_fee_percent: FeeFraction | None = None
+    payment_terms: Text | None = None
+    owner_id: UUID | None = None
+
+
+class ClientCreate(ClientFields):
+    client_id: UUID
+
+
+class ClientUpdate(Record):
+    client_id: UUID
+    changes: ClientPatch
+
+
+class ClientSnapshot(ClientFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactFields(Record):
+    first_name: Text
+    last_name: Text
+    title: Text | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    role: ContactRole = "other"
+
+
+class ContactPatch(Patch):
+    required: ClassVar[frozenset[str]] = frozenset({"first_name", "last_name", "role"})
+    first_name: Text | None = None
+    last_name: Text | None = None
+    title: Text | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    role: ContactRole | None = None
+
+
+class ContactCreate(ContactFields):
+    contact_id: UUID
+    client_id: UUID
+
+
+class ContactUpdate(Record):
+    contact_id: UUID
+    client_id: UUID
+    changes: ContactPatch
+
+
+class ContactSnapshot(ContactFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    client_id: UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
