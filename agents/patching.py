@@ -31,11 +31,13 @@ async def apply_patch(
     event_type: str,
     noun: str,
     check: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    to_row: Callable[[S], dict[str, Any]] | None = None,
 ) -> Applied:
     """Merge `changes` into the tenant's row, one version up, and describe it as an event.
 
     `check` sees the locked current row before anything is written (say, to insist that a
-    contact belongs to the client its command is keyed by).
+    contact belongs to the client its command is keyed by). `to_row` turns the snapshot
+    into column values where they differ from the snapshot's own (JSONB columns, say).
     """
     current = await rows.get_row(conn, table, command.tenant_id, aggregate_id, lock=True)
     if current is None:
@@ -54,7 +56,7 @@ async def apply_patch(
         )
     except ValidationError as exc:
         raise invalid_from(exc) from None
-    await rows.update_row(conn, table, snapshot.model_dump())
+    await rows.update_row(conn, table, to_row(snapshot) if to_row else snapshot.model_dump())
     data = snapshot.model_dump(mode="json")
     event = new_event(
         command, type=event_type, aggregate_id=aggregate_id, version=data["version"], data=data

@@ -10,11 +10,19 @@ from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
 from agents.processor import CommandProcessor
+from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from agents.search_indexer import agent as search_indexer
 from core.settings import Settings
 from stores.bundle import Stores
 from topics.app import create_faust_app
-from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CLIENT_COMMANDS, CLIENT_EVENTS
+from topics.names import (
+    CANDIDATE_COMMANDS,
+    CANDIDATE_EVENTS,
+    CLIENT_COMMANDS,
+    CLIENT_EVENTS,
+    REQUISITION_COMMANDS,
+    REQUISITION_EVENTS,
+)
 
 
 class FaustPublisher:
@@ -43,6 +51,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     for name, commands, events, handlers in (
         ("candidates.commands", CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CANDIDATE_HANDLERS),
         ("clients.commands", CLIENT_COMMANDS, CLIENT_EVENTS, CLIENT_HANDLERS),
+        ("requisitions.commands", REQUISITION_COMMANDS, REQUISITION_EVENTS, REQUISITION_HANDLERS),
     ):
         processor = CommandProcessor(
             ctx,

@@ -13,7 +13,7 @@ from core.settings import Settings, get_settings
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.problems import install_problem_handlers
-from gateway.routes import auth, candidates, clients, commands, health, search
+from gateway.routes import auth, candidates, clients, commands, health, requisitions, search
 from gateway.state import GatewayState
 
 API_PREFIX = "/api/v1"
@@ -35,6 +35,7 @@ TAGS = [
     {"name": "auth", "description": "Log in and refresh tokens."},
     {"name": "candidates", "description": "People an agency recruits."},
     {"name": "clients", "description": "Client companies and their contacts (CRM)."},
+    {"name": "requisitions", "description": "Job orders of your clients."},
     {"name": "search", "description": "Full-text search within your agency."},
     {"name": "commands", "description": "What became of an asynchronous write."},
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, candidates, clients, search, commands):
+    for module in (auth, candidates, clients, requisitions, search, commands):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -45,5 +45,12 @@ CLIENT_EVENTS = TopicSpec(
     description="Facts about client companies and their contacts, keyed by client id.",
 )
 
-COMMAND_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_COMMANDS, CLIENT_COMMANDS)
-EVENT_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS, CLIENT_EVENTS)
+REQUISITION_COMMANDS = TopicSpec(
+    "requisitions", "commands", description="Commands for requisitions, keyed by requisition id."
+)
+REQUISITION_EVENTS = TopicSpec(
+    "requisitions", "events", description="Facts about requisitions, keyed by requisition id."
+)
+
+COMMAND_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_COMMANDS, CLIENT_COMMANDS, REQUISITION_COMMANDS)
+EVENT_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS, CLIENT_EVENTS, REQUISITION_EVENTS)

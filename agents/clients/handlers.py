@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents import normalize
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.handling import each_command, parse_payload
 from agents.patching import apply_patch
 from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound, RTError
-from core.validation import invalid_from
 from stores.postgres import rows
 from stores.postgres.tables import clients, contacts
 from topics.clients import (
@@ -34,15 +33,6 @@ from topics.clients import (
 )
 from topics.envelopes import CommandEnvelope
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _parse(model: type[M], command: CommandEnvelope) -> M:
-    try:
-        return model.model_validate(command.payload)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
-
 
 def _normalised_contact(fields: dict[str, Any], settings_region: str) -> dict[str, Any]:
     out = dict(fields)
@@ -53,19 +43,6 @@ def _normalised_contact(fields: dict[str, Any], settings_region: str) -> dict[st
     return out
 
 
-async def _each(
-    commands: Sequence[CommandEnvelope],
-    apply: Callable[[CommandEnvelope], Awaitable[Applied]],
-) -> list[Result]:
-    results: list[Result] = []
-    for command in commands:
-        try:
-            results.append(await apply(command))
-        except RTError as error:
-            results.append(error)
-    return results
-
-
 async def create_clients(
     commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
 ) -> list[Result]:
@@ -74,7 +51,7 @@ async def create_clients(
     fresh: list[tuple[int, ClientSnapshot, CommandEnvelope]] = []
     for i, command in enumerate(commands):
         try:
-            payload = _parse(ClientCreate, command)
+            payload = parse_payload(ClientCreate, command)
         except RTError as error:
             results[i] = error
             continue
@@ -107,7 +84,7 @@ async def update_clients(
     commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
-        payload = _parse(ClientUpdate, command)
+        payload = parse_payload(ClientUpdate, command)
         return await apply_patch(
             conn,
             command,
@@ -119,7 +96,7 @@ async def update_clients(
             noun="client",
         )
 
-    return await _each(commands, apply)
+    return await each_command(commands, apply)
 
 
 async def create_contacts(
@@ -128,7 +105,7 @@ async def create_contacts(
     region = ctx.settings.default_phone_region
 
     async def apply(command: CommandEnvelope) -> Applied:
-        payload = _parse(ContactCreate, command)
+        payload = parse_payload(ContactCreate, command)
         if await rows.get_row(conn, clients, command.tenant_id, payload.client_id) is None:
             raise NotFound(f"no client {payload.client_id}")
         now = utcnow()
@@ -151,7 +128,7 @@ async def create_contacts(
         )
         return Applied(snapshot.id, [event], resource=data)
 
-    return await _each(commands, apply)
+    return await each_command(commands, apply)
 
 
 async def update_contacts(
@@ -160,7 +137,7 @@ async def update_contacts(
     region = ctx.settings.default_phone_region
 
     async def apply(command: CommandEnvelope) -> Applied:
-        payload = _parse(ContactUpdate, command)
+        payload = parse_payload(ContactUpdate, command)
 
         async def same_client(current: dict[str, Any]) -> None:
             if current["client_id"] != payload.client_id:
@@ -182,7 +159,7 @@ async def update_contacts(
             check=same_client,
         )
 
-    return await _each(commands, apply)
+    return await each_command(commands, apply)
 
 
 HANDLERS: dict[str, BatchHandler] = {

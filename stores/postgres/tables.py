@@ -129,6 +129,36 @@ contacts = Table(
     Index("ix_contacts_client_created", "client_id", "created_at", "id"),
 )
 
+requisitions = Table(
+    "requisitions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("client_id", Uuid, ForeignKey("clients.id"), nullable=False),
+    Column("contact_id", Uuid, ForeignKey("contacts.id")),
+    Column("title", String(200), nullable=False),
+    Column("description", Text),
+    Column("required_skills", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("nice_to_have_skills", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("location", JSONB),
+    Column("employment_type", String(20), nullable=False),
+    Column("openings", Integer, nullable=False),
+    Column("bill_rate", JSONB),
+    Column("salary", JSONB),
+    Column("fee_percent", Numeric(5, 4)),
+    Column("priority", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_reason", String(500)),
+    Column("owner_id", Uuid),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("target_date", Date),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_requisitions_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_requisitions_client", "client_id"),
+)
+
 # One row per normalised email or phone, so a duplicate is one primary-key probe
 # and two racing creates cannot both win.
 candidate_contact_points = Table(

@@ -19,4 +19,7 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.clients.commands",
         "rt-test.clients.events",
         "rt-test.clients.commands.dlq",
+        "rt-test.requisitions.commands",
+        "rt-test.requisitions.events",
+        "rt-test.requisitions.commands.dlq",
     }

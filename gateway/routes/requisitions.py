@@ -1,0 +1,249 @@
+"""Requisitions (job orders): writes are commands, reads come from Postgres."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement
+
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    IfMatchHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.queries.rows import get_one, page
+from gateway.responses import (
+    CommandAccepted,
+    etag_for,
+    expected_version,
+    outcome_response,
+    wants_async,
+)
+from stores.postgres.tables import requisitions
+from topics.names import REQUISITION_COMMANDS
+from topics.requisitions import (
+    REQUISITION_CREATE,
+    REQUISITION_SET_STATUS,
+    REQUISITION_UPDATE,
+    Priority,
+    RequisitionFields,
+    RequisitionPatch,
+    RequisitionSnapshot,
+    RequisitionStatus,
+    StatusChange,
+)
+
+router = APIRouter(prefix="/requisitions", tags=["requisitions"])
+
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+    404: {"description": "Not found in your agency"},
+    409: {"description": "A conflict, such as a status it already has"},
+    412: {"description": "`If-Match` names an older version"},
+    422: {"description": "Invalid fields"},
+}
+
+
+class RequisitionPage(BaseModel):
+    items: list[RequisitionSnapshot]
+    next_cursor: str | None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RequisitionSnapshot,
+    summary="Open a requisition",
+    description=(
+        "A job order of one of your clients; it opens with status `open`. The hiring "
+        "`contact_id`, if given, must be a contact of that client. Rates are per hour "
+        "(`bill_rate`) or per year (`salary`); `fee_percent` is a fraction (0.2 = 20 %)."
+    ),
+    responses=WRITE_RESPONSES,
+)
+async def create_requisition(
+    body: RequisitionFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    requisition_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=REQUISITION_COMMANDS,
+        type=REQUISITION_CREATE,
+        key=requisition_id,
+        payload={**fields, "requisition_id": str(requisition_id)},
+        fingerprint=fields,
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> RequisitionSnapshot:
+        return await get_one(
+            stores,
+            requisitions,
+            RequisitionSnapshot,
+            principal.tenant_id,
+            resource_id,
+            "requisition",
+        )
+
+    return await outcome_response(outcome, load, created_location="/api/v1/requisitions")
+
+
+@router.get(
+    "",
+    response_model=RequisitionPage,
+    summary="List requisitions",
+    description="Newest first; filter by `status`, `client_id`, `priority`.",
+)
+async def list_requisitions(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    status: RequisitionStatus | None = None,
+    client_id: UUID | None = None,
+    priority: Priority | None = None,
+) -> RequisitionPage:
+    filters: list[ColumnElement[bool]] = []
+    if status:
+        filters.append(requisitions.c.status == status)
+    if client_id:
+        filters.append(requisitions.c.client_id == client_id)
+    if priority:
+        filters.append(requisitions.c.priority == priority)
+    items = await page(
+        stores,
+        requisitions,
+        RequisitionSnapshot,
+        principal.tenant_id,
+        limit=limit,
+        after=decode_page_cursor(cursor),
+        filters=filters,
+    )
+    return RequisitionPage(items=items, next_cursor=next_page_cursor(items, limit))
+
+
+@router.get(
+    "/{requisition_id}",
+    response_model=RequisitionSnapshot,
+    summary="Get a requisition",
+    responses={404: {"description": "No such requisition in your agency"}},
+)
+async def get_requisition(
+    requisition_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+) -> RequisitionSnapshot:
+    found = await get_one(
+        stores,
+        requisitions,
+        RequisitionSnapshot,
+        principal.tenant_id,
+        requisition_id,
+        "requisition",
+    )
+    response.headers["ETag"] = etag_for(found.version)
+    return found
+
+
+@router.patch(
+    "/{requisition_id}",
+    response_model=RequisitionSnapshot,
+    summary="Change a requisition",
+    description="A JSON merge patch (status has its own route); `If-Match` guards it.",
+    responses=WRITE_RESPONSES,
+)
+async def update_requisition(
+    requisition_id: UUID,
+    body: RequisitionPatch,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    changes = body.changes()
+    outcome = await bus.submit(
+        principal,
+        topic=REQUISITION_COMMANDS,
+        type=REQUISITION_UPDATE,
+        key=requisition_id,
+        payload={"requisition_id": str(requisition_id), "changes": changes},
+        fingerprint=[str(requisition_id), changes, if_match],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+    )
+
+    async def load(resource_id: UUID) -> RequisitionSnapshot:
+        return await get_one(
+            stores,
+            requisitions,
+            RequisitionSnapshot,
+            principal.tenant_id,
+            resource_id,
+            "requisition",
+        )
+
+    return await outcome_response(outcome, load)
+
+
+@router.post(
+    "/{requisition_id}/status",
+    response_model=RequisitionSnapshot,
+    summary="Change a requisition's status",
+    description=(
+        "`open`, `on_hold`, `filled`, `closed` or `cancelled`; `on_hold`, `closed` and "
+        "`cancelled` need a `reason`. Setting the status it already has answers 409."
+    ),
+    responses=WRITE_RESPONSES,
+)
+async def set_requisition_status(
+    requisition_id: UUID,
+    body: StatusChange,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=REQUISITION_COMMANDS,
+        type=REQUISITION_SET_STATUS,
+        key=requisition_id,
+        payload={**fields, "requisition_id": str(requisition_id)},
+        fingerprint=[str(requisition_id), fields, if_match],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+    )
+
+    async def load(resource_id: UUID) -> RequisitionSnapshot:
+        return await get_one(
+            stores,
+            requisitions,
+            RequisitionSnapshot,
+            principal.tenant_id,
+            resource_id,
+            "requisition",
+        )
+
+    return await outcome_response(outcome, load)

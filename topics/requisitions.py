@@ -1,0 +1,136 @@
+"""Requisitions (job orders): commands and events on the requisitions topics."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from topics.clients import FeeFraction
+from topics.records import Patch, Record
+
+REQUISITION_CREATE = "requisition.create"
+REQUISITION_UPDATE = "requisition.update"
+REQUISITION_SET_STATUS = "requisition.set_status"
+REQUISITION_CREATED = "requisition.created"
+REQUISITION_UPDATED = "requisition.updated"
+REQUISITION_STATUS_CHANGED = "requisition.status_changed"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+EmploymentType = Literal["contract", "contract_to_hire", "permanent"]
+Priority = Literal["hot", "warm", "cold"]
+RequisitionStatus = Literal["open", "on_hold", "filled", "closed", "cancelled"]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    AfterValidator(lambda d: d.quantize(Decimal("0.01"))),
+]
+
+# Moving to these needs a reason a colleague can read later.
+STATUSES_NEEDING_REASON = frozenset({"on_hold", "closed", "cancelled"})
+
+
+class Range(Record):
+    min: Money
+    max: Money
+    currency: Currency
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class RequisitionLocation(Record):
+    city: Text | None = None
+    region: Text | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    remote: Literal["onsite", "hybrid", "remote"] = "onsite"
+
+
+class RequisitionFields(Record):
+    client_id: UUID
+    contact_id: UUID | None = Field(default=None, description="The hiring contact")
+    title: Text
+    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    required_skills: list[SkillName] = Field(default_factory=list, max_length=50)
+    nice_to_have_skills: list[SkillName] = Field(default_factory=list, max_length=50)
+    location: RequisitionLocation | None = None
+    employment_type: EmploymentType = "contract"
+    openings: int = Field(default=1, ge=1, le=1000)
+    bill_rate: Range | None = Field(default=None, description="Per hour, for contract roles")
+    salary: Range | None = Field(default=None, description="Per year, for permanent roles")
+    fee_percent: FeeFraction | None = None
+    priority: Priority = "warm"
+    owner_id: UUID | None = None
+    target_date: date | None = None
+
+
+class RequisitionPatch(Patch):
+    required: ClassVar[frozenset[str]] = frozenset(
+        {
+            "title",
+            "required_skills",
+            "nice_to_have_skills",
+            "employment_type",
+            "openings",
+            "priority",
+        }
+    )
+    contact_id: UUID | None = None
+    title: Text | None = None
+    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    required_skills: list[SkillName] | None = Field(default=None, max_length=50)
+    nice_to_have_skills: list[SkillName] | None = Field(default=None, max_length=50)
+    location: RequisitionLocation | None = None
+    employment_type: EmploymentType | None = None
+    openings: int | None = Field(default=None, ge=1, le=1000)
+    bill_rate: Range | None = None
+    salary: Range | None = None
+    fee_percent: FeeFraction | None = None
+    priority: Priority | None = None
+    owner_id: UUID | None = None
+    target_date: date | None = None
+
+
+class StatusChange(Record):
+    status: RequisitionStatus
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _reason_when_needed(self) -> StatusChange:
+        if self.status in STATUSES_NEEDING_REASON and not self.reason:
+            raise ValueError(f"moving to {self.status} needs a reason")
+        return self
+
+
+class RequisitionCreate(RequisitionFields):
+    requisition_id: UUID
+
+
+class RequisitionUpdate(Record):
+    requisition_id: UUID
+    changes: RequisitionPatch
+
+
+class RequisitionSetStatus(StatusChange):
+    requisition_id: UUID
+
+
+class RequisitionSnapshot(RequisitionFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    status: RequisitionStatus
+    status_reason: str | None = None
+    opened_at: datetime
+    version: int
+    created_at: datetime
+    updated_at: datetime
