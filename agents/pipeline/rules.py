@@ -1,0 +1,132 @@
+"""The pipeline's rules as plain functions: legal stage moves and placement economics.
+
+`sourced → screened → submitted → client_review → interviewing → offered → placed`, and
+from any active stage to `rejected` or `withdrawn`. Forward moves may skip stages;
+backward moves, and moves out of `placed`, `rejected` and `withdrawn`, are illegal except
+`reopen`, which returns a closed submission to the stage it left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from core.errors import Conflict, InvalidCommand
+
+Stage = Literal[
+    "sourced",
+    "screened",
+    "submitted",
+    "client_review",
+    "interviewing",
+    "offered",
+    "placed",
+    "rejected",
+    "withdrawn",
+]
+FORWARD: tuple[Stage, ...] = (
+    "sourced",
+    "screened",
+    "submitted",
+    "client_review",
+    "interviewing",
+    "offered",
+    "placed",
+)
+CLOSED: frozenset[str] = frozenset({"placed", "rejected", "withdrawn"})
+REOPEN = "reopen"
+
+CENTS = Decimal("0.01")
+RATIO = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One entry of a submission's history."""
+
+    from_stage: str
+    to_stage: str
+
+
+class IllegalMove(Conflict):
+    code = "illegal_move"
+    title = "Illegal stage move"
+
+
+def legal_moves(current: str) -> list[str]:
+    """Where a submission in `current` may go next, in pipeline order."""
+    if current in CLOSED:
+        return [REOPEN]
+    ahead = list(FORWARD[FORWARD.index(current) + 1 :])
+    return [*ahead, "rejected", "withdrawn"]
+
+
+def next_stage(current: str, to: str, history: Sequence[Move]) -> str:
+    """The stage after moving `current` to `to` (`reopen` resolved); raises if illegal."""
+    legal = legal_moves(current)
+    if to not in legal:
+        raise IllegalMove(
+            f"a submission in {current} cannot move to {to}; legal moves: {', '.join(legal)}",
+            current=current,
+            legal=legal,
+        )
+    if to != REOPEN:
+        return to
+    closing = next((m for m in reversed(history) if m.to_stage == current), None)
+    if closing is None or closing.from_stage in CLOSED:
+        raise IllegalMove(
+            f"this submission has no stage to reopen to from {current}", current=current, legal=[]
+        )
+    return closing.from_stage
+
+
+@dataclass(frozen=True, slots=True)
+class ContractEconomics:
+    bill_rate: Decimal
+    pay_rate: Decimal
+    margin: Decimal
+    markup: Decimal
+    margin_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PermanentEconomics:
+    salary: Decimal
+    fee_percent: Decimal
+    fee: Decimal
+
+
+def contract_economics(bill_rate: Decimal, pay_rate: Decimal) -> ContractEconomics:
+    """Margin (bill - pay), markup (margin / pay), margin percent (margin / bill), as Decimals."""
+    if pay_rate <= 0 or bill_rate <= 0:
+        raise InvalidCommand("bill_rate and pay_rate must be positive", field="pay_rate")
+    if pay_rate > bill_rate:
+        raise InvalidCommand(
+            f"pay_rate {pay_rate} exceeds bill_rate {bill_rate}: the placement would lose money",
+            field="pay_rate",
+        )
+    margin = (bill_rate - pay_rate).quantize(CENTS, ROUND_HALF_UP)
+    return ContractEconomics(
+        bill_rate=bill_rate.quantize(CENTS, ROUND_HALF_UP),
+        pay_rate=pay_rate.quantize(CENTS, ROUND_HALF_UP),
+        margin=margin,
+        markup=((bill_rate - pay_rate) / pay_rate).quantize(RATIO, ROUND_HALF_UP),
+        margin_percent=((bill_rate - pay_rate) / bill_rate).quantize(RATIO, ROUND_HALF_UP),
+    )
+
+
+def permanent_economics(salary: Decimal, fee_percent: Decimal) -> PermanentEconomics:
+    """The fee (salary * fee_percent, a fraction: 0.2 is 20 %)."""
+    if salary <= 0:
+        raise InvalidCommand("salary must be positive", field="salary")
+    if not Decimal(0) < fee_percent <= Decimal(1):
+        raise InvalidCommand(
+            "fee_percent is a fraction between 0 and 1 (0.2 = 20 %)", field="fee_percent"
+        )
+    return PermanentEconomics(
+        salary=salary.quantize(CENTS, ROUND_HALF_UP),
+        fee_percent=fee_percent.quantize(RATIO, ROUND_HALF_UP),
+        fee=(salary * fee_percent).quantize(CENTS, ROUND_HALF_UP),
+    )
