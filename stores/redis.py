@@ -32,9 +32,11 @@ class RedisStore:
 
     async def start(self) -> None:
         if self._client is None:
-            self._client = aioredis.Redis.from_url(
-                self._settings.redis_url, max_connections=200, health_check_interval=30
+            # A blocking pool makes a burst wait for a free connection instead of failing.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._settings.redis_url, max_connections=200, timeout=10
             )
+            self._client = aioredis.Redis(connection_pool=pool, health_check_interval=30)
 
     async def stop(self) -> None:
         if self._client is not None:
