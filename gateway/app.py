@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.problems import install_problem_handlers
@@ -91,4 +93,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+
+    catalogue = asyncapi_document(settings)
+
+    @app.get(
+        "/api/asyncapi.json",
+        tags=["operations"],
+        summary="Event catalogue (AsyncAPI)",
+        description="Every topic, command and event with its payload schema.",
+    )
+    async def asyncapi() -> dict[str, Any]:
+        return catalogue
+
     return app

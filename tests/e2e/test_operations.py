@@ -20,6 +20,11 @@ async def test_health_ready_metrics_and_docs(system: System) -> None:
         assert "swagger" in docs.text.lower()
         spec = (await client.get("/api/openapi.json")).json()
         assert "/api/v1/candidates" in spec["paths"]
+        catalogue = (await client.get("/api/asyncapi.json")).json()
+        assert catalogue["asyncapi"] == "3.0.0"
+        assert any(
+            c["address"].endswith(".candidates.commands") for c in catalogue["channels"].values()
+        )
         post = spec["paths"]["/api/v1/candidates"]["post"]
         assert post["description"]
         assert {"201", "202", "409", "422"} <= set(post["responses"])

@@ -1,0 +1,93 @@
+"""The event catalogue as an AsyncAPI 3.0 document, built from `topics/` at start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from core.settings import Settings
+from topics.catalog import CATALOG
+from topics.envelopes import CommandEnvelope, EventEnvelope
+from topics.names import COMMAND_TOPICS
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def asyncapi_document(settings: Settings) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    namespace = settings.topic_namespace
+    command_envelope = _schema(CommandEnvelope, schemas)
+    event_envelope = _schema(EventEnvelope, schemas)
+    for spec, types in CATALOG.items():
+        channel_id = spec.name(namespace).replace(".", "_")
+        is_commands = spec in COMMAND_TOPICS
+        channel_messages = {}
+        for message in types:
+            message_id = message.name.replace(".", "_")
+            messages[message_id] = {
+                "name": message.name,
+                "summary": message.summary,
+                "contentType": "application/json",
+                "headers": {
+                    "type": "object",
+                    "properties": {
+                        "command_type" if is_commands else "event_type": {"const": message.name}
+                    },
+                },
+                "payload": {
+                    "allOf": [
+                        command_envelope if is_commands else event_envelope,
+                        {
+                            "type": "object",
+                            "properties": {
+                                "type": {"const": message.name},
+                                "payload" if is_commands else "data": _schema(
+                                    message.payload, schemas
+                                ),
+                            },
+                        },
+                    ]
+                },
+            }
+            channel_messages[message_id] = {"$ref": f"#/components/messages/{message_id}"}
+        channels[channel_id] = {
+            "address": spec.name(namespace),
+            "description": spec.description
+            + (
+                f" Unparseable messages go to `{spec.dlq(namespace)}` with a `reason` header."
+                if is_commands
+                else ""
+            ),
+            "messages": channel_messages,
+        }
+        operations[f"{'send' if is_commands else 'receive'}_{channel_id}"] = {
+            "action": "send" if is_commands else "receive",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "RefactorTrack event catalogue",
+            "version": "1.0.0",
+            "description": (
+                "Commands integrations may publish and the events RefactorTrack emits. "
+                "Commands are keyed by aggregate id; outcomes are readable at "
+                "`GET /api/v1/commands/{command_id}`."
+            ),
+        },
+        "servers": {
+            "kafka": {"host": settings.kafka_bootstrap_servers, "protocol": "kafka"},
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }

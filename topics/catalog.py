@@ -1,0 +1,107 @@
+"""Every message on every topic, with its payload record: the source of the AsyncAPI document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from topics import candidates, clients, requisitions
+from topics.names import (
+    CANDIDATE_COMMANDS,
+    CANDIDATE_EVENTS,
+    CLIENT_COMMANDS,
+    CLIENT_EVENTS,
+    REQUISITION_COMMANDS,
+    REQUISITION_EVENTS,
+    TopicSpec,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageType:
+    name: str
+    payload: type[BaseModel]
+    summary: str
+
+
+CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
+    CANDIDATE_COMMANDS: (
+        MessageType(
+            candidates.CANDIDATE_CREATE,
+            candidates.CandidateCreate,
+            "Create a candidate; rejected as a duplicate if the email or phone is taken.",
+        ),
+        MessageType(
+            candidates.CANDIDATE_UPDATE,
+            candidates.CandidateUpdate,
+            "Change a candidate (merge patch); `expected_version` guards it.",
+        ),
+    ),
+    CANDIDATE_EVENTS: (
+        MessageType(
+            candidates.CANDIDATE_CREATED,
+            candidates.CandidateSnapshot,
+            "A candidate was created; `data` is the whole candidate.",
+        ),
+        MessageType(
+            candidates.CANDIDATE_UPDATED,
+            candidates.CandidateSnapshot,
+            "A candidate changed; `data` is the whole candidate.",
+        ),
+    ),
+    CLIENT_COMMANDS: (
+        MessageType(clients.CLIENT_CREATE, clients.ClientCreate, "Create a client company."),
+        MessageType(clients.CLIENT_UPDATE, clients.ClientUpdate, "Change a client company."),
+        MessageType(
+            clients.CONTACT_CREATE,
+            clients.ContactCreate,
+            "Add a contact to a client (keyed by the client id).",
+        ),
+        MessageType(
+            clients.CONTACT_UPDATE,
+            clients.ContactUpdate,
+            "Change a contact (keyed by the client id).",
+        ),
+    ),
+    CLIENT_EVENTS: (
+        MessageType(clients.CLIENT_CREATED, clients.ClientSnapshot, "A client was created."),
+        MessageType(clients.CLIENT_UPDATED, clients.ClientSnapshot, "A client changed."),
+        MessageType(clients.CONTACT_CREATED, clients.ContactSnapshot, "A contact was added."),
+        MessageType(clients.CONTACT_UPDATED, clients.ContactSnapshot, "A contact changed."),
+    ),
+    REQUISITION_COMMANDS: (
+        MessageType(
+            requisitions.REQUISITION_CREATE,
+            requisitions.RequisitionCreate,
+            "Open a requisition for a client.",
+        ),
+        MessageType(
+            requisitions.REQUISITION_UPDATE,
+            requisitions.RequisitionUpdate,
+            "Change a requisition (merge patch).",
+        ),
+        MessageType(
+            requisitions.REQUISITION_SET_STATUS,
+            requisitions.RequisitionSetStatus,
+            "Put a requisition on hold, close, cancel, fill or reopen it.",
+        ),
+    ),
+    REQUISITION_EVENTS: (
+        MessageType(
+            requisitions.REQUISITION_CREATED,
+            requisitions.RequisitionSnapshot,
+            "A requisition was opened.",
+        ),
+        MessageType(
+            requisitions.REQUISITION_UPDATED,
+            requisitions.RequisitionSnapshot,
+            "A requisition changed.",
+        ),
+        MessageType(
+            requisitions.REQUISITION_STATUS_CHANGED,
+            requisitions.RequisitionSnapshot,
+            "A requisition's status changed.",
+        ),
+    ),
+}
