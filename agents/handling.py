@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.context import Applied, Result
 from core.errors import RTError
@@ -25,13 +26,19 @@ def parse_payload(model: type[M], command: CommandEnvelope) -> M:
 
 async def each_command(
     commands: Sequence[CommandEnvelope],
+    conn: AsyncConnection,
     apply: Callable[[CommandEnvelope], Awaitable[Applied]],
 ) -> list[Result]:
-    """Apply commands one after another in the caller's transaction; a rule's error is a result."""
+    """Apply commands one after another in the caller's transaction; a rule's error is a result.
+
+    Each command runs in a savepoint, so one that breaks a rule halfway leaves nothing
+    behind while the others in the transaction stand.
+    """
     results: list[Result] = []
     for command in commands:
         try:
-            results.append(await apply(command))
+            async with conn.begin_nested():
+                results.append(await apply(command))
         except RTError as error:
             results.append(error)
     return results

@@ -66,6 +66,7 @@ class CommandProcessor:
         dlq_topic: str,
         retry: RetryPolicy | None = None,
         concurrency: int = 8,
+        event_topics: Mapping[str, str] | None = None,
     ) -> None:
         self.ctx = ctx
         self.handlers = handlers
@@ -74,6 +75,9 @@ class CommandProcessor:
         self.dlq_topic = dlq_topic
         self.retry = retry or RetryPolicy()
         self.concurrency = concurrency
+        # A command may change another domain's aggregate (a placement fills a requisition):
+        # its event goes to that domain's topic, found by the event type's first word.
+        self.event_topics = dict(event_topics or {})
 
     async def process_batch(self, messages: Sequence[Message]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
@@ -184,7 +188,7 @@ class CommandProcessor:
         await asyncio.gather(
             *(
                 self.publisher.publish(
-                    self.events_topic,
+                    self.event_topics.get(event.type.split(".", 1)[0], self.events_topic),
                     str(event.aggregate_id).encode(),
                     event.model_dump_json().encode(),
                     [("event_type", event.type.encode())],

@@ -9,6 +9,7 @@ from agents import command_agent
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
+from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.processor import CommandProcessor
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from agents.search_indexer import agent as search_indexer
@@ -20,6 +21,8 @@ from topics.names import (
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    PIPELINE_COMMANDS,
+    PIPELINE_EVENTS,
     REQUISITION_COMMANDS,
     REQUISITION_EVENTS,
 )
@@ -48,10 +51,19 @@ def build_worker_app(settings: Settings) -> faust.App:
 
     # Stay within the Postgres pool, leaving room for the ledger reads.
     concurrency = max(1, settings.postgres_pool_size - 2)
+    event_topics = {
+        "candidate": CANDIDATE_EVENTS.name(ns),
+        "client": CLIENT_EVENTS.name(ns),
+        "contact": CLIENT_EVENTS.name(ns),
+        "requisition": REQUISITION_EVENTS.name(ns),
+        "submission": PIPELINE_EVENTS.name(ns),
+        "placement": PIPELINE_EVENTS.name(ns),
+    }
     for name, commands, events, handlers in (
         ("candidates.commands", CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CANDIDATE_HANDLERS),
         ("clients.commands", CLIENT_COMMANDS, CLIENT_EVENTS, CLIENT_HANDLERS),
         ("requisitions.commands", REQUISITION_COMMANDS, REQUISITION_EVENTS, REQUISITION_HANDLERS),
+        ("pipeline.commands", PIPELINE_COMMANDS, PIPELINE_EVENTS, PIPELINE_HANDLERS),
     ):
         processor = CommandProcessor(
             ctx,
@@ -60,6 +72,7 @@ def build_worker_app(settings: Settings) -> faust.App:
             events_topic=events.name(ns),
             dlq_topic=commands.dlq(ns),
             concurrency=concurrency,
+            event_topics=event_topics,
         )
         command_agent.register(app, name, commands.name(ns), processor)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns))

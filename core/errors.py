@@ -18,7 +18,13 @@ class RTError(Exception):
         self.extra = extra
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **self.extra}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+            "title": self.title,
+            **self.extra,
+        }
 
 
 class NotFound(RTError):
@@ -60,23 +66,23 @@ class Unavailable(RTError):
     title = "Service unavailable"
 
 
-ERRORS_BY_CODE: dict[str, type[RTError]] = {
-    cls.code: cls
-    for cls in (
-        RTError,
-        NotFound,
-        Conflict,
-        Duplicate,
-        VersionMismatch,
-        InvalidCommand,
-        UnknownCommand,
-        Unavailable,
-    )
-}
+class RecordedError(RTError):
+    """An error read back from a command outcome, with the status and title it was raised with."""
+
+    def __init__(self, message: str, *, code: str, status: int, title: str, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.code = code
+        self.status = status
+        self.title = title
 
 
 def error_from_dict(data: dict[str, Any]) -> RTError:
     """Rebuild an error recorded in a command outcome."""
-    extra = {k: v for k, v in data.items() if k not in ("code", "message")}
-    cls = ERRORS_BY_CODE.get(str(data.get("code")), RTError)
-    return cls(str(data.get("message", "")), **extra)
+    known = ("code", "message", "status", "title")
+    return RecordedError(
+        str(data.get("message", "")),
+        code=str(data.get("code", RTError.code)),
+        status=int(data.get("status", RTError.status)),
+        title=str(data.get("title", RTError.title)),
+        **{k: v for k, v in data.items() if k not in known},
+    )

@@ -15,7 +15,16 @@ from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.problems import install_problem_handlers
-from gateway.routes import auth, candidates, clients, commands, health, requisitions, search
+from gateway.routes import (
+    auth,
+    candidates,
+    clients,
+    commands,
+    health,
+    pipeline,
+    requisitions,
+    search,
+)
 from gateway.state import GatewayState
 
 API_PREFIX = "/api/v1"
@@ -38,6 +47,7 @@ TAGS = [
     {"name": "candidates", "description": "People an agency recruits."},
     {"name": "clients", "description": "Client companies and their contacts (CRM)."},
     {"name": "requisitions", "description": "Job orders of your clients."},
+    {"name": "pipeline", "description": "Submissions, stage moves and placements."},
     {"name": "search", "description": "Full-text search within your agency."},
     {"name": "commands", "description": "What became of an asynchronous write."},
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
@@ -89,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, candidates, clients, requisitions, search, commands):
+    for module in (auth, candidates, clients, requisitions, pipeline, search, commands):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

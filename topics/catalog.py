@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from topics import candidates, clients, requisitions
+from topics import candidates, clients, pipeline, requisitions
 from topics.names import (
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    PIPELINE_COMMANDS,
+    PIPELINE_EVENTS,
     REQUISITION_COMMANDS,
     REQUISITION_EVENTS,
     TopicSpec,
@@ -102,6 +104,40 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             requisitions.REQUISITION_STATUS_CHANGED,
             requisitions.RequisitionSnapshot,
             "A requisition's status changed.",
+        ),
+    ),
+    PIPELINE_COMMANDS: (
+        MessageType(
+            pipeline.SUBMISSION_CREATE,
+            pipeline.SubmissionCreate,
+            "Put a candidate in a requisition's pipeline.",
+        ),
+        MessageType(
+            pipeline.SUBMISSION_TRANSITION,
+            pipeline.SubmissionTransition,
+            "Move a submission to another stage; `placed` creates the placement.",
+        ),
+    ),
+    PIPELINE_EVENTS: (
+        MessageType(
+            pipeline.SUBMISSION_CREATED,
+            pipeline.SubmissionSnapshot,
+            "A candidate entered a requisition's pipeline.",
+        ),
+        MessageType(
+            pipeline.SUBMISSION_STAGE_CHANGED,
+            pipeline.SubmissionSnapshot,
+            "A submission moved; `data.history` ends with the move.",
+        ),
+        MessageType(
+            pipeline.PLACEMENT_CREATED,
+            pipeline.PlacementSnapshot,
+            "A candidate was placed, with the placement's economics.",
+        ),
+        MessageType(
+            pipeline.PLACEMENT_UPDATED,
+            pipeline.PlacementSnapshot,
+            "A placement changed (say, terminated when its submission reopened).",
         ),
     ),
 }

@@ -52,5 +52,24 @@ REQUISITION_EVENTS = TopicSpec(
     "requisitions", "events", description="Facts about requisitions, keyed by requisition id."
 )
 
-COMMAND_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_COMMANDS, CLIENT_COMMANDS, REQUISITION_COMMANDS)
-EVENT_TOPICS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS, CLIENT_EVENTS, REQUISITION_EVENTS)
+PIPELINE_COMMANDS = TopicSpec(
+    "pipeline", "commands", description="Commands for submissions, keyed by submission id."
+)
+PIPELINE_EVENTS = TopicSpec(
+    "pipeline",
+    "events",
+    description="Facts about submissions and placements, keyed by submission id.",
+)
+
+COMMAND_TOPICS: tuple[TopicSpec, ...] = (
+    CANDIDATE_COMMANDS,
+    CLIENT_COMMANDS,
+    REQUISITION_COMMANDS,
+    PIPELINE_COMMANDS,
+)
+EVENT_TOPICS: tuple[TopicSpec, ...] = (
+    CANDIDATE_EVENTS,
+    CLIENT_EVENTS,
+    REQUISITION_EVENTS,
+    PIPELINE_EVENTS,
+)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents import normalize as rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.handling import each_command
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound, RTError, VersionMismatch
 from core.settings import Settings
@@ -157,13 +158,11 @@ async def update_candidates(
     commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
 ) -> list[Result]:
     """Apply partial updates; each candidate's row is locked for the transaction."""
-    results: list[Result] = []
-    for command in commands:
-        try:
-            results.append(await _update_candidate(command, ctx, conn))
-        except RTError as error:
-            results.append(error)
-    return results
+
+    async def apply(command: CommandEnvelope) -> Applied:
+        return await _update_candidate(command, ctx, conn)
+
+    return await each_command(commands, conn, apply)
 
 
 async def _update_candidate(
@@ -234,3 +233,35 @@ HANDLERS: dict[str, BatchHandler] = {
     CANDIDATE_CREATE: create_candidates,
     CANDIDATE_UPDATE: update_candidates,
 }
+
+
+async def mark_candidate(
+    conn: AsyncConnection,
+    ctx: HandlerContext,
+    command: CommandEnvelope,
+    candidate_id: UUID,
+    status: str,
+) -> EventEnvelope | None:
+    """Set a candidate's status as a consequence of another command (a placement, say).
+
+    Returns the `candidate.updated` event, or None when the status is already that.
+    """
+    record = await repo.lock_candidate(conn, command.tenant_id, candidate_id)
+    if record is None or record["status"] == status:
+        return None
+    profile = (await ctx.stores.mongo.get_profiles(command.tenant_id, [candidate_id])).get(
+        str(candidate_id)
+    )
+    current = compose_candidate(record, profile)
+    snapshot = current.model_copy(
+        update={"status": status, "version": current.version + 1, "updated_at": utcnow()}
+    )
+    new_record, _ = split_candidate(snapshot)
+    await repo.update_candidate(conn, new_record)
+    return new_event(
+        command,
+        type=CANDIDATE_UPDATED,
+        aggregate_id=candidate_id,
+        version=snapshot.version,
+        data=snapshot.model_dump(mode="json"),
+    )

@@ -96,7 +96,7 @@ async def update_clients(
             noun="client",
         )
 
-    return await each_command(commands, apply)
+    return await each_command(commands, conn, apply)
 
 
 async def create_contacts(
@@ -128,7 +128,7 @@ async def create_contacts(
         )
         return Applied(snapshot.id, [event], resource=data)
 
-    return await each_command(commands, apply)
+    return await each_command(commands, conn, apply)
 
 
 async def update_contacts(
@@ -159,7 +159,7 @@ async def update_contacts(
             check=same_client,
         )
 
-    return await each_command(commands, apply)
+    return await each_command(commands, conn, apply)
 
 
 HANDLERS: dict[str, BatchHandler] = {

@@ -79,7 +79,7 @@ async def create_requisitions(
         )
         return Applied(snapshot.id, [event], resource=data)
 
-    return await each_command(commands, apply)
+    return await each_command(commands, conn, apply)
 
 
 async def update_requisitions(
@@ -108,7 +108,7 @@ async def update_requisitions(
             to_row=requisition_row,
         )
 
-    return await each_command(commands, apply)
+    return await each_command(commands, conn, apply)
 
 
 async def set_requisition_statuses(
@@ -134,7 +134,7 @@ async def set_requisition_statuses(
             to_row=requisition_row,
         )
 
-    return await each_command(commands, apply)
+    return await each_command(commands, conn, apply)
 
 
 HANDLERS: dict[str, BatchHandler] = {

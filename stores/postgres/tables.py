@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
 )
@@ -157,6 +158,55 @@ requisitions = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_requisitions_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_requisitions_client", "client_id"),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("candidate_id", Uuid, nullable=False),
+    Column("requisition_id", Uuid, ForeignKey("requisitions.id"), nullable=False),
+    Column("source", String(60)),
+    Column("stage", String(20), nullable=False),
+    Column("history", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # One submission per candidate and requisition.
+    UniqueConstraint(
+        "tenant_id", "candidate_id", "requisition_id", name="uq_submissions_candidate_requisition"
+    ),
+    Index("ix_submissions_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_submissions_requisition", "requisition_id"),
+)
+
+placements = Table(
+    "placements",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("submission_id", Uuid, ForeignKey("submissions.id"), nullable=False, unique=True),
+    Column("candidate_id", Uuid, nullable=False),
+    Column("requisition_id", Uuid, nullable=False),
+    Column("client_id", Uuid, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(3)),
+    Column("bill_rate", Numeric(12, 2)),
+    Column("pay_rate", Numeric(12, 2)),
+    Column("margin", Numeric(12, 2)),
+    Column("markup", Numeric(8, 4)),
+    Column("margin_percent", Numeric(8, 4)),
+    Column("salary", Numeric(12, 2)),
+    Column("fee_percent", Numeric(5, 4)),
+    Column("fee", Numeric(12, 2)),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_placements_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_placements_requisition", "requisition_id"),
 )
 
 # One row per normalised email or phone, so a duplicate is one primary-key probe

@@ -9,11 +9,17 @@ import jsonschema
 
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
+from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from core.settings import Settings
 from gateway.asyncapi import asyncapi_document
 from topics.catalog import CATALOG
-from topics.names import CANDIDATE_COMMANDS, CLIENT_COMMANDS, REQUISITION_COMMANDS
+from topics.names import (
+    CANDIDATE_COMMANDS,
+    CLIENT_COMMANDS,
+    PIPELINE_COMMANDS,
+    REQUISITION_COMMANDS,
+)
 
 SCHEMA = Path(__file__).parents[1] / "fixtures" / "asyncapi-3.0.0.json"
 
@@ -34,6 +40,7 @@ def test_every_command_an_agent_takes_is_in_the_catalogue() -> None:
         (CANDIDATE_COMMANDS, CANDIDATE_HANDLERS),
         (CLIENT_COMMANDS, CLIENT_HANDLERS),
         (REQUISITION_COMMANDS, REQUISITION_HANDLERS),
+        (PIPELINE_COMMANDS, PIPELINE_HANDLERS),
     ):
         assert {m.name for m in CATALOG[topic]} == set(handlers)
 

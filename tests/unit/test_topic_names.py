@@ -22,4 +22,7 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.requisitions.commands",
         "rt-test.requisitions.events",
         "rt-test.requisitions.commands.dlq",
+        "rt-test.pipeline.commands",
+        "rt-test.pipeline.events",
+        "rt-test.pipeline.commands.dlq",
     }

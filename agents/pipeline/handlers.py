@@ -1,0 +1,288 @@
+"""Pipeline command handlers: submissions, their stage moves, and placements."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agents.candidates.handlers import mark_candidate
+from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.handling import each_command, parse_payload
+from agents.pipeline.rules import Move, contract_economics, next_stage, permanent_economics
+from core.clock import utcnow
+from core.errors import Conflict, Duplicate, NotFound, VersionMismatch
+from stores.postgres import rows
+from stores.postgres.tables import candidates, placements, requisitions, submissions
+from topics.envelopes import CommandEnvelope, EventEnvelope
+from topics.pipeline import (
+    PLACEMENT_CREATED,
+    PLACEMENT_UPDATED,
+    SUBMISSION_CREATE,
+    SUBMISSION_CREATED,
+    SUBMISSION_STAGE_CHANGED,
+    SUBMISSION_TRANSITION,
+    HistoryEntry,
+    PlacementSnapshot,
+    SubmissionCreate,
+    SubmissionSnapshot,
+    SubmissionTransition,
+)
+from topics.requisitions import REQUISITION_STATUS_CHANGED, RequisitionSnapshot
+
+JSONB_FIELDS = frozenset({"history"})
+
+
+def _row(snapshot: SubmissionSnapshot) -> dict[str, Any]:
+    native, as_json = snapshot.model_dump(), snapshot.model_dump(mode="json")
+    return {k: as_json[k] if k in JSONB_FIELDS else v for k, v in native.items()}
+
+
+def _actor(command: CommandEnvelope) -> str:
+    return f"{command.actor.kind}:{command.actor.id}"
+
+
+async def create_submissions(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(SubmissionCreate, command)
+        tenant = command.tenant_id
+        if await rows.get_row(conn, candidates, tenant, payload.candidate_id) is None:
+            raise NotFound(f"no candidate {payload.candidate_id}")
+        requisition = await rows.get_row(conn, requisitions, tenant, payload.requisition_id)
+        if requisition is None:
+            raise NotFound(f"no requisition {payload.requisition_id}")
+        if requisition["status"] != "open":
+            raise Conflict(
+                f"requisition {payload.requisition_id} is {requisition['status']}; "
+                "candidates are submitted to open requisitions"
+            )
+        existing = (
+            await conn.execute(
+                select(submissions.c.id).where(
+                    submissions.c.tenant_id == tenant,
+                    submissions.c.candidate_id == payload.candidate_id,
+                    submissions.c.requisition_id == payload.requisition_id,
+                )
+            )
+        ).scalar()
+        if existing is not None:
+            raise Duplicate(
+                "this candidate is already in this requisition's pipeline",
+                duplicate_of=str(existing),
+            )
+        now = utcnow()
+        first = HistoryEntry(from_stage=None, to="sourced", at=now, actor=_actor(command))
+        snapshot = SubmissionSnapshot(
+            id=payload.submission_id,
+            tenant_id=tenant,
+            candidate_id=payload.candidate_id,
+            requisition_id=payload.requisition_id,
+            source=payload.source,
+            stage="sourced",
+            history=[first],
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        if not await rows.insert_new_rows(conn, submissions, [_row(snapshot)]):
+            raise Conflict(f"submission {snapshot.id} already exists")
+        data = snapshot.model_dump(mode="json")
+        event = new_event(
+            command, type=SUBMISSION_CREATED, aggregate_id=snapshot.id, version=1, data=data
+        )
+        return Applied(snapshot.id, [event], resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
+async def transition_submissions(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(SubmissionTransition, command)
+        tenant = command.tenant_id
+        row = await rows.get_row(conn, submissions, tenant, payload.submission_id, lock=True)
+        if row is None:
+            raise NotFound(f"no submission {payload.submission_id}")
+        current = SubmissionSnapshot.model_validate(row)
+        if command.expected_version is not None and command.expected_version != current.version:
+            raise VersionMismatch(
+                f"submission {current.id} is at version {current.version}, not "
+                f"{command.expected_version}",
+                current_version=current.version,
+            )
+        moves = [Move(str(h.from_stage), h.to) for h in current.history if h.from_stage]
+        stage = next_stage(current.stage, payload.to, moves)
+        now = utcnow()
+        entry = HistoryEntry(
+            from_stage=current.stage,
+            to=stage,
+            at=now,
+            actor=_actor(command),
+            reason=payload.reason,
+        )
+        snapshot = current.model_copy(
+            update={
+                "stage": stage,
+                "history": [*current.history, entry],
+                "version": current.version + 1,
+                "updated_at": now,
+            }
+        )
+        await rows.update_row(conn, submissions, _row(snapshot))
+        data = snapshot.model_dump(mode="json")
+        events = [
+            new_event(
+                command,
+                type=SUBMISSION_STAGE_CHANGED,
+                aggregate_id=snapshot.id,
+                version=snapshot.version,
+                data=data,
+            )
+        ]
+        if stage == "placed":
+            events.extend(await _place(conn, ctx, command, payload, snapshot))
+        elif current.stage == "placed":
+            events.extend(await _end_placement(conn, command, snapshot.id))
+        return Applied(snapshot.id, events, resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
+async def _place(
+    conn: AsyncConnection,
+    ctx: HandlerContext,
+    command: CommandEnvelope,
+    move: SubmissionTransition,
+    submission: SubmissionSnapshot,
+) -> list[EventEnvelope]:
+    """The placement, the requisition filled once placements reach openings, the candidate."""
+    tenant = command.tenant_id
+    requisition = await rows.get_row(
+        conn, requisitions, tenant, submission.requisition_id, lock=True
+    )
+    assert requisition is not None
+    economics: dict[str, Any]
+    if move.bill_rate is not None and move.pay_rate is not None:
+        c = contract_economics(move.bill_rate, move.pay_rate)
+        economics = {
+            "currency": move.currency,
+            "bill_rate": c.bill_rate,
+            "pay_rate": c.pay_rate,
+            "margin": c.margin,
+            "markup": c.markup,
+            "margin_percent": c.margin_percent,
+        }
+    else:
+        assert move.salary is not None
+        assert move.fee_percent is not None
+        p = permanent_economics(move.salary, move.fee_percent)
+        economics = {"salary": p.salary, "fee_percent": p.fee_percent, "fee": p.fee}
+    now = utcnow()
+    placement = PlacementSnapshot(
+        id=uuid.uuid5(submission.id, "placement"),
+        tenant_id=tenant,
+        submission_id=submission.id,
+        candidate_id=submission.candidate_id,
+        requisition_id=submission.requisition_id,
+        client_id=requisition["client_id"],
+        start_date=move.start_date,
+        end_date=move.end_date,
+        status="active",
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **economics,
+    )
+    if not await rows.insert_new_rows(conn, placements, [placement.model_dump()]):
+        # A reopened-then-placed-again submission: its placement becomes active again.
+        await rows.update_row(conn, placements, placement.model_dump())
+    events = [
+        new_event(
+            command,
+            type=PLACEMENT_CREATED,
+            aggregate_id=placement.id,
+            version=1,
+            data=placement.model_dump(mode="json"),
+        )
+    ]
+    active = (
+        await conn.execute(
+            select(func.count())
+            .select_from(placements)
+            .where(
+                placements.c.requisition_id == submission.requisition_id,
+                placements.c.status == "active",
+            )
+        )
+    ).scalar_one()
+    if active >= requisition["openings"] and requisition["status"] != "filled":
+        filled = RequisitionSnapshot.model_validate(
+            {
+                **requisition,
+                "status": "filled",
+                "status_reason": "placements reached openings",
+                "version": requisition["version"] + 1,
+                "updated_at": now,
+            }
+        )
+        await rows.update_row(
+            conn,
+            requisitions,
+            {
+                "id": filled.id,
+                "tenant_id": tenant,
+                "status": filled.status,
+                "status_reason": filled.status_reason,
+                "version": filled.version,
+                "updated_at": filled.updated_at,
+            },
+        )
+        events.append(
+            new_event(
+                command,
+                type=REQUISITION_STATUS_CHANGED,
+                aggregate_id=filled.id,
+                version=filled.version,
+                data=filled.model_dump(mode="json"),
+            )
+        )
+    candidate_event = await mark_candidate(conn, ctx, command, submission.candidate_id, "placed")
+    if candidate_event is not None:
+        events.append(candidate_event)
+    return events
+
+
+async def _end_placement(
+    conn: AsyncConnection, command: CommandEnvelope, submission_id: UUID
+) -> list[EventEnvelope]:
+    """A placed submission reopened: its placement is terminated."""
+    placement_id = uuid.uuid5(submission_id, "placement")
+    row = await rows.get_row(conn, placements, command.tenant_id, placement_id, lock=True)
+    if row is None or row["status"] != "active":
+        return []
+    ended = PlacementSnapshot.model_validate(
+        {**row, "status": "terminated", "version": row["version"] + 1, "updated_at": utcnow()}
+    )
+    await rows.update_row(conn, placements, ended.model_dump())
+    return [
+        new_event(
+            command,
+            type=PLACEMENT_UPDATED,
+            aggregate_id=ended.id,
+            version=ended.version,
+            data=ended.model_dump(mode="json"),
+        )
+    ]
+
+
+HANDLERS: dict[str, BatchHandler] = {
+    SUBMISSION_CREATE: create_submissions,
+    SUBMISSION_TRANSITION: transition_submissions,
+}

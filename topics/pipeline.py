@@ -1,0 +1,130 @@
+"""The pipeline: submissions of candidates to requisitions, their stage moves, placements.
+
+Commands travel on the pipeline topics keyed by submission id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from topics.clients import FeeFraction
+from topics.records import Record
+from topics.requisitions import Currency, Money
+
+SUBMISSION_CREATE = "submission.create"
+SUBMISSION_TRANSITION = "submission.transition"
+SUBMISSION_CREATED = "submission.created"
+SUBMISSION_STAGE_CHANGED = "submission.stage_changed"
+PLACEMENT_CREATED = "placement.created"
+PLACEMENT_UPDATED = "placement.updated"
+
+Stage = Literal[
+    "sourced",
+    "screened",
+    "submitted",
+    "client_review",
+    "interviewing",
+    "offered",
+    "placed",
+    "rejected",
+    "withdrawn",
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class SubmissionFields(Record):
+    candidate_id: UUID
+    requisition_id: UUID
+    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
+
+
+class SubmissionCreate(SubmissionFields):
+    submission_id: UUID
+
+
+class Transition(Record):
+    """A stage move, with what the target stage needs."""
+
+    to: Stage | Literal["reopen"]
+    reason: Reason | None = None
+    rejected_by: Literal["client", "agency"] | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    bill_rate: Money | None = None
+    pay_rate: Money | None = None
+    currency: Currency | None = None
+    salary: Money | None = None
+    fee_percent: FeeFraction | None = None
+
+    @model_validator(mode="after")
+    def _stage_data(self) -> Transition:
+        if self.to == "rejected" and not (self.reason and self.rejected_by):
+            raise ValueError("a rejection needs a reason and rejected_by (client or agency)")
+        if self.to == "placed":
+            contract = None not in (self.bill_rate, self.pay_rate, self.currency)
+            permanent = None not in (self.salary, self.fee_percent)
+            if self.start_date is None or contract == permanent:
+                raise ValueError(
+                    "a placement needs start_date and either bill_rate, pay_rate and currency "
+                    "(contract) or salary and fee_percent (permanent)"
+                )
+            if self.end_date is not None and self.end_date < self.start_date:
+                raise ValueError("end_date is before start_date")
+        return self
+
+
+class SubmissionTransition(Transition):
+    submission_id: UUID
+
+
+class HistoryEntry(Record):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    from_stage: Stage | None = Field(alias="from")
+    to: Stage
+    at: datetime
+    actor: str
+    reason: str | None = None
+
+
+class SubmissionSnapshot(SubmissionFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    stage: Stage
+    history: list[HistoryEntry]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlacementSnapshot(Record):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    submission_id: UUID
+    candidate_id: UUID
+    requisition_id: UUID
+    client_id: UUID
+    start_date: date
+    end_date: date | None = None
+    status: Literal["active", "completed", "terminated"]
+    currency: str | None = None
+    bill_rate: Decimal | None = None
+    pay_rate: Decimal | None = None
+    margin: Decimal | None = None
+    markup: Decimal | None = None
+    margin_percent: Decimal | None = None
+    salary: Decimal | None = None
+    fee_percent: Decimal | None = None
+    fee: Decimal | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
