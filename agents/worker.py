@@ -9,6 +9,7 @@ from agents import command_agent
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
+from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.processor import CommandProcessor
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
@@ -21,6 +22,8 @@ from topics.names import (
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    NOTE_COMMANDS,
+    NOTE_EVENTS,
     PIPELINE_COMMANDS,
     PIPELINE_EVENTS,
     REQUISITION_COMMANDS,
@@ -58,12 +61,14 @@ def build_worker_app(settings: Settings) -> faust.App:
         "requisition": REQUISITION_EVENTS.name(ns),
         "submission": PIPELINE_EVENTS.name(ns),
         "placement": PIPELINE_EVENTS.name(ns),
+        "note": NOTE_EVENTS.name(ns),
     }
     for name, commands, events, handlers in (
         ("candidates.commands", CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CANDIDATE_HANDLERS),
         ("clients.commands", CLIENT_COMMANDS, CLIENT_EVENTS, CLIENT_HANDLERS),
         ("requisitions.commands", REQUISITION_COMMANDS, REQUISITION_EVENTS, REQUISITION_HANDLERS),
         ("pipeline.commands", PIPELINE_COMMANDS, PIPELINE_EVENTS, PIPELINE_HANDLERS),
+        ("notes.commands", NOTE_COMMANDS, NOTE_EVENTS, NOTE_HANDLERS),
     ):
         processor = CommandProcessor(
             ctx,

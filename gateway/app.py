@@ -21,6 +21,7 @@ from gateway.routes import (
     clients,
     commands,
     health,
+    notes,
     pipeline,
     requisitions,
     search,
@@ -48,6 +49,7 @@ TAGS = [
     {"name": "clients", "description": "Client companies and their contacts (CRM)."},
     {"name": "requisitions", "description": "Job orders of your clients."},
     {"name": "pipeline", "description": "Submissions, stage moves and placements."},
+    {"name": "notes", "description": "Notes on any record, and a candidate's timeline."},
     {"name": "search", "description": "Full-text search within your agency."},
     {"name": "commands", "description": "What became of an asynchronous write."},
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, candidates, clients, requisitions, pipeline, search, commands):
+    for module in (auth, candidates, clients, requisitions, pipeline, notes, search, commands):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from topics import candidates, clients, pipeline, requisitions
+from topics import candidates, clients, notes, pipeline, requisitions
 from topics.names import (
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    NOTE_COMMANDS,
+    NOTE_EVENTS,
     PIPELINE_COMMANDS,
     PIPELINE_EVENTS,
     REQUISITION_COMMANDS,
@@ -140,4 +142,12 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             "A placement changed (say, terminated when its submission reopened).",
         ),
     ),
+    NOTE_COMMANDS: (
+        MessageType(
+            notes.NOTE_CREATE,
+            notes.NoteCreate,
+            "Write a note on a candidate, client, contact, requisition or submission.",
+        ),
+    ),
+    NOTE_EVENTS: (MessageType(notes.NOTE_CREATED, notes.NoteSnapshot, "A note was written."),),
 }

@@ -61,15 +61,22 @@ PIPELINE_EVENTS = TopicSpec(
     description="Facts about submissions and placements, keyed by submission id.",
 )
 
+NOTE_COMMANDS = TopicSpec(
+    "notes", "commands", description="Notes on any record, keyed by the record's id."
+)
+NOTE_EVENTS = TopicSpec("notes", "events", description="Notes written, keyed by the record's id.")
+
 COMMAND_TOPICS: tuple[TopicSpec, ...] = (
     CANDIDATE_COMMANDS,
     CLIENT_COMMANDS,
     REQUISITION_COMMANDS,
     PIPELINE_COMMANDS,
+    NOTE_COMMANDS,
 )
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
     CANDIDATE_EVENTS,
     CLIENT_EVENTS,
     REQUISITION_EVENTS,
     PIPELINE_EVENTS,
+    NOTE_EVENTS,
 )

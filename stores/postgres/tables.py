@@ -209,6 +209,22 @@ placements = Table(
     Index("ix_placements_requisition", "requisition_id"),
 )
 
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("subject_type", String(20), nullable=False),
+    Column("subject_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author", String(250), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_notes_subject", "tenant_id", "subject_id", "created_at"),
+)
+
 # One row per normalised email or phone, so a duplicate is one primary-key probe
 # and two racing creates cannot both win.
 candidate_contact_points = Table(

@@ -9,6 +9,7 @@ import jsonschema
 
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
+from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from core.settings import Settings
@@ -17,6 +18,7 @@ from topics.catalog import CATALOG
 from topics.names import (
     CANDIDATE_COMMANDS,
     CLIENT_COMMANDS,
+    NOTE_COMMANDS,
     PIPELINE_COMMANDS,
     REQUISITION_COMMANDS,
 )
@@ -41,6 +43,7 @@ def test_every_command_an_agent_takes_is_in_the_catalogue() -> None:
         (CLIENT_COMMANDS, CLIENT_HANDLERS),
         (REQUISITION_COMMANDS, REQUISITION_HANDLERS),
         (PIPELINE_COMMANDS, PIPELINE_HANDLERS),
+        (NOTE_COMMANDS, NOTE_HANDLERS),
     ):
         assert {m.name for m in CATALOG[topic]} == set(handlers)
 

@@ -25,4 +25,7 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.pipeline.commands",
         "rt-test.pipeline.events",
         "rt-test.pipeline.commands.dlq",
+        "rt-test.notes.commands",
+        "rt-test.notes.events",
+        "rt-test.notes.commands.dlq",
     }

@@ -1,0 +1,205 @@
+"""Notes on records, and a candidate's timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.queries.candidates import get_candidate
+from gateway.queries.rows import get_one, page
+from gateway.responses import CommandAccepted, outcome_response, wants_async
+from stores.postgres.tables import notes, placements, submissions
+from topics.names import NOTE_COMMANDS
+from topics.notes import NOTE_CREATE, NoteFields, NoteSnapshot
+from topics.pipeline import PlacementSnapshot, SubmissionSnapshot
+
+router = APIRouter(tags=["notes"])
+
+
+class NotePage(BaseModel):
+    items: list[NoteSnapshot]
+    next_cursor: str | None
+
+
+class TimelineItem(BaseModel):
+    at: datetime
+    kind: Literal["created", "note", "stage_change", "placement"]
+    summary: str
+    detail: dict[str, Any]
+
+
+class Timeline(BaseModel):
+    items: list[TimelineItem]
+
+
+@router.post(
+    "/notes",
+    status_code=201,
+    response_model=NoteSnapshot,
+    summary="Write a note",
+    description="On a candidate, client, contact, requisition or submission of your agency; "
+    "`kind` is call, email, meeting, prescreen or general.",
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such record in your agency"},
+    },
+)
+async def create_note(
+    body: NoteFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    note_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=NOTE_COMMANDS,
+        type=NOTE_CREATE,
+        key=body.subject_id,
+        payload={**fields, "note_id": str(note_id)},
+        fingerprint=fields,
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> NoteSnapshot:
+        return await get_one(stores, notes, NoteSnapshot, principal.tenant_id, resource_id, "note")
+
+    return await outcome_response(outcome, load, created_location="/api/v1/notes")
+
+
+@router.get(
+    "/notes", response_model=NotePage, summary="Notes on a record", description="Newest first."
+)
+async def list_notes(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    subject_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> NotePage:
+    items = await page(
+        stores,
+        notes,
+        NoteSnapshot,
+        principal.tenant_id,
+        limit=limit,
+        after=decode_page_cursor(cursor),
+        filters=[notes.c.subject_id == subject_id],
+    )
+    return NotePage(items=items, next_cursor=next_page_cursor(items, limit))
+
+
+@router.get(
+    "/candidates/{candidate_id}/timeline",
+    response_model=Timeline,
+    summary="A candidate's timeline",
+    description="Creation, notes, stage changes in every pipeline and placements, oldest first.",
+    responses={404: {"description": "No such candidate in your agency"}},
+)
+async def candidate_timeline(
+    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> Timeline:
+    tenant = principal.tenant_id
+    candidate = await get_candidate(stores, tenant, candidate_id)
+    items = [
+        TimelineItem(
+            at=candidate.created_at,
+            kind="created",
+            summary=f"{candidate.first_name} {candidate.last_name} added",
+            detail={"source": candidate.source},
+        )
+    ]
+    async with stores.db.read() as conn:
+        note_rows = (
+            (
+                await conn.execute(
+                    select(notes).where(
+                        notes.c.tenant_id == tenant,
+                        notes.c.subject_type == "candidate",
+                        notes.c.subject_id == candidate_id,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        submission_rows = (
+            (
+                await conn.execute(
+                    select(submissions).where(
+                        submissions.c.tenant_id == tenant,
+                        submissions.c.candidate_id == candidate_id,
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        placement_rows = (
+            (
+                await conn.execute(
+                    select(placements).where(
+                        placements.c.tenant_id == tenant, placements.c.candidate_id == candidate_id
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+    for row in note_rows:
+        note = NoteSnapshot.model_validate(row)
+        items.append(
+            TimelineItem(
+                at=note.created_at,
+                kind="note",
+                summary=f"{note.kind} note",
+                detail=note.model_dump(mode="json"),
+            )
+        )
+    for row in submission_rows:
+        submission = SubmissionSnapshot.model_validate(row)
+        for entry in submission.history:
+            items.append(
+                TimelineItem(
+                    at=entry.at,
+                    kind="stage_change",
+                    summary=f"{entry.from_stage or 'new'} → {entry.to}",
+                    detail={
+                        "submission_id": str(submission.id),
+                        "requisition_id": str(submission.requisition_id),
+                        **entry.model_dump(mode="json"),
+                    },
+                )
+            )
+    for row in placement_rows:
+        placement = PlacementSnapshot.model_validate(row)
+        items.append(
+            TimelineItem(
+                at=placement.created_at,
+                kind="placement",
+                summary=f"placed, starting {placement.start_date}",
+                detail=placement.model_dump(mode="json"),
+            )
+        )
+    items.sort(key=lambda item: item.at)
+    return Timeline(items=items)
