@@ -61,6 +61,8 @@ def build_worker_app(settings: Settings) -> faust.App:
         "requisition": REQUISITION_EVENTS.name(ns),
         "submission": PIPELINE_EVENTS.name(ns),
         "placement": PIPELINE_EVENTS.name(ns),
+        "interview": PIPELINE_EVENTS.name(ns),
+        "feedback": PIPELINE_EVENTS.name(ns),
         "note": NOTE_EVENTS.name(ns),
     }
     for name, commands, events, handlers in (

@@ -119,6 +119,14 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             pipeline.SubmissionTransition,
             "Move a submission to another stage; `placed` creates the placement.",
         ),
+        MessageType(
+            pipeline.INTERVIEW_SCHEDULE,
+            pipeline.InterviewSchedule,
+            "Schedule an interview for an active submission.",
+        ),
+        MessageType(
+            pipeline.FEEDBACK_SUBMIT, pipeline.FeedbackSubmit, "Record an interviewer's scorecard."
+        ),
     ),
     PIPELINE_EVENTS: (
         MessageType(
@@ -130,6 +138,14 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             pipeline.SUBMISSION_STAGE_CHANGED,
             pipeline.SubmissionSnapshot,
             "A submission moved; `data.history` ends with the move.",
+        ),
+        MessageType(
+            pipeline.INTERVIEW_SCHEDULED, pipeline.InterviewSnapshot, "An interview was scheduled."
+        ),
+        MessageType(
+            pipeline.FEEDBACK_SUBMITTED,
+            pipeline.FeedbackSnapshot,
+            "An interview's scorecard was recorded.",
         ),
         MessageType(
             pipeline.PLACEMENT_CREATED,

@@ -128,3 +128,61 @@ class PlacementSnapshot(Record):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+INTERVIEW_SCHEDULE = "interview.schedule"
+INTERVIEW_SCHEDULED = "interview.scheduled"
+FEEDBACK_SUBMIT = "feedback.submit"
+FEEDBACK_SUBMITTED = "feedback.submitted"
+
+
+class InterviewFields(Record):
+    scheduled_at: datetime
+    kind: Literal["phone", "video", "onsite", "technical"]
+    interviewers: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    ] = Field(default_factory=list, max_length=20)
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        Field(default=None, description="An address, or the call's link")
+    )
+    duration_minutes: int = Field(default=60, ge=5, le=24 * 60)
+
+
+class InterviewSchedule(InterviewFields):
+    interview_id: UUID
+    submission_id: UUID
+
+
+class InterviewSnapshot(InterviewFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    submission_id: UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class FeedbackFields(Record):
+    rating: int = Field(ge=1, le=5)
+    recommendation: Literal["strong_no", "no", "yes", "strong_yes"]
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None = None
+
+
+class FeedbackSubmit(FeedbackFields):
+    feedback_id: UUID
+    interview_id: UUID
+    submission_id: UUID
+
+
+class FeedbackSnapshot(FeedbackFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    interview_id: UUID
+    author: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -13,20 +13,41 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agents.candidates.handlers import mark_candidate
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
-from agents.pipeline.rules import Move, contract_economics, next_stage, permanent_economics
+from agents.pipeline.rules import (
+    CLOSED,
+    Move,
+    contract_economics,
+    next_stage,
+    permanent_economics,
+)
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound, VersionMismatch
 from stores.postgres import rows
-from stores.postgres.tables import candidates, placements, requisitions, submissions
+from stores.postgres.tables import (
+    candidates,
+    feedback,
+    interviews,
+    placements,
+    requisitions,
+    submissions,
+)
 from topics.envelopes import CommandEnvelope, EventEnvelope
 from topics.pipeline import (
+    FEEDBACK_SUBMIT,
+    FEEDBACK_SUBMITTED,
+    INTERVIEW_SCHEDULE,
+    INTERVIEW_SCHEDULED,
     PLACEMENT_CREATED,
     PLACEMENT_UPDATED,
     SUBMISSION_CREATE,
     SUBMISSION_CREATED,
     SUBMISSION_STAGE_CHANGED,
     SUBMISSION_TRANSITION,
+    FeedbackSnapshot,
+    FeedbackSubmit,
     HistoryEntry,
+    InterviewSchedule,
+    InterviewSnapshot,
     PlacementSnapshot,
     SubmissionCreate,
     SubmissionSnapshot,
@@ -282,7 +303,71 @@ async def _end_placement(
     ]
 
 
+async def schedule_interviews(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(InterviewSchedule, command)
+        submission = await rows.get_row(conn, submissions, command.tenant_id, payload.submission_id)
+        if submission is None:
+            raise NotFound(f"no submission {payload.submission_id}")
+        if submission["stage"] in CLOSED:
+            raise Conflict(
+                f"submission {payload.submission_id} is {submission['stage']}; reopen it to "
+                "schedule an interview"
+            )
+        now = utcnow()
+        interview = InterviewSnapshot(
+            **payload.model_dump(exclude={"interview_id"}),
+            id=payload.interview_id,
+            tenant_id=command.tenant_id,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        if not await rows.insert_new_rows(conn, interviews, [interview.model_dump()]):
+            raise Conflict(f"interview {interview.id} already exists")
+        data = interview.model_dump(mode="json")
+        event = new_event(
+            command, type=INTERVIEW_SCHEDULED, aggregate_id=interview.id, version=1, data=data
+        )
+        return Applied(interview.id, [event], resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
+async def submit_feedback(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(FeedbackSubmit, command)
+        interview = await rows.get_row(conn, interviews, command.tenant_id, payload.interview_id)
+        if interview is None or interview["submission_id"] != payload.submission_id:
+            raise NotFound(f"no interview {payload.interview_id}")
+        now = utcnow()
+        scorecard = FeedbackSnapshot(
+            **payload.model_dump(exclude={"feedback_id", "submission_id"}),
+            id=payload.feedback_id,
+            tenant_id=command.tenant_id,
+            author=_actor(command),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        if not await rows.insert_new_rows(conn, feedback, [scorecard.model_dump()]):
+            raise Conflict(f"feedback {scorecard.id} already exists")
+        data = scorecard.model_dump(mode="json")
+        event = new_event(
+            command, type=FEEDBACK_SUBMITTED, aggregate_id=scorecard.id, version=1, data=data
+        )
+        return Applied(scorecard.id, [event], resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
 HANDLERS: dict[str, BatchHandler] = {
     SUBMISSION_CREATE: create_submissions,
     SUBMISSION_TRANSITION: transition_submissions,
+    INTERVIEW_SCHEDULE: schedule_interviews,
+    FEEDBACK_SUBMIT: submit_feedback,
 }

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 
 from gateway.deps import (
     BusDep,
@@ -29,11 +29,17 @@ from gateway.responses import (
     outcome_response,
     wants_async,
 )
-from stores.postgres.tables import placements, submissions
+from stores.postgres.tables import feedback, interviews, placements, submissions
 from topics.names import PIPELINE_COMMANDS
 from topics.pipeline import (
+    FEEDBACK_SUBMIT,
+    INTERVIEW_SCHEDULE,
     SUBMISSION_CREATE,
     SUBMISSION_TRANSITION,
+    FeedbackFields,
+    FeedbackSnapshot,
+    InterviewFields,
+    InterviewSnapshot,
     PlacementSnapshot,
     Stage,
     SubmissionFields,
@@ -252,3 +258,166 @@ async def get_placement(
     )
     response.headers["ETag"] = etag_for(found.version)
     return found
+
+
+class InterviewList(BaseModel):
+    items: list[InterviewSnapshot]
+
+
+class FeedbackList(BaseModel):
+    items: list[FeedbackSnapshot]
+
+
+@router.post(
+    "/submissions/{submission_id}/interviews",
+    status_code=201,
+    response_model=InterviewSnapshot,
+    summary="Schedule an interview",
+    description="For a submission that is not closed (placed, rejected or withdrawn).",
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such submission in your agency"},
+        409: {"description": "The submission is closed"},
+    },
+)
+async def schedule_interview(
+    submission_id: UUID,
+    body: InterviewFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    interview_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=INTERVIEW_SCHEDULE,
+        key=submission_id,
+        payload={**fields, "interview_id": str(interview_id), "submission_id": str(submission_id)},
+        fingerprint=[str(submission_id), fields],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> InterviewSnapshot:
+        return await get_one(
+            stores, interviews, InterviewSnapshot, principal.tenant_id, resource_id, "interview"
+        )
+
+    return await outcome_response(outcome, load, created_location="/api/v1/interviews")
+
+
+@router.get(
+    "/submissions/{submission_id}/interviews",
+    response_model=InterviewList,
+    summary="A submission's interviews",
+    description="In the order they are scheduled.",
+    responses={404: {"description": "No such submission in your agency"}},
+)
+async def list_interviews(
+    submission_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> InterviewList:
+    await get_one(
+        stores, submissions, SubmissionSnapshot, principal.tenant_id, submission_id, "submission"
+    )
+    async with stores.db.read() as conn:
+        found = (
+            (
+                await conn.execute(
+                    select(interviews)
+                    .where(
+                        interviews.c.tenant_id == principal.tenant_id,
+                        interviews.c.submission_id == submission_id,
+                    )
+                    .order_by(interviews.c.scheduled_at)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return InterviewList(items=[InterviewSnapshot.model_validate(r) for r in found])
+
+
+@router.post(
+    "/interviews/{interview_id}/feedback",
+    status_code=201,
+    response_model=FeedbackSnapshot,
+    summary="Record an interview's scorecard",
+    description="`rating` 1-5 and a `recommendation` from strong_no to strong_yes.",
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such interview in your agency"},
+    },
+)
+async def submit_feedback(
+    interview_id: UUID,
+    body: FeedbackFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    # Keyed by the submission, like every command about it.
+    interview = await get_one(
+        stores, interviews, InterviewSnapshot, principal.tenant_id, interview_id, "interview"
+    )
+    feedback_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    outcome = await bus.submit(
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=FEEDBACK_SUBMIT,
+        key=interview.submission_id,
+        payload={
+            **fields,
+            "feedback_id": str(feedback_id),
+            "interview_id": str(interview_id),
+            "submission_id": str(interview.submission_id),
+        },
+        fingerprint=[str(interview_id), fields],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> FeedbackSnapshot:
+        return await get_one(
+            stores, feedback, FeedbackSnapshot, principal.tenant_id, resource_id, "feedback"
+        )
+
+    return await outcome_response(
+        outcome, load, created_location=f"/api/v1/interviews/{interview_id}/feedback"
+    )
+
+
+@router.get(
+    "/interviews/{interview_id}/feedback",
+    response_model=FeedbackList,
+    summary="An interview's scorecards",
+    responses={404: {"description": "No such interview in your agency"}},
+)
+async def list_feedback(
+    interview_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> FeedbackList:
+    await get_one(
+        stores, interviews, InterviewSnapshot, principal.tenant_id, interview_id, "interview"
+    )
+    async with stores.db.read() as conn:
+        found = (
+            (
+                await conn.execute(
+                    select(feedback)
+                    .where(
+                        feedback.c.tenant_id == principal.tenant_id,
+                        feedback.c.interview_id == interview_id,
+                    )
+                    .order_by(feedback.c.created_at)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return FeedbackList(items=[FeedbackSnapshot.model_validate(r) for r in found])

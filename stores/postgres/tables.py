@@ -209,6 +209,39 @@ placements = Table(
     Index("ix_placements_requisition", "requisition_id"),
 )
 
+interviews = Table(
+    "interviews",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("submission_id", Uuid, ForeignKey("submissions.id"), nullable=False),
+    Column("scheduled_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("interviewers", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("location", String(500)),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_interviews_submission", "submission_id", "scheduled_at"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("interview_id", Uuid, ForeignKey("interviews.id"), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("recommendation", String(20), nullable=False),
+    Column("notes", Text),
+    Column("author", String(250), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_feedback_interview", "interview_id"),
+)
+
 notes = Table(
     "notes",
     metadata,
