@@ -30,7 +30,11 @@ Message = tuple[bytes | None, bytes | None]
 
 class Publisher(Protocol):
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None: ...
 
 
@@ -183,12 +187,15 @@ class CommandProcessor:
         await self._emit(events)
         await self.ctx.stores.redis.record_outcomes(finals)
 
+    def _topic_for(self, event: EventEnvelope) -> str:
+        return self.event_topics.get(event.type.split(".", 1)[0], self.events_topic)
+
     async def _emit(self, events: list[EventEnvelope]) -> None:
         # Sent together: the producer batches them, and keeps each partition's order.
         await asyncio.gather(
             *(
                 self.publisher.publish(
-                    self.event_topics.get(event.type.split(".", 1)[0], self.events_topic),
+                    self._topic_for(event),
                     str(event.aggregate_id).encode(),
                     event.model_dump_json().encode(),
                     [("event_type", event.type.encode())],
@@ -196,6 +203,13 @@ class CommandProcessor:
                 for event in events
             )
         )
+        # An erasure ends with a tombstone, after its event, so that compaction removes
+        # every record of the aggregate from the topic.
+        for event in events:
+            if event.type.endswith(".erased"):
+                await self.publisher.publish(
+                    self._topic_for(event), str(event.aggregate_id).encode(), None
+                )
 
     async def _give_up(
         self, key: bytes | None, value: bytes | None, command: CommandEnvelope, exc: Exception

@@ -38,7 +38,11 @@ class FaustPublisher:
         self._app = app
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         await self._app.producer.send_and_wait(
             topic, key, value, partition=None, timestamp=None, headers=headers

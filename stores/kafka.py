@@ -8,6 +8,7 @@ import logging
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from core.errors import Unavailable
@@ -72,11 +73,21 @@ class CommandPublisher:
         await self._producer.client.fetch_all_metadata()
 
 
+# Compacted topics roll segments hourly so an erasure's tombstone takes effect within hours,
+# not after the default week.
+COMPACTED = {
+    "cleanup.policy": "compact",
+    "segment.ms": "3600000",
+    "min.cleanable.dirty.ratio": "0.1",
+    "delete.retention.ms": "3600000",
+}
+
+
 def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
     """Every topic of the contract with its broker config: commands, their DLQs, events."""
     layout: list[tuple[str, dict[str, str]]] = []
     for spec in (*COMMAND_TOPICS, *EVENT_TOPICS):
-        config = {"cleanup.policy": "compact"} if spec.compacted else {}
+        config = COMPACTED if spec.compacted else {}
         layout.append((spec.name(namespace), config))
     layout.extend((spec.dlq(namespace), {}) for spec in COMMAND_TOPICS)
     return layout
@@ -103,6 +114,14 @@ async def ensure_topics(settings: Settings) -> list[str]:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
             created = [t.name for t in wanted]
+        # Topics made before a config was part of the contract get it now.
+        reconfigure = [
+            ConfigResource(ConfigResourceType.TOPIC, name, configs=config)
+            for name, config in topic_layout(settings.topic_namespace)
+            if config and name in existing
+        ]
+        if reconfigure:
+            await admin.alter_configs(reconfigure)
     finally:
         await admin.close()
     return created

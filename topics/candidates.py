@@ -15,6 +15,8 @@ CANDIDATE_CREATE = "candidate.create"
 CANDIDATE_CREATED = "candidate.created"
 CANDIDATE_UPDATE = "candidate.update"
 CANDIDATE_UPDATED = "candidate.updated"
+CANDIDATE_ERASE = "candidate.erase"
+CANDIDATE_ERASED = "candidate.erased"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -157,6 +159,21 @@ class CandidateUpdate(Record):
 
     candidate_id: UUID
     changes: CandidatePatch
+
+
+class CandidateErase(Record):
+    """Payload of `candidate.erase` (GDPR): the person's data goes from every store."""
+
+    candidate_id: UUID
+
+
+class CandidateErased(Record):
+    """The `data` of `candidate.erased`: who was erased, when and by whom, nothing more."""
+
+    id: UUID
+    tenant_id: UUID
+    erased_at: datetime
+    erased_by: str
 
 
 class CandidateSnapshot(CandidateFields):

@@ -41,6 +41,11 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CandidateUpdate,
             "Change a candidate (merge patch); `expected_version` guards it.",
         ),
+        MessageType(
+            candidates.CANDIDATE_ERASE,
+            candidates.CandidateErase,
+            "Erase a candidate (GDPR) from every store.",
+        ),
     ),
     CANDIDATE_EVENTS: (
         MessageType(
@@ -52,6 +57,11 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CANDIDATE_UPDATED,
             candidates.CandidateSnapshot,
             "A candidate changed; `data` is the whole candidate.",
+        ),
+        MessageType(
+            candidates.CANDIDATE_ERASED,
+            candidates.CandidateErased,
+            "A candidate was erased; a tombstone (null value) for the same key follows.",
         ),
     ),
     CLIENT_COMMANDS: (

@@ -30,8 +30,14 @@ class TopicSpec:
 CANDIDATE_COMMANDS = TopicSpec(
     "candidates", "commands", description="Commands for candidates, keyed by candidate id."
 )
+# Compacted: the latest snapshot of each candidate is kept, and an erasure's tombstone
+# removes every earlier record of that candidate.
 CANDIDATE_EVENTS = TopicSpec(
-    "candidates", "events", description="Facts about candidates, keyed by candidate id."
+    "candidates",
+    "events",
+    compacted=True,
+    description="Facts about candidates, keyed by candidate id (compacted; erasure writes a "
+    "tombstone).",
 )
 
 CLIENT_COMMANDS = TopicSpec(

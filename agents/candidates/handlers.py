@@ -12,19 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents import normalize as rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.handling import each_command
+from agents.handling import each_command, parse_payload
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound, RTError, VersionMismatch
 from core.settings import Settings
 from core.validation import invalid_from
 from stores.postgres import candidates as repo
+from stores.postgres.erasure import erase_candidate_data, record_erasure
 from topics.candidates import (
     CANDIDATE_CREATE,
     CANDIDATE_CREATED,
+    CANDIDATE_ERASE,
+    CANDIDATE_ERASED,
     CANDIDATE_UPDATE,
     CANDIDATE_UPDATED,
     PROFILE_DEFAULTS,
     CandidateCreate,
+    CandidateErase,
+    CandidateErased,
     CandidateSnapshot,
     CandidateUpdate,
     compose_candidate,
@@ -229,12 +234,6 @@ async def _update_candidate(
     return Applied(candidate_id, [event], resource=event.data)
 
 
-HANDLERS: dict[str, BatchHandler] = {
-    CANDIDATE_CREATE: create_candidates,
-    CANDIDATE_UPDATE: update_candidates,
-}
-
-
 async def mark_candidate(
     conn: AsyncConnection,
     ctx: HandlerContext,
@@ -265,3 +264,39 @@ async def mark_candidate(
         version=snapshot.version,
         data=snapshot.model_dump(mode="json"),
     )
+
+
+async def erase_candidates(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(CandidateErase, command)
+        tenant_id, candidate_id = command.tenant_id, payload.candidate_id
+        if await repo.lock_candidate(conn, tenant_id, candidate_id) is None:
+            raise NotFound(f"no candidate {candidate_id}")
+        await erase_candidate_data(conn, tenant_id, candidate_id)
+        await ctx.stores.mongo.delete_profile(candidate_id)
+        erased = CandidateErased(
+            id=candidate_id,
+            tenant_id=tenant_id,
+            erased_at=utcnow(),
+            erased_by=f"{command.actor.kind}:{command.actor.id}",
+        )
+        await record_erasure(conn, erased)
+        event = new_event(
+            command,
+            type=CANDIDATE_ERASED,
+            aggregate_id=candidate_id,
+            version=0,
+            data=erased.model_dump(mode="json"),
+        )
+        return Applied(candidate_id, [event], resource=None)
+
+    return await each_command(commands, conn, apply)
+
+
+HANDLERS: dict[str, BatchHandler] = {
+    CANDIDATE_CREATE: create_candidates,
+    CANDIDATE_UPDATE: update_candidates,
+    CANDIDATE_ERASE: erase_candidates,
+}

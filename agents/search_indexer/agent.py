@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import faust
 from pydantic import ValidationError
 
 from agents.search_indexer.documents import candidate_document
 from stores.bundle import Stores
-from topics.candidates import CANDIDATE_CREATED, CANDIDATE_UPDATED, CandidateSnapshot
+from topics.candidates import (
+    CANDIDATE_CREATED,
+    CANDIDATE_ERASED,
+    CANDIDATE_UPDATED,
+    CandidateSnapshot,
+)
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -22,14 +29,29 @@ BATCH_SIZE = 500
 BATCH_WINDOW_SECONDS = 0.02
 
 
-def documents_from(values: Sequence[bytes | None]) -> list[dict[str, Any]]:
-    """Parse a batch of event messages into index documents; skip what is not ours to index."""
-    docs: dict[str, dict[str, Any]] = {}
+@dataclass
+class IndexBatch:
+    """What one batch of events asks of the index: documents to write, ids to remove."""
+
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    erased: set[str] = field(default_factory=set)
+
+
+def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
+    """Parse a batch of event messages; skip what is not ours to index."""
+    batch = IndexBatch()
     for value in values:
+        if value is None:
+            continue  # a tombstone: its erasure event came first and was handled
         try:
-            event = EventEnvelope.model_validate_json(value or b"")
+            event = EventEnvelope.model_validate_json(value)
         except ValidationError as exc:
             log.error("skipping an unparseable candidate event: %s", exc)
+            continue
+        candidate_id = str(event.aggregate_id)
+        if event.type == CANDIDATE_ERASED:
+            batch.docs.pop(candidate_id, None)
+            batch.erased.add(candidate_id)
             continue
         if event.type not in INDEXED_TYPES:
             continue
@@ -38,10 +60,10 @@ def documents_from(values: Sequence[bytes | None]) -> list[dict[str, Any]]:
         except ValidationError as exc:
             log.error("skipping event %s with bad data: %s", event.event_id, exc)
             continue
-        prior = docs.get(doc["id"])
-        if prior is None or prior["version"] <= doc["version"]:
-            docs[doc["id"]] = doc
-    return list(docs.values())
+        prior = batch.docs.get(doc["id"])
+        if doc["id"] not in batch.erased and (prior is None or prior["version"] <= doc["version"]):
+            batch.docs[doc["id"]] = doc
+    return batch
 
 
 def register(app: faust.App, stores: Stores, topic: str) -> None:
@@ -50,18 +72,20 @@ def register(app: faust.App, stores: Stores, topic: str) -> None:
     @app.agent(events, name="search-indexer.candidates")
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:
         async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
-            docs = documents_from(batch)
+            wanted = documents_from(batch)
             delay = 0.2
             # An OpenSearch outage delays indexing; it never drops an update.
             while True:
                 try:
                     await stores.start()
-                    await stores.search.bulk_index_candidates(docs)
+                    await stores.search.bulk_index_candidates(list(wanted.docs.values()))
+                    for candidate_id in wanted.erased:
+                        await stores.search.delete_candidate(UUID(candidate_id))
                     break
                 except Exception as exc:
                     log.warning(
                         "indexing %d documents failed (%s); retrying in %.1fs",
-                        len(docs),
+                        len(wanted.docs),
                         exc,
                         delay,
                     )

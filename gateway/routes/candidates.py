@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from core.errors import error_from_dict
 from gateway.deps import (
     BusDep,
     CurrentPrincipal,
@@ -23,6 +24,7 @@ from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries import candidates as queries
 from gateway.responses import (
     CommandAccepted,
+    accepted_response,
     etag_for,
     expected_version,
     outcome_response,
@@ -30,6 +32,7 @@ from gateway.responses import (
 )
 from topics.candidates import (
     CANDIDATE_CREATE,
+    CANDIDATE_ERASE,
     CANDIDATE_UPDATE,
     CandidateFields,
     CandidatePatch,
@@ -177,3 +180,45 @@ async def get_candidate(
     candidate = await queries.get_candidate(stores, principal.tenant_id, candidate_id)
     response.headers["ETag"] = etag_for(candidate.version)
     return candidate
+
+
+@router.delete(
+    "/{candidate_id}",
+    status_code=204,
+    summary="Erase a candidate (GDPR)",
+    description=(
+        "Removes the person from Postgres, MongoDB, the search index and the replay ledger, "
+        "writes a tombstone to the compacted candidate events topic, and records who erased "
+        "whom and when. Anonymous facts stay for analytics: submissions' stage history, "
+        "interview dates and ratings, placements' economics. Admins and recruiters only."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        403: {"description": "Your role may not erase"},
+        404: {"description": "No such candidate in your agency"},
+    },
+)
+async def erase_candidate(
+    candidate_id: UUID,
+    principal: Writer,
+    bus: BusDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    if principal.role not in ("admin", "recruiter"):
+        raise HTTPException(403, f"The role '{principal.role}' may not erase candidates.")
+    outcome = await bus.submit(
+        principal,
+        topic=CANDIDATE_COMMANDS,
+        type=CANDIDATE_ERASE,
+        key=candidate_id,
+        payload={"candidate_id": str(candidate_id)},
+        fingerprint=[str(candidate_id)],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+    if outcome.status == "accepted":
+        return accepted_response(outcome)
+    if outcome.status == "rejected":
+        raise error_from_dict(outcome.error or {})
+    return Response(status_code=204)

@@ -242,6 +242,17 @@ feedback = Table(
     Index("ix_feedback_interview", "interview_id"),
 )
 
+# Who erased whom and when: the one trace an erasure leaves, by design without the person.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("candidate_id", Uuid, nullable=False),
+    Column("erased_by", String(250), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)
+
 notes = Table(
     "notes",
     metadata,

@@ -13,7 +13,11 @@ class RecordingPublisher:
         self.sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]] | None]] = []
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         self.sent.append((topic, key, value, headers))
 

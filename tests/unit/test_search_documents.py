@@ -38,7 +38,7 @@ def _event(candidate_id: uuid.UUID, version: int, headline: str) -> bytes:
 
 def test_a_batch_keeps_the_newest_version_of_each_candidate() -> None:
     cid = uuid.uuid4()
-    docs = documents_from([_event(cid, 2, "new"), _event(cid, 1, "old")])
+    docs = list(documents_from([_event(cid, 2, "new"), _event(cid, 1, "old")]).docs.values())
     assert [(d["id"], d["version"], d["headline"]) for d in docs] == [(str(cid), 2, "new")]
     assert docs[0]["full_name"] == "Grace Hopper"
     assert docs[0]["skills"] == ["COBOL"]
@@ -46,5 +46,27 @@ def test_a_batch_keeps_the_newest_version_of_each_candidate() -> None:
 
 def test_garbage_in_a_batch_is_skipped_not_fatal() -> None:
     cid = uuid.uuid4()
-    docs = documents_from([b"{oops", None, _event(cid, 1, "ok")])
-    assert [d["id"] for d in docs] == [str(cid)]
+    docs = documents_from([b"{oops", None, _event(cid, 1, "ok")]).docs
+    assert list(docs) == [str(cid)]
+
+
+def test_an_erasure_in_a_batch_wins_over_earlier_and_later_documents() -> None:
+    cid = uuid.uuid4()
+    erased = (
+        EventEnvelope(
+            event_id=uuid.uuid4(),
+            type="candidate.erased",
+            tenant_id=uuid.uuid4(),
+            aggregate_id=cid,
+            version=0,
+            occurred_at=utcnow(),
+            caused_by=uuid.uuid4(),
+            actor=Actor(id="u1"),
+            data={},
+        )
+        .model_dump_json()
+        .encode()
+    )
+    batch = documents_from([_event(cid, 1, "x"), erased, None, _event(cid, 2, "late")])
+    assert batch.docs == {}
+    assert batch.erased == {str(cid)}

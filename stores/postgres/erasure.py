@@ -1,0 +1,78 @@
+"""Erasing a candidate from Postgres, keeping only the anonymous facts analytics need.
+
+Kept: submissions (stage history with dates and actors), interviews' dates and ratings,
+placements' economics; each still carries the candidate's id, which no longer leads
+to a person. Gone: the record, its emails and phones, notes on the person, interview
+feedback prose, and the events the command ledger kept for replays.
+"""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stores.postgres.tables import (
+    candidate_contact_points,
+    candidates,
+    erasures,
+    feedback,
+    interviews,
+    notes,
+    submissions,
+)
+from topics.candidates import CandidateErased
+
+
+async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID) -> None:
+    await conn.execute(
+        delete(candidate_contact_points).where(
+            candidate_contact_points.c.tenant_id == tenant_id,
+            candidate_contact_points.c.candidate_id == candidate_id,
+        )
+    )
+    await conn.execute(
+        delete(notes).where(
+            notes.c.tenant_id == tenant_id,
+            notes.c.subject_type == "candidate",
+            notes.c.subject_id == candidate_id,
+        )
+    )
+    their_interviews = (
+        select(interviews.c.id)
+        .join(submissions, submissions.c.id == interviews.c.submission_id)
+        .where(submissions.c.tenant_id == tenant_id, submissions.c.candidate_id == candidate_id)
+    )
+    await conn.execute(
+        update(feedback).where(feedback.c.interview_id.in_(their_interviews)).values(notes=None)
+    )
+    # Replays re-emit what the ledger kept: drop every kept event about this candidate
+    # (its own commands', and those other commands emitted, such as a placement's).
+    await conn.execute(
+        text(
+            "UPDATE processed_commands SET events = jsonb_path_query_array("
+            "events, '$[*] ? (@.aggregate_id != $id)', jsonb_build_object('id', CAST(:id AS text)))"
+            " WHERE tenant_id = :tenant AND events @> jsonb_build_array("
+            "jsonb_build_object('aggregate_id', CAST(:id AS text)))"
+        ),
+        {"id": str(candidate_id), "tenant": tenant_id},
+    )
+    await conn.execute(
+        delete(candidates).where(
+            candidates.c.tenant_id == tenant_id, candidates.c.id == candidate_id
+        )
+    )
+
+
+async def record_erasure(conn: AsyncConnection, erased: CandidateErased) -> None:
+    await conn.execute(
+        erasures.insert().values(
+            id=uuid.uuid4(),
+            tenant_id=erased.tenant_id,
+            candidate_id=erased.id,
+            erased_by=erased.erased_by,
+            erased_at=erased.erased_at,
+        )
+    )
