@@ -22,6 +22,7 @@ from gateway.deps import (
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries import candidates as queries
+from gateway.queries.duplicates import find_duplicates
 from gateway.responses import (
     CommandAccepted,
     accepted_response,
@@ -222,3 +223,34 @@ async def erase_candidate(
     if outcome.status == "rejected":
         raise error_from_dict(outcome.error or {})
     return Response(status_code=204)
+
+
+class DuplicateMatch(BaseModel):
+    id: UUID
+    score: float
+    reasons: list[str]
+
+
+class DuplicateList(BaseModel):
+    items: list[DuplicateMatch]
+
+
+@router.get(
+    "/{candidate_id}/duplicates",
+    response_model=DuplicateList,
+    summary="Likely duplicates of a candidate",
+    description=(
+        "Candidates of your agency who are probably the same person, best first, each with "
+        "a score (0-1) and the reasons: similar name, phone numbers that end alike, the same "
+        "email name at another address, a shared company email domain or employer, the same "
+        "city. Exact email or phone duplicates are refused at create."
+    ),
+    responses={404: {"description": "No such candidate in your agency"}},
+)
+async def candidate_duplicates(
+    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> DuplicateList:
+    matches = await find_duplicates(stores, principal.tenant_id, candidate_id)
+    return DuplicateList(
+        items=[DuplicateMatch(id=UUID(m.id), score=m.score, reasons=m.reasons) for m in matches]
+    )
