@@ -16,6 +16,8 @@ CANDIDATE_CREATED = "candidate.created"
 CANDIDATE_UPDATE = "candidate.update"
 CANDIDATE_UPDATED = "candidate.updated"
 CANDIDATE_ERASE = "candidate.erase"
+CANDIDATE_MERGE = "candidate.merge"
+CANDIDATE_MERGED = "candidate.merged"
 CANDIDATE_ERASED = "candidate.erased"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -165,6 +167,22 @@ class CandidateErase(Record):
     """Payload of `candidate.erase` (GDPR): the person's data goes from every store."""
 
     candidate_id: UUID
+
+
+class CandidateMerge(Record):
+    """Payload of `candidate.merge`: the duplicate is folded into the survivor."""
+
+    candidate_id: UUID
+    duplicate_id: UUID
+
+
+class CandidateMerged(Record):
+    """The `data` of `candidate.merged`."""
+
+    survivor_id: UUID
+    duplicate_id: UUID
+    moved_submissions: int
+    moved_notes: int
 
 
 class CandidateErased(Record):

@@ -46,6 +46,11 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CandidateErase,
             "Erase a candidate (GDPR) from every store.",
         ),
+        MessageType(
+            candidates.CANDIDATE_MERGE,
+            candidates.CandidateMerge,
+            "Fold a duplicate into the survivor: submissions, notes, placements, contact points.",
+        ),
     ),
     CANDIDATE_EVENTS: (
         MessageType(
@@ -62,6 +67,11 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CANDIDATE_ERASED,
             candidates.CandidateErased,
             "A candidate was erased; a tombstone (null value) for the same key follows.",
+        ),
+        MessageType(
+            candidates.CANDIDATE_MERGED,
+            candidates.CandidateMerged,
+            "A duplicate was merged; `candidate.updated` follows for both records.",
         ),
     ),
     CLIENT_COMMANDS: (

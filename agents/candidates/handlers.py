@@ -14,22 +14,27 @@ from agents import normalize as rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
 from core.clock import utcnow
-from core.errors import Conflict, Duplicate, NotFound, RTError, VersionMismatch
+from core.errors import Conflict, Duplicate, InvalidCommand, NotFound, RTError, VersionMismatch
 from core.settings import Settings
 from core.validation import invalid_from
 from stores.postgres import candidates as repo
 from stores.postgres.erasure import erase_candidate_data, record_erasure
+from stores.postgres.merging import move_candidate_records
 from topics.candidates import (
     CANDIDATE_CREATE,
     CANDIDATE_CREATED,
     CANDIDATE_ERASE,
     CANDIDATE_ERASED,
+    CANDIDATE_MERGE,
+    CANDIDATE_MERGED,
     CANDIDATE_UPDATE,
     CANDIDATE_UPDATED,
     PROFILE_DEFAULTS,
     CandidateCreate,
     CandidateErase,
     CandidateErased,
+    CandidateMerge,
+    CandidateMerged,
     CandidateSnapshot,
     CandidateUpdate,
     compose_candidate,
@@ -295,8 +300,111 @@ async def erase_candidates(
     return await each_command(commands, conn, apply)
 
 
+def _union(first: Sequence[Any], second: Sequence[Any], key: Any = None) -> list[Any]:
+    seen: set[Any] = set()
+    out: list[Any] = []
+    for item in [*first, *second]:
+        k = key(item) if key else item
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
+async def merge_candidates(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(CandidateMerge, command)
+        tenant_id = command.tenant_id
+        survivor_id, duplicate_id = payload.candidate_id, payload.duplicate_id
+        if survivor_id == duplicate_id:
+            raise InvalidCommand("a candidate cannot be merged into itself", field="duplicate_id")
+        # Lock in id order so two opposite merges cannot deadlock.
+        locked = {}
+        for cid in sorted((survivor_id, duplicate_id)):
+            record = await repo.lock_candidate(conn, tenant_id, cid)
+            if record is None:
+                raise NotFound(f"no candidate {cid}")
+            if record["merged_into"] is not None:
+                raise Conflict(f"candidate {cid} was already merged into {record['merged_into']}")
+            locked[cid] = record
+        profiles = await ctx.stores.mongo.get_profiles(tenant_id, [survivor_id, duplicate_id])
+        survivor = compose_candidate(locked[survivor_id], profiles.get(str(survivor_id)))
+        duplicate = compose_candidate(locked[duplicate_id], profiles.get(str(duplicate_id)))
+        moved_submissions, moved_notes = await move_candidate_records(
+            conn, tenant_id, duplicate_id, survivor_id
+        )
+        now = utcnow()
+        merged = survivor.model_copy(
+            update={
+                "emails": _union(survivor.emails, duplicate.emails),
+                "phones": _union(survivor.phones, duplicate.phones),
+                "tags": _union(survivor.tags, duplicate.tags),
+                "skills": _union(survivor.skills, duplicate.skills, key=lambda s: s.name.lower()),
+                "work_history": _union(
+                    survivor.work_history,
+                    duplicate.work_history,
+                    key=lambda w: (w.employer.lower(), w.title, w.start_date),
+                ),
+                "education": _union(
+                    survivor.education,
+                    duplicate.education,
+                    key=lambda e: (e.institution.lower(), e.degree),
+                ),
+                "links": _union(survivor.links, duplicate.links, key=lambda link: link.url),
+                "version": survivor.version + 1,
+                "updated_at": now,
+            }
+        )
+        folded = duplicate.model_copy(
+            update={
+                "merged_into": survivor_id,
+                "version": duplicate.version + 1,
+                "updated_at": now,
+            }
+        )
+        for snapshot in (merged, folded):
+            record, profile = split_candidate(snapshot)
+            await repo.update_candidate(conn, record)
+            await ctx.stores.mongo.put_profile(tenant_id, snapshot.id, profile)
+        facts = CandidateMerged(
+            survivor_id=survivor_id,
+            duplicate_id=duplicate_id,
+            moved_submissions=moved_submissions,
+            moved_notes=moved_notes,
+        )
+        events = [
+            new_event(
+                command,
+                type=CANDIDATE_MERGED,
+                aggregate_id=survivor_id,
+                version=merged.version,
+                data=facts.model_dump(mode="json"),
+            ),
+            new_event(
+                command,
+                type=CANDIDATE_UPDATED,
+                aggregate_id=survivor_id,
+                version=merged.version,
+                data=merged.model_dump(mode="json"),
+            ),
+            new_event(
+                command,
+                type=CANDIDATE_UPDATED,
+                aggregate_id=duplicate_id,
+                version=folded.version,
+                data=folded.model_dump(mode="json"),
+            ),
+        ]
+        return Applied(survivor_id, events, resource=merged.model_dump(mode="json"))
+
+    return await each_command(commands, conn, apply)
+
+
 HANDLERS: dict[str, BatchHandler] = {
     CANDIDATE_CREATE: create_candidates,
     CANDIDATE_UPDATE: update_candidates,
     CANDIDATE_ERASE: erase_candidates,
+    CANDIDATE_MERGE: merge_candidates,
 }

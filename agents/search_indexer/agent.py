@@ -56,10 +56,16 @@ def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
         if event.type not in INDEXED_TYPES:
             continue
         try:
-            doc = candidate_document(CandidateSnapshot.model_validate(event.data))
+            snapshot = CandidateSnapshot.model_validate(event.data)
         except ValidationError as exc:
             log.error("skipping event %s with bad data: %s", event.event_id, exc)
             continue
+        if snapshot.merged_into is not None:
+            # A merged duplicate is found through its survivor, not on its own.
+            batch.docs.pop(candidate_id, None)
+            batch.erased.add(candidate_id)
+            continue
+        doc = candidate_document(snapshot)
         prior = batch.docs.get(doc["id"])
         if doc["id"] not in batch.erased and (prior is None or prior["version"] <= doc["version"]):
             batch.docs[doc["id"]] = doc

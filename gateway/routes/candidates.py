@@ -34,6 +34,7 @@ from gateway.responses import (
 from topics.candidates import (
     CANDIDATE_CREATE,
     CANDIDATE_ERASE,
+    CANDIDATE_MERGE,
     CANDIDATE_UPDATE,
     CandidateFields,
     CandidatePatch,
@@ -254,3 +255,50 @@ async def candidate_duplicates(
     return DuplicateList(
         items=[DuplicateMatch(id=UUID(m.id), score=m.score, reasons=m.reasons) for m in matches]
     )
+
+
+class MergeRequest(BaseModel):
+    duplicate_id: UUID
+
+
+@router.post(
+    "/{candidate_id}/merge",
+    response_model=CandidateSnapshot,
+    summary="Merge a duplicate into this candidate",
+    description=(
+        "Moves the duplicate's submissions (except to requisitions this candidate is already "
+        "in), placements, notes, emails, phones, tags, skills and history here. The duplicate "
+        "then answers with `merged_into` and leaves lists and search."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "Either candidate is not in your agency"},
+        409: {"description": "One of them was already merged"},
+        422: {"description": "A candidate cannot be merged into itself"},
+    },
+)
+async def merge_candidate(
+    candidate_id: UUID,
+    body: MergeRequest,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    payload = {"candidate_id": str(candidate_id), "duplicate_id": str(body.duplicate_id)}
+    outcome = await bus.submit(
+        principal,
+        topic=CANDIDATE_COMMANDS,
+        type=CANDIDATE_MERGE,
+        key=candidate_id,
+        payload=payload,
+        fingerprint=payload,
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+
+    async def load(resource_id: UUID) -> CandidateSnapshot:
+        return await queries.get_candidate(stores, principal.tenant_id, resource_id)
+
+    return await outcome_response(outcome, load)

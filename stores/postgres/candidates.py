@@ -157,7 +157,10 @@ async def list_candidates(
     status: str | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
-    query = select(candidates).where(candidates.c.tenant_id == tenant_id)
+    # Merged duplicates answer by id (with merged_into) but are not listed.
+    query = select(candidates).where(
+        candidates.c.tenant_id == tenant_id, candidates.c.merged_into.is_(None)
+    )
     if status:
         query = query.where(candidates.c.status == status)
     if after is not None:
