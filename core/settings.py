@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, alias="PORT")
     max_request_bytes: int = Field(default=1_048_576, alias="MAX_REQUEST_BYTES")
+    # Resume uploads (POST .../documents) may be larger than other requests.
+    max_upload_bytes: int = Field(default=10 * 1_048_576, alias="MAX_UPLOAD_BYTES")
     command_wait_seconds: float = Field(default=5.0, alias="COMMAND_WAIT_SECONDS")
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
 

@@ -20,6 +20,7 @@ from gateway.routes import (
     candidates,
     clients,
     commands,
+    documents,
     health,
     notes,
     pipeline,
@@ -98,10 +99,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
             expose_headers=["ETag", "Location", "Retry-After"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        upload_bytes=settings.max_upload_bytes,
+    )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, candidates, clients, requisitions, pipeline, notes, search, commands):
+    for module in (
+        auth,
+        candidates,
+        documents,
+        clients,
+        requisitions,
+        pipeline,
+        notes,
+        search,
+        commands,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
+from bson import Binary
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -14,6 +15,7 @@ from pymongo.errors import BulkWriteError
 from core.settings import Settings
 
 PROFILES = "candidate_profiles"
+FILES = "document_files"
 DUPLICATE_KEY = 11000
 
 
@@ -74,6 +76,30 @@ class MongoStore:
             for e in errors:
                 doc = docs[e["index"]]
                 await self.db[PROFILES].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def put_file(
+        self, tenant_id: UUID, candidate_id: UUID, document_id: UUID, content: bytes
+    ) -> None:
+        await self.db[FILES].insert_one(
+            {
+                "_id": str(document_id),
+                "tenant_id": str(tenant_id),
+                "candidate_id": str(candidate_id),
+                "content": Binary(content),
+                "text": None,
+            }
+        )
+
+    async def get_file(self, tenant_id: UUID, document_id: UUID) -> dict[str, Any] | None:
+        doc = await self.db[FILES].find_one({"_id": str(document_id)})
+        return doc if doc is not None and doc.get("tenant_id") == str(tenant_id) else None
+
+    async def set_file_text(self, document_id: UUID, text: str) -> None:
+        await self.db[FILES].update_one({"_id": str(document_id)}, {"$set": {"text": text}})
+
+    async def delete_files(self, document_ids: Iterable[UUID]) -> None:
+        for document_id in document_ids:
+            await self.db[FILES].delete_one({"_id": str(document_id)})
 
     async def delete_profile(self, candidate_id: UUID) -> None:
         await self.db[PROFILES].delete_one({"_id": str(candidate_id)})

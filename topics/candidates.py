@@ -17,6 +17,8 @@ CANDIDATE_UPDATE = "candidate.update"
 CANDIDATE_UPDATED = "candidate.updated"
 CANDIDATE_ERASE = "candidate.erase"
 CANDIDATE_MERGE = "candidate.merge"
+DOCUMENT_ATTACH = "document.attach"
+DOCUMENT_PARSED = "document.parsed"
 CANDIDATE_MERGED = "candidate.merged"
 CANDIDATE_ERASED = "candidate.erased"
 
@@ -161,6 +163,34 @@ class CandidateUpdate(Record):
 
     candidate_id: UUID
     changes: CandidatePatch
+
+
+class DocumentAttach(Record):
+    """Payload of `document.attach`: the file is already stored (MongoDB) under `document_id`."""
+
+    document_id: UUID
+    candidate_id: UUID
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    media_type: str
+    size: int = Field(ge=0)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DocumentSnapshot(Record):
+    """A document as listed: what it is and the skills its text proposes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    tenant_id: UUID
+    candidate_id: UUID
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    text_chars: int
+    proposed_skills: list[str]
+    created_at: datetime
 
 
 class CandidateErase(Record):

@@ -51,6 +51,11 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CandidateMerge,
             "Fold a duplicate into the survivor: submissions, notes, placements, contact points.",
         ),
+        MessageType(
+            candidates.DOCUMENT_ATTACH,
+            candidates.DocumentAttach,
+            "Read a stored resume (the file is in MongoDB under `document_id`).",
+        ),
     ),
     CANDIDATE_EVENTS: (
         MessageType(
@@ -72,6 +77,11 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CANDIDATE_MERGED,
             candidates.CandidateMerged,
             "A duplicate was merged; `candidate.updated` follows for both records.",
+        ),
+        MessageType(
+            candidates.DOCUMENT_PARSED,
+            candidates.DocumentSnapshot,
+            "A resume was read; `data` adds `text` (capped) for the search index.",
         ),
     ),
     CLIENT_COMMANDS: (

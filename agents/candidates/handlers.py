@@ -14,10 +14,13 @@ from agents import normalize as rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
 from core.clock import utcnow
+from core.documents import extract_text
 from core.errors import Conflict, Duplicate, InvalidCommand, NotFound, RTError, VersionMismatch
 from core.settings import Settings
+from core.skills import canonical_skill, extract_skills
 from core.validation import invalid_from
 from stores.postgres import candidates as repo
+from stores.postgres.documents import delete_documents, insert_documents
 from stores.postgres.erasure import erase_candidate_data, record_erasure
 from stores.postgres.merging import move_candidate_records
 from topics.candidates import (
@@ -29,6 +32,8 @@ from topics.candidates import (
     CANDIDATE_MERGED,
     CANDIDATE_UPDATE,
     CANDIDATE_UPDATED,
+    DOCUMENT_ATTACH,
+    DOCUMENT_PARSED,
     PROFILE_DEFAULTS,
     CandidateCreate,
     CandidateErase,
@@ -37,11 +42,14 @@ from topics.candidates import (
     CandidateMerged,
     CandidateSnapshot,
     CandidateUpdate,
+    DocumentAttach,
+    DocumentSnapshot,
     compose_candidate,
 )
 from topics.envelopes import CommandEnvelope, EventEnvelope
 
 PROFILE_FIELDS = tuple(PROFILE_DEFAULTS)
+EVENT_TEXT_CHARS = 100_000
 JSONB_FIELDS = frozenset({"location", "desired_rate", "desired_salary", "consent"})
 
 
@@ -281,6 +289,7 @@ async def erase_candidates(
             raise NotFound(f"no candidate {candidate_id}")
         await erase_candidate_data(conn, tenant_id, candidate_id)
         await ctx.stores.mongo.delete_profile(candidate_id)
+        await ctx.stores.mongo.delete_files(await delete_documents(conn, tenant_id, candidate_id))
         erased = CandidateErased(
             id=candidate_id,
             tenant_id=tenant_id,
@@ -402,9 +411,59 @@ async def merge_candidates(
     return await each_command(commands, conn, apply)
 
 
+async def attach_documents(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    """Read a stored resume: its text, and the vocabulary's skills it adds to the profile's."""
+
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(DocumentAttach, command)
+        tenant_id = command.tenant_id
+        record = await repo.get_candidate(conn, tenant_id, payload.candidate_id)
+        if record is None:
+            raise NotFound(f"no candidate {payload.candidate_id}")
+        stored = await ctx.stores.mongo.get_file(tenant_id, payload.document_id)
+        if stored is None:
+            raise NotFound(f"no stored file for document {payload.document_id}")
+        text = extract_text(bytes(stored["content"]), payload.media_type)
+        profile = (await ctx.stores.mongo.get_profiles(tenant_id, [payload.candidate_id])).get(
+            str(payload.candidate_id)
+        )
+        known = {canonical_skill(s["name"]).lower() for s in (profile or {}).get("skills", [])}
+        proposed = [s for s in extract_skills(text) if s.lower() not in known]
+        document = DocumentSnapshot(
+            id=payload.document_id,
+            tenant_id=tenant_id,
+            candidate_id=payload.candidate_id,
+            filename=payload.filename,
+            media_type=payload.media_type,
+            size=payload.size,
+            sha256=payload.sha256,
+            text_chars=len(text),
+            proposed_skills=proposed,
+            created_at=utcnow(),
+        )
+        if not await insert_documents(conn, [document.model_dump()]):
+            raise Conflict(f"document {document.id} already exists")
+        await ctx.stores.mongo.set_file_text(document.id, text)
+        data = document.model_dump(mode="json")
+        # The text rides on the event for the search indexer, capped well under a message.
+        event = new_event(
+            command,
+            type=DOCUMENT_PARSED,
+            aggregate_id=payload.candidate_id,
+            version=0,
+            data={**data, "text": text[:EVENT_TEXT_CHARS]},
+        )
+        return Applied(document.id, [event], resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
 HANDLERS: dict[str, BatchHandler] = {
     CANDIDATE_CREATE: create_candidates,
     CANDIDATE_UPDATE: update_candidates,
     CANDIDATE_ERASE: erase_candidates,
     CANDIDATE_MERGE: merge_candidates,
+    DOCUMENT_ATTACH: attach_documents,
 }

@@ -7,7 +7,13 @@ from uuid import UUID
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stores.postgres.tables import candidate_contact_points, notes, placements, submissions
+from stores.postgres.tables import (
+    candidate_contact_points,
+    documents,
+    notes,
+    placements,
+    submissions,
+)
 
 
 async def move_candidate_records(
@@ -49,6 +55,11 @@ async def move_candidate_records(
             notes.c.subject_id == duplicate_id,
         )
         .values(subject_id=survivor_id)
+    )
+    await conn.execute(
+        update(documents)
+        .where(documents.c.tenant_id == tenant_id, documents.c.candidate_id == duplicate_id)
+        .values(candidate_id=survivor_id)
     )
     await conn.execute(
         update(candidate_contact_points)

@@ -242,6 +242,22 @@ feedback = Table(
     Index("ix_feedback_interview", "interview_id"),
 )
 
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("candidate_id", Uuid, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text_chars", Integer, nullable=False),
+    Column("proposed_skills", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_documents_candidate", "tenant_id", "candidate_id", "created_at"),
+)
+
 # Who erased whom and when: the one trace an erasure leaves, by design without the person.
 erasures = Table(
     "erasures",

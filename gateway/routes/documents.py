@@ -1,0 +1,118 @@
+"""Resumes: the file is stored, then a command has the agent read it and propose skills."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from core.documents import media_type_for
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.queries.candidates import get_candidate
+from gateway.responses import CommandAccepted, outcome_response, wants_async
+from stores.postgres.documents import list_documents
+from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
+from topics.names import CANDIDATE_COMMANDS
+
+router = APIRouter(prefix="/candidates", tags=["candidates"])
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentSnapshot]
+
+
+@router.post(
+    "/{candidate_id}/documents",
+    status_code=201,
+    response_model=DocumentSnapshot,
+    summary="Upload a resume",
+    description=(
+        "Multipart form with a `file`: PDF, DOCX or TXT, up to MAX_UPLOAD_BYTES (10 MiB by "
+        "default). The text is extracted and the skills it mentions that the profile lacks "
+        "come back as `proposed_skills` (k8s is Kubernetes, js is JavaScript, …)."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such candidate in your agency"},
+        413: {"description": "The file is too large"},
+        415: {"description": "Not a PDF, DOCX or TXT file"},
+        422: {"description": "The file cannot be read as its type"},
+    },
+)
+async def upload_document(
+    candidate_id: UUID,
+    file: UploadFile,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    await get_candidate(stores, principal.tenant_id, candidate_id)
+    filename = file.filename or "resume"
+    media_type = media_type_for(filename, file.content_type)
+    if media_type is None:
+        raise HTTPException(
+            415, f"{filename} is not a PDF, DOCX or TXT file; upload a resume in one of those."
+        )
+    content = await file.read()
+    sha256 = hashlib.sha256(content).hexdigest()
+    document_id = uuid.uuid4()
+    # The file is stored first (it is too large for a Kafka message); the command names it.
+    await stores.mongo.put_file(principal.tenant_id, candidate_id, document_id, content)
+    payload = {
+        "document_id": str(document_id),
+        "candidate_id": str(candidate_id),
+        "filename": filename,
+        "media_type": media_type,
+        "size": len(content),
+        "sha256": sha256,
+    }
+    outcome = await bus.submit(
+        principal,
+        topic=CANDIDATE_COMMANDS,
+        type=DOCUMENT_ATTACH,
+        key=candidate_id,
+        payload=payload,
+        fingerprint=[str(candidate_id), filename, sha256],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+    if outcome.status == "rejected":
+        await stores.mongo.delete_files([document_id])
+
+    async def load(resource_id: UUID) -> DocumentSnapshot:
+        async with stores.db.read() as conn:
+            found = await list_documents(conn, principal.tenant_id, candidate_id)
+        return next(DocumentSnapshot.model_validate(d) for d in found if d["id"] == resource_id)
+
+    return await outcome_response(
+        outcome, load, created_location=f"/api/v1/candidates/{candidate_id}/documents"
+    )
+
+
+@router.get(
+    "/{candidate_id}/documents",
+    response_model=DocumentList,
+    summary="A candidate's documents",
+    description="Oldest first, with the skills each proposed.",
+    responses={404: {"description": "No such candidate in your agency"}},
+)
+async def candidate_documents(
+    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> DocumentList:
+    await get_candidate(stores, principal.tenant_id, candidate_id)
+    async with stores.db.read() as conn:
+        found = await list_documents(conn, principal.tenant_id, candidate_id)
+    return DocumentList(items=[DocumentSnapshot.model_validate(d) for d in found])

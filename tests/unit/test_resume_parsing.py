@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from core.documents import DOCX, PDF, TEXT, extract_text, media_type_for
+from core.errors import InvalidCommand
+from core.skills import canonical_skill, extract_skills
+from tests.resumes import docx_with_text, pdf_with_text
+
+
+def test_synonyms_resolve_to_one_skill() -> None:
+    text = "Ran k8s clusters; wrote JS and golang; tuned Postgres; some C++ and C#; Node.js"
+    assert extract_skills(text) == [
+        "Go",
+        "C++",
+        "C#",
+        "JavaScript",
+        "Node.js",
+        "PostgreSQL",
+        "Kubernetes",
+    ]
+    assert canonical_skill("k8s") == "Kubernetes"
+    assert canonical_skill("Underwater Basket Weaving") == "Underwater Basket Weaving"
+
+
+def test_words_inside_other_words_are_not_skills() -> None:
+    assert extract_skills("jsonify goliath cpython scala-ish") == ["Scala"]
+
+
+def test_text_comes_out_of_pdf_docx_and_txt() -> None:
+    assert "Kubernetes" in extract_text(pdf_with_text("Kubernetes and Kafka"), PDF)
+    assert "Rust" in extract_text(docx_with_text("Senior engineer", "Rust, Go"), DOCX)
+    assert extract_text("Caf\u00e9 Python".encode(), TEXT) == "Caf\u00e9 Python"
+    assert extract_text("Caf\u00e9".encode("latin-1"), TEXT) == "Caf\u00e9"
+
+
+def test_a_mislabelled_file_is_the_callers_error() -> None:
+    with pytest.raises(InvalidCommand, match="could not be read"):
+        extract_text(b"not a pdf at all", PDF)
+    with pytest.raises(InvalidCommand):
+        extract_text(b"PK\x03\x04broken", DOCX)
+
+
+def test_media_type_by_extension_then_declared_type() -> None:
+    assert media_type_for("CV.PDF", "application/octet-stream") == PDF
+    assert media_type_for("resume", "text/plain; charset=utf-8") == TEXT
+    assert media_type_for("photo.png", "image/png") is None
