@@ -11,7 +11,7 @@ DEMO_USER ?= demo
 DEMO_PASSWORD ?= demo-password
 PYTEST_ARGS ?=
 
-.PHONY: help install stack-up stack-down stack-status migrate dev gateway worker test test-unit lint format bench clean
+.PHONY: help install stack-up stack-down stack-status migrate dev demo-data test test-unit lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,7 +44,7 @@ dev: migrate ## run the whole system: stack, gateway and worker, with a demo log
 	@echo "  demo login         $(DEMO_USER) / $(DEMO_PASSWORD)  (agency $(DEMO_TENANT))"
 	@echo "  stop               Ctrl-C (servers keep running: make stack-down)"
 	@echo ""
-	@bash deploy/local/run-dev.sh
+	@DEMO_TENANT=$(DEMO_TENANT) bash deploy/local/run-dev.sh
 
 test: install stack-up ## start the stack if needed and run the whole suite
 	$(RUN) pytest -q $(PYTEST_ARGS)
@@ -60,6 +60,9 @@ lint: install ## ruff and mypy
 format: install ## apply ruff's formatting and fixes
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
+
+demo-data: install ## fill the demo agency (needs `make dev` running)
+	$(RUN) refactortrack demo-data --tenant $(DEMO_TENANT)
 
 bench: migrate ## benchmarks against the real stack (figures and baselines)
 	$(RUN) python -m bench

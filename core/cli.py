@@ -180,5 +180,21 @@ def apikeys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) 
     typer.echo(f"revoked {key_id}")
 
 
+@app.command("demo-data")
+def demo_data(
+    tenant: Annotated[str, typer.Option(help="Agency (tenant) slug")] = "demo-agency",
+    candidates: Annotated[int, typer.Option(help="How many candidates")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed, for the same agency twice")] = 7,
+) -> None:
+    """Fill an agency with clients, requisitions, candidates and a moving pipeline.
+
+    Needs a running worker (`make dev` starts one); commands go through the topics.
+    """
+    from core.demo import load_demo
+
+    summary = asyncio.run(load_demo(get_settings(), tenant, candidates, seed))
+    typer.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
 def main() -> None:
     sys.exit(app())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a worker and the gateway in the foreground for `make dev`. Ctrl-C (or either one
 # exiting) stops both, and the script waits until they have shut down cleanly.
+# With DEMO_TENANT set, a first run also fills that agency with demo data.
 set -uo pipefail
 cli=${RT_CLI:-.venv/bin/refactortrack}
 pids=()
@@ -16,4 +17,15 @@ trap stop INT TERM EXIT
 pids+=($!)
 "$cli" gateway &
 pids+=($!)
+
+if [[ -n ${DEMO_TENANT:-} ]]; then
+    marker="${RT_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/refactortrack}/demo-${DEMO_TENANT}.done"
+    if [[ ! -e $marker ]]; then
+        # The worker needs a few seconds to join its group before commands are applied.
+        sleep 8
+        if "$cli" demo-data --tenant "$DEMO_TENANT" --candidates "${DEMO_CANDIDATES:-2000}"; then
+            mkdir -p "$(dirname "$marker")" && touch "$marker"
+        fi
+    fi
+fi
 wait -n "${pids[@]}"
