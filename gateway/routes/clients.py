@@ -26,9 +26,8 @@ from gateway.responses import (
     CommandAccepted,
     etag_for,
     expected_version,
-    outcome_response,
-    wants_async,
 )
+from gateway.writes import row_loader, write
 from stores.postgres.tables import clients, contacts
 from topics.clients import (
     CLIENT_CREATE,
@@ -83,23 +82,19 @@ async def create_client(
 ) -> JSONResponse:
     client_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=CLIENT_COMMANDS,
         type=CLIENT_CREATE,
         key=client_id,
         payload={**fields, "client_id": str(client_id)},
         fingerprint=fields,
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
+        load=row_loader(stores, clients, ClientSnapshot, principal.tenant_id, "client"),
+        created_location="/api/v1/clients",
     )
-
-    async def load(resource_id: UUID) -> ClientSnapshot:
-        return await get_one(
-            stores, clients, ClientSnapshot, principal.tenant_id, resource_id, "client"
-        )
-
-    return await outcome_response(outcome, load, created_location="/api/v1/clients")
 
 
 @router.get(
@@ -162,24 +157,19 @@ async def update_client(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     changes = body.changes()
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=CLIENT_COMMANDS,
         type=CLIENT_UPDATE,
         key=client_id,
         payload={"client_id": str(client_id), "changes": changes},
         fingerprint=[str(client_id), changes, if_match],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
+        load=row_loader(stores, clients, ClientSnapshot, principal.tenant_id, "client"),
     )
-
-    async def load(resource_id: UUID) -> ClientSnapshot:
-        return await get_one(
-            stores, clients, ClientSnapshot, principal.tenant_id, resource_id, "client"
-        )
-
-    return await outcome_response(outcome, load)
 
 
 @router.post(
@@ -201,23 +191,19 @@ async def create_contact(
 ) -> JSONResponse:
     contact_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=CLIENT_COMMANDS,
         type=CONTACT_CREATE,
         key=client_id,
         payload={**fields, "contact_id": str(contact_id), "client_id": str(client_id)},
         fingerprint=[str(client_id), fields],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
+        load=row_loader(stores, contacts, ContactSnapshot, principal.tenant_id, "contact"),
+        created_location="/api/v1/contacts",
     )
-
-    async def load(resource_id: UUID) -> ContactSnapshot:
-        return await get_one(
-            stores, contacts, ContactSnapshot, principal.tenant_id, resource_id, "contact"
-        )
-
-    return await outcome_response(outcome, load, created_location="/api/v1/contacts")
 
 
 @router.get(
@@ -284,7 +270,8 @@ async def update_contact(
         stores, contacts, ContactSnapshot, principal.tenant_id, contact_id, "contact"
     )
     changes = body.changes()
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=CLIENT_COMMANDS,
         type=CONTACT_UPDATE,
@@ -295,14 +282,8 @@ async def update_contact(
             "changes": changes,
         },
         fingerprint=[str(contact_id), changes, if_match],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
+        load=row_loader(stores, contacts, ContactSnapshot, principal.tenant_id, "contact"),
     )
-
-    async def load(resource_id: UUID) -> ContactSnapshot:
-        return await get_one(
-            stores, contacts, ContactSnapshot, principal.tenant_id, resource_id, "contact"
-        )
-
-    return await outcome_response(outcome, load)

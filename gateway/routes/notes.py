@@ -22,8 +22,9 @@ from gateway.deps import (
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.candidates import get_candidate
-from gateway.queries.rows import get_one, page
-from gateway.responses import CommandAccepted, outcome_response, wants_async
+from gateway.queries.rows import page
+from gateway.responses import CommandAccepted
+from gateway.writes import row_loader, write
 from stores.postgres.tables import notes, placements, submissions
 from topics.names import NOTE_COMMANDS
 from topics.notes import NOTE_CREATE, NoteFields, NoteSnapshot
@@ -70,21 +71,19 @@ async def create_note(
 ) -> JSONResponse:
     note_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=NOTE_COMMANDS,
         type=NOTE_CREATE,
         key=body.subject_id,
         payload={**fields, "note_id": str(note_id)},
         fingerprint=fields,
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
+        load=row_loader(stores, notes, NoteSnapshot, principal.tenant_id, "note"),
+        created_location="/api/v1/notes",
     )
-
-    async def load(resource_id: UUID) -> NoteSnapshot:
-        return await get_one(stores, notes, NoteSnapshot, principal.tenant_id, resource_id, "note")
-
-    return await outcome_response(outcome, load, created_location="/api/v1/notes")
 
 
 @router.get(

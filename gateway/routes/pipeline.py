@@ -26,9 +26,8 @@ from gateway.responses import (
     CommandAccepted,
     etag_for,
     expected_version,
-    outcome_response,
-    wants_async,
 )
+from gateway.writes import row_loader, write
 from stores.postgres.tables import feedback, interviews, placements, submissions
 from topics.names import PIPELINE_COMMANDS
 from topics.pipeline import (
@@ -85,23 +84,19 @@ async def create_submission(
 ) -> JSONResponse:
     submission_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=PIPELINE_COMMANDS,
         type=SUBMISSION_CREATE,
         key=submission_id,
         payload={**fields, "submission_id": str(submission_id)},
         fingerprint=fields,
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
+        load=row_loader(stores, submissions, SubmissionSnapshot, principal.tenant_id, "submission"),
+        created_location="/api/v1/submissions",
     )
-
-    async def load(resource_id: UUID) -> SubmissionSnapshot:
-        return await get_one(
-            stores, submissions, SubmissionSnapshot, principal.tenant_id, resource_id, "submission"
-        )
-
-    return await outcome_response(outcome, load, created_location="/api/v1/submissions")
 
 
 @router.get(
@@ -185,24 +180,19 @@ async def transition_submission(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     fields = body.model_dump(mode="json", exclude_none=True)
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=PIPELINE_COMMANDS,
         type=SUBMISSION_TRANSITION,
         key=submission_id,
         payload={**fields, "submission_id": str(submission_id)},
         fingerprint=[str(submission_id), fields, if_match],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
+        load=row_loader(stores, submissions, SubmissionSnapshot, principal.tenant_id, "submission"),
     )
-
-    async def load(resource_id: UUID) -> SubmissionSnapshot:
-        return await get_one(
-            stores, submissions, SubmissionSnapshot, principal.tenant_id, resource_id, "submission"
-        )
-
-    return await outcome_response(outcome, load)
 
 
 @router.get(
@@ -291,23 +281,19 @@ async def schedule_interview(
 ) -> JSONResponse:
     interview_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=PIPELINE_COMMANDS,
         type=INTERVIEW_SCHEDULE,
         key=submission_id,
         payload={**fields, "interview_id": str(interview_id), "submission_id": str(submission_id)},
         fingerprint=[str(submission_id), fields],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
+        load=row_loader(stores, interviews, InterviewSnapshot, principal.tenant_id, "interview"),
+        created_location="/api/v1/interviews",
     )
-
-    async def load(resource_id: UUID) -> InterviewSnapshot:
-        return await get_one(
-            stores, interviews, InterviewSnapshot, principal.tenant_id, resource_id, "interview"
-        )
-
-    return await outcome_response(outcome, load, created_location="/api/v1/interviews")
 
 
 @router.get(
@@ -367,7 +353,8 @@ async def submit_feedback(
     )
     feedback_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=PIPELINE_COMMANDS,
         type=FEEDBACK_SUBMIT,
@@ -379,17 +366,10 @@ async def submit_feedback(
             "submission_id": str(interview.submission_id),
         },
         fingerprint=[str(interview_id), fields],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
-    )
-
-    async def load(resource_id: UUID) -> FeedbackSnapshot:
-        return await get_one(
-            stores, feedback, FeedbackSnapshot, principal.tenant_id, resource_id, "feedback"
-        )
-
-    return await outcome_response(
-        outcome, load, created_location=f"/api/v1/interviews/{interview_id}/feedback"
+        load=row_loader(stores, feedback, FeedbackSnapshot, principal.tenant_id, "feedback"),
+        created_location=f"/api/v1/interviews/{interview_id}/feedback",
     )
 
 

@@ -26,9 +26,8 @@ from gateway.responses import (
     CommandAccepted,
     etag_for,
     expected_version,
-    outcome_response,
-    wants_async,
 )
+from gateway.writes import row_loader, write
 from stores.postgres.tables import requisitions
 from topics.names import REQUISITION_COMMANDS
 from topics.requisitions import (
@@ -81,28 +80,21 @@ async def create_requisition(
 ) -> JSONResponse:
     requisition_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=REQUISITION_COMMANDS,
         type=REQUISITION_CREATE,
         key=requisition_id,
         payload={**fields, "requisition_id": str(requisition_id)},
         fingerprint=fields,
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
+        load=row_loader(
+            stores, requisitions, RequisitionSnapshot, principal.tenant_id, "requisition"
+        ),
+        created_location="/api/v1/requisitions",
     )
-
-    async def load(resource_id: UUID) -> RequisitionSnapshot:
-        return await get_one(
-            stores,
-            requisitions,
-            RequisitionSnapshot,
-            principal.tenant_id,
-            resource_id,
-            "requisition",
-        )
-
-    return await outcome_response(outcome, load, created_location="/api/v1/requisitions")
 
 
 @router.get(
@@ -178,29 +170,21 @@ async def update_requisition(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     changes = body.changes()
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=REQUISITION_COMMANDS,
         type=REQUISITION_UPDATE,
         key=requisition_id,
         payload={"requisition_id": str(requisition_id), "changes": changes},
         fingerprint=[str(requisition_id), changes, if_match],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
+        load=row_loader(
+            stores, requisitions, RequisitionSnapshot, principal.tenant_id, "requisition"
+        ),
     )
-
-    async def load(resource_id: UUID) -> RequisitionSnapshot:
-        return await get_one(
-            stores,
-            requisitions,
-            RequisitionSnapshot,
-            principal.tenant_id,
-            resource_id,
-            "requisition",
-        )
-
-    return await outcome_response(outcome, load)
 
 
 @router.post(
@@ -224,26 +208,18 @@ async def set_requisition_status(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     fields = body.model_dump(mode="json")
-    outcome = await bus.submit(
+    return await write(
+        bus,
         principal,
         topic=REQUISITION_COMMANDS,
         type=REQUISITION_SET_STATUS,
         key=requisition_id,
         payload={**fields, "requisition_id": str(requisition_id)},
         fingerprint=[str(requisition_id), fields, if_match],
-        wait=not wants_async(prefer),
+        prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
+        load=row_loader(
+            stores, requisitions, RequisitionSnapshot, principal.tenant_id, "requisition"
+        ),
     )
-
-    async def load(resource_id: UUID) -> RequisitionSnapshot:
-        return await get_one(
-            stores,
-            requisitions,
-            RequisitionSnapshot,
-            principal.tenant_id,
-            resource_id,
-            "requisition",
-        )
-
-    return await outcome_response(outcome, load)
