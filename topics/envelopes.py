@@ -19,6 +19,11 @@ class Actor(BaseModel):
     id: str = Field(min_length=1, max_length=200)
     kind: ActorKind = "user"
 
+    @property
+    def label(self) -> str:
+        """`kind:id`, as records name who did something (author, erased_by, history)."""
+        return f"{self.kind}:{self.id}"
+
 
 class CommandEnvelope(BaseModel):
     """`{command_id, type, tenant_id, actor, issued_at, expected_version?, payload}`."""

@@ -23,6 +23,7 @@ from stores.postgres import candidates as repo
 from stores.postgres.documents import delete_documents, insert_documents
 from stores.postgres.erasure import erase_candidate_data, record_erasure
 from stores.postgres.merging import move_candidate_records
+from stores.postgres.rows import to_row
 from topics.candidates import (
     CANDIDATE_CREATE,
     CANDIDATE_CREATED,
@@ -55,11 +56,8 @@ JSONB_FIELDS = frozenset({"location", "desired_rate", "desired_salary", "consent
 
 def split_candidate(snapshot: CandidateSnapshot) -> tuple[dict[str, Any], dict[str, Any]]:
     """The Postgres record and the Mongo profile of one candidate snapshot."""
-    native, as_json = snapshot.model_dump(), snapshot.model_dump(mode="json")
-    record = {
-        k: as_json[k] if k in JSONB_FIELDS else native[k]
-        for k in (*repo.META_FIELDS, *repo.RECORD_FIELDS)
-    }
+    record = to_row(snapshot, JSONB_FIELDS, (*repo.META_FIELDS, *repo.RECORD_FIELDS))
+    as_json = snapshot.model_dump(mode="json")
     profile = {k: as_json[k] for k in PROFILE_FIELDS}
     profile["version"] = snapshot.version
     return record, profile
@@ -294,7 +292,7 @@ async def erase_candidates(
             id=candidate_id,
             tenant_id=tenant_id,
             erased_at=utcnow(),
-            erased_by=f"{command.actor.kind}:{command.actor.id}",
+            erased_by=command.actor.label,
         )
         await record_erasure(conn, erased)
         event = new_event(

@@ -45,7 +45,7 @@ async def create_notes(
             **payload.model_dump(exclude={"note_id"}),
             id=payload.note_id,
             tenant_id=command.tenant_id,
-            author=f"{command.actor.kind}:{command.actor.id}",
+            author=command.actor.label,
             version=1,
             created_at=now,
             updated_at=now,

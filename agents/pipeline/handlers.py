@@ -59,12 +59,7 @@ JSONB_FIELDS = frozenset({"history"})
 
 
 def _row(snapshot: SubmissionSnapshot) -> dict[str, Any]:
-    native, as_json = snapshot.model_dump(), snapshot.model_dump(mode="json")
-    return {k: as_json[k] if k in JSONB_FIELDS else v for k, v in native.items()}
-
-
-def _actor(command: CommandEnvelope) -> str:
-    return f"{command.actor.kind}:{command.actor.id}"
+    return rows.to_row(snapshot, JSONB_FIELDS)
 
 
 async def create_submissions(
@@ -98,7 +93,7 @@ async def create_submissions(
                 duplicate_of=str(existing),
             )
         now = utcnow()
-        first = HistoryEntry(from_stage=None, to="sourced", at=now, actor=_actor(command))
+        first = HistoryEntry(from_stage=None, to="sourced", at=now, actor=command.actor.label)
         snapshot = SubmissionSnapshot(
             id=payload.submission_id,
             tenant_id=tenant,
@@ -145,7 +140,7 @@ async def transition_submissions(
             from_stage=current.stage,
             to=stage,
             at=now,
-            actor=_actor(command),
+            actor=command.actor.label,
             reason=payload.reason,
         )
         snapshot = current.model_copy(
@@ -349,7 +344,7 @@ async def submit_feedback(
             **payload.model_dump(exclude={"feedback_id", "submission_id"}),
             id=payload.feedback_id,
             tenant_id=command.tenant_id,
-            author=_actor(command),
+            author=command.actor.label,
             version=1,
             created_at=now,
             updated_at=now,

@@ -34,8 +34,7 @@ JSONB_FIELDS = frozenset({"location", "bill_rate", "salary"})
 
 
 def requisition_row(snapshot: RequisitionSnapshot) -> dict[str, Any]:
-    native, as_json = snapshot.model_dump(), snapshot.model_dump(mode="json")
-    return {k: as_json[k] if k in JSONB_FIELDS else v for k, v in native.items()}
+    return rows.to_row(snapshot, JSONB_FIELDS)
 
 
 async def _check_parties(

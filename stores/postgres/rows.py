@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Table, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def to_row(
+    snapshot: BaseModel, jsonb_fields: frozenset[str], fields: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """Column values for a snapshot: JSONB columns take JSON-ready values, the rest Python's."""
+    native, as_json = snapshot.model_dump(), snapshot.model_dump(mode="json")
+    return {k: as_json[k] if k in jsonb_fields else native[k] for k in (fields or native)}
 
 
 async def get_row(

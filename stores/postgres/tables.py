@@ -32,6 +32,16 @@ metadata = MetaData(
     }
 )
 
+
+def _versioned() -> list[Column[object]]:
+    """The optimistic-concurrency version and the timestamps every aggregate row carries."""
+    return [
+        Column("version", Integer, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
 tenants = Table(
     "tenants",
     metadata,
@@ -89,9 +99,7 @@ candidates = Table(
     Column("tags", ARRAY(Text), nullable=False, server_default="{}"),
     Column("consent", JSONB),
     Column("merged_into", Uuid),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_candidates_tenant_created", "tenant_id", "created_at", "id"),
 )
 
@@ -106,9 +114,7 @@ clients = Table(
     Column("default_fee_percent", Numeric(5, 4)),
     Column("payment_terms", String(200)),
     Column("owner_id", Uuid),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_clients_tenant_created", "tenant_id", "created_at", "id"),
 )
 
@@ -124,9 +130,7 @@ contacts = Table(
     Column("email", String(254)),
     Column("phone", String(40)),
     Column("role", String(20), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_contacts_client_created", "client_id", "created_at", "id"),
 )
 
@@ -153,9 +157,7 @@ requisitions = Table(
     Column("owner_id", Uuid),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("target_date", Date),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_requisitions_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_requisitions_client", "client_id"),
 )
@@ -170,9 +172,7 @@ submissions = Table(
     Column("source", String(60)),
     Column("stage", String(20), nullable=False),
     Column("history", JSONB, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     # One submission per candidate and requisition.
     UniqueConstraint(
         "tenant_id", "candidate_id", "requisition_id", name="uq_submissions_candidate_requisition"
@@ -202,9 +202,7 @@ placements = Table(
     Column("salary", Numeric(12, 2)),
     Column("fee_percent", Numeric(5, 4)),
     Column("fee", Numeric(12, 2)),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_placements_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_placements_requisition", "requisition_id"),
 )
@@ -220,9 +218,7 @@ interviews = Table(
     Column("interviewers", ARRAY(Text), nullable=False, server_default="{}"),
     Column("location", String(500)),
     Column("duration_minutes", Integer, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_interviews_submission", "submission_id", "scheduled_at"),
 )
 
@@ -236,9 +232,7 @@ feedback = Table(
     Column("recommendation", String(20), nullable=False),
     Column("notes", Text),
     Column("author", String(250), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_feedback_interview", "interview_id"),
 )
 
@@ -279,9 +273,7 @@ notes = Table(
     Column("kind", String(20), nullable=False),
     Column("body", Text, nullable=False),
     Column("author", String(250), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_versioned(),
     Index("ix_notes_subject", "tenant_id", "subject_id", "created_at"),
 )
 
