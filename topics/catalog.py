@@ -150,6 +150,12 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             "Move a submission to another stage; `placed` creates the placement.",
         ),
         MessageType(
+            pipeline.PLACEMENT_UPDATE,
+            pipeline.PlacementUpdate,
+            "End a placement (completed or terminated) or correct its dates; keyed by "
+            "its submission.",
+        ),
+        MessageType(
             pipeline.INTERVIEW_SCHEDULE,
             pipeline.InterviewSchedule,
             "Schedule an interview for an active submission.",
@@ -185,7 +191,7 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
         MessageType(
             pipeline.PLACEMENT_UPDATED,
             pipeline.PlacementSnapshot,
-            "A placement changed (say, terminated when its submission reopened).",
+            "A placement changed: completed, terminated (or its submission reopened), dates.",
         ),
     ),
     NOTE_COMMANDS: (

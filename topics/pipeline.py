@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from topics.clients import FeeFraction
-from topics.records import Record
+from topics.records import Patch, Record
 from topics.requisitions import Currency, Money
 
 SUBMISSION_CREATE = "submission.create"
@@ -21,6 +21,7 @@ SUBMISSION_TRANSITION = "submission.transition"
 SUBMISSION_CREATED = "submission.created"
 SUBMISSION_STAGE_CHANGED = "submission.stage_changed"
 PLACEMENT_CREATED = "placement.created"
+PLACEMENT_UPDATE = "placement.update"
 PLACEMENT_UPDATED = "placement.updated"
 
 Stage = Literal[
@@ -104,6 +105,9 @@ class SubmissionSnapshot(SubmissionFields):
     updated_at: datetime
 
 
+PlacementStatus = Literal["active", "completed", "terminated"]
+
+
 class PlacementSnapshot(Record):
     model_config = ConfigDict(extra="ignore")
 
@@ -115,7 +119,7 @@ class PlacementSnapshot(Record):
     client_id: UUID
     start_date: date
     end_date: date | None = None
-    status: Literal["active", "completed", "terminated"]
+    status: PlacementStatus
     currency: str | None = None
     bill_rate: Decimal | None = None
     pay_rate: Decimal | None = None
@@ -125,9 +129,33 @@ class PlacementSnapshot(Record):
     salary: Decimal | None = None
     fee_percent: Decimal | None = None
     fee: Decimal | None = None
+    end_reason: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class PlacementPatch(Patch):
+    """What changes on a placement after it starts: its end, and how it ended."""
+
+    required = frozenset({"status"})
+
+    status: PlacementStatus | None = Field(
+        default=None,
+        description="`completed` or `terminated` end an active placement; both are final",
+    )
+    end_date: date | None = Field(
+        default=None, description="Defaults to today when the placement ends without one"
+    )
+    end_reason: Reason | None = Field(
+        default=None, description="Why it ended early, say: for a terminated placement"
+    )
+
+
+class PlacementUpdate(Record):
+    placement_id: UUID
+    submission_id: UUID
+    changes: PlacementPatch
 
 
 INTERVIEW_SCHEDULE = "interview.schedule"

@@ -251,13 +251,19 @@ async def mark_candidate(
     command: CommandEnvelope,
     candidate_id: UUID,
     status: str,
+    *,
+    only_from: str | None = None,
 ) -> EventEnvelope | None:
     """Set a candidate's status as a consequence of another command (a placement, say).
 
-    Returns the `candidate.updated` event, or None when the status is already that.
+    With `only_from`, only a candidate in that status changes (a placement ending frees a
+    placed candidate, not one marked do_not_use meanwhile). Returns the
+    `candidate.updated` event, or None when nothing changed.
     """
     record = await repo.lock_candidate(conn, command.tenant_id, candidate_id)
     if record is None or record["status"] == status:
+        return None
+    if only_from is not None and record["status"] != only_from:
         return None
     profile = (await ctx.stores.mongo.get_profiles(command.tenant_id, [candidate_id])).get(
         str(candidate_id)

@@ -13,12 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agents.candidates.handlers import mark_candidate
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
+from agents.patching import apply_patch
 from agents.pipeline.rules import (
     CLOSED,
+    PLACEMENT_ENDED,
     Move,
     contract_economics,
     next_stage,
     permanent_economics,
+    placement_change,
 )
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound, VersionMismatch
@@ -38,6 +41,7 @@ from topics.pipeline import (
     INTERVIEW_SCHEDULE,
     INTERVIEW_SCHEDULED,
     PLACEMENT_CREATED,
+    PLACEMENT_UPDATE,
     PLACEMENT_UPDATED,
     SUBMISSION_CREATE,
     SUBMISSION_CREATED,
@@ -49,6 +53,7 @@ from topics.pipeline import (
     InterviewSchedule,
     InterviewSnapshot,
     PlacementSnapshot,
+    PlacementUpdate,
     SubmissionCreate,
     SubmissionSnapshot,
     SubmissionTransition,
@@ -165,7 +170,7 @@ async def transition_submissions(
         if stage == "placed":
             events.extend(await _place(conn, ctx, command, payload, snapshot))
         elif current.stage == "placed":
-            events.extend(await _end_placement(conn, command, snapshot.id))
+            events.extend(await _end_placement(conn, ctx, command, snapshot.id))
         return Applied(snapshot.id, events, resource=data)
 
     return await each_command(commands, conn, apply)
@@ -201,8 +206,11 @@ async def _place(
         p = permanent_economics(move.salary, move.fee_percent)
         economics = {"salary": p.salary, "fee_percent": p.fee_percent, "fee": p.fee}
     now = utcnow()
+    placement_id = uuid.uuid5(submission.id, "placement")
+    # A reopened-then-placed-again submission: its placement starts again, a version up.
+    earlier = await rows.get_row(conn, placements, tenant, placement_id, lock=True)
     placement = PlacementSnapshot(
-        id=uuid.uuid5(submission.id, "placement"),
+        id=placement_id,
         tenant_id=tenant,
         submission_id=submission.id,
         candidate_id=submission.candidate_id,
@@ -211,20 +219,21 @@ async def _place(
         start_date=move.start_date,
         end_date=move.end_date,
         status="active",
-        version=1,
-        created_at=now,
+        version=earlier["version"] + 1 if earlier else 1,
+        created_at=earlier["created_at"] if earlier else now,
         updated_at=now,
         **economics,
     )
-    if not await rows.insert_new_rows(conn, placements, [placement.model_dump()]):
-        # A reopened-then-placed-again submission: its placement becomes active again.
+    if earlier:
         await rows.update_row(conn, placements, placement.model_dump())
+    else:
+        await rows.insert_new_rows(conn, placements, [placement.model_dump()])
     events = [
         new_event(
             command,
             type=PLACEMENT_CREATED,
             aggregate_id=placement.id,
-            version=1,
+            version=placement.version,
             data=placement.model_dump(mode="json"),
         )
     ]
@@ -276,15 +285,23 @@ async def _place(
 
 
 async def _end_placement(
-    conn: AsyncConnection, command: CommandEnvelope, submission_id: UUID
+    conn: AsyncConnection, ctx: HandlerContext, command: CommandEnvelope, submission_id: UUID
 ) -> list[EventEnvelope]:
-    """A placed submission reopened: its placement is terminated."""
+    """A placed submission reopened: its placement is terminated, its candidate freed."""
     placement_id = uuid.uuid5(submission_id, "placement")
     row = await rows.get_row(conn, placements, command.tenant_id, placement_id, lock=True)
     if row is None or row["status"] != "active":
         return []
+    now = utcnow()
     ended = PlacementSnapshot.model_validate(
-        {**row, "status": "terminated", "version": row["version"] + 1, "updated_at": utcnow()}
+        {
+            **row,
+            "status": "terminated",
+            "end_date": row["end_date"] or max(now.date(), row["start_date"]),
+            "end_reason": "submission reopened",
+            "version": row["version"] + 1,
+            "updated_at": now,
+        }
     )
     await rows.update_row(conn, placements, ended.model_dump())
     return [
@@ -294,8 +311,73 @@ async def _end_placement(
             aggregate_id=ended.id,
             version=ended.version,
             data=ended.model_dump(mode="json"),
-        )
+        ),
+        *await _free_candidate(conn, ctx, command, row),
     ]
+
+
+async def update_placements(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(PlacementUpdate, command)
+        changes = payload.changes.changes()
+        before: dict[str, Any] = {}
+
+        async def rules(current: dict[str, Any]) -> None:
+            if current["submission_id"] != payload.submission_id:
+                raise NotFound(f"no placement {payload.placement_id}")
+            before.update(current)
+            changes.update(
+                placement_change(
+                    status=current["status"],
+                    start_date=current["start_date"],
+                    end_date=current["end_date"],
+                    changes=changes,
+                    today=utcnow().date(),
+                )
+            )
+
+        applied = await apply_patch(
+            conn,
+            command,
+            table=placements,
+            snapshot_type=PlacementSnapshot,
+            aggregate_id=payload.placement_id,
+            changes=changes,
+            event_type=PLACEMENT_UPDATED,
+            noun="placement",
+            check=rules,
+        )
+        if before["status"] == "active" and changes.get("status") in PLACEMENT_ENDED:
+            applied.events.extend(await _free_candidate(conn, ctx, command, before))
+        return applied
+
+    return await each_command(commands, conn, apply)
+
+
+async def _free_candidate(
+    conn: AsyncConnection, ctx: HandlerContext, command: CommandEnvelope, ended: dict[str, Any]
+) -> list[EventEnvelope]:
+    """A placed candidate with no other active placement is available again."""
+    others = (
+        await conn.execute(
+            select(func.count())
+            .select_from(placements)
+            .where(
+                placements.c.tenant_id == command.tenant_id,
+                placements.c.candidate_id == ended["candidate_id"],
+                placements.c.status == "active",
+                placements.c.id != ended["id"],
+            )
+        )
+    ).scalar_one()
+    if others:
+        return []
+    event = await mark_candidate(
+        conn, ctx, command, ended["candidate_id"], "active", only_from="placed"
+    )
+    return [event] if event is not None else []
 
 
 async def schedule_interviews(
@@ -363,6 +445,7 @@ async def submit_feedback(
 HANDLERS: dict[str, BatchHandler] = {
     SUBMISSION_CREATE: create_submissions,
     SUBMISSION_TRANSITION: transition_submissions,
+    PLACEMENT_UPDATE: update_placements,
     INTERVIEW_SCHEDULE: schedule_interviews,
     FEEDBACK_SUBMIT: submit_feedback,
 }

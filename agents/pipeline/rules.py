@@ -8,10 +8,11 @@ backward moves, and moves out of `placed`, `rejected` and `withdrawn`, are illeg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from core.errors import Conflict, InvalidCommand
 
@@ -130,3 +131,45 @@ def permanent_economics(salary: Decimal, fee_percent: Decimal) -> PermanentEcono
         fee_percent=fee_percent.quantize(RATIO, ROUND_HALF_UP),
         fee=(salary * fee_percent).quantize(CENTS, ROUND_HALF_UP),
     )
+
+
+PLACEMENT_ENDED: frozenset[str] = frozenset({"completed", "terminated"})
+
+
+def placement_change(
+    *,
+    status: str,
+    start_date: date,
+    end_date: date | None,
+    changes: Mapping[str, Any],
+    today: date,
+) -> dict[str, Any]:
+    """The columns a placement PATCH sets, after the placement rules.
+
+    An active placement may complete or be terminated; either is final (a placement
+    starts again only by reopening its submission and placing it again). Ending one
+    without an end date ends it today, or on its start date if it never started. Dates
+    may be corrected at any status, but the end never precedes the start.
+    """
+    to = changes.get("status", status)
+    if to != status and (status in PLACEMENT_ENDED or to == "active"):
+        raise Conflict(
+            f"a {status} placement cannot become {to}; reopen its submission and place "
+            "the candidate again",
+            current=status,
+            legal=[] if status in PLACEMENT_ENDED else sorted(PLACEMENT_ENDED),
+        )
+    result = dict(changes)
+    new_end = changes.get("end_date", end_date)
+    if isinstance(new_end, str):
+        new_end = date.fromisoformat(new_end)
+    if to in PLACEMENT_ENDED and new_end is None:
+        # Ended before it started (the candidate fell off): it ends on its start date.
+        new_end = max(today, start_date)
+        result["end_date"] = new_end.isoformat()
+    if new_end is not None and new_end < start_date:
+        raise InvalidCommand(
+            f"end_date {new_end} is before the placement's start_date {start_date}",
+            field="end_date",
+        )
+    return result

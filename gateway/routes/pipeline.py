@@ -33,12 +33,14 @@ from topics.names import PIPELINE_COMMANDS
 from topics.pipeline import (
     FEEDBACK_SUBMIT,
     INTERVIEW_SCHEDULE,
+    PLACEMENT_UPDATE,
     SUBMISSION_CREATE,
     SUBMISSION_TRANSITION,
     FeedbackFields,
     FeedbackSnapshot,
     InterviewFields,
     InterviewSnapshot,
+    PlacementPatch,
     PlacementSnapshot,
     Stage,
     SubmissionFields,
@@ -248,6 +250,60 @@ async def get_placement(
     )
     response.headers["ETag"] = etag_for(found.version)
     return found
+
+
+@router.patch(
+    "/placements/{placement_id}",
+    response_model=PlacementSnapshot,
+    summary="End a placement, or correct its dates",
+    description=(
+        "A JSON merge patch of `status`, `end_date` and `end_reason`. An active placement "
+        "may become `completed` or `terminated`; both are final (reopen the submission to "
+        "place the candidate again). Ending without an `end_date` ends it today. When a "
+        "placed candidate has no other active placement they become `active` again. "
+        "Economics are fixed at placement."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such placement in your agency"},
+        409: {"description": "The placement has already ended"},
+        412: {"description": "`If-Match` names an older version"},
+        422: {"description": "An unknown field, or an end before the start"},
+    },
+)
+async def update_placement(
+    placement_id: UUID,
+    body: PlacementPatch,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    current = await get_one(
+        stores, placements, PlacementSnapshot, principal.tenant_id, placement_id, "placement"
+    )
+    changes = body.changes()
+    # Keyed by the submission so the patch is ordered with the submission's own moves
+    # (a reopen ends the placement too).
+    return await write(
+        bus,
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=PLACEMENT_UPDATE,
+        key=current.submission_id,
+        payload={
+            "placement_id": str(placement_id),
+            "submission_id": str(current.submission_id),
+            "changes": changes,
+        },
+        fingerprint=[str(placement_id), changes, if_match],
+        prefer=prefer,
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+        load=row_loader(stores, placements, PlacementSnapshot, principal.tenant_id, "placement"),
+    )
 
 
 class InterviewList(BaseModel):

@@ -202,6 +202,7 @@ placements = Table(
     Column("salary", Numeric(12, 2)),
     Column("fee_percent", Numeric(5, 4)),
     Column("fee", Numeric(12, 2)),
+    Column("end_reason", Text),
     *_versioned(),
     Index("ix_placements_tenant_created", "tenant_id", "created_at", "id"),
     Index("ix_placements_requisition", "requisition_id"),

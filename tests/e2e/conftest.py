@@ -16,6 +16,7 @@ import pytest
 from core.accounts import create_user
 from core.processes import running_system
 from core.settings import Settings, get_settings
+from stores.postgres.migrate import upgrade
 from tests.support import ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,7 @@ def system() -> Iterator[System]:
     get_settings.cache_clear()
     settings = get_settings()
     asyncio.run(ensure_database(settings))
+    upgrade(settings)
     with running_system(dict(os.environ), LOG_DIR, ROOT) as running:
         yield System(running.base_url, settings)
 

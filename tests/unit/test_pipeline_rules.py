@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,9 @@ from agents.pipeline.rules import (
     legal_moves,
     next_stage,
     permanent_economics,
+    placement_change,
 )
-from core.errors import InvalidCommand
+from core.errors import Conflict, InvalidCommand
 
 
 def test_forward_moves_may_skip_stages() -> None:
@@ -87,3 +89,53 @@ def test_permanent_fee() -> None:
     assert e.fee == Decimal("19000.00")
     with pytest.raises(InvalidCommand, match="fraction"):
         permanent_economics(Decimal("95000"), Decimal("20"))
+
+
+START = date(2027, 1, 4)
+TODAY = date(2027, 3, 1)
+
+
+def _change(status: str, changes: dict[str, object], end: date | None = None) -> dict[str, object]:
+    return placement_change(
+        status=status, start_date=START, end_date=end, changes=changes, today=TODAY
+    )
+
+
+def test_an_active_placement_completes_or_is_terminated_today_by_default() -> None:
+    assert _change("active", {"status": "completed"}) == {
+        "status": "completed",
+        "end_date": "2027-03-01",
+    }
+    assert _change("active", {"status": "terminated", "end_date": "2027-02-10"}) == {
+        "status": "terminated",
+        "end_date": "2027-02-10",
+    }
+    # A placement that falls off before it starts ends on its start date.
+    fell_off = placement_change(
+        status="active",
+        start_date=START,
+        end_date=None,
+        changes={"status": "terminated"},
+        today=date(2026, 12, 1),
+    )
+    assert fell_off["end_date"] == "2027-01-04"
+    # A planned end date is kept when the placement ends.
+    assert _change("active", {"status": "completed"}, end=date(2027, 6, 30)) == {
+        "status": "completed"
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "to"),
+    [("completed", "active"), ("terminated", "completed"), ("completed", "terminated")],
+)
+def test_an_ended_placement_is_final(status: str, to: str) -> None:
+    with pytest.raises(Conflict, match="reopen its submission"):
+        _change(status, {"status": to})
+
+
+def test_an_end_never_precedes_the_start() -> None:
+    with pytest.raises(InvalidCommand, match="before the placement's start_date"):
+        _change("active", {"end_date": "2027-01-03"})
+    # Correcting the dates of an ended placement is fine.
+    assert _change("terminated", {"end_date": "2027-01-04"}) == {"end_date": "2027-01-04"}
