@@ -8,7 +8,7 @@ import faust
 
 from agents.processor import CommandProcessor
 
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 BATCH_WINDOW_SECONDS = 0.01
 
 

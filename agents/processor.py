@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 Message = tuple[bytes | None, bytes | None]
 
 
+OutgoingMessage = tuple[str, bytes, bytes | None, list[tuple[str, bytes]] | None]
+"""(topic, key, value, headers)."""
+
+
 class Publisher(Protocol):
     async def publish(
         self,
@@ -36,6 +40,10 @@ class Publisher(Protocol):
         value: bytes | None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None: ...
+
+    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Send in order and return once the broker has acknowledged every one."""
+        ...
 
 
 class ConcurrentDelivery(Exception):
@@ -185,31 +193,23 @@ class CommandProcessor:
             else:
                 finals.append(_outcome(command, "rejected", None, result.as_dict()))
         await self._emit(events)
-        await self.ctx.stores.redis.record_outcomes(finals)
+        quiet = {c.command_id for c in commands if not c.reply}
+        await self.ctx.stores.redis.record_outcomes(finals, quiet=quiet)
 
     def _topic_for(self, event: EventEnvelope) -> str:
         return self.event_topics.get(event.type.split(".", 1)[0], self.events_topic)
 
     async def _emit(self, events: list[EventEnvelope]) -> None:
-        # Sent together: the producer batches them, and keeps each partition's order.
-        await asyncio.gather(
-            *(
-                self.publisher.publish(
-                    self._topic_for(event),
-                    str(event.aggregate_id).encode(),
-                    event.model_dump_json().encode(),
-                    [("event_type", event.type.encode())],
-                )
-                for event in events
-            )
-        )
-        # An erasure ends with a tombstone, after its event, so that compaction removes
-        # every record of the aggregate from the topic.
+        messages: list[OutgoingMessage] = []
         for event in events:
+            topic, key = self._topic_for(event), str(event.aggregate_id).encode()
+            value = event.model_dump_json().encode()
+            messages.append((topic, key, value, [("event_type", event.type.encode())]))
             if event.type.endswith(".erased"):
-                await self.publisher.publish(
-                    self._topic_for(event), str(event.aggregate_id).encode(), None
-                )
+                # An erasure ends with a tombstone, after its event, so that compaction
+                # removes every record of the aggregate from the topic.
+                messages.append((topic, key, None, None))
+        await self.publisher.publish_many(messages)
 
     async def _give_up(
         self, key: bytes | None, value: bytes | None, command: CommandEnvelope, exc: Exception

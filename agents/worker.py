@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 import faust
 from mode import Service
 
@@ -11,7 +14,7 @@ from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
 from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
-from agents.processor import CommandProcessor
+from agents.processor import CommandProcessor, OutgoingMessage
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from agents.search_indexer import agent as search_indexer
 from core.settings import Settings
@@ -47,6 +50,17 @@ class FaustPublisher:
         await self._app.producer.send_and_wait(
             topic, key, value, partition=None, timestamp=None, headers=headers
         )
+
+    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
+        # Queued one after another (each partition keeps their order), then awaited
+        # together: the producer batches them into a few requests.
+        pending = [
+            await self._app.producer.send(
+                topic, key, value, partition=None, timestamp=None, headers=headers
+            )
+            for topic, key, value, headers in messages
+        ]
+        await asyncio.gather(*pending)
 
 
 def build_worker_app(settings: Settings) -> faust.App:

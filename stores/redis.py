@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -61,8 +61,13 @@ class RedisStore:
             nx=True,
         )
 
-    async def record_outcomes(self, outcomes: Sequence[CommandOutcome]) -> None:
-        """Store each outcome and wake its waiters, in one round trip."""
+    async def record_outcomes(
+        self, outcomes: Sequence[CommandOutcome], *, quiet: Collection[UUID] = ()
+    ) -> None:
+        """Store each outcome and wake its waiters, in one round trip.
+
+        Outcomes in `quiet` have no waiters (a bulk import's): stored, not announced.
+        """
         if not outcomes:
             return
         async with self.client.pipeline(transaction=False) as pipe:
@@ -71,7 +76,8 @@ class RedisStore:
                 # one more copy of personal data to find and erase.
                 kept = outcome.model_dump_json(exclude={"resource"})
                 pipe.set(outcome_key(outcome.command_id), kept, ex=OUTCOME_TTL_SECONDS)
-                pipe.publish(OUTCOMES_CHANNEL, outcome.model_dump_json())
+                if outcome.command_id not in quiet:
+                    pipe.publish(OUTCOMES_CHANNEL, outcome.model_dump_json())
             await pipe.execute()
 
     async def get_outcome(self, command_id: UUID) -> CommandOutcome | None:

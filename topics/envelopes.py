@@ -36,6 +36,11 @@ class CommandEnvelope(BaseModel):
     actor: Actor
     issued_at: datetime = Field(default_factory=utcnow)
     expected_version: int | None = Field(default=None, ge=0)
+    reply: bool = Field(
+        default=True,
+        description="False when no one waits on the outcome (a bulk import): the worker "
+        "records it for `GET /commands/{id}` without waking the gateway",
+    )
     payload: dict[str, Any]
 
 

@@ -18,14 +18,13 @@ from topics.candidates import (
     CANDIDATE_CREATED,
     CANDIDATE_ERASED,
     CANDIDATE_UPDATED,
-    CandidateSnapshot,
 )
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
 
 INDEXED_TYPES = frozenset({CANDIDATE_CREATED, CANDIDATE_UPDATED})
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 BATCH_WINDOW_SECONDS = 0.02
 
 
@@ -55,17 +54,16 @@ def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
             continue
         if event.type not in INDEXED_TYPES:
             continue
-        try:
-            snapshot = CandidateSnapshot.model_validate(event.data)
-        except ValidationError as exc:
-            log.error("skipping event %s with bad data: %s", event.event_id, exc)
-            continue
-        if snapshot.merged_into is not None:
+        if event.data.get("merged_into") is not None:
             # A merged duplicate is found through its survivor, not on its own.
             batch.docs.pop(candidate_id, None)
             batch.erased.add(candidate_id)
             continue
-        doc = candidate_document(snapshot)
+        try:
+            doc = candidate_document(event.data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            log.error("skipping event %s with bad data: %r", event.event_id, exc)
+            continue
         prior = batch.docs.get(doc["id"])
         if doc["id"] not in batch.erased and (prior is None or prior["version"] <= doc["version"]):
             batch.docs[doc["id"]] = doc

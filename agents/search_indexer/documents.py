@@ -4,30 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from topics.candidates import CandidateSnapshot
 
+def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
+    """The index document of a candidate, from the JSON `data` of its latest event.
 
-def candidate_document(snapshot: CandidateSnapshot) -> dict[str, Any]:
-    data = snapshot.model_dump(mode="json")
+    The data is a snapshot our agents dumped, so it is read as it is rather than
+    validated again: this runs for every candidate a bulk import writes.
+    """
     location = data.get("location") or {}
+    first, last = data["first_name"], data["last_name"]
     return {
         "id": data["id"],
         "tenant_id": data["tenant_id"],
-        "full_name": f"{snapshot.first_name} {snapshot.last_name}",
-        "first_name": snapshot.first_name,
-        "last_name": snapshot.last_name,
-        "headline": snapshot.headline,
-        "skills": [s.name for s in snapshot.skills],
-        "emails": snapshot.emails,
-        "tags": snapshot.tags,
-        "status": snapshot.status,
-        "owner_id": data["owner_id"],
-        "source": snapshot.source,
+        "full_name": f"{first} {last}",
+        "first_name": first,
+        "last_name": last,
+        "headline": data.get("headline"),
+        "skills": [s["name"] for s in data.get("skills") or []],
+        "emails": data.get("emails") or [],
+        "tags": data.get("tags") or [],
+        "status": data.get("status", "active"),
+        "owner_id": data.get("owner_id"),
+        "source": data.get("source"),
         "city": location.get("city"),
         "country": location.get("country"),
         "remote": location.get("remote"),
-        "available_from": data["available_from"],
+        "available_from": data.get("available_from"),
         "created_at": data["created_at"],
         "updated_at": data["updated_at"],
-        "version": snapshot.version,
+        "version": data["version"],
     }

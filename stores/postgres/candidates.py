@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy import ARRAY, Text, Uuid, and_, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
 from stores.postgres.tables import candidate_contact_points, candidates
 
 # Columns that live in Postgres; the rest of a candidate is its Mongo profile.
@@ -39,25 +40,50 @@ ContactKey = tuple[UUID, str, str]
 """(tenant_id, kind, value): an email or phone one candidate of a tenant holds."""
 
 
+# One statement whatever the number of keys: the keys travel as three arrays (a cached
+# plan), where a row-value IN list made a new statement, and a slow plan, per batch size.
+_HOLDERS = text(
+    """
+    SELECT cp.tenant_id, cp.kind, cp.value, cp.candidate_id
+    FROM candidate_contact_points AS cp
+    JOIN unnest(:tenant_ids, :kinds, :values) AS k(tenant_id, kind, value)
+      ON cp.tenant_id = k.tenant_id AND cp.kind = k.kind AND cp.value = k.value
+    """
+).bindparams(
+    bindparam("tenant_ids", type_=ARRAY(Uuid)),
+    bindparam("kinds", type_=ARRAY(Text)),
+    bindparam("values", type_=ARRAY(Text)),
+)
+
+
 async def contact_holders(
     conn: AsyncConnection, keys: Sequence[ContactKey]
 ) -> dict[ContactKey, UUID]:
     """Which candidate holds each of these contact points, for those that are held."""
     if not keys:
         return {}
-    cp = candidate_contact_points.c
+    unique = list(dict.fromkeys(keys))
     rows = await conn.execute(
-        select(cp.tenant_id, cp.kind, cp.value, cp.candidate_id).where(
-            tuple_(cp.tenant_id, cp.kind, cp.value).in_(list(dict.fromkeys(keys)))
-        )
+        _HOLDERS,
+        {
+            "tenant_ids": [k[0] for k in unique],
+            "kinds": [k[1] for k in unique],
+            "values": [k[2] for k in unique],
+        },
     )
     return {(r[0], r[1], r[2]): r[3] for r in rows}
 
 
 async def insert_candidates(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[UUID]:
-    """Insert records; returns the ids inserted (an id that already exists is skipped)."""
+    """Insert records; returns the ids inserted (an id that already exists is skipped).
+
+    A large set is copied in bulk: there an existing id fails the transaction instead.
+    """
     if not rows:
         return set()
+    if len(rows) >= BULK_MIN_ROWS:
+        await copy_rows(conn, candidates, rows)
+        return {row["id"] for row in rows}
     result = await conn.execute(
         pg_insert(candidates)
         .values(list(rows))
@@ -77,15 +103,15 @@ async def claim_contact_points(
     """
     if not claims:
         return True
+    points = [
+        {"tenant_id": t, "kind": k, "value": v, "candidate_id": cid} for (t, k, v), cid in claims
+    ]
+    if len(points) >= BULK_MIN_ROWS:
+        # A point taken meanwhile fails the COPY, and with it the transaction.
+        await copy_rows(conn, candidate_contact_points, points)
+        return True
     result = await conn.execute(
-        pg_insert(candidate_contact_points)
-        .values(
-            [
-                {"tenant_id": t, "kind": k, "value": v, "candidate_id": cid}
-                for (t, k, v), cid in claims
-            ]
-        )
-        .on_conflict_do_nothing()
+        pg_insert(candidate_contact_points).values(points).on_conflict_do_nothing()
     )
     return bool(result.rowcount == len(claims))
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
 from stores.postgres.tables import processed_commands
 
 
@@ -36,6 +37,11 @@ async def record_processed_many(conn: AsyncConnection, rows: Sequence[dict[str, 
     Each row has command_id, tenant_id, type, status, resource_id, error and events.
     """
     if not rows:
+        return True
+    if len(rows) >= BULK_MIN_ROWS:
+        # Callers looked the ids up in this transaction; a concurrent delivery that
+        # recorded one meanwhile fails the COPY, and with it the transaction.
+        await copy_rows(conn, processed_commands, rows)
         return True
     result = await conn.execute(
         insert(processed_commands)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from agents.processor import CommandProcessor, RetryPolicy
@@ -10,7 +11,7 @@ from agents.processor import CommandProcessor, RetryPolicy
 
 class RecordingPublisher:
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]] | None]] = []
+        self.sent: list[tuple[str, bytes, bytes | None, list[tuple[str, bytes]] | None]] = []
 
     async def publish(
         self,
@@ -20,6 +21,11 @@ class RecordingPublisher:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         self.sent.append((topic, key, value, headers))
+
+    async def publish_many(
+        self, messages: Sequence[tuple[str, bytes, bytes | None, list[tuple[str, bytes]] | None]]
+    ) -> None:
+        self.sent.extend(messages)
 
 
 def _processor(publisher: RecordingPublisher) -> CommandProcessor:
