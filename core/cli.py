@@ -23,7 +23,9 @@ users_app = typer.Typer(help="Users who log in to the API.", no_args_is_help=Tru
 apikeys_app = typer.Typer(help="API keys for integrations (X-API-Key).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(users_app, name="users")
+import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=True)
 app.add_typer(apikeys_app, name="apikeys")
+app.add_typer(import_app, name="import")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -194,6 +196,32 @@ def demo_data(
 
     summary = asyncio.run(load_demo(get_settings(), tenant, candidates, seed))
     typer.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
+
+
+@import_app.command("candidates")
+def import_candidates(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="A .csv or .jsonl file"),
+    ],
+    tenant: Annotated[str, typer.Option(help="Agency (tenant) slug")],
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows a batch")] = 1000,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write each duplicate and rejected row here, as JSON Lines"),
+    ] = None,
+) -> None:
+    """Import candidates from CSV or JSON Lines, with a summary of what became of each row.
+
+    Rows go to the candidate command topic in batches; a running worker applies them in
+    bulk. Duplicates (an email or phone the agency already has, or an earlier row of the
+    file has) and rows that break a rule are counted and listed with their line. Run it
+    again on the same file and nothing is created twice. The CSV columns are listed in
+    `core/imports/files.py` and the README.
+    """
+    from core.imports.cli import run_import
+
+    raise typer.Exit(run_import(get_settings(), file, tenant, batch_size, report))
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agents import normalize as rules
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
+from core import contact_points as rules
 from core.clock import utcnow
 from core.documents import extract_text
 from core.errors import Conflict, Duplicate, InvalidCommand, NotFound, RTError, VersionMismatch

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, Uuid, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,3 +49,18 @@ async def record_processed_many(conn: AsyncConnection, rows: Sequence[dict[str, 
         .on_conflict_do_nothing(index_elements=["command_id"])
     )
     return bool(result.rowcount == len(rows))
+
+
+_OUTCOMES = text(
+    "SELECT command_id, status, error FROM processed_commands WHERE command_id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
+
+
+async def get_outcomes(
+    conn: AsyncConnection, command_ids: Sequence[UUID]
+) -> dict[UUID, tuple[str, dict[str, Any] | None]]:
+    """Status and error of each recorded command, without its (large) events."""
+    if not command_ids:
+        return {}
+    rows = await conn.execute(_OUTCOMES, {"ids": list(command_ids)})
+    return {row[0]: (row[1], row[2]) for row in rows}

@@ -23,6 +23,12 @@ async def ensure_tenant(conn: AsyncConnection, slug: str, name: str | None = Non
     return UUID(str(result.scalar_one()))
 
 
+async def find_tenant(conn: AsyncConnection, slug: str) -> UUID | None:
+    result = await conn.execute(select(tenants.c.id).where(tenants.c.slug == slug))
+    found = result.scalar_one_or_none()
+    return None if found is None else UUID(str(found))
+
+
 async def upsert_user(
     conn: AsyncConnection, *, tenant_id: UUID, username: str, password_hash: str, role: str
 ) -> UUID:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents import normalize as rules
+from core import contact_points as rules
 from core.errors import InvalidCommand
 
 

@@ -1,0 +1,1 @@
+"""Bulk imports into an agency."""

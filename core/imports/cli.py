@@ -1,0 +1,96 @@
+"""The import command's progress bars, summary table and report file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from core.imports.files import ImportFileError
+from core.imports.runner import CandidateImport, ImportSummary
+from core.imports.runner import Progress as Callbacks
+from core.settings import Settings
+
+SHOWN_PROBLEMS = 10
+
+
+def run_import(
+    settings: Settings, path: Path, tenant: str, batch_size: int, report: Path | None
+) -> int:
+    """Import with progress bars; returns the exit code (1 when a row did not make it)."""
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as bars:
+        sent = bars.add_task("sent", total=None)
+        applied = bars.add_task("applied", total=None)
+
+        def total(n: int) -> None:
+            bars.update(sent, total=n)
+            bars.update(applied, total=n)
+
+        callbacks = Callbacks(
+            published=lambda n: bars.advance(sent, n),
+            applied=lambda n: bars.advance(applied, n),
+            total=total,
+        )
+        try:
+            summary = asyncio.run(
+                CandidateImport(settings, tenant, batch_size=batch_size).run(path, callbacks)
+            )
+        except (ImportFileError, LookupError, TimeoutError) as exc:
+            console.print(f"[red]import failed:[/red] {exc}")
+            return 2
+        # The bars count rows estimated from line breaks; end them at the real count.
+        bars.update(sent, total=summary.rows, completed=summary.rows)
+        bars.update(applied, total=summary.rows, completed=summary.rows)
+    _print_summary(console, summary)
+    if report is not None:
+        with report.open("wb") as f:
+            for problem in summary.problems:
+                f.write(orjson.dumps(problem.as_dict()) + b"\n")
+        console.print(f"each duplicate and rejected row: {report}")
+    return 0 if summary.created == summary.rows else 1
+
+
+def _print_summary(console: Console, summary: ImportSummary) -> None:
+    table = Table(title="import summary", show_header=False)
+    table.add_row("rows", f"{summary.rows:,}")
+    table.add_row("created", f"{summary.created:,}")
+    table.add_row("duplicates", f"{summary.duplicates:,}")
+    table.add_row("rejected", f"{summary.rejected:,}")
+    table.add_row("rate", f"{summary.rate:,.0f} rows/s over {summary.seconds:.1f} s")
+    console.print(table)
+    reasons = summary.reasons()
+    if reasons:
+        why = Table(title="rejected, by reason", show_header=True)
+        why.add_column("rows", justify="right")
+        why.add_column("reason")
+        for message, count in reasons[:SHOWN_PROBLEMS]:
+            why.add_row(f"{count:,}", message)
+        console.print(why)
+    shown = summary.problems[:SHOWN_PROBLEMS]
+    if shown:
+        first = Table(title="first rows that were not created", show_header=True)
+        for name in ("line", "status", "reason"):
+            first.add_column(name)
+        for p in shown:
+            detail = f"{p.message} (duplicate of {p.duplicate_of})" if p.duplicate_of else p.message
+            first.add_row(str(p.line), p.status, detail)
+        console.print(first)
