@@ -1,8 +1,10 @@
-"""`make bench`: candidate creation through the whole system, against a no-op agent baseline.
+"""`make bench`: candidate creation through the whole system, against baselines.
 
-Figures: accept rate (commands/s), end-to-end create throughput, command-to-visible latency
-(POST until readable by GET, and until found by search) at a steady offered rate, the same
-run's no-op Faust agent rate on the same broker and partition count, and resident memory.
+Figures: bulk import throughput (candidates/s into every store) against a raw `COPY` of
+the same rows; accept rate (commands/s), end-to-end create throughput, command-to-visible
+latency (POST until readable by GET, and until found by search) at a steady offered rate,
+the same run's no-op Faust agent rate on the same broker and partition count, and
+resident memory.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
+from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.stats import percentile, summary_ms
 from core.accounts import create_user
@@ -247,7 +250,18 @@ async def noop_baseline(n: int) -> float:
 async def run(args: argparse.Namespace) -> None:
     # The benchmark is one user sending far more than an interactive user would.
     env = {**os.environ, "RATE_LIMIT_PER_MINUTE": "0"}
+    settings = get_settings()
+    import_file = ROOT / "bench" / "results" / "import.csv"
+    write_candidates_csv(import_file, args.import_rows)
     with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+        console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
+        imp = await import_throughput(settings, import_file, args.import_rows)
+        console.print(
+            f"  {imp['every_store_rate']:.0f}/s into every store "
+            f"({imp['postgres_mongo_rate']:.0f}/s into Postgres and MongoDB)"
+        )
+        copy_rate = await copy_baseline(settings, import_file)
+        console.print(f"  baseline: raw COPY of the same rows {copy_rate:.0f}/s")
         token, tenant_id = await _login(system.base_url)
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
         tp = await throughput(system.base_url, token, tenant_id, args.n, args.concurrency)
@@ -262,6 +276,13 @@ async def run(args: argparse.Namespace) -> None:
     table = Table(title="RefactorTrack: candidate creation")
     table.add_column("figure")
     table.add_column("value", justify="right")
+    table.add_row(
+        f"import {args.import_rows:,} candidates: every store",
+        f"{imp['every_store_rate']:.0f} candidates/s (target >= 5000)",
+    )
+    table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
+    table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
+    table.add_row("ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f}")
     table.add_row("accept rate (POST, respond-async)", f"{tp['accept_rate']:.0f} commands/s")
     table.add_row("end-to-end create throughput", f"{tp['e2e_rate']:.0f} commands/s")
     table.add_row("no-op Faust agent (baseline)", f"{noop:.0f} messages/s")
@@ -277,6 +298,7 @@ async def run(args: argparse.Namespace) -> None:
     out.write_text(
         json.dumps(
             {
+                "import": {**imp, "copy_baseline_rate": copy_rate},
                 "throughput": tp,
                 "noop_rate": noop,
                 "latency_ms": {k: [x * 1000 for x in v] for k, v in lat.items()},
@@ -294,6 +316,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200.0, help="offered creates/s")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--import-rows", type=int, default=50_000, help="rows of the import")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -1,8 +1,9 @@
 """Candidate import files: CSV with one candidate a row, or JSON Lines.
 
-The importer checks each row's shape (as the gateway checks a request body) so a bad
-row is reported by line number before anything is sent; the agents check the rules
-(duplicates, phone numbers) when they apply the commands.
+Reading turns each row into the JSON shape of a candidate; what cannot take that shape
+(a line that is not JSON, a `remote` that is neither yes nor no) is reported here by
+line number. Everything else is validated by the candidates agent, as for any command,
+and its rejections come back with the line they came from.
 
 CSV columns (a header row names them, in any order; lists are separated by `;`):
 
@@ -26,10 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
-
-from core.validation import field_errors
-from topics.candidates import CandidateFields
 
 LIST_SEPARATOR = ";"
 CSV_COLUMNS: frozenset[str] = frozenset(
@@ -106,15 +103,6 @@ def read_rows(path: Path) -> Iterator[ImportRow]:
     raise ImportFileError(f"{path.name}: import takes .csv or .jsonl files, not '{suffix}'")
 
 
-def _checked(line: int, candidate: dict[str, Any]) -> ImportRow:
-    try:
-        fields = CandidateFields.model_validate(candidate)
-    except ValidationError as exc:
-        summary = "; ".join(f"{k}: {v}" for k, v in list(field_errors(exc).items())[:5])
-        return ImportRow(line, None, summary)
-    return ImportRow(line, fields.model_dump(mode="json", exclude_defaults=True))
-
-
 def _jsonl_rows(path: Path) -> Iterator[ImportRow]:
     with path.open("rb") as f:
         for line, raw in enumerate(f, start=1):
@@ -128,7 +116,7 @@ def _jsonl_rows(path: Path) -> Iterator[ImportRow]:
             if not isinstance(candidate, dict):
                 yield ImportRow(line, None, "each line must be one JSON object")
                 continue
-            yield _checked(line, candidate)
+            yield ImportRow(line, candidate)
 
 
 def _csv_rows(path: Path) -> Iterator[ImportRow]:
@@ -151,7 +139,7 @@ def _csv_rows(path: Path) -> Iterator[ImportRow]:
             except ValueError as exc:
                 yield ImportRow(line, None, str(exc))
                 continue
-            yield _checked(line, candidate)
+            yield ImportRow(line, candidate)
 
 
 def _list(value: str | None) -> list[str]:

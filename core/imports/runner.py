@@ -9,6 +9,7 @@ the commands in bulk; the importer waits for every outcome in the command ledger
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections import Counter
@@ -20,9 +21,7 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 
-from core import contact_points
 from core.clock import utcnow
-from core.errors import RTError
 from core.imports.files import ImportRow, file_facts, read_rows
 from core.settings import Settings
 from stores.postgres import commands as ledger
@@ -156,18 +155,22 @@ class CandidateImport:
             await producer.stop()
             await db.stop()
 
-    def _points(self, payload: dict[str, Any]) -> list[tuple[str, str]]:
-        """The row's emails and phones as the agent will key them; none if one is bad
-        (the agent rejects the row, so it must not shadow a later one)."""
-        try:
-            return contact_points.contact_points(
-                contact_points.normalize_emails(payload.get("emails", [])),
-                contact_points.normalize_phones(
-                    payload.get("phones", []), self.settings.default_phone_region
-                ),
-            )
-        except RTError:
-            return []
+    @staticmethod
+    def _points(payload: dict[str, Any]) -> list[tuple[str, str]]:
+        """The row's emails and phones, roughly as the agent will key them.
+
+        Lower-case emails and the digits of phones catch a file's repeats without the
+        cost of parsing every number here; the agent settles what this misses.
+        """
+        emails, phones = payload.get("emails"), payload.get("phones")
+        points = []
+        for email in emails if isinstance(emails, list) else []:
+            if isinstance(email, str) and email.strip():
+                points.append(("email", email.strip().lower()))
+        for phone in phones if isinstance(phones, list) else []:
+            if isinstance(phone, str) and (digits := re.sub(r"[^0-9+]", "", phone)):
+                points.append(("phone", digits))
+        return points
 
     async def _send(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,4 +47,8 @@ async def copy_rows(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
+    if not driver.is_in_transaction():
+        # The driver begins lazily, on the first statement SQLAlchemy sends; a COPY sent
+        # before it would commit on its own, outside the caller's transaction.
+        await conn.execute(text("SELECT 1"))
     await driver.copy_records_to_table(table.name, records=records, columns=columns)
