@@ -157,10 +157,6 @@ async def import_throughput(settings: Settings, path: Path, rows: int) -> dict[s
     started = time.monotonic()
     summary = await CandidateImport(settings, slug).run(path)
     stored = time.monotonic() - started
-    mongo = MongoStore(settings)
-    await mongo.start()
-    profiles = await mongo.db[PROFILES].count_documents({"tenant_id": str(tenant_id)})
-    await mongo.stop()
     client = AsyncOpenSearch(hosts=[settings.opensearch_url])
     alias = SearchStore(settings).candidates_alias
     try:
@@ -172,6 +168,11 @@ async def import_throughput(settings: Settings, path: Path, rows: int) -> dict[s
         everywhere = time.monotonic() - started
     finally:
         await client.close()
+    # Counted after the clock stops: the profiles were written before each outcome.
+    mongo = MongoStore(settings)
+    await mongo.start()
+    profiles = await mongo.db[PROFILES].count_documents({"tenant_id": str(tenant_id)})
+    await mongo.stop()
     return {
         "rows": float(rows),
         "created": float(summary.created),
