@@ -12,7 +12,14 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 from core.settings import Settings
 
 CANDIDATE_INDEX_VERSION = 1
-CANDIDATE_TEXT_FIELDS = ["full_name^3", "headline^2", "skills^2", "first_name", "last_name"]
+CANDIDATE_TEXT_FIELDS = [
+    "full_name^3",
+    "headline^2",
+    "skills^2",
+    "first_name",
+    "last_name",
+    "resume_text",
+]
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -36,8 +43,23 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},
         "version": {"type": "integer"},
+        "resume_text": {"type": "text", "analyzer": "english"},
     },
 }
+
+# A candidate's document is replaced by each newer snapshot but keeps its resume text,
+# which arrives on events of its own; an older snapshot changes nothing.
+UPSERT_CANDIDATE_SCRIPT = """
+if (ctx._source.version != null && ctx._source.version > params.doc.version) {
+  ctx.op = 'none';
+  return;
+}
+def resume = ctx._source.resume_text;
+ctx._source.clear();
+ctx._source.putAll(params.doc);
+if (resume != null) { ctx._source.resume_text = resume; }
+"""
+SET_RESUME_SCRIPT = "ctx._source.resume_text = params.text"
 
 
 class SearchStore:
@@ -92,40 +114,59 @@ class SearchStore:
                 if "resource_already_exists" not in str(exc):
                     raise
         else:
-            # Settings that may change without a reindex follow the configuration.
+            # Settings that may change without a reindex follow the configuration, and
+            # fields added since the index was made are added to it.
             await self.client.indices.put_settings(
                 index=index,
                 body={"index": {"refresh_interval": self._settings.search_refresh_interval}},
             )
+            await self.client.indices.put_mapping(index=index, body=CANDIDATE_MAPPINGS)
         if not await self.client.indices.exists_alias(name=alias):
             await self.client.indices.update_aliases(
                 body={"actions": [{"add": {"index": index, "alias": alias}}]}
             )
 
-    async def bulk_index_candidates(self, docs: list[dict[str, Any]]) -> None:
-        """Index many documents; a document's version only moves forward."""
-        if not docs:
-            return
+    async def bulk_index_candidates(
+        self, docs: list[dict[str, Any]], resumes: dict[str, str] | None = None
+    ) -> None:
+        """Write many candidate documents, then resume texts; versions only move forward."""
         body: list[dict[str, Any]] = []
         for doc in docs:
+            target = {"_index": self.candidates_alias, "_id": doc["id"]}
+            if doc["version"] == 1:
+                # A new candidate (all of a bulk import): a plain create, the fast path.
+                # A redelivered one finds it there (409) and leaves its resume text alone.
+                body.extend(({"create": target}, doc))
+                continue
+            body.append({"update": target})
             body.append(
                 {
-                    "index": {
+                    "script": {"source": UPSERT_CANDIDATE_SCRIPT, "params": {"doc": doc}},
+                    "upsert": doc,
+                }
+            )
+        for candidate_id, text in (resumes or {}).items():
+            body.append(
+                {
+                    "update": {
                         "_index": self.candidates_alias,
-                        "_id": doc["id"],
-                        "version": doc["version"],
-                        "version_type": "external_gte",
+                        "_id": candidate_id,
+                        "retry_on_conflict": 3,
                     }
                 }
             )
-            body.append(doc)
+            body.append({"script": {"source": SET_RESUME_SCRIPT, "params": {"text": text}}})
+        if not body:
+            return
         result = await self.client.bulk(body=body)
         if result.get("errors"):
+            # 409: the candidate was created already; 404: a resume for a candidate erased
+            # since. Both leave the index as it should be.
             failures = [
-                item["index"]
+                outcome
                 for item in result["items"]
-                # 409: an equal or newer version is already there, which is what we want.
-                if item["index"].get("status", 200) >= 300 and item["index"].get("status") != 409
+                for outcome in item.values()
+                if outcome.get("status", 200) >= 300 and outcome["status"] not in (404, 409)
             ]
             if failures:
                 raise RuntimeError(f"bulk indexing failed: {failures[:3]}")

@@ -18,6 +18,7 @@ from topics.candidates import (
     CANDIDATE_CREATED,
     CANDIDATE_ERASED,
     CANDIDATE_UPDATED,
+    DOCUMENT_PARSED,
 )
 from topics.envelopes import EventEnvelope
 
@@ -33,6 +34,7 @@ class IndexBatch:
     """What one batch of events asks of the index: documents to write, ids to remove."""
 
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resumes: dict[str, str] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
 
 
@@ -50,7 +52,14 @@ def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
         candidate_id = str(event.aggregate_id)
         if event.type == CANDIDATE_ERASED:
             batch.docs.pop(candidate_id, None)
+            batch.resumes.pop(candidate_id, None)
             batch.erased.add(candidate_id)
+            continue
+        if event.type == DOCUMENT_PARSED:
+            # The latest resume's text is searchable with the candidate.
+            text = event.data.get("text")
+            if isinstance(text, str) and text.strip() and candidate_id not in batch.erased:
+                batch.resumes[candidate_id] = text
             continue
         if event.type not in INDEXED_TYPES:
             continue
@@ -82,7 +91,9 @@ def register(app: faust.App, stores: Stores, topic: str) -> None:
             while True:
                 try:
                     await stores.start()
-                    await stores.search.bulk_index_candidates(list(wanted.docs.values()))
+                    await stores.search.bulk_index_candidates(
+                        list(wanted.docs.values()), wanted.resumes
+                    )
                     for candidate_id in wanted.erased:
                         await stores.search.delete_candidate(UUID(candidate_id))
                     break

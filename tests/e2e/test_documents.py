@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.conftest import Agency
-from tests.e2e.helpers import candidate_body
+from tests.e2e.helpers import candidate_body, eventually
 from tests.resumes import docx_with_text, pdf_with_text
 
 pytestmark = pytest.mark.stack
@@ -69,3 +71,37 @@ async def test_bad_files_are_4xx(agency: Agency) -> None:
     missing = await agency.client.post(url, data={"nothing": "here"})
     assert missing.status_code in (400, 422)
     assert (await agency.client.get(url)).json()["items"] == []
+
+
+async def test_a_resumes_text_is_searchable_and_survives_profile_edits(
+    agency: Agency, other_agency: Agency
+) -> None:
+    candidate = (await agency.client.post("/api/v1/candidates", json=candidate_body())).json()
+    word = f"zephyrine{candidate['id'][:8]}"
+    text = f"Built a {word} trading platform on Kafka Streams.".encode()
+    uploaded = await agency.client.post(
+        f"/api/v1/candidates/{candidate['id']}/documents",
+        files={"file": ("cv.txt", text, "text/plain")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+
+    async def found(client: Any) -> list[Any]:
+        r = await client.get("/api/v1/search/candidates", params={"q": word})
+        assert r.status_code == 200, r.text
+        return list(r.json()["items"])
+
+    [hit] = await eventually(lambda: found(agency.client), what="the resume text indexed")
+    assert hit["id"] == candidate["id"]
+    assert await found(other_agency.client) == []
+
+    # A newer snapshot of the candidate replaces the document but keeps the resume text.
+    patched = await agency.client.patch(
+        f"/api/v1/candidates/{candidate['id']}", json={"headline": "Principal Engineer"}
+    )
+    assert patched.status_code == 200
+
+    async def updated_and_still_found() -> bool:
+        hits = await found(agency.client)
+        return bool(hits) and hits[0]["headline"] == "Principal Engineer"
+
+    await eventually(updated_and_still_found, what="the edit indexed with the resume kept")
