@@ -27,6 +27,14 @@ class RTError(Exception):
         }
 
 
+class BadQuery(RTError):
+    """A search query that does not parse; `position` is where it breaks (from 1)."""
+
+    code = "bad_query"
+    status = 400
+    title = "Malformed search query"
+
+
 class NotFound(RTError):
     code = "not_found"
     status = 404

@@ -9,7 +9,9 @@ from uuid import UUID
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
+from core.query_syntax import Node
 from core.settings import Settings
+from stores.search_query import candidate_query, is_negative_only
 
 CANDIDATE_INDEX_VERSION = 1
 CANDIDATE_TEXT_FIELDS = [
@@ -176,19 +178,22 @@ class SearchStore:
             await self.client.delete(index=self.candidates_alias, id=str(candidate_id))
 
     async def search_candidates(
-        self, tenant_id: UUID, text: str, *, size: int, search_after: list[Any] | None
+        self, tenant_id: UUID, tree: Node | None, *, size: int, search_after: list[Any] | None
     ) -> dict[str, Any]:
-        # Every word must match somewhere (name, headline or a skill), as recruiters expect
-        # of a search box; words may match in different fields.
-        must: list[dict[str, Any]] = [
-            {"multi_match": {"query": word, "fields": CANDIDATE_TEXT_FIELDS}}
-            for word in text.split()
-        ] or [{"match_all": {}}]
+        # Words next to each other must all match, each anywhere (name, headline, skills,
+        # resume); AND, OR, NOT, parentheses, phrases and field:value refine it.
+        must: list[dict[str, Any]] = []
+        if tree is None or is_negative_only(tree):
+            must.append({"match_all": {}})
+        if tree is not None:
+            must.append(candidate_query(tree, CANDIDATE_TEXT_FIELDS))
         body: dict[str, Any] = {
             "size": size,
             "query": {"bool": {"must": must, "filter": [{"term": {"tenant_id": str(tenant_id)}}]}},
             "sort": [{"_score": "desc"}, {"id": "asc"}],
-            "highlight": {"fields": {"headline": {}, "skills": {}, "full_name": {}}},
+            "highlight": {
+                "fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}
+            },
             "track_total_hits": False,
         }
         if search_after:

@@ -33,6 +33,7 @@ from topics.names import CANDIDATE_COMMANDS
 
 IMPORT_NAMESPACE = uuid.UUID("5d1f6f0e-2b8e-4c39-9a57-3f0c7f2b1a10")
 OUTCOME_TIMEOUT_SECONDS = 600.0
+SAMPLE_SIZE = 100
 
 
 @dataclass
@@ -63,6 +64,8 @@ class ImportSummary:
     rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    sample_ids: list[UUID] = field(default_factory=list)
+    """A few created candidates' ids, to look them up afterwards."""
 
     @property
     def rate(self) -> float:
@@ -208,6 +211,8 @@ class CandidateImport:
                 pending.discard(command_id)
                 if status == "applied":
                     summary.created += 1
+                    if len(summary.sample_ids) < SAMPLE_SIZE:
+                        summary.sample_ids.append(_candidate_id(command_id))
                     continue
                 error = error or {}
                 code = str(error.get("code", "rejected"))

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from core.clock import utcnow
+from core.query_syntax import parse_query
 from stores.bundle import Stores
 from stores.postgres import commands as ledger
 from topics.envelopes import CommandOutcome
@@ -123,10 +124,12 @@ async def test_search_index_never_goes_back_a_version(stores: Stores) -> None:
     await stores.search.bulk_index_candidates([_doc(tenant, cid, 2, "Newer headline")])
     await stores.search.bulk_index_candidates([_doc(tenant, cid, 1, "Older headline")])
     await stores.search.client.indices.refresh(index=stores.search.candidates_alias)
-    found = await stores.search.search_candidates(tenant, "headline", size=5, search_after=None)
+    found = await stores.search.search_candidates(
+        tenant, parse_query("headline"), size=5, search_after=None
+    )
     assert [h["_source"]["headline"] for h in found["hits"]["hits"]] == ["Newer headline"]
     other = await stores.search.search_candidates(
-        uuid.uuid4(), "headline", size=5, search_after=None
+        uuid.uuid4(), parse_query("headline"), size=5, search_after=None
     )
     assert other["hits"]["hits"] == []
 

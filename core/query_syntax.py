@@ -1,0 +1,201 @@
+"""A recruiter's boolean search syntax, parsed into a small tree.
+
+    senior python AND (kafka OR pulsar) NOT php
+    skill:python title:"staff engineer" -contractor
+    "machine learning" OR ml
+
+Words next to each other must all match (an implied AND). `AND`, `OR` and `NOT` are
+operators only in capitals, so a search for "design and build" still finds words;
+`-word` is `NOT word`. `OR` binds looser than `AND`, and parentheses group. A quoted
+phrase matches its words in order. `field:value` searches one field (the fields are
+named by the caller, say `skill`, `title`, `city`). A malformed query raises
+`QuerySyntaxError` naming the character where it breaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+MAX_DEPTH = 20
+MAX_TERMS = 100
+
+
+class QuerySyntaxError(ValueError):
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"{message} at character {position + 1}")
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    field: str | None = None
+    phrase: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    part: Node
+
+
+Node = Term | And | Or | Not
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # word, phrase, and, or, not, lparen, rparen
+    text: str
+    position: int
+    field: str | None = None
+
+
+_SPECIAL = '()"'
+
+
+def _tokens(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(query)
+    while i < n:
+        c = query[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            tokens.append(_Token("lparen" if c == "(" else "rparen", c, i))
+            i += 1
+        elif c == "-" and i + 1 < n and not query[i + 1].isspace():
+            tokens.append(_Token("not", "-", i))
+            i += 1
+        elif c == '"':
+            tokens.append(_phrase(query, i, None))
+            i = query.index('"', i + 1) + 1
+        else:
+            start = i
+            while i < n and not query[i].isspace() and query[i] not in _SPECIAL:
+                i += 1
+            word = query[start:i]
+            field, sep, value = word.partition(":")
+            if sep and field and not value:
+                # `title:"staff engineer"`: the field's value is the phrase that follows.
+                if i < n and query[i] == '"':
+                    phrase = _phrase(query, i, field.lower())
+                    tokens.append(phrase)
+                    i = query.index('"', i + 1) + 1
+                    continue
+                raise QuerySyntaxError(f"'{field}:' needs a value", i)
+            if sep and field and value:
+                tokens.append(_Token("word", value, start, field.lower()))
+            elif word in ("AND", "&&"):
+                tokens.append(_Token("and", word, start))
+            elif word in ("OR", "||"):
+                tokens.append(_Token("or", word, start))
+            elif word == "NOT":
+                tokens.append(_Token("not", word, start))
+            elif word not in ("+", "-"):
+                tokens.append(_Token("word", word, start))
+    return tokens
+
+
+def _phrase(query: str, start: int, field: str | None) -> _Token:
+    end = query.find('"', start + 1)
+    if end == -1:
+        raise QuerySyntaxError("a quote is not closed", start)
+    text = " ".join(query[start + 1 : end].split())
+    if not text:
+        raise QuerySyntaxError("an empty phrase", start)
+    return _Token("phrase", text, start, field)
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Token], fields: Collection[str] | None, end: int) -> None:
+        self.tokens = tokens
+        self.fields = fields
+        self.end = end
+        self.i = 0
+        self.depth = 0
+        self.terms = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.or_expr()
+        extra = self.peek()
+        if extra is not None:
+            raise QuerySyntaxError(f"unexpected '{extra.text}'", extra.position)
+        return node
+
+    def or_expr(self) -> Node:
+        parts = [self.and_expr()]
+        while (t := self.peek()) is not None and t.kind == "or":
+            self.take()
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def and_expr(self) -> Node:
+        parts = [self.unary()]
+        while (t := self.peek()) is not None and t.kind not in ("or", "rparen"):
+            if t.kind == "and":
+                self.take()
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def unary(self) -> Node:
+        token = self.peek()
+        if token is None:
+            previous = self.tokens[self.i - 1] if self.i else None
+            what = f"after '{previous.text}'" if previous else "in an empty query"
+            raise QuerySyntaxError(f"a search term is missing {what}", self.end)
+        if token.kind == "not":
+            self.take()
+            return Not(self.unary())
+        if token.kind == "lparen":
+            self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QuerySyntaxError("parentheses nest too deep", token.position)
+            inner = self.or_expr()
+            close = self.peek()
+            if close is None or close.kind != "rparen":
+                raise QuerySyntaxError("a parenthesis is not closed", token.position)
+            self.take()
+            self.depth -= 1
+            return inner
+        if token.kind in ("word", "phrase"):
+            self.take()
+            self.terms += 1
+            if self.terms > MAX_TERMS:
+                raise QuerySyntaxError(f"more than {MAX_TERMS} terms", token.position)
+            field, fields = token.field, self.fields
+            if field is not None and fields is not None and field not in fields:
+                known = ", ".join(sorted(fields))
+                raise QuerySyntaxError(f"unknown field '{field}' (fields: {known})", token.position)
+            return Term(token.text, token.field, token.kind == "phrase")
+        raise QuerySyntaxError(f"unexpected '{token.text}'", token.position)
+
+
+def parse_query(query: str, fields: Collection[str] | None = None) -> Node | None:
+    """The query's tree, or None for a blank query (everything matches).
+
+    `fields` are the names `field:value` may use; None allows any.
+    """
+    tokens = _tokens(query)
+    if not tokens:
+        return None
+    return _Parser(tokens, fields, len(query)).parse()

@@ -1,0 +1,83 @@
+"""The recruiter's boolean search syntax against the real OpenSearch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Agency
+from tests.e2e.helpers import candidate_body, eventually
+
+pytestmark = pytest.mark.stack
+
+PEOPLE: dict[str, dict[str, Any]] = {
+    "kafka": {
+        "headline": "Senior Python Engineer",
+        "skills": [{"name": "Python"}, {"name": "Kafka"}],
+        "location": {"city": "Berlin", "country": "DE", "remote": False},
+    },
+    "pulsar": {
+        "headline": "Staff Engineer",
+        "skills": [{"name": "Python"}, {"name": "Pulsar"}],
+        "location": {"city": "London", "country": "GB", "remote": True},
+    },
+    "php": {
+        "headline": "Senior Python and PHP Developer",
+        "skills": [{"name": "Python"}, {"name": "Kafka"}, {"name": "PHP"}],
+        "location": {"city": "Berlin", "country": "DE", "remote": False},
+    },
+    "go": {
+        "headline": "Staff Engineer, platform",
+        "skills": [{"name": "Go"}, {"name": "Kubernetes"}],
+        "location": {"city": "Amsterdam", "country": "NL", "remote": True},
+    },
+}
+
+
+async def _people(agency: Agency) -> dict[str, str]:
+    ids = {}
+    for label, fields in PEOPLE.items():
+        r = await agency.client.post("/api/v1/candidates", json=candidate_body(**fields))
+        assert r.status_code == 201, r.text
+        ids[r.json()["id"]] = label
+
+    async def all_indexed() -> bool:
+        r = await agency.client.get("/api/v1/search/candidates", params={"limit": 50})
+        return len(r.json()["items"]) == len(PEOPLE)
+
+    await eventually(all_indexed, what="the candidates indexed")
+    return ids
+
+
+async def test_boolean_syntax_phrases_and_fields(agency: Agency, other_agency: Agency) -> None:
+    ids = await _people(agency)
+
+    async def found(q: str) -> set[str]:
+        r = await agency.client.get("/api/v1/search/candidates", params={"q": q, "limit": 50})
+        assert r.status_code == 200, r.text
+        return {ids[item["id"]] for item in r.json()["items"]}
+
+    assert await found("senior python AND (kafka OR pulsar) NOT php") == {"kafka"}
+    assert await found("python AND (kafka OR pulsar) -php") == {"kafka", "pulsar"}
+    assert await found('title:"staff engineer"') == {"pulsar", "go"}
+    assert await found("skill:go OR skill:pulsar") == {"go", "pulsar"}
+    assert await found("city:berlin") == {"kafka", "php"}
+    assert await found("NOT skill:python") == {"go"}
+    # Lower-case "and" is a word, and a word too common to search for: it is ignored.
+    assert await found("kafka and python") == {"kafka", "php"}
+    theirs = await other_agency.client.get("/api/v1/search/candidates", params={"q": "python"})
+    assert theirs.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("q", "position"),
+    [("python AND (kafka OR", 21), ('title:"staff', 7), ("shoe:44", 1), ("python)", 7)],
+)
+async def test_a_malformed_query_is_400_saying_where(agency: Agency, q: str, position: int) -> None:
+    r = await agency.client.get("/api/v1/search/candidates", params={"q": q})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    assert problem["position"] == position
+    assert f"character {position}" in problem["detail"]

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+
+from core.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
+from stores.search_query import FIELDS, candidate_query, is_negative_only
+
+
+def test_words_next_to_each_other_must_all_match() -> None:
+    assert parse_query("senior python") == And((Term("senior"), Term("python")))
+    assert parse_query("  ") is None
+
+
+def test_or_binds_looser_than_and_and_parentheses_group() -> None:
+    assert parse_query("senior python AND (kafka OR pulsar) NOT php") == And(
+        (
+            Term("senior"),
+            Term("python"),
+            Or((Term("kafka"), Term("pulsar"))),
+            Not(Term("php")),
+        )
+    )
+    assert parse_query("a b OR c") == Or((And((Term("a"), Term("b"))), Term("c")))
+
+
+def test_operators_only_in_capitals_so_words_stay_words() -> None:
+    assert parse_query("design and build") == And((Term("design"), Term("and"), Term("build")))
+
+
+def test_phrases_fields_and_minus() -> None:
+    assert parse_query('skill:Python title:"staff   engineer" -contractor') == And(
+        (
+            Term("Python", "skill"),
+            Term("staff engineer", "title", phrase=True),
+            Not(Term("contractor")),
+        )
+    )
+    assert parse_query('"machine learning" OR ml') == Or(
+        (Term("machine learning", phrase=True), Term("ml"))
+    )
+    assert parse_query("c++ c#") == And((Term("c++"), Term("c#")))
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ("python AND", "missing after 'AND'", 10),
+        ("(python OR go", "parenthesis is not closed", 0),
+        ("python)", "unexpected ')'", 6),
+        ('title:"staff', "quote is not closed", 6),
+        ("OR python", "unexpected 'OR'", 0),
+        ("NOT", "missing after 'NOT'", 3),
+        ("shoe:44", "unknown field 'shoe'", 0),
+        ("skill:", "needs a value", 6),
+        ('""', "empty phrase", 0),
+    ],
+)
+def test_malformed_queries_say_where_they_break(query: str, message: str, position: int) -> None:
+    with pytest.raises(QuerySyntaxError) as raised:
+        parse_query(query, FIELDS)
+    assert message in raised.value.message
+    assert raised.value.position == position
+
+
+def test_nesting_and_length_are_bounded() -> None:
+    with pytest.raises(QuerySyntaxError, match="nest too deep"):
+        parse_query("(" * 30 + "x" + ")" * 30)
+    with pytest.raises(QuerySyntaxError, match="more than 100 terms"):
+        parse_query(" ".join(f"w{i}" for i in range(101)))
+
+
+def test_the_tree_becomes_an_opensearch_query() -> None:
+    tree = parse_query('python OR (skill:go -city:Berlin) title:"staff engineer"', FIELDS)
+    assert tree is not None
+    query = candidate_query(tree, ["headline"])
+    python, rest = query["bool"]["should"]
+    assert python["multi_match"]["query"] == "python"
+    assert python["multi_match"]["type"] == "best_fields"
+    group, title = rest["bool"]["must"]
+    go, not_berlin = group["bool"]["must"]
+    assert go["match"]["skills"]["query"] == "go"
+    assert not_berlin == {
+        "bool": {"must_not": [{"term": {"city": {"value": "Berlin", "case_insensitive": True}}}]}
+    }
+    assert title == {"match_phrase": {"headline": "staff engineer"}}
+
+
+def test_a_query_of_nots_alone_matches_everyone_else() -> None:
+    only_not = parse_query("NOT php -perl")
+    assert only_not is not None
+    assert is_negative_only(only_not)
+    mixed = parse_query("python NOT php")
+    assert mixed is not None
+    assert not is_negative_only(mixed)
