@@ -78,13 +78,23 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _by_spelling() -> dict[str, str]:
+    spellings: dict[str, str] = {}
+    for canonical, synonyms in SYNONYMS.items():
+        for spelling in (canonical.lower(), *synonyms):
+            spellings.setdefault(spelling, canonical)
+    return spellings
+
+
 def canonical_skill(name: str) -> str:
     """The vocabulary's name for a skill, or the name as given when it is not known."""
-    wanted = name.strip().lower()
-    for canonical, synonyms in SYNONYMS.items():
-        if wanted == canonical.lower() or wanted in synonyms:
-            return canonical
-    return name.strip()
+    return _by_spelling().get(name.strip().lower(), name.strip())
+
+
+def skill_key(name: str) -> str:
+    """What two spellings of one skill share (k8s and Kubernetes: `kubernetes`)."""
+    return canonical_skill(name).lower()
 
 
 def extract_skills(text: str) -> list[str]:

@@ -11,7 +11,12 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from core.query_syntax import Node
 from core.settings import Settings
-from stores.search_query import candidate_query, is_negative_only
+from stores.search_query import (
+    CandidateFilters,
+    candidate_query,
+    facet_aggregations,
+    is_negative_only,
+)
 
 CANDIDATE_INDEX_VERSION = 1
 CANDIDATE_TEXT_FIELDS = [
@@ -46,6 +51,10 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "updated_at": {"type": "date"},
         "version": {"type": "integer"},
         "resume_text": {"type": "text", "analyzer": "english"},
+        "skill_keys": {"type": "keyword"},
+        "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
+        "rate_currency": {"type": "keyword"},
+        "rate_unit": {"type": "keyword"},
     },
 }
 
@@ -178,24 +187,42 @@ class SearchStore:
             await self.client.delete(index=self.candidates_alias, id=str(candidate_id))
 
     async def search_candidates(
-        self, tenant_id: UUID, tree: Node | None, *, size: int, search_after: list[Any] | None
+        self,
+        tenant_id: UUID,
+        tree: Node | None,
+        *,
+        size: int,
+        search_after: list[Any] | None,
+        filters: CandidateFilters | None = None,
+        recent_first: bool = False,
+        facets: bool = False,
     ) -> dict[str, Any]:
         # Words next to each other must all match, each anywhere (name, headline, skills,
-        # resume); AND, OR, NOT, parentheses, phrases and field:value refine it.
+        # resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters
+        # narrow without ranking; the tenant filter is always there.
         must: list[dict[str, Any]] = []
         if tree is None or is_negative_only(tree):
             must.append({"match_all": {}})
         if tree is not None:
             must.append(candidate_query(tree, CANDIDATE_TEXT_FIELDS))
+        narrowing = [{"term": {"tenant_id": str(tenant_id)}}]
+        narrowing.extend(filters.clauses() if filters else [])
+        order: list[dict[str, Any]] = (
+            [{"updated_at": "desc"}, {"id": "asc"}]
+            if recent_first
+            else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
+        )
         body: dict[str, Any] = {
             "size": size,
-            "query": {"bool": {"must": must, "filter": [{"term": {"tenant_id": str(tenant_id)}}]}},
-            "sort": [{"_score": "desc"}, {"id": "asc"}],
+            "query": {"bool": {"must": must, "filter": narrowing}},
+            "sort": order,
             "highlight": {
                 "fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}
             },
             "track_total_hits": False,
         }
+        if facets and not search_after:
+            body["aggs"] = facet_aggregations()
         if search_after:
             body["search_after"] = search_after
         result: dict[str, Any] = await self.client.search(index=self.candidates_alias, body=body)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from core.query_syntax import And, Node, Not, Or, Term
+from core.skills import skill_key
 
 # `field:value` names, and the index field each searches. Text fields are analysed
 # (stemmed, any case); keyword fields match the whole value, in any case.
@@ -72,3 +77,91 @@ def is_negative_only(node: Node) -> bool:
     if isinstance(node, And):
         return all(is_negative_only(p) for p in node.parts)
     return False
+
+
+@dataclass(frozen=True)
+class CandidateFilters:
+    """Narrowing that does not rank: each given filter must hold."""
+
+    skills_all: Sequence[str] = ()
+    skills_any: Sequence[str] = ()
+    city: str | None = None
+    country: str | None = None
+    remote: bool | None = None
+    available_before: date | None = None
+    rate_min: Decimal | None = None
+    rate_max: Decimal | None = None
+    currency: str | None = None
+    statuses: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    owner_id: str | None = None
+    updated_since: datetime | None = None
+
+    def clauses(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = [
+            {"term": {"skill_keys": skill_key(s)}} for s in self.skills_all
+        ]
+        if self.skills_any:
+            found.append({"terms": {"skill_keys": [skill_key(s) for s in self.skills_any]}})
+        for field, value in (("city", self.city), ("country", self.country)):
+            if value:
+                found.append({"term": {field: {"value": value, "case_insensitive": True}}})
+        if self.remote is not None:
+            found.append({"term": {"remote": self.remote}})
+        if self.available_before is not None:
+            # Without a date the candidate is taken to be available now.
+            found.append(
+                {
+                    "bool": {
+                        "should": [
+                            {
+                                "range": {
+                                    "available_from": {"lte": self.available_before.isoformat()}
+                                }
+                            },
+                            {"bool": {"must_not": {"exists": {"field": "available_from"}}}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
+        rate: dict[str, float] = {}
+        if self.rate_min is not None:
+            rate["gte"] = float(self.rate_min)
+        if self.rate_max is not None:
+            rate["lte"] = float(self.rate_max)
+        if rate:
+            found.append({"range": {"rate_amount": rate}})
+        if self.currency:
+            found.append({"term": {"rate_currency": self.currency.upper()}})
+        if self.statuses:
+            found.append({"terms": {"status": list(self.statuses)}})
+        found.extend({"term": {"tags": tag}} for tag in self.tags)
+        if self.owner_id:
+            found.append({"term": {"owner_id": self.owner_id}})
+        if self.updated_since is not None:
+            found.append({"range": {"updated_at": {"gte": self.updated_since.isoformat()}}})
+        return found
+
+
+# Facets a recruiter narrows by, with the index field counted for each.
+FACETS: dict[str, str] = {
+    "skills": "skill_keys",
+    "city": "city",
+    "country": "country",
+    "status": "status",
+    "tags": "tags",
+}
+FACET_SIZE = 20
+
+
+def facet_aggregations() -> dict[str, Any]:
+    return {name: {"terms": {"field": field, "size": FACET_SIZE}} for name, field in FACETS.items()}
+
+
+def facet_counts(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: [{"value": b["key"], "count": b["doc_count"]} for b in agg["buckets"]]
+        for name, agg in aggregations.items()
+        if name in FACETS
+    }

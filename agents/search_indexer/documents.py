@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.skills import skill_key
+
 
 def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
     """The index document of a candidate, from the JSON `data` of its latest event.
@@ -12,6 +14,8 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
     validated again: this runs for every candidate a bulk import writes.
     """
     location = data.get("location") or {}
+    rate = data.get("desired_rate") or {}
+    skills = [s["name"] for s in data.get("skills") or []]
     first, last = data["first_name"], data["last_name"]
     return {
         "id": data["id"],
@@ -20,7 +24,9 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "first_name": first,
         "last_name": last,
         "headline": data.get("headline"),
-        "skills": [s["name"] for s in data.get("skills") or []],
+        "skills": skills,
+        # One key per skill whatever its spelling, for filters and facets.
+        "skill_keys": sorted({skill_key(name) for name in skills}),
         "emails": data.get("emails") or [],
         "tags": data.get("tags") or [],
         "status": data.get("status", "active"),
@@ -30,6 +36,9 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "country": location.get("country"),
         "remote": location.get("remote"),
         "available_from": data.get("available_from"),
+        "rate_amount": float(rate["amount"]) if rate.get("amount") is not None else None,
+        "rate_currency": rate.get("currency"),
+        "rate_unit": rate.get("unit"),
         "created_at": data["created_at"],
         "updated_at": data["updated_at"],
         "version": data["version"],

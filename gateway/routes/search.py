@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
 from core.query_syntax import QuerySyntaxError, parse_query
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
-from stores.search_query import FIELDS
+from stores.search_query import FIELDS, CandidateFilters, facet_counts
+
+STATUSES = frozenset({"active", "placed", "do_not_use"})
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -24,12 +29,31 @@ class CandidateHit(BaseModel):
     headline: str | None = None
     skills: list[str] = []
     status: str | None = None
+    city: str | None = None
+    country: str | None = None
+    remote: bool | None = None
+    available_from: date | None = None
+    tags: list[str] = []
+    updated_at: datetime | None = None
     highlights: dict[str, list[str]] = {}
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
 
 
 class CandidateHits(BaseModel):
     items: list[CandidateHit]
+    facets: dict[str, list[FacetCount]] | None = Field(
+        default=None, description="Counts over all matches (first page only): skills, city, …"
+    )
     next_cursor: str | None
+
+
+def _values(raw: list[str] | None) -> list[str]:
+    """Repeated parameters and comma-separated lists alike: `skills=go,rust&skills=sql`."""
+    return [v.strip() for item in raw or [] for v in item.split(",") if v.strip()]
 
 
 @router.get(
@@ -42,9 +66,13 @@ class CandidateHits(BaseModel):
         "capitals) and `-word`; parentheses; quoted phrases; `field:value` with the "
         f'fields {", ".join(sorted(FIELDS))} (`skill:python`, `title:"staff engineer"`, '
         "`city:berlin`). A malformed query answers 400 with the `position` where it "
-        "breaks. Results are ranked by relevance; pass `next_cursor` back as `cursor` for "
-        "the next page. New and changed candidates become searchable within a fraction "
-        "of a second."
+        "breaks. Filters narrow without ranking: skills (all, or `skills_any`; `k8s` finds "
+        "Kubernetes), city, country, remote, `available_before`, desired rate range and "
+        "currency, status, tags, owner, `updated_since`. The first page counts `facets` "
+        "(skills, city, country, status, tags) over every match; hits carry `highlights`. "
+        "Ranked by relevance or, with `sort=recent`, last updated first; pass "
+        "`next_cursor` back as `cursor` for the next page. New and changed candidates "
+        "become searchable within a fraction of a second."
     ),
     responses={400: {"description": "A malformed query; `position` is where it breaks"}},
 )
@@ -58,6 +86,27 @@ async def search_candidates(
             description="e.g. `senior python AND (kafka OR pulsar) NOT php city:berlin`",
         ),
     ] = "",
+    skills: Annotated[
+        list[str] | None, Query(description="Has every one of these skills (synonyms count)")
+    ] = None,
+    skills_any: Annotated[list[str] | None, Query(description="Has at least one")] = None,
+    city: Annotated[str | None, Query(max_length=200)] = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    remote: Annotated[bool | None, Query(description="Open to remote work")] = None,
+    available_before: Annotated[
+        date | None, Query(description="Available on or before this date (or now)")
+    ] = None,
+    rate_min: Annotated[Decimal | None, Query(ge=0)] = None,
+    rate_max: Annotated[Decimal | None, Query(ge=0, description="Desired rate at most")] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$")] = None,
+    status: Annotated[list[str] | None, Query(description="active, placed, do_not_use")] = None,
+    tags: Annotated[list[str] | None, Query(description="Has every one of these tags")] = None,
+    owner_id: UUID | None = None,
+    updated_since: datetime | None = None,
+    sort: Annotated[
+        Literal["relevance", "recent"], Query(description="`recent`: last updated first")
+    ] = "relevance",
+    facets: Annotated[bool, Query(description="Count skills, cities, … on the first page")] = True,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CandidateHits:
@@ -68,23 +117,50 @@ async def search_candidates(
             f"q: {exc}; check quotes, parentheses and that AND, OR and NOT join two terms",
             position=exc.position + 1,
         ) from None
+    statuses = _values(status)
+    unknown = sorted(set(statuses) - STATUSES)
+    if unknown:
+        raise BadQuery(
+            f"status: unknown {', '.join(unknown)}; one of {', '.join(sorted(STATUSES))}"
+        )
+    if rate_min is not None and rate_max is not None and rate_min > rate_max:
+        raise BadQuery("rate_min is above rate_max")
+    narrowing = CandidateFilters(
+        skills_all=_values(skills),
+        skills_any=_values(skills_any),
+        city=city,
+        country=country,
+        remote=remote,
+        available_before=available_before,
+        rate_min=rate_min,
+        rate_max=rate_max,
+        currency=currency,
+        statuses=statuses,
+        tags=_values(tags),
+        owner_id=str(owner_id) if owner_id else None,
+        updated_since=updated_since,
+    )
     after = decode_cursor(cursor) if cursor else None
     result = await stores.search.search_candidates(
-        principal.tenant_id, tree, size=limit, search_after=after
+        principal.tenant_id,
+        tree,
+        size=limit,
+        search_after=after,
+        filters=narrowing,
+        recent_first=sort == "recent",
+        facets=facets,
     )
     hits: list[dict[str, Any]] = result["hits"]["hits"]
     items = [
-        CandidateHit(
-            id=h["_source"]["id"],
-            score=h.get("_score"),
-            first_name=h["_source"]["first_name"],
-            last_name=h["_source"]["last_name"],
-            headline=h["_source"].get("headline"),
-            skills=h["_source"].get("skills") or [],
-            status=h["_source"].get("status"),
-            highlights=h.get("highlight") or {},
+        CandidateHit.model_validate(
+            {**h["_source"], "score": h.get("_score"), "highlights": h.get("highlight") or {}}
         )
         for h in hits
     ]
     next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None
-    return CandidateHits(items=items, next_cursor=next_cursor)
+    counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
+    return CandidateHits(
+        items=items,
+        facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
+        next_cursor=next_cursor,
+    )

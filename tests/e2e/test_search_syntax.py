@@ -16,21 +16,29 @@ PEOPLE: dict[str, dict[str, Any]] = {
         "headline": "Senior Python Engineer",
         "skills": [{"name": "Python"}, {"name": "Kafka"}],
         "location": {"city": "Berlin", "country": "DE", "remote": False},
+        "desired_rate": {"amount": "85", "currency": "EUR", "unit": "hour"},
+        "available_from": "2026-12-01",
+        "tags": ["backend", "fintech"],
     },
     "pulsar": {
         "headline": "Staff Engineer",
         "skills": [{"name": "Python"}, {"name": "Pulsar"}],
         "location": {"city": "London", "country": "GB", "remote": True},
+        "desired_rate": {"amount": "110", "currency": "EUR", "unit": "hour"},
+        "available_from": "2027-03-01",
+        "tags": ["backend"],
     },
     "php": {
         "headline": "Senior Python and PHP Developer",
         "skills": [{"name": "Python"}, {"name": "Kafka"}, {"name": "PHP"}],
         "location": {"city": "Berlin", "country": "DE", "remote": False},
+        "tags": ["legacy"],
     },
     "go": {
         "headline": "Staff Engineer, platform",
         "skills": [{"name": "Go"}, {"name": "Kubernetes"}],
         "location": {"city": "Amsterdam", "country": "NL", "remote": True},
+        "tags": ["platform"],
     },
 }
 
@@ -81,3 +89,51 @@ async def test_a_malformed_query_is_400_saying_where(agency: Agency, q: str, pos
     problem = r.json()
     assert problem["position"] == position
     assert f"character {position}" in problem["detail"]
+
+
+async def test_filters_facets_sorting_and_cursors(agency: Agency) -> None:
+    ids = await _people(agency)
+
+    async def found(**params: Any) -> set[str]:
+        r = await agency.client.get("/api/v1/search/candidates", params=params)
+        assert r.status_code == 200, r.text
+        return {ids[item["id"]] for item in r.json()["items"]}
+
+    assert await found(skills="k8s") == {"go"}  # synonyms: k8s is Kubernetes
+    assert await found(skills="python,kafka") == {"kafka", "php"}
+    assert await found(skills_any=["pulsar", "golang"]) == {"pulsar", "go"}
+    assert await found(city="berlin") == {"kafka", "php"}
+    assert await found(remote="true", q="engineer") == {"pulsar", "go"}
+    assert await found(rate_max="90", currency="EUR") == {"kafka"}
+    assert await found(available_before="2027-01-01") == {"kafka", "php", "go"}
+    assert await found(tags="backend") == {"kafka", "pulsar"}
+    assert await found(status="placed") == set()
+    bad = await agency.client.get("/api/v1/search/candidates", params={"status": "asleep"})
+    assert bad.status_code == 400
+    assert "asleep" in bad.json()["detail"]
+
+    first = (await agency.client.get("/api/v1/search/candidates", params={"q": "python"})).json()
+    skills = {f["value"]: f["count"] for f in first["facets"]["skills"]}
+    assert skills["python"] == 3
+    assert skills["kafka"] == 2
+    assert {f["value"]: f["count"] for f in first["facets"]["city"]} == {"Berlin": 2, "London": 1}
+    assert any(
+        "<em>" in text for hit in first["items"] for text in hit["highlights"].get("skills", [])
+    )
+
+    recent = (
+        await agency.client.get("/api/v1/search/candidates", params={"sort": "recent"})
+    ).json()["items"]
+    assert [h["updated_at"] for h in recent] == sorted(
+        (h["updated_at"] for h in recent), reverse=True
+    )
+
+    page = (await agency.client.get("/api/v1/search/candidates", params={"limit": 2})).json()
+    rest = (
+        await agency.client.get(
+            "/api/v1/search/candidates", params={"limit": 2, "cursor": page["next_cursor"]}
+        )
+    ).json()
+    seen = [h["id"] for h in page["items"] + rest["items"]]
+    assert sorted(seen) == sorted(ids)
+    assert rest["facets"] is None  # counted on the first page only
