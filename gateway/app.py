@@ -22,6 +22,7 @@ from gateway.routes import (
     commands,
     documents,
     health,
+    matching,
     notes,
     pipeline,
     requisitions,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline,
         notes,
         search,
+        matching,
         commands,
     ):
         api.include_router(module.router)

@@ -52,6 +52,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "version": {"type": "integer"},
         "resume_text": {"type": "text", "analyzer": "english"},
         "skill_keys": {"type": "keyword"},
+        "skill_years": {"type": "object", "enabled": False},
         "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
         "rate_currency": {"type": "keyword"},
         "rate_unit": {"type": "keyword"},
@@ -181,6 +182,33 @@ class SearchStore:
             ]
             if failures:
                 raise RuntimeError(f"bulk indexing failed: {failures[:3]}")
+
+    async def candidates_with_skills(
+        self, tenant_id: UUID, skill_keys: list[str], *, size: int
+    ) -> list[dict[str, Any]]:
+        """Candidates who may fit: those with any of the skills, most skills first.
+
+        Matching scores them in full; this only finds them. Candidates marked do_not_use
+        are left out; with no skills to go by, the most recently updated come back.
+        """
+        query: dict[str, Any] = {
+            "bool": {
+                "filter": [{"term": {"tenant_id": str(tenant_id)}}],
+                "must_not": [{"term": {"status": "do_not_use"}}],
+            }
+        }
+        if skill_keys:
+            query["bool"]["should"] = [{"term": {"skill_keys": k}} for k in skill_keys]
+            query["bool"]["minimum_should_match"] = 1
+        body = {
+            "size": size,
+            "query": query,
+            "sort": [{"_score": "desc"}, {"updated_at": "desc"}],
+            "_source": {"excludes": ["resume_text"]},
+            "track_total_hits": False,
+        }
+        result: dict[str, Any] = await self.client.search(index=self.candidates_alias, body=body)
+        return [hit["_source"] for hit in result["hits"]["hits"]]
 
     async def delete_candidate(self, candidate_id: UUID) -> None:
         with contextlib.suppress(NotFoundError, ConflictError):

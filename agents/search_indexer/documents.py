@@ -27,6 +27,8 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "skills": skills,
         # One key per skill whatever its spelling, for filters and facets.
         "skill_keys": sorted({skill_key(name) for name in skills}),
+        # Years per skill key, kept (not indexed) for matching.
+        "skill_years": {skill_key(s["name"]): s.get("years") for s in data.get("skills") or []},
         "emails": data.get("emails") or [],
         "tags": data.get("tags") or [],
         "status": data.get("status", "active"),

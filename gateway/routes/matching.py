@@ -1,0 +1,116 @@
+"""Matching: the agency's candidates ranked for a requisition, and the reverse."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from gateway.deps import CurrentPrincipal, StoresDep
+from gateway.queries.matching import candidates_for, requisitions_for
+
+router = APIRouter(tags=["matching"])
+
+REASONS = (
+    "`reasons` lists the matched and missing required skills (synonyms count: k8s is "
+    "Kubernetes), matched nice-to-have skills, the title words the headline shares, the "
+    "location and availability fit, the rate gap, and each part's score."
+)
+
+
+class CandidateMatch(BaseModel):
+    id: UUID = Field(description="The candidate")
+    score: float = Field(description="0 to 1")
+    first_name: str
+    last_name: str
+    headline: str | None = None
+    reasons: dict[str, Any]
+    in_pipeline: bool = Field(description="Already submitted to this requisition")
+    submission_id: UUID | None = None
+
+
+class CandidateMatches(BaseModel):
+    items: list[CandidateMatch]
+    next_cursor: str | None = None
+
+
+class RequisitionMatch(BaseModel):
+    id: UUID = Field(description="The requisition")
+    score: float
+    title: str
+    client_id: UUID
+    reasons: dict[str, Any]
+    in_pipeline: bool = Field(description="The candidate is already submitted to it")
+    submission_id: UUID | None = None
+
+
+class RequisitionMatches(BaseModel):
+    items: list[RequisitionMatch]
+    next_cursor: str | None = None
+
+
+@router.get(
+    "/requisitions/{requisition_id}/matches",
+    response_model=CandidateMatches,
+    summary="Rank the agency's candidates for a requisition",
+    description=(
+        "Candidates with any of the requisition's skills, scored on required and "
+        "nice-to-have skills (with years), title, location, availability and rate. "
+        f"{REASONS} Candidates already in the requisition's pipeline are marked, not hidden."
+    ),
+    responses={404: {"description": "No such requisition in your agency"}},
+)
+async def match_candidates(
+    requisition_id: UUID,
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> CandidateMatches:
+    _, ranked = await candidates_for(stores, principal.tenant_id, requisition_id)
+    return CandidateMatches(
+        items=[
+            CandidateMatch(
+                id=UUID(doc["id"]),
+                score=match.score,
+                first_name=doc["first_name"],
+                last_name=doc["last_name"],
+                headline=doc.get("headline"),
+                reasons=match.reasons,
+                in_pipeline=submission_id is not None,
+                submission_id=submission_id,
+            )
+            for doc, match, submission_id in ranked[:limit]
+        ]
+    )
+
+
+@router.get(
+    "/candidates/{candidate_id}/matches",
+    response_model=RequisitionMatches,
+    summary="Rank the agency's open requisitions for a candidate",
+    description=f"Open requisitions scored as for requisition matches. {REASONS}",
+    responses={404: {"description": "No such candidate in your agency"}},
+)
+async def match_requisitions(
+    candidate_id: UUID,
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> RequisitionMatches:
+    ranked = await requisitions_for(stores, principal.tenant_id, candidate_id)
+    return RequisitionMatches(
+        items=[
+            RequisitionMatch(
+                id=requisition.id,
+                score=match.score,
+                title=requisition.title,
+                client_id=requisition.client_id,
+                reasons=match.reasons,
+                in_pipeline=submission_id is not None,
+                submission_id=submission_id,
+            )
+            for requisition, match, submission_id in ranked[:limit]
+        ]
+    )
