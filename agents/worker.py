@@ -17,6 +17,7 @@ from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.processor import CommandProcessor, OutgoingMessage
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from agents.search_indexer import agent as search_indexer
+from agents.search_indexer import requisitions as requisition_indexer
 from core.settings import Settings
 from stores.bundle import Stores
 from topics.app import create_faust_app
@@ -101,6 +102,7 @@ def build_worker_app(settings: Settings) -> faust.App:
         )
         command_agent.register(app, name, commands.name(ns), processor)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns))
+    requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
 
     @app.service
     class StoresService(Service):

@@ -11,22 +11,16 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from core.query_syntax import Node
 from core.settings import Settings
+from stores import requisition_index
 from stores.search_query import (
+    CANDIDATE_FIELDS,
     CandidateFilters,
-    candidate_query,
     facet_aggregations,
     is_negative_only,
+    to_query,
 )
 
 CANDIDATE_INDEX_VERSION = 1
-CANDIDATE_TEXT_FIELDS = [
-    "full_name^3",
-    "headline^2",
-    "skills^2",
-    "first_name",
-    "last_name",
-    "resume_text",
-]
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -100,6 +94,10 @@ class SearchStore:
     def candidates_alias(self) -> str:
         return f"{self._settings.index_prefix}-candidates"
 
+    @property
+    def requisitions_alias(self) -> str:
+        return f"{self._settings.index_prefix}-requisitions"
+
     def candidates_index(self, version: int = CANDIDATE_INDEX_VERSION) -> str:
         return f"{self.candidates_alias}-v{version}"
 
@@ -137,6 +135,35 @@ class SearchStore:
             await self.client.indices.update_aliases(
                 body={"actions": [{"add": {"index": index, "alias": alias}}]}
             )
+        await requisition_index.ensure_index(
+            self.client, self.requisitions_alias, self._settings.search_refresh_interval
+        )
+
+    async def bulk_index_requisitions(self, docs: list[dict[str, Any]]) -> None:
+        await requisition_index.bulk_index(self.client, self.requisitions_alias, docs)
+
+    async def search_requisitions(
+        self,
+        tenant_id: UUID,
+        tree: Node | None,
+        *,
+        filters: list[dict[str, Any]],
+        size: int,
+        search_after: list[Any] | None,
+        recent_first: bool = False,
+        facets: bool = False,
+    ) -> dict[str, Any]:
+        return await requisition_index.search(
+            self.client,
+            self.requisitions_alias,
+            tenant_id,
+            tree,
+            filters=filters,
+            size=size,
+            search_after=search_after,
+            recent_first=recent_first,
+            facets=facets,
+        )
 
     async def bulk_index_candidates(
         self, docs: list[dict[str, Any]], resumes: dict[str, str] | None = None
@@ -232,7 +259,7 @@ class SearchStore:
         if tree is None or is_negative_only(tree):
             must.append({"match_all": {}})
         if tree is not None:
-            must.append(candidate_query(tree, CANDIDATE_TEXT_FIELDS))
+            must.append(to_query(tree, CANDIDATE_FIELDS))
         narrowing = [{"term": {"tenant_id": str(tenant_id)}}]
         narrowing.extend(filters.clauses() if filters else [])
         order: list[dict[str, Any]] = (

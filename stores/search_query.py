@@ -1,4 +1,4 @@
-"""The recruiter's query tree (core.query_syntax) as an OpenSearch query on candidates."""
+"""The recruiter's query tree (core.query_syntax) as OpenSearch queries, filters, facets."""
 
 from __future__ import annotations
 
@@ -11,60 +11,96 @@ from typing import Any
 from core.query_syntax import And, Node, Not, Or, Term
 from core.skills import skill_key
 
-# `field:value` names, and the index field each searches. Text fields are analysed
-# (stemmed, any case); keyword fields match the whole value, in any case.
-TEXT_FIELDS: dict[str, str] = {
-    "skill": "skills",
-    "skills": "skills",
-    "title": "headline",
-    "headline": "headline",
-    "name": "full_name",
-    "resume": "resume_text",
-    "text": "resume_text",
-}
-KEYWORD_FIELDS: dict[str, str] = {
-    "city": "city",
-    "country": "country",
-    "tag": "tags",
-    "tags": "tags",
-    "status": "status",
-    "source": "source",
-    "email": "emails",
-}
-FIELDS: frozenset[str] = frozenset(TEXT_FIELDS) | frozenset(KEYWORD_FIELDS)
+
+@dataclass(frozen=True)
+class FieldMap:
+    """What `field:value` may name in one index, and the index field each searches.
+
+    Text fields are analysed (stemmed, any case); keyword fields match the whole value,
+    in any case. `default` are the fields a bare word searches, with their boosts.
+    """
+
+    text: dict[str, str]
+    keyword: dict[str, str]
+    default: list[str]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.text) | frozenset(self.keyword)
 
 
-def candidate_query(node: Node, default_fields: list[str]) -> dict[str, Any]:
+CANDIDATE_FIELDS = FieldMap(
+    text={
+        "skill": "skills",
+        "skills": "skills",
+        "title": "headline",
+        "headline": "headline",
+        "name": "full_name",
+        "resume": "resume_text",
+        "text": "resume_text",
+    },
+    keyword={
+        "city": "city",
+        "country": "country",
+        "tag": "tags",
+        "tags": "tags",
+        "status": "status",
+        "source": "source",
+        "email": "emails",
+    },
+    default=["full_name^3", "headline^2", "skills^2", "first_name", "last_name", "resume_text"],
+)
+REQUISITION_FIELDS = FieldMap(
+    text={
+        "title": "title",
+        "skill": "skills",
+        "skills": "skills",
+        "description": "description",
+    },
+    keyword={
+        "city": "city",
+        "country": "country",
+        "status": "status",
+        "priority": "priority",
+        "type": "employment_type",
+        "remote": "remote",
+    },
+    default=["title^3", "skills^2", "description"],
+)
+FIELDS = CANDIDATE_FIELDS.names
+
+
+def to_query(node: Node, fields: FieldMap) -> dict[str, Any]:
     if isinstance(node, Term):
-        return _term(node, default_fields)
+        return _term(node, fields)
     if isinstance(node, And):
-        return {"bool": {"must": [candidate_query(p, default_fields) for p in node.parts]}}
+        return {"bool": {"must": [to_query(p, fields) for p in node.parts]}}
     if isinstance(node, Or):
         return {
             "bool": {
-                "should": [candidate_query(p, default_fields) for p in node.parts],
+                "should": [to_query(p, fields) for p in node.parts],
                 "minimum_should_match": 1,
             }
         }
-    return {"bool": {"must_not": [candidate_query(node.part, default_fields)]}}
+    return {"bool": {"must_not": [to_query(node.part, fields)]}}
 
 
-def _term(term: Term, default_fields: list[str]) -> dict[str, Any]:
+def _term(term: Term, fields: FieldMap) -> dict[str, Any]:
     if term.field is None:
         kind = "phrase" if term.phrase else "best_fields"
         return {
             "multi_match": {
                 "query": term.text,
-                "fields": default_fields,
+                "fields": fields.default,
                 "type": kind,
                 # A stop word alone ("and", "the") matches rather than excludes everyone.
                 "zero_terms_query": "all",
             }
         }
-    if term.field in KEYWORD_FIELDS:
-        field = KEYWORD_FIELDS[term.field]
+    if term.field in fields.keyword:
+        field = fields.keyword[term.field]
         return {"term": {field: {"value": term.text, "case_insensitive": True}}}
-    field = TEXT_FIELDS[term.field]
+    field = fields.text[term.field]
     if term.phrase:
         return {"match_phrase": {field: term.text}}
     return {"match": {field: {"query": term.text, "operator": "and", "zero_terms_query": "all"}}}
@@ -163,5 +199,4 @@ def facet_counts(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]
     return {
         name: [{"value": b["key"], "count": b["doc_count"]} for b in agg["buckets"]]
         for name, agg in aggregations.items()
-        if name in FACETS
     }

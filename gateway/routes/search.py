@@ -1,4 +1,4 @@
-"""Full-text candidate search over OpenSearch, always within the caller's agency."""
+"""Full-text search of candidates and requisitions, always within the caller's agency."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
-from core.query_syntax import QuerySyntaxError, parse_query
+from core.query_syntax import Node, QuerySyntaxError, parse_query
+from core.skills import skill_key
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
-from stores.search_query import FIELDS, CandidateFilters, facet_counts
+from stores.search_query import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
 
@@ -49,6 +50,16 @@ class CandidateHits(BaseModel):
         default=None, description="Counts over all matches (first page only): skills, city, …"
     )
     next_cursor: str | None
+
+
+def _parsed(q: str, fields: frozenset[str]) -> Node | None:
+    try:
+        return parse_query(q, fields)
+    except QuerySyntaxError as exc:
+        raise BadQuery(
+            f"q: {exc}; check quotes, parentheses and that AND, OR and NOT join two terms",
+            position=exc.position + 1,
+        ) from None
 
 
 def _values(raw: list[str] | None) -> list[str]:
@@ -110,13 +121,7 @@ async def search_candidates(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CandidateHits:
-    try:
-        tree = parse_query(q, FIELDS)
-    except QuerySyntaxError as exc:
-        raise BadQuery(
-            f"q: {exc}; check quotes, parentheses and that AND, OR and NOT join two terms",
-            position=exc.position + 1,
-        ) from None
+    tree = _parsed(q, FIELDS)
     statuses = _values(status)
     unknown = sorted(set(statuses) - STATUSES)
     if unknown:
@@ -163,4 +168,106 @@ async def search_candidates(
         items=items,
         facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
         next_cursor=next_cursor,
+    )
+
+
+class RequisitionHit(BaseModel):
+    id: str
+    score: float | None
+    title: str
+    client_id: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    employment_type: str | None = None
+    required_skills: list[str] = []
+    nice_to_have_skills: list[str] = []
+    city: str | None = None
+    remote: str | None = None
+    updated_at: datetime | None = None
+    highlights: dict[str, list[str]] = {}
+
+
+class RequisitionHits(BaseModel):
+    items: list[RequisitionHit]
+    facets: dict[str, list[FacetCount]] | None = None
+    next_cursor: str | None
+
+
+REQUISITION_STATUSES = frozenset({"open", "on_hold", "filled", "closed", "cancelled"})
+
+
+@router.get(
+    "/requisitions",
+    response_model=RequisitionHits,
+    summary="Search requisitions",
+    description=(
+        "Full text over title, skills and description, in the same boolean syntax as "
+        "candidate search, with `field:value` for "
+        f"{', '.join(sorted(REQUISITION_FIELDS.names))}. Filters: status, priority, "
+        "employment type, client, skills (all), city, remote. Facets (first page): "
+        "skills, status, priority, employment type, city."
+    ),
+    responses={400: {"description": "A malformed query; `position` is where it breaks"}},
+)
+async def search_requisitions(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    q: Annotated[str, Query(max_length=1000, description="e.g. `python AND type:contract`")] = "",
+    status: Annotated[list[str] | None, Query(description="open, on_hold, filled, …")] = None,
+    priority: Annotated[list[str] | None, Query(description="hot, warm, cold")] = None,
+    employment_type: Annotated[
+        list[str] | None, Query(description="contract, contract_to_hire, permanent")
+    ] = None,
+    client_id: UUID | None = None,
+    skills: Annotated[list[str] | None, Query(description="Asks for every one")] = None,
+    city: Annotated[str | None, Query(max_length=200)] = None,
+    remote: Annotated[
+        Literal["onsite", "hybrid", "remote"] | None, Query(description="Work arrangement")
+    ] = None,
+    sort: Literal["relevance", "recent"] = "relevance",
+    facets: bool = True,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> RequisitionHits:
+    tree = _parsed(q, REQUISITION_FIELDS.names)
+    statuses = _values(status)
+    unknown = sorted(set(statuses) - REQUISITION_STATUSES)
+    if unknown:
+        known = ", ".join(sorted(REQUISITION_STATUSES))
+        raise BadQuery(f"status: unknown {', '.join(unknown)}; use one of {known}")
+    filters: list[dict[str, Any]] = []
+    for field, values in (
+        ("status", statuses),
+        ("priority", _values(priority)),
+        ("employment_type", _values(employment_type)),
+    ):
+        if values:
+            filters.append({"terms": {field: values}})
+    filters.extend({"term": {"skill_keys": skill_key(s)}} for s in _values(skills))
+    if client_id:
+        filters.append({"term": {"client_id": str(client_id)}})
+    if city:
+        filters.append({"term": {"city": {"value": city, "case_insensitive": True}}})
+    if remote:
+        filters.append({"term": {"remote": remote}})
+    result = await stores.search.search_requisitions(
+        principal.tenant_id,
+        tree,
+        filters=filters,
+        size=limit,
+        search_after=decode_cursor(cursor) if cursor else None,
+        recent_first=sort == "recent",
+        facets=facets,
+    )
+    hits: list[dict[str, Any]] = result["hits"]["hits"]
+    counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
+    return RequisitionHits(
+        items=[
+            RequisitionHit.model_validate(
+                {**h["_source"], "score": h.get("_score"), "highlights": h.get("highlight") or {}}
+            )
+            for h in hits
+        ],
+        facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
+        next_cursor=encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None,
     )

@@ -137,3 +137,63 @@ async def test_filters_facets_sorting_and_cursors(agency: Agency) -> None:
     seen = [h["id"] for h in page["items"] + rest["items"]]
     assert sorted(seen) == sorted(ids)
     assert rest["facets"] is None  # counted on the first page only
+
+
+async def test_requisition_search(agency: Agency, other_agency: Agency) -> None:
+    client = (
+        await agency.client.post("/api/v1/clients", json={"name": "Pied Piper", "status": "active"})
+    ).json()
+    made = {}
+    for label, body in {
+        "data": {
+            "title": "Senior Data Engineer",
+            "required_skills": ["Python", "Kafka"],
+            "employment_type": "contract",
+            "priority": "hot",
+        },
+        "platform": {
+            "title": "Platform Engineer",
+            "required_skills": ["Go", "k8s"],
+            "employment_type": "permanent",
+            "location": {"city": "Berlin", "country": "DE", "remote": "hybrid"},
+        },
+        "web": {
+            "title": "Frontend Developer",
+            "required_skills": ["TypeScript"],
+            "nice_to_have_skills": ["Python"],
+            "employment_type": "contract",
+        },
+    }.items():
+        r = await agency.client.post(
+            "/api/v1/requisitions", json={"client_id": client["id"], **body}
+        )
+        assert r.status_code == 201, r.text
+        made[r.json()["id"]] = label
+    web = next(i for i, label in made.items() if label == "web")
+    held = await agency.client.post(
+        f"/api/v1/requisitions/{web}/status", json={"status": "on_hold", "reason": "budget"}
+    )
+    assert held.status_code == 200, held.text
+
+    async def found(**params: Any) -> set[str]:
+        r = await agency.client.get("/api/v1/search/requisitions", params=params)
+        assert r.status_code == 200, r.text
+        return {made[item["id"]] for item in r.json()["items"]}
+
+    async def indexed() -> bool:
+        return await found(status="on_hold") == {"web"}
+
+    await eventually(indexed, what="the requisitions indexed, the hold too")
+    assert await found(q="python") == {"data", "web"}
+    assert await found(q="python AND type:contract", status="open") == {"data"}
+    assert await found(q='title:"platform engineer"') == {"platform"}
+    assert await found(skills="kubernetes") == {"platform"}
+    assert await found(remote="hybrid") == {"platform"}
+    assert await found(priority="hot") == {"data"}
+    page = (await agency.client.get("/api/v1/search/requisitions")).json()
+    statuses = {f["value"]: f["count"] for f in page["facets"]["status"]}
+    assert statuses == {"open": 2, "on_hold": 1}
+    bad = await agency.client.get("/api/v1/search/requisitions", params={"q": "(python"})
+    assert bad.status_code == 400
+    theirs = await other_agency.client.get("/api/v1/search/requisitions")
+    assert theirs.json()["items"] == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
-from stores.search_query import FIELDS, candidate_query, is_negative_only
+from stores.search_query import FIELDS, FieldMap, is_negative_only, to_query
 
 
 def test_words_next_to_each_other_must_all_match() -> None:
@@ -71,8 +71,9 @@ def test_nesting_and_length_are_bounded() -> None:
 
 def test_the_tree_becomes_an_opensearch_query() -> None:
     tree = parse_query('python OR (skill:go -city:Berlin) title:"staff engineer"', FIELDS)
+    fields = FieldMap({"skill": "skills", "title": "headline"}, {"city": "city"}, ["headline"])
     assert tree is not None
-    query = candidate_query(tree, ["headline"])
+    query = to_query(tree, fields)
     python, rest = query["bool"]["should"]
     assert python["multi_match"]["query"] == "python"
     assert python["multi_match"]["type"] == "best_fields"

@@ -1,0 +1,75 @@
+"""Keeps the OpenSearch requisition index in step with requisition events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from stores.bundle import Stores
+from stores.requisition_index import requisition_document
+from topics.envelopes import EventEnvelope
+from topics.requisitions import (
+    REQUISITION_CREATED,
+    REQUISITION_STATUS_CHANGED,
+    REQUISITION_UPDATED,
+)
+
+log = logging.getLogger(__name__)
+
+INDEXED_TYPES = frozenset({REQUISITION_CREATED, REQUISITION_UPDATED, REQUISITION_STATUS_CHANGED})
+BATCH_SIZE = 500
+BATCH_WINDOW_SECONDS = 0.02
+
+
+def requisition_documents(values: Sequence[bytes | None]) -> list[dict[str, Any]]:
+    """The newest document of each requisition a batch of events describes."""
+    newest: dict[str, dict[str, Any]] = {}
+    for value in values:
+        if value is None:
+            continue
+        try:
+            event = EventEnvelope.model_validate_json(value)
+        except ValidationError as exc:
+            log.error("skipping an unparseable requisition event: %s", exc)
+            continue
+        if event.type not in INDEXED_TYPES:
+            continue
+        try:
+            doc = requisition_document(event.data)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("skipping event %s with bad data: %r", event.event_id, exc)
+            continue
+        prior = newest.get(doc["id"])
+        if prior is None or prior["version"] <= doc["version"]:
+            newest[doc["id"]] = doc
+    return list(newest.values())
+
+
+def register(app: faust.App, stores: Stores, topic: str) -> None:
+    events = app.topic(topic)
+
+    @app.agent(events, name="search-indexer.requisitions")
+    async def index_requisitions(stream: faust.StreamT[bytes]) -> None:
+        async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
+            docs = requisition_documents(batch)
+            delay = 0.2
+            # An OpenSearch outage delays indexing; it never drops an update.
+            while True:
+                try:
+                    await stores.start()
+                    await stores.search.bulk_index_requisitions(docs)
+                    break
+                except Exception as exc:
+                    log.warning(
+                        "indexing %d requisitions failed (%s); retrying in %.1fs",
+                        len(docs),
+                        exc,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)

@@ -1,0 +1,173 @@
+"""The requisition search index: mapping, documents from event data, writes and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from opensearchpy import AsyncOpenSearch
+
+from core.query_syntax import Node
+from core.skills import skill_key
+from stores.search_query import REQUISITION_FIELDS, is_negative_only, to_query
+
+REQUISITION_INDEX_VERSION = 1
+REQUISITION_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": {"type": "keyword"},
+        "tenant_id": {"type": "keyword"},
+        "client_id": {"type": "keyword"},
+        "owner_id": {"type": "keyword"},
+        "title": {"type": "text", "analyzer": "english"},
+        "description": {"type": "text", "analyzer": "english"},
+        "skills": {"type": "text", "analyzer": "english"},
+        "required_skills": {"type": "keyword"},
+        "nice_to_have_skills": {"type": "keyword"},
+        "skill_keys": {"type": "keyword"},
+        "city": {"type": "keyword"},
+        "country": {"type": "keyword"},
+        "remote": {"type": "keyword"},
+        "employment_type": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "priority": {"type": "keyword"},
+        "openings": {"type": "integer"},
+        "bill_rate_max": {"type": "scaled_float", "scaling_factor": 100},
+        "salary_max": {"type": "scaled_float", "scaling_factor": 100},
+        "currency": {"type": "keyword"},
+        "opened_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+        "version": {"type": "integer"},
+    },
+}
+FACETS = {
+    "skills": "skill_keys",
+    "status": "status",
+    "priority": "priority",
+    "employment_type": "employment_type",
+    "city": "city",
+}
+
+
+def requisition_document(data: dict[str, Any]) -> dict[str, Any]:
+    """The index document of a requisition, from the JSON `data` of its latest event."""
+    location = data.get("location") or {}
+    bill, salary = data.get("bill_rate") or {}, data.get("salary") or {}
+    required = list(data.get("required_skills") or [])
+    nice = list(data.get("nice_to_have_skills") or [])
+    return {
+        "id": data["id"],
+        "tenant_id": data["tenant_id"],
+        "client_id": data.get("client_id"),
+        "owner_id": data.get("owner_id"),
+        "title": data["title"],
+        "description": data.get("description"),
+        "skills": [*required, *nice],
+        "required_skills": required,
+        "nice_to_have_skills": nice,
+        "skill_keys": sorted({skill_key(s) for s in [*required, *nice]}),
+        "city": location.get("city"),
+        "country": location.get("country"),
+        "remote": location.get("remote"),
+        "employment_type": data.get("employment_type"),
+        "status": data.get("status"),
+        "priority": data.get("priority"),
+        "openings": data.get("openings"),
+        "bill_rate_max": float(bill["max"]) if bill.get("max") is not None else None,
+        "salary_max": float(salary["max"]) if salary.get("max") is not None else None,
+        "currency": bill.get("currency") or salary.get("currency"),
+        "opened_at": data.get("opened_at"),
+        "updated_at": data["updated_at"],
+        "version": data["version"],
+    }
+
+
+async def ensure_index(client: AsyncOpenSearch, alias: str, refresh_interval: str) -> None:
+    index = f"{alias}-v{REQUISITION_INDEX_VERSION}"
+    if not await client.indices.exists(index=index):
+        try:
+            await client.indices.create(
+                index=index,
+                body={
+                    "settings": {
+                        "number_of_shards": 1,
+                        "number_of_replicas": 0,
+                        "refresh_interval": refresh_interval,
+                    },
+                    "mappings": REQUISITION_MAPPINGS,
+                },
+            )
+        except Exception as exc:  # another process created it first
+            if "resource_already_exists" not in str(exc):
+                raise
+    if not await client.indices.exists_alias(name=alias):
+        await client.indices.update_aliases(
+            body={"actions": [{"add": {"index": index, "alias": alias}}]}
+        )
+
+
+async def bulk_index(client: AsyncOpenSearch, alias: str, docs: list[dict[str, Any]]) -> None:
+    """Index documents; a document's version only moves forward."""
+    if not docs:
+        return
+    body: list[dict[str, Any]] = []
+    for doc in docs:
+        body.append(
+            {
+                "index": {
+                    "_index": alias,
+                    "_id": doc["id"],
+                    "version": doc["version"],
+                    "version_type": "external_gte",
+                }
+            }
+        )
+        body.append(doc)
+    result = await client.bulk(body=body)
+    if result.get("errors"):
+        failures = [
+            item["index"]
+            for item in result["items"]
+            # 409: an equal or newer version is already there, which is what we want.
+            if item["index"].get("status", 200) >= 300 and item["index"]["status"] != 409
+        ]
+        if failures:
+            raise RuntimeError(f"bulk indexing of requisitions failed: {failures[:3]}")
+
+
+async def search(
+    client: AsyncOpenSearch,
+    alias: str,
+    tenant_id: UUID,
+    tree: Node | None,
+    *,
+    filters: list[dict[str, Any]],
+    size: int,
+    search_after: list[Any] | None,
+    recent_first: bool,
+    facets: bool,
+) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    if tree is None or is_negative_only(tree):
+        must.append({"match_all": {}})
+    if tree is not None:
+        must.append(to_query(tree, REQUISITION_FIELDS))
+    body: dict[str, Any] = {
+        "size": size,
+        "query": {
+            "bool": {"must": must, "filter": [{"term": {"tenant_id": str(tenant_id)}}, *filters]}
+        },
+        "sort": (
+            [{"updated_at": "desc"}, {"id": "asc"}]
+            if recent_first
+            else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
+        ),
+        "highlight": {"fields": {"title": {}, "description": {}, "skills": {}}},
+        "track_total_hits": False,
+    }
+    if facets and not search_after:
+        body["aggs"] = {k: {"terms": {"field": f, "size": 20}} for k, f in FACETS.items()}
+    if search_after:
+        body["search_after"] = search_after
+    result: dict[str, Any] = await client.search(index=alias, body=body)
+    return result
