@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-
 import faust
 from mode import Service
 
@@ -14,8 +11,10 @@ from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
 from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
-from agents.processor import CommandProcessor, OutgoingMessage
+from agents.processor import CommandProcessor
+from agents.publishing import FaustPublisher
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
+from agents.saved_searches.handlers import HANDLERS as SAVED_SEARCH_HANDLERS
 from agents.search_indexer import agent as search_indexer
 from agents.search_indexer import requisitions as requisition_indexer
 from core.settings import Settings
@@ -32,36 +31,9 @@ from topics.names import (
     PIPELINE_EVENTS,
     REQUISITION_COMMANDS,
     REQUISITION_EVENTS,
+    SEARCH_COMMANDS,
+    SEARCH_EVENTS,
 )
-
-
-class FaustPublisher:
-    """Publishes through the worker's own producer and waits for the broker's ack."""
-
-    def __init__(self, app: faust.App) -> None:
-        self._app = app
-
-    async def publish(
-        self,
-        topic: str,
-        key: bytes,
-        value: bytes | None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        await self._app.producer.send_and_wait(
-            topic, key, value, partition=None, timestamp=None, headers=headers
-        )
-
-    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
-        # Queued one after another (each partition keeps their order), then awaited
-        # together: the producer batches them into a few requests.
-        pending = [
-            await self._app.producer.send(
-                topic, key, value, partition=None, timestamp=None, headers=headers
-            )
-            for topic, key, value, headers in messages
-        ]
-        await asyncio.gather(*pending)
 
 
 def build_worker_app(settings: Settings) -> faust.App:
@@ -83,6 +55,7 @@ def build_worker_app(settings: Settings) -> faust.App:
         "interview": PIPELINE_EVENTS.name(ns),
         "feedback": PIPELINE_EVENTS.name(ns),
         "note": NOTE_EVENTS.name(ns),
+        "saved_search": SEARCH_EVENTS.name(ns),
     }
     for name, commands, events, handlers in (
         ("candidates.commands", CANDIDATE_COMMANDS, CANDIDATE_EVENTS, CANDIDATE_HANDLERS),
@@ -90,6 +63,7 @@ def build_worker_app(settings: Settings) -> faust.App:
         ("requisitions.commands", REQUISITION_COMMANDS, REQUISITION_EVENTS, REQUISITION_HANDLERS),
         ("pipeline.commands", PIPELINE_COMMANDS, PIPELINE_EVENTS, PIPELINE_HANDLERS),
         ("notes.commands", NOTE_COMMANDS, NOTE_EVENTS, NOTE_HANDLERS),
+        ("searches.commands", SEARCH_COMMANDS, SEARCH_EVENTS, SAVED_SEARCH_HANDLERS),
     ):
         processor = CommandProcessor(
             ctx,
@@ -101,7 +75,7 @@ def build_worker_app(settings: Settings) -> faust.App:
             event_topics=event_topics,
         )
         command_agent.register(app, name, commands.name(ns), processor)
-    search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns))
+    search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
 
     @app.service

@@ -26,6 +26,7 @@ from gateway.routes import (
     notes,
     pipeline,
     requisitions,
+    saved_searches,
     search,
 )
 from gateway.state import GatewayState
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline,
         notes,
         search,
+        saved_searches,
         matching,
         commands,
     ):

@@ -11,14 +11,8 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from core.query_syntax import Node
 from core.settings import Settings
-from stores import requisition_index
-from stores.search_query import (
-    CANDIDATE_FIELDS,
-    CandidateFilters,
-    facet_aggregations,
-    is_negative_only,
-    to_query,
-)
+from stores import percolator, requisition_index
+from stores.search_query import CandidateFilters, candidate_search_query, facet_aggregations
 
 CANDIDATE_INDEX_VERSION = 1
 
@@ -95,6 +89,10 @@ class SearchStore:
         return f"{self._settings.index_prefix}-candidates"
 
     @property
+    def saved_searches_alias(self) -> str:
+        return f"{self._settings.index_prefix}-saved-searches"
+
+    @property
     def requisitions_alias(self) -> str:
         return f"{self._settings.index_prefix}-requisitions"
 
@@ -138,6 +136,7 @@ class SearchStore:
         await requisition_index.ensure_index(
             self.client, self.requisitions_alias, self._settings.search_refresh_interval
         )
+        await percolator.ensure_index(self.client, self.saved_searches_alias, CANDIDATE_MAPPINGS)
 
     async def bulk_index_requisitions(self, docs: list[dict[str, Any]]) -> None:
         await requisition_index.bulk_index(self.client, self.requisitions_alias, docs)
@@ -255,13 +254,7 @@ class SearchStore:
         # Words next to each other must all match, each anywhere (name, headline, skills,
         # resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters
         # narrow without ranking; the tenant filter is always there.
-        must: list[dict[str, Any]] = []
-        if tree is None or is_negative_only(tree):
-            must.append({"match_all": {}})
-        if tree is not None:
-            must.append(to_query(tree, CANDIDATE_FIELDS))
-        narrowing = [{"term": {"tenant_id": str(tenant_id)}}]
-        narrowing.extend(filters.clauses() if filters else [])
+        query = candidate_search_query(str(tenant_id), tree, filters)
         order: list[dict[str, Any]] = (
             [{"updated_at": "desc"}, {"id": "asc"}]
             if recent_first
@@ -269,7 +262,7 @@ class SearchStore:
         )
         body: dict[str, Any] = {
             "size": size,
-            "query": {"bool": {"must": must, "filter": narrowing}},
+            "query": query,
             "sort": order,
             "highlight": {
                 "fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}

@@ -200,3 +200,17 @@ def facet_counts(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]
         name: [{"value": b["key"], "count": b["doc_count"]} for b in agg["buckets"]]
         for name, agg in aggregations.items()
     }
+
+
+def candidate_search_query(
+    tenant_id: str, tree: Node | None, filters: CandidateFilters | None
+) -> dict[str, Any]:
+    """The whole query of a candidate search (or a saved search's stored query)."""
+    must: list[dict[str, Any]] = []
+    if tree is None or is_negative_only(tree):
+        must.append({"match_all": {}})
+    if tree is not None:
+        must.append(to_query(tree, CANDIDATE_FIELDS))
+    narrowing: list[dict[str, Any]] = [{"term": {"tenant_id": tenant_id}}]
+    narrowing.extend(filters.clauses() if filters else [])
+    return {"bool": {"must": must, "filter": narrowing}}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from topics import candidates, clients, notes, pipeline, requisitions
+from topics import candidates, clients, notes, pipeline, requisitions, saved_searches
 from topics.names import (
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
@@ -18,6 +18,8 @@ from topics.names import (
     PIPELINE_EVENTS,
     REQUISITION_COMMANDS,
     REQUISITION_EVENTS,
+    SEARCH_COMMANDS,
+    SEARCH_EVENTS,
     TopicSpec,
 )
 
@@ -202,4 +204,28 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
         ),
     ),
     NOTE_EVENTS: (MessageType(notes.NOTE_CREATED, notes.NoteSnapshot, "A note was written."),),
+    SEARCH_COMMANDS: (
+        MessageType(
+            saved_searches.SAVED_SEARCH_CREATE,
+            saved_searches.SavedSearchCreate,
+            "Save a candidate search (`q` and filters), with alerts on new matches.",
+        ),
+        MessageType(
+            saved_searches.SAVED_SEARCH_DELETE,
+            saved_searches.SavedSearchDelete,
+            "Delete one of the sender's saved searches.",
+        ),
+    ),
+    SEARCH_EVENTS: (
+        MessageType(
+            saved_searches.SAVED_SEARCH_CREATED,
+            saved_searches.SavedSearchSnapshot,
+            "A search was saved.",
+        ),
+        MessageType(
+            saved_searches.SAVED_SEARCH_MATCHED,
+            saved_searches.SavedSearchMatch,
+            "A new or changed candidate newly matches a saved search: an alert for its owner.",
+        ),
+    ),
 }

@@ -72,12 +72,23 @@ NOTE_COMMANDS = TopicSpec(
 )
 NOTE_EVENTS = TopicSpec("notes", "events", description="Notes written, keyed by the record's id.")
 
+SEARCH_COMMANDS = TopicSpec(
+    "searches", "commands", description="Saved searches made and deleted, keyed by their id."
+)
+SEARCH_EVENTS = TopicSpec(
+    "searches",
+    "events",
+    description="Saved searches, and the candidates that newly match one (alerts), keyed by "
+    "the saved search's id.",
+)
+
 COMMAND_TOPICS: tuple[TopicSpec, ...] = (
     CANDIDATE_COMMANDS,
     CLIENT_COMMANDS,
     REQUISITION_COMMANDS,
     PIPELINE_COMMANDS,
     NOTE_COMMANDS,
+    SEARCH_COMMANDS,
 )
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
     CANDIDATE_EVENTS,
@@ -85,4 +96,5 @@ EVENT_TOPICS: tuple[TopicSpec, ...] = (
     REQUISITION_EVENTS,
     PIPELINE_EVENTS,
     NOTE_EVENTS,
+    SEARCH_EVENTS,
 )

@@ -12,6 +12,8 @@ from uuid import UUID
 import faust
 from pydantic import ValidationError
 
+from agents.publishing import FaustPublisher
+from agents.search_indexer.alerts import raise_alerts
 from agents.search_indexer.documents import candidate_document
 from stores.bundle import Stores
 from topics.candidates import (
@@ -79,8 +81,9 @@ def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
     return batch
 
 
-def register(app: faust.App, stores: Stores, topic: str) -> None:
+def register(app: faust.App, stores: Stores, topic: str, alerts_topic: str) -> None:
     events = app.topic(topic)
+    publisher = FaustPublisher(app)
 
     @app.agent(events, name="search-indexer.candidates")
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:
@@ -96,6 +99,7 @@ def register(app: faust.App, stores: Stores, topic: str) -> None:
                     )
                     for candidate_id in wanted.erased:
                         await stores.search.delete_candidate(UUID(candidate_id))
+                    await raise_alerts(stores, publisher, alerts_topic, list(wanted.docs.values()))
                     break
                 except Exception as exc:
                     log.warning(

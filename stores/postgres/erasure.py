@@ -21,6 +21,7 @@ from stores.postgres.tables import (
     feedback,
     interviews,
     notes,
+    saved_search_matches,
     submissions,
 )
 from topics.candidates import CandidateErased
@@ -38,6 +39,12 @@ async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate
             notes.c.tenant_id == tenant_id,
             notes.c.subject_type == "candidate",
             notes.c.subject_id == candidate_id,
+        )
+    )
+    await conn.execute(
+        delete(saved_search_matches).where(
+            saved_search_matches.c.tenant_id == tenant_id,
+            saved_search_matches.c.candidate_id == candidate_id,
         )
     )
     their_interviews = (

@@ -304,3 +304,30 @@ processed_commands = Table(
     Column("events", JSONB, nullable=False, server_default="[]"),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("owner", String(250), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("q", Text, nullable=False),
+    Column("filters", JSONB, nullable=False),
+    Column("alerts", Boolean, nullable=False),
+    *_versioned(),
+    Index("ix_saved_searches_owner", "tenant_id", "owner"),
+)
+
+# One alert per saved search and candidate: a candidate edited again is not news.
+saved_search_matches = Table(
+    "saved_search_matches",
+    metadata,
+    Column("saved_search_id", Uuid, nullable=False),
+    Column("candidate_id", Uuid, nullable=False),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("owner", String(250), nullable=False),
+    Column("matched_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("saved_search_id", "candidate_id"),
+    Index("ix_saved_search_matches_feed", "tenant_id", "owner", "matched_at"),
+)

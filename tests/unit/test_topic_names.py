@@ -28,4 +28,7 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.notes.commands",
         "rt-test.notes.events",
         "rt-test.notes.commands.dlq",
+        "rt-test.searches.commands",
+        "rt-test.searches.events",
+        "rt-test.searches.commands.dlq",
     }

@@ -1,0 +1,131 @@
+"""Saved-search command handlers: kept in Postgres, their queries in the percolator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.handling import each_command, parse_payload
+from core.clock import utcnow
+from core.errors import Conflict, InvalidCommand, NotFound
+from core.query_syntax import QuerySyntaxError, parse_query
+from stores import percolator
+from stores.postgres import rows
+from stores.postgres.tables import saved_search_matches, saved_searches
+from stores.search_query import FIELDS, CandidateFilters, candidate_search_query
+from topics.envelopes import CommandEnvelope
+from topics.saved_searches import (
+    SAVED_SEARCH_CREATE,
+    SAVED_SEARCH_CREATED,
+    SAVED_SEARCH_DELETE,
+    SAVED_SEARCH_DELETED,
+    SavedSearchCreate,
+    SavedSearchDelete,
+    SavedSearchFilters,
+    SavedSearchSnapshot,
+)
+
+
+def stored_query(tenant_id: str, q: str, filters: SavedSearchFilters) -> dict[str, Any]:
+    """The OpenSearch query a saved search keeps; raises InvalidCommand for a bad `q`."""
+    try:
+        tree = parse_query(q, FIELDS)
+    except QuerySyntaxError as exc:
+        raise InvalidCommand(f"q: {exc}", field="q", position=exc.position + 1) from None
+    narrowing = CandidateFilters(
+        skills_all=filters.skills,
+        skills_any=filters.skills_any,
+        city=filters.city,
+        country=filters.country,
+        remote=filters.remote,
+        available_before=filters.available_before,
+        rate_min=filters.rate_min,
+        rate_max=filters.rate_max,
+        currency=filters.currency,
+        statuses=filters.status,
+        tags=filters.tags,
+    )
+    return candidate_search_query(tenant_id, tree, narrowing)
+
+
+async def create_saved_searches(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(SavedSearchCreate, command)
+        query = stored_query(str(command.tenant_id), payload.q, payload.filters)
+        now = utcnow()
+        snapshot = SavedSearchSnapshot(
+            **payload.model_dump(exclude={"saved_search_id"}),
+            id=payload.saved_search_id,
+            tenant_id=command.tenant_id,
+            owner=command.actor.label,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        row = {**snapshot.model_dump(), "filters": snapshot.filters.model_dump(mode="json")}
+        if not await rows.insert_new_rows(conn, saved_searches, [row]):
+            raise Conflict(f"saved search {snapshot.id} already exists")
+        if snapshot.alerts:
+            await ctx.stores.start()
+            await percolator.put_saved_search(
+                ctx.stores.search.client,
+                ctx.stores.search.saved_searches_alias,
+                saved_search_id=snapshot.id,
+                tenant_id=command.tenant_id,
+                owner=snapshot.owner,
+                name=snapshot.name,
+                query=query,
+            )
+        data = snapshot.model_dump(mode="json")
+        event = new_event(
+            command, type=SAVED_SEARCH_CREATED, aggregate_id=snapshot.id, version=1, data=data
+        )
+        return Applied(snapshot.id, [event], resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
+async def delete_saved_searches(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(SavedSearchDelete, command)
+        found = await rows.get_row(
+            conn, saved_searches, command.tenant_id, payload.saved_search_id, lock=True
+        )
+        # Saved searches are their owner's: anyone else's is not found.
+        if found is None or found["owner"] != command.actor.label:
+            raise NotFound(f"no saved search {payload.saved_search_id} of yours")
+        await conn.execute(delete(saved_searches).where(saved_searches.c.id == found["id"]))
+        await conn.execute(
+            delete(saved_search_matches).where(
+                saved_search_matches.c.saved_search_id == found["id"]
+            )
+        )
+        await ctx.stores.start()
+        await percolator.delete_saved_search(
+            ctx.stores.search.client, ctx.stores.search.saved_searches_alias, found["id"]
+        )
+        data = {"id": str(found["id"]), "tenant_id": str(command.tenant_id)}
+        event = new_event(
+            command,
+            type=SAVED_SEARCH_DELETED,
+            aggregate_id=found["id"],
+            version=found["version"] + 1,
+            data=data,
+        )
+        return Applied(found["id"], [event], resource=data)
+
+    return await each_command(commands, conn, apply)
+
+
+HANDLERS: dict[str, BatchHandler] = {
+    SAVED_SEARCH_CREATE: create_saved_searches,
+    SAVED_SEARCH_DELETE: delete_saved_searches,
+}

@@ -1,0 +1,231 @@
+"""Saved searches: a recruiter's candidate search kept, with alerts on new matches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from core.errors import BadQuery, NotFound, error_from_dict
+from core.query_syntax import QuerySyntaxError, parse_query
+from gateway.auth import Principal
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.responses import CommandAccepted, accepted_response, wants_async
+from gateway.writes import write
+from stores.bundle import Stores
+from stores.postgres.tables import saved_search_matches, saved_searches
+from stores.search_query import FIELDS
+from topics.envelopes import Actor
+from topics.names import SEARCH_COMMANDS
+from topics.saved_searches import (
+    SAVED_SEARCH_CREATE,
+    SAVED_SEARCH_DELETE,
+    SavedSearchFields,
+    SavedSearchSnapshot,
+)
+
+router = APIRouter(tags=["saved searches"])
+
+
+class SavedSearchList(BaseModel):
+    items: list[SavedSearchSnapshot]
+
+
+class Alert(BaseModel):
+    saved_search_id: UUID
+    candidate_id: UUID
+    matched_at: datetime
+
+
+class AlertList(BaseModel):
+    items: list[Alert]
+
+
+def _owner(principal: Principal) -> str:
+    return Actor(id=str(principal.id), kind=principal.kind).label
+
+
+async def _mine(stores: Stores, principal: Principal, saved_search_id: UUID) -> SavedSearchSnapshot:
+    async with stores.db.read() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(saved_searches).where(
+                        saved_searches.c.tenant_id == principal.tenant_id,
+                        saved_searches.c.id == saved_search_id,
+                        saved_searches.c.owner == _owner(principal),
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise NotFound(f"no saved search {saved_search_id} of yours")
+    return SavedSearchSnapshot.model_validate(dict(row))
+
+
+@router.post(
+    "/saved-searches",
+    status_code=201,
+    response_model=SavedSearchSnapshot,
+    summary="Save a candidate search",
+    description=(
+        "`q` and `filters` as for `GET /search/candidates`. With `alerts` (the default), "
+        "every new or changed candidate that newly matches raises a `saved_search.matched` "
+        "event and an entry in `GET /saved-searches/{id}/matches`."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        400: {"description": "A malformed `q`; `position` is where it breaks"},
+        422: {"description": "Invalid fields"},
+    },
+)
+async def create_saved_search(
+    body: SavedSearchFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    try:
+        parse_query(body.q, FIELDS)
+    except QuerySyntaxError as exc:
+        raise BadQuery(f"q: {exc}", position=exc.position + 1) from None
+    saved_search_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+
+    async def load(resource_id: UUID) -> SavedSearchSnapshot:
+        return await _mine(stores, principal, resource_id)
+
+    return await write(
+        bus,
+        principal,
+        topic=SEARCH_COMMANDS,
+        type=SAVED_SEARCH_CREATE,
+        key=saved_search_id,
+        payload={**fields, "saved_search_id": str(saved_search_id)},
+        fingerprint=fields,
+        prefer=prefer,
+        idempotency=idempotency_key,
+        load=load,
+        created_location="/api/v1/saved-searches",
+    )
+
+
+@router.get(
+    "/saved-searches",
+    response_model=SavedSearchList,
+    summary="List your saved searches",
+    description="Newest first. Saved searches are their owner's.",
+)
+async def list_saved_searches(principal: CurrentPrincipal, stores: StoresDep) -> SavedSearchList:
+    async with stores.db.read() as conn:
+        found = (
+            (
+                await conn.execute(
+                    select(saved_searches)
+                    .where(
+                        saved_searches.c.tenant_id == principal.tenant_id,
+                        saved_searches.c.owner == _owner(principal),
+                    )
+                    .order_by(saved_searches.c.created_at.desc())
+                    .limit(500)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return SavedSearchList(items=[SavedSearchSnapshot.model_validate(dict(r)) for r in found])
+
+
+@router.get(
+    "/saved-searches/{saved_search_id}",
+    response_model=SavedSearchSnapshot,
+    summary="Get one of your saved searches",
+    responses={404: {"description": "No such saved search of yours"}},
+)
+async def get_saved_search(
+    saved_search_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> SavedSearchSnapshot:
+    return await _mine(stores, principal, saved_search_id)
+
+
+@router.get(
+    "/saved-searches/{saved_search_id}/matches",
+    response_model=AlertList,
+    summary="Candidates that newly matched a saved search (its alerts)",
+    description="Newest first; one entry per candidate, however often it changes after.",
+    responses={404: {"description": "No such saved search of yours"}},
+)
+async def list_alerts(
+    saved_search_id: UUID,
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AlertList:
+    await _mine(stores, principal, saved_search_id)
+    async with stores.db.read() as conn:
+        found = (
+            await conn.execute(
+                select(
+                    saved_search_matches.c.saved_search_id,
+                    saved_search_matches.c.candidate_id,
+                    saved_search_matches.c.matched_at,
+                )
+                .where(saved_search_matches.c.saved_search_id == saved_search_id)
+                .order_by(saved_search_matches.c.matched_at.desc())
+                .limit(limit)
+            )
+        ).all()
+    return AlertList(
+        items=[Alert(saved_search_id=r[0], candidate_id=r[1], matched_at=r[2]) for r in found]
+    )
+
+
+@router.delete(
+    "/saved-searches/{saved_search_id}",
+    status_code=204,
+    summary="Delete one of your saved searches",
+    description="Its alerts stop and its matches are forgotten.",
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such saved search of yours"},
+    },
+)
+async def delete_saved_search(
+    saved_search_id: UUID,
+    principal: Writer,
+    bus: BusDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    outcome = await bus.submit(
+        principal,
+        topic=SEARCH_COMMANDS,
+        type=SAVED_SEARCH_DELETE,
+        key=saved_search_id,
+        payload={"saved_search_id": str(saved_search_id)},
+        fingerprint=[str(saved_search_id)],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+    if outcome.status == "accepted":
+        return accepted_response(outcome)
+    if outcome.status == "rejected":
+        raise error_from_dict(outcome.error or {})
+    return Response(status_code=204)
