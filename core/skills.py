@@ -92,6 +92,14 @@ def canonical_skill(name: str) -> str:
     return _by_spelling().get(name.strip().lower(), name.strip())
 
 
+def spellings(word: str) -> list[str]:
+    """Every way the vocabulary writes the skill `word` names (just `word` if unknown)."""
+    canonical = _by_spelling().get(word.strip().lower())
+    if canonical is None:
+        return [word]
+    return list(dict.fromkeys([canonical, *SYNONYMS[canonical]]))
+
+
 def skill_key(name: str) -> str:
     """What two spellings of one skill share (k8s and Kubernetes: `kubernetes`)."""
     return canonical_skill(name).lower()

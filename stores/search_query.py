@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.query_syntax import And, Node, Not, Or, Term
-from core.skills import skill_key
+from core.skills import skill_key, spellings
 
 
 @dataclass(frozen=True)
@@ -86,24 +86,37 @@ def to_query(node: Node, fields: FieldMap) -> dict[str, Any]:
 
 
 def _term(term: Term, fields: FieldMap) -> dict[str, Any]:
-    if term.field is None:
-        kind = "phrase" if term.phrase else "best_fields"
+    if term.field in fields.keyword:
+        field = fields.keyword[term.field]
+        return {"term": {field: {"value": term.text, "case_insensitive": True}}}
+    # A skill's other spellings count too (k8s finds Kubernetes, golang finds Go): the
+    # vocabulary resume parsing uses, applied to the words searched.
+    variants = [term.text] if term.phrase else spellings(term.text)
+    if len(variants) == 1:
+        return _text(term.text, term.field, term.phrase, fields)
+    return {
+        "bool": {
+            "should": [_text(v, term.field, " " in v, fields) for v in variants],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def _text(text: str, field_name: str | None, phrase: bool, fields: FieldMap) -> dict[str, Any]:
+    if field_name is None:
         return {
             "multi_match": {
-                "query": term.text,
+                "query": text,
                 "fields": fields.default,
-                "type": kind,
+                "type": "phrase" if phrase else "best_fields",
                 # A stop word alone ("and", "the") matches rather than excludes everyone.
                 "zero_terms_query": "all",
             }
         }
-    if term.field in fields.keyword:
-        field = fields.keyword[term.field]
-        return {"term": {field: {"value": term.text, "case_insensitive": True}}}
-    field = fields.text[term.field]
-    if term.phrase:
-        return {"match_phrase": {field: term.text}}
-    return {"match": {field: {"query": term.text, "operator": "and", "zero_terms_query": "all"}}}
+    field = fields.text[field_name]
+    if phrase:
+        return {"match_phrase": {field: text}}
+    return {"match": {field: {"query": text, "operator": "and", "zero_terms_query": "all"}}}
 
 
 def is_negative_only(node: Node) -> bool:

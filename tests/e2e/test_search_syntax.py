@@ -71,6 +71,8 @@ async def test_boolean_syntax_phrases_and_fields(agency: Agency, other_agency: A
     assert await found('title:"staff engineer"') == {"pulsar", "go"}
     assert await found("skill:go OR skill:pulsar") == {"go", "pulsar"}
     assert await found("city:berlin") == {"kafka", "php"}
+    assert await found("k8s") == {"go"}  # the vocabulary's spellings: k8s is Kubernetes
+    assert await found("skill:golang") == {"go"}
     assert await found("NOT skill:python") == {"go"}
     # Lower-case "and" is a word, and a word too common to search for: it is ignored.
     assert await found("kafka and python") == {"kafka", "php"}

@@ -70,16 +70,16 @@ def test_nesting_and_length_are_bounded() -> None:
 
 
 def test_the_tree_becomes_an_opensearch_query() -> None:
-    tree = parse_query('python OR (skill:go -city:Berlin) title:"staff engineer"', FIELDS)
+    tree = parse_query('cobol OR (skill:fortran -city:Berlin) title:"staff engineer"', FIELDS)
     fields = FieldMap({"skill": "skills", "title": "headline"}, {"city": "city"}, ["headline"])
     assert tree is not None
     query = to_query(tree, fields)
-    python, rest = query["bool"]["should"]
-    assert python["multi_match"]["query"] == "python"
-    assert python["multi_match"]["type"] == "best_fields"
+    cobol, rest = query["bool"]["should"]
+    assert cobol["multi_match"]["query"] == "cobol"
+    assert cobol["multi_match"]["type"] == "best_fields"
     group, title = rest["bool"]["must"]
-    go, not_berlin = group["bool"]["must"]
-    assert go["match"]["skills"]["query"] == "go"
+    fortran, not_berlin = group["bool"]["must"]
+    assert fortran["match"]["skills"]["query"] == "fortran"
     assert not_berlin == {
         "bool": {"must_not": [{"term": {"city": {"value": "Berlin", "case_insensitive": True}}}]}
     }
@@ -93,3 +93,15 @@ def test_a_query_of_nots_alone_matches_everyone_else() -> None:
     mixed = parse_query("python NOT php")
     assert mixed is not None
     assert not is_negative_only(mixed)
+
+
+def test_a_skill_is_searched_in_every_spelling_of_the_vocabulary() -> None:
+    tree = parse_query("skill:k8s golang", FIELDS)
+    assert tree is not None
+    fields = FieldMap({"skill": "skills"}, {}, ["headline"])
+    k8s, golang = to_query(tree, fields)["bool"]["must"]
+    assert {c["match"]["skills"]["query"] for c in k8s["bool"]["should"]} == {"Kubernetes", "k8s"}
+    spelled = {c["multi_match"]["query"] for c in golang["bool"]["should"]}
+    assert spelled == {"Go", "golang"}
+    phrase = to_query(Term("golang", phrase=True), fields)
+    assert phrase["multi_match"]["query"] == "golang"  # a quoted phrase is taken as written
