@@ -198,6 +198,23 @@ def demo_data(
     typer.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
 
 
+@app.command()
+def reindex(
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="Only this agency's candidates, rewritten in place (no new index)"),
+    ] = None,
+) -> None:
+    """Rebuild the candidate search index from Postgres and MongoDB, without downtime.
+
+    Writes every candidate into a new index while searches keep reading the old one, then
+    moves the alias in one atomic step and catches up on what changed meanwhile.
+    """
+    from core.reindex_cli import run_reindex
+
+    raise typer.Exit(run_reindex(get_settings(), tenant))
+
+
 @import_app.command("candidates")
 def import_candidates(
     file: Annotated[

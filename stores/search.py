@@ -102,34 +102,37 @@ class SearchStore:
     async def ping(self) -> None:
         await self.client.cluster.health()
 
+    def candidate_index_body(self, refresh_interval: str | None = None) -> dict[str, Any]:
+        return {
+            "settings": {
+                "number_of_shards": 1,
+                "number_of_replicas": 0,
+                "refresh_interval": refresh_interval or self._settings.search_refresh_interval,
+            },
+            "mappings": CANDIDATE_MAPPINGS,
+        }
+
     async def ensure_indexes(self) -> None:
-        """Create the current versioned index and point the alias at it, if missing."""
+        """Point each alias at an index, creating the first versioned one if missing.
+
+        Once the alias exists (it may point at an index `reindex` built), settings that
+        may change without a reindex follow the configuration, and fields added to the
+        mapping since are added to the index behind it.
+        """
         alias, index = self.candidates_alias, self.candidates_index()
-        if not await self.client.indices.exists(index=index):
-            try:
-                await self.client.indices.create(
-                    index=index,
-                    body={
-                        "settings": {
-                            "number_of_shards": 1,
-                            "number_of_replicas": 0,
-                            "refresh_interval": self._settings.search_refresh_interval,
-                        },
-                        "mappings": CANDIDATE_MAPPINGS,
-                    },
-                )
-            except Exception as exc:  # another process created it first
-                if "resource_already_exists" not in str(exc):
-                    raise
-        else:
-            # Settings that may change without a reindex follow the configuration, and
-            # fields added since the index was made are added to it.
+        if await self.client.indices.exists_alias(name=alias):
             await self.client.indices.put_settings(
-                index=index,
+                index=alias,
                 body={"index": {"refresh_interval": self._settings.search_refresh_interval}},
             )
-            await self.client.indices.put_mapping(index=index, body=CANDIDATE_MAPPINGS)
-        if not await self.client.indices.exists_alias(name=alias):
+            await self.client.indices.put_mapping(index=alias, body=CANDIDATE_MAPPINGS)
+        else:
+            if not await self.client.indices.exists(index=index):
+                try:
+                    await self.client.indices.create(index=index, body=self.candidate_index_body())
+                except Exception as exc:  # another process created it first
+                    if "resource_already_exists" not in str(exc):
+                        raise
             await self.client.indices.update_aliases(
                 body={"actions": [{"add": {"index": index, "alias": alias}}]}
             )

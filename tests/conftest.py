@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+
+import pytest
 
 # Tests get their own database, Redis db, index prefix and consumer group on the same
 # servers `make dev` uses, so a developer's data and a test run never mix.
@@ -20,3 +23,13 @@ TEST_ENV = {
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run with tests that use the stack starts from empty test stores, once."""
+    if any(item.get_closest_marker("stack") for item in session.items):
+        from core.settings import get_settings
+        from tests.support import fresh_test_stores
+
+        get_settings.cache_clear()
+        asyncio.run(fresh_test_stores(get_settings()))
