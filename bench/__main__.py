@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
+from bench.relevance import evaluate
 from bench.stats import percentile, summary_ms
 from core.accounts import create_user
 from core.processes import running_system
@@ -262,6 +263,12 @@ async def run(args: argparse.Namespace) -> None:
         lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
         console.print(f"  GET {summary_ms(lat['get'])}; search {summary_ms(lat['search'])}")
         memory = resident_mib()
+        console.print("[bold]relevance[/]: the labelled set (300 candidates, 20 requisitions)")
+        rel = await evaluate(settings, system.base_url)
+        console.print(
+            f"  nDCG@10 matching {rel['match_ndcg10']:.3f}, search {rel['search_ndcg10']:.3f}, "
+            f"BM25 baseline {rel['bm25_ndcg10']:.3f}"
+        )
     console.print("[bold]baseline[/]: no-op Faust agent")
     noop = await noop_baseline(args.n)
     # Last: the import leaves the servers vacuuming and merging for a while after, which
@@ -286,6 +293,11 @@ async def run(args: argparse.Namespace) -> None:
     table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
     table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
     table.add_row("ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f}")
+    for name, label in (("match", "matching"), ("search", "search"), ("bm25", "BM25 baseline")):
+        table.add_row(
+            f"{label}: nDCG@10 / recall@50",
+            f"{rel[f'{name}_ndcg10']:.3f} / {rel[f'{name}_recall50']:.3f}",
+        )
     table.add_row("accept rate (POST, respond-async)", f"{tp['accept_rate']:.0f} commands/s")
     table.add_row("end-to-end create throughput", f"{tp['e2e_rate']:.0f} commands/s")
     table.add_row("no-op Faust agent (baseline)", f"{noop:.0f} messages/s")
@@ -302,6 +314,7 @@ async def run(args: argparse.Namespace) -> None:
         json.dumps(
             {
                 "import": {**imp, "copy_baseline_rate": copy_rate},
+                "relevance": rel,
                 "throughput": tp,
                 "noop_rate": noop,
                 "latency_ms": {k: [x * 1000 for x in v] for k, v in lat.items()},
