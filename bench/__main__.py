@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.relevance import evaluate
+from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
 from core.accounts import create_user
 from core.processes import running_system
@@ -273,15 +274,22 @@ async def run(args: argparse.Namespace) -> None:
     noop = await noop_baseline(args.n)
     # Last: the import leaves the servers vacuuming and merging for a while after, which
     # would weigh on the figures of anything measured after it.
-    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT):
+    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
-        imp = await import_throughput(settings, import_file, args.import_rows)
+        slug = f"bench-import-{uuid.uuid4().hex[:8]}"
+        imp = await import_throughput(settings, import_file, args.import_rows, slug)
         console.print(
             f"  {imp['every_store_rate']:.0f}/s into every store "
             f"({imp['postgres_mongo_rate']:.0f}/s into Postgres and MongoDB)"
         )
         copy_rate = await copy_baseline(settings, import_file)
         console.print(f"  baseline: raw COPY of the same rows {copy_rate:.0f}/s")
+        console.print(f"[bold]search latency[/] over the {args.import_rows:,} imported")
+        lat_search = await search_latency(settings, system.base_url, slug)
+        console.print(
+            f"  API p95 {lat_search['api_p95_ms']:.1f} ms, "
+            f"raw OpenSearch p95 {lat_search['raw_p95_ms']:.1f} ms"
+        )
 
     table = Table(title="RefactorTrack: candidate creation")
     table.add_column("figure")
@@ -298,6 +306,18 @@ async def run(args: argparse.Namespace) -> None:
             f"{label}: nDCG@10 / recall@50",
             f"{rel[f'{name}_ndcg10']:.3f} / {rel[f'{name}_recall50']:.3f}",
         )
+    table.add_row(
+        f"search p50 / p95 @ {args.import_rows:,} (boolean + facets)",
+        f"{lat_search['api_p50_ms']:.1f} / {lat_search['api_p95_ms']:.1f} ms (p95 target <= 50)",
+    )
+    table.add_row(
+        "same request raw to OpenSearch p50 / p95",
+        f"{lat_search['raw_p50_ms']:.1f} / {lat_search['raw_p95_ms']:.1f} ms",
+    )
+    table.add_row(
+        "ratio API / raw p95",
+        f"{lat_search['api_p95_ms'] / lat_search['raw_p95_ms']:.2f} (target <= 1.3)",
+    )
     table.add_row("accept rate (POST, respond-async)", f"{tp['accept_rate']:.0f} commands/s")
     table.add_row("end-to-end create throughput", f"{tp['e2e_rate']:.0f} commands/s")
     table.add_row("no-op Faust agent (baseline)", f"{noop:.0f} messages/s")
@@ -315,6 +335,7 @@ async def run(args: argparse.Namespace) -> None:
             {
                 "import": {**imp, "copy_baseline_rate": copy_rate},
                 "relevance": rel,
+                "search_latency_ms": lat_search,
                 "throughput": tp,
                 "noop_rate": noop,
                 "latency_ms": {k: [x * 1000 for x in v] for k, v in lat.items()},
@@ -332,7 +353,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200.0, help="offered creates/s")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--import-rows", type=int, default=50_000, help="rows of the import")
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=100_000,
+        help="rows of the import, then the agency search latency is measured on",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -155,9 +155,10 @@ async def _profiles_found(settings: Settings, tenant_id: UUID, ids: list[UUID]) 
         await mongo.stop()
 
 
-async def import_throughput(settings: Settings, path: Path, rows: int) -> dict[str, float]:
+async def import_throughput(
+    settings: Settings, path: Path, rows: int, slug: str
+) -> dict[str, float]:
     """Import the file into a new agency; rows/s into Postgres+MongoDB and into every store."""
-    slug = f"bench-import-{uuid.uuid4().hex[:8]}"
     db = Database(settings)
     await db.start()
     async with db.transaction() as conn:

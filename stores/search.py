@@ -254,27 +254,49 @@ class SearchStore:
         recent_first: bool = False,
         facets: bool = False,
     ) -> dict[str, Any]:
-        # Words next to each other must all match, each anywhere (name, headline, skills,
-        # resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters
-        # narrow without ranking; the tenant filter is always there.
-        query = candidate_search_query(str(tenant_id), tree, filters)
-        order: list[dict[str, Any]] = (
-            [{"updated_at": "desc"}, {"id": "asc"}]
-            if recent_first
-            else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
+        body = candidate_search_body(
+            tenant_id,
+            tree,
+            size=size,
+            search_after=search_after,
+            filters=filters,
+            recent_first=recent_first,
+            facets=facets,
         )
-        body: dict[str, Any] = {
-            "size": size,
-            "query": query,
-            "sort": order,
-            "highlight": {
-                "fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}
-            },
-            "track_total_hits": False,
-        }
-        if facets and not search_after:
-            body["aggs"] = facet_aggregations()
-        if search_after:
-            body["search_after"] = search_after
         result: dict[str, Any] = await self.client.search(index=self.candidates_alias, body=body)
         return result
+
+
+def candidate_search_body(
+    tenant_id: UUID,
+    tree: Node | None,
+    *,
+    size: int,
+    search_after: list[Any] | None,
+    filters: CandidateFilters | None = None,
+    recent_first: bool = False,
+    facets: bool = False,
+) -> dict[str, Any]:
+    """The OpenSearch request of a candidate search.
+
+    Words next to each other must all match, each anywhere (name, headline, skills,
+    resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters narrow
+    without ranking; the tenant filter is always there.
+    """
+    order: list[dict[str, Any]] = (
+        [{"updated_at": "desc"}, {"id": "asc"}]
+        if recent_first
+        else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
+    )
+    body: dict[str, Any] = {
+        "size": size,
+        "query": candidate_search_query(str(tenant_id), tree, filters),
+        "sort": order,
+        "highlight": {"fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}},
+        "track_total_hits": False,
+    }
+    if facets and not search_after:
+        body["aggs"] = facet_aggregations()
+    if search_after:
+        body["search_after"] = search_after
+    return body
