@@ -112,14 +112,3 @@ async def matching_saved_searches(
             slots = hit.get("fields", {}).get("_percolator_document_slot", [])
             found.append((hit["_source"], [chunk[i]["id"] for i in slots]))
     return found
-
-
-async def tenants_with_saved_searches(client: AsyncOpenSearch, alias: str) -> set[str]:
-    result = await client.search(
-        index=alias,
-        body={
-            "size": 0,
-            "aggs": {"tenants": {"terms": {"field": "tenant_id", "size": 10_000}}},
-        },
-    )
-    return {b["key"] for b in result["aggregations"]["tenants"]["buckets"]}

@@ -20,7 +20,7 @@ from agents.processor import Publisher
 from core.clock import utcnow
 from stores import percolator
 from stores.bundle import Stores
-from stores.postgres.tables import saved_search_matches
+from stores.postgres.tables import saved_search_matches, saved_searches
 from topics.envelopes import Actor, EventEnvelope
 from topics.saved_searches import SAVED_SEARCH_MATCHED, SavedSearchMatch
 
@@ -34,9 +34,11 @@ async def raise_alerts(
     if not docs:
         return 0
     search = stores.search
-    watched = await percolator.tenants_with_saved_searches(
-        search.client, search.saved_searches_alias
-    )
+    # Which agencies have alerts at all: a query of the (small) saved-search table, far
+    # cheaper than asking OpenSearch on every batch.
+    alerting = select(saved_searches.c.tenant_id).where(saved_searches.c.alerts).distinct()
+    async with stores.db.read() as conn:
+        watched = {str(row[0]) for row in await conn.execute(alerting)}
     by_tenant: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in docs:
         if doc["tenant_id"] in watched:
