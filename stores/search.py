@@ -40,6 +40,8 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "version": {"type": "integer"},
         "resume_text": {"type": "text", "analyzer": "english"},
         "skill_keys": {"type": "keyword"},
+        "employers": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+        "work_titles": {"type": "text", "analyzer": "english"},
         "skill_years": {"type": "object", "enabled": False},
         "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
         "rate_currency": {"type": "keyword"},

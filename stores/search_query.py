@@ -38,6 +38,9 @@ CANDIDATE_FIELDS = FieldMap(
         "name": "full_name",
         "resume": "resume_text",
         "text": "resume_text",
+        "employer": "employers",
+        "company": "employers",
+        "worked_as": "work_titles",
     },
     keyword={
         "city": "city",
@@ -48,7 +51,16 @@ CANDIDATE_FIELDS = FieldMap(
         "source": "source",
         "email": "emails",
     },
-    default=["full_name^3", "headline^2", "skills^2", "first_name", "last_name", "resume_text"],
+    default=[
+        "full_name^3",
+        "headline^2",
+        "skills^2",
+        "work_titles",
+        "employers",
+        "first_name",
+        "last_name",
+        "resume_text",
+    ],
 )
 REQUISITION_FIELDS = FieldMap(
     text={

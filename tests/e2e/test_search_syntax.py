@@ -27,6 +27,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
         "desired_rate": {"amount": "110", "currency": "EUR", "unit": "hour"},
         "available_from": "2027-03-01",
         "tags": ["backend"],
+        "work_history": [{"employer": "Initech", "title": "Streaming Architect"}],
     },
     "php": {
         "headline": "Senior Python and PHP Developer",
@@ -72,6 +73,8 @@ async def test_boolean_syntax_phrases_and_fields(agency: Agency, other_agency: A
     assert await found("skill:go OR skill:pulsar") == {"go", "pulsar"}
     assert await found("city:berlin") == {"kafka", "php"}
     assert await found("k8s") == {"go"}  # the vocabulary's spellings: k8s is Kubernetes
+    assert await found("employer:initech") == {"pulsar"}  # work history is searched too
+    assert await found("architect") == {"pulsar"}
     assert await found("skill:golang") == {"go"}
     assert await found("NOT skill:python") == {"go"}
     # Lower-case "and" is a word, and a word too common to search for: it is ignored.
