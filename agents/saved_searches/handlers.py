@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
+from agents.search_indexer.alerts import WATCHED
 from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound
 from core.query_syntax import QuerySyntaxError, parse_query
@@ -72,6 +73,7 @@ async def create_saved_searches(
         if not await rows.insert_new_rows(conn, saved_searches, [row]):
             raise Conflict(f"saved search {snapshot.id} already exists")
         if snapshot.alerts:
+            WATCHED.invalidate()
             await ctx.stores.start()
             await percolator.put_saved_search(
                 ctx.stores.search.client,

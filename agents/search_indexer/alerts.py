@@ -7,6 +7,8 @@ is not news and raises nothing more.
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -27,6 +29,36 @@ from topics.saved_searches import SAVED_SEARCH_MATCHED, SavedSearchMatch
 INDEXER = Actor(id="search-indexer", kind="system")
 
 
+class WatchedTenants:
+    """Which agencies have saved searches with alerts, re-read at most every `ttl` s.
+
+    Asking on every indexer batch cost interactive writes dearly (a database round trip
+    per batch, competing with the command agents for connections). A search saved
+    through this worker is seen at once (`invalidate`); through another worker, within
+    `ttl`.
+    """
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._tenants: frozenset[str] = frozenset()
+        self._read_at = -math.inf
+
+    def invalidate(self) -> None:
+        self._read_at = -math.inf
+
+    async def get(self, stores: Stores) -> frozenset[str]:
+        if time.monotonic() - self._read_at > self.ttl:
+            alerting = select(saved_searches.c.tenant_id).where(saved_searches.c.alerts)
+            async with stores.db.read() as conn:
+                rows = await conn.execute(alerting.distinct())
+                self._tenants = frozenset(str(row[0]) for row in rows)
+            self._read_at = time.monotonic()
+        return self._tenants
+
+
+WATCHED = WatchedTenants()
+
+
 async def raise_alerts(
     stores: Stores, publisher: Publisher, alerts_topic: str, docs: Sequence[dict[str, Any]]
 ) -> int:
@@ -34,11 +66,7 @@ async def raise_alerts(
     if not docs:
         return 0
     search = stores.search
-    # Which agencies have alerts at all: a query of the (small) saved-search table, far
-    # cheaper than asking OpenSearch on every batch.
-    alerting = select(saved_searches.c.tenant_id).where(saved_searches.c.alerts).distinct()
-    async with stores.db.read() as conn:
-        watched = {str(row[0]) for row in await conn.execute(alerting)}
+    watched = await WATCHED.get(stores)
     by_tenant: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in docs:
         if doc["tenant_id"] in watched:
