@@ -46,6 +46,8 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
         "rate_currency": {"type": "keyword"},
         "rate_unit": {"type": "keyword"},
+        "salary_amount": {"type": "scaled_float", "scaling_factor": 100},
+        "salary_currency": {"type": "keyword"},
     },
 }
 

@@ -153,6 +153,8 @@ class CandidateFilters:
     rate_min: Decimal | None = None
     rate_max: Decimal | None = None
     currency: str | None = None
+    salary_min: Decimal | None = None
+    salary_max: Decimal | None = None
     statuses: Sequence[str] = ()
     tags: Sequence[str] = ()
     owner_id: str | None = None
@@ -193,8 +195,27 @@ class CandidateFilters:
             rate["lte"] = float(self.rate_max)
         if rate:
             found.append({"range": {"rate_amount": rate}})
+        salary: dict[str, float] = {}
+        if self.salary_min is not None:
+            salary["gte"] = float(self.salary_min)
+        if self.salary_max is not None:
+            salary["lte"] = float(self.salary_max)
+        if salary:
+            found.append({"range": {"salary_amount": salary}})
         if self.currency:
-            found.append({"term": {"rate_currency": self.currency.upper()}})
+            # The currency of whichever the range is about: rate, salary, or either.
+            fields = [f for f, on in (("rate_currency", rate), ("salary_currency", salary)) if on]
+            found.append(
+                {
+                    "bool": {
+                        "should": [
+                            {"term": {f: self.currency.upper()}}
+                            for f in fields or ["rate_currency", "salary_currency"]
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
         if self.statuses:
             found.append({"terms": {"status": list(self.statuses)}})
         found.extend({"term": {"tags": tag}} for tag in self.tags)

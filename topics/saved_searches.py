@@ -31,6 +31,8 @@ class SavedSearchFilters(Record):
     available_before: date | None = None
     rate_min: Decimal | None = Field(default=None, ge=0)
     rate_max: Decimal | None = Field(default=None, ge=0)
+    salary_min: Decimal | None = Field(default=None, ge=0)
+    salary_max: Decimal | None = Field(default=None, ge=0)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = None
     status: list[Literal["active", "placed", "do_not_use"]] = Field(default_factory=list)
     tags: list[Value] = Field(default_factory=list, max_length=20)

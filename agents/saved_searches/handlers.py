@@ -46,6 +46,8 @@ def stored_query(tenant_id: str, q: str, filters: SavedSearchFilters) -> dict[st
         available_before=filters.available_before,
         rate_min=filters.rate_min,
         rate_max=filters.rate_max,
+        salary_min=filters.salary_min,
+        salary_max=filters.salary_max,
         currency=filters.currency,
         statuses=filters.status,
         tags=filters.tags,

@@ -15,6 +15,7 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
     """
     location = data.get("location") or {}
     rate = data.get("desired_rate") or {}
+    salary = data.get("desired_salary") or {}
     skills = [s["name"] for s in data.get("skills") or []]
     first, last = data["first_name"], data["last_name"]
     return {
@@ -43,6 +44,8 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "rate_amount": float(rate["amount"]) if rate.get("amount") is not None else None,
         "rate_currency": rate.get("currency"),
         "rate_unit": rate.get("unit"),
+        "salary_amount": float(salary["amount"]) if salary.get("amount") is not None else None,
+        "salary_currency": salary.get("currency"),
         "created_at": data["created_at"],
         "updated_at": data["updated_at"],
         "version": data["version"],

@@ -78,8 +78,8 @@ def _values(raw: list[str] | None) -> list[str]:
         f'fields {", ".join(sorted(FIELDS))} (`skill:python`, `title:"staff engineer"`, '
         "`city:berlin`). A malformed query answers 400 with the `position` where it "
         "breaks. Filters narrow without ranking: skills (all, or `skills_any`; `k8s` finds "
-        "Kubernetes), city, country, remote, `available_before`, desired rate range and "
-        "currency, status, tags, owner, `updated_since`. The first page counts `facets` "
+        "Kubernetes), city, country, remote, `available_before`, desired rate or salary "
+        "range and currency, status, tags, owner, `updated_since`. The first page counts `facets` "
         "(skills, city, country, status, tags) over every match; hits carry `highlights`. "
         "Ranked by relevance or, with `sort=recent`, last updated first; pass "
         "`next_cursor` back as `cursor` for the next page. New and changed candidates "
@@ -109,6 +109,10 @@ async def search_candidates(
     ] = None,
     rate_min: Annotated[Decimal | None, Query(ge=0)] = None,
     rate_max: Annotated[Decimal | None, Query(ge=0, description="Desired rate at most")] = None,
+    salary_min: Annotated[Decimal | None, Query(ge=0)] = None,
+    salary_max: Annotated[
+        Decimal | None, Query(ge=0, description="Desired yearly salary at most")
+    ] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$")] = None,
     status: Annotated[list[str] | None, Query(description="active, placed, do_not_use")] = None,
     tags: Annotated[list[str] | None, Query(description="Has every one of these tags")] = None,
@@ -130,6 +134,8 @@ async def search_candidates(
         )
     if rate_min is not None and rate_max is not None and rate_min > rate_max:
         raise BadQuery("rate_min is above rate_max")
+    if salary_min is not None and salary_max is not None and salary_min > salary_max:
+        raise BadQuery("salary_min is above salary_max")
     narrowing = CandidateFilters(
         skills_all=_values(skills),
         skills_any=_values(skills_any),
@@ -139,6 +145,8 @@ async def search_candidates(
         available_before=available_before,
         rate_min=rate_min,
         rate_max=rate_max,
+        salary_min=salary_min,
+        salary_max=salary_max,
         currency=currency,
         statuses=statuses,
         tags=_values(tags),

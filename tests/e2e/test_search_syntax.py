@@ -40,6 +40,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
         "skills": [{"name": "Go"}, {"name": "Kubernetes"}],
         "location": {"city": "Amsterdam", "country": "NL", "remote": True},
         "tags": ["platform"],
+        "desired_salary": {"amount": "95000", "currency": "EUR"},
     },
 }
 
@@ -110,6 +111,8 @@ async def test_filters_facets_sorting_and_cursors(agency: Agency) -> None:
     assert await found(city="berlin") == {"kafka", "php"}
     assert await found(remote="true", q="engineer") == {"pulsar", "go"}
     assert await found(rate_max="90", currency="EUR") == {"kafka"}
+    assert await found(salary_max="100000", currency="EUR") == {"go"}
+    assert await found(salary_min="100000") == set()
     assert await found(available_before="2027-01-01") == {"kafka", "php", "go"}
     assert await found(tags="backend") == {"kafka", "pulsar"}
     assert await found(status="placed") == set()
