@@ -106,35 +106,6 @@ async def ensure_index(client: AsyncOpenSearch, alias: str, refresh_interval: st
         )
 
 
-async def bulk_index(client: AsyncOpenSearch, alias: str, docs: list[dict[str, Any]]) -> None:
-    """Index documents; a document's version only moves forward."""
-    if not docs:
-        return
-    body: list[dict[str, Any]] = []
-    for doc in docs:
-        body.append(
-            {
-                "index": {
-                    "_index": alias,
-                    "_id": doc["id"],
-                    "version": doc["version"],
-                    "version_type": "external_gte",
-                }
-            }
-        )
-        body.append(doc)
-    result = await client.bulk(body=body)
-    if result.get("errors"):
-        failures = [
-            item["index"]
-            for item in result["items"]
-            # 409: an equal or newer version is already there, which is what we want.
-            if item["index"].get("status", 200) >= 300 and item["index"]["status"] != 409
-        ]
-        if failures:
-            raise RuntimeError(f"bulk indexing of requisitions failed: {failures[:3]}")
-
-
 async def search(
     client: AsyncOpenSearch,
     alias: str,

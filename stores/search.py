@@ -13,6 +13,7 @@ from core.query_syntax import Node
 from core.settings import Settings
 from stores import percolator, requisition_index
 from stores.search_query import CandidateFilters, candidate_search_query, facet_aggregations
+from stores.versioned_bulk import index_versioned
 
 CANDIDATE_INDEX_VERSION = 1
 
@@ -146,7 +147,7 @@ class SearchStore:
         await percolator.ensure_index(self.client, self.saved_searches_alias, CANDIDATE_MAPPINGS)
 
     async def bulk_index_requisitions(self, docs: list[dict[str, Any]]) -> None:
-        await requisition_index.bulk_index(self.client, self.requisitions_alias, docs)
+        await index_versioned(self.client, self.requisitions_alias, docs)
 
     async def search_requisitions(
         self,

@@ -23,6 +23,7 @@ from agents.search_indexer.documents import candidate_document
 from core.clock import utcnow
 from stores.bundle import Stores
 from stores.postgres.tables import candidates, documents, erasures, tenants
+from stores.versioned_bulk import index_versioned
 from topics.candidates import compose_candidate
 
 PAGE = 1000
@@ -99,24 +100,7 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
 
 
 async def _write(stores: Stores, index: str, docs: list[dict[str, Any]]) -> None:
-    body: list[dict[str, Any]] = []
-    for doc in docs:
-        body.append(
-            {
-                "index": {
-                    "_index": index,
-                    "_id": doc["id"],
-                    "version": doc["version"],
-                    "version_type": "external_gte",
-                }
-            }
-        )
-        body.append(doc)
-    if body:
-        result = await stores.search.client.bulk(body=body)
-        failures = [i["index"] for i in result["items"] if i["index"].get("status", 200) >= 300]
-        if any(f.get("status") != 409 for f in failures):
-            raise RuntimeError(f"reindexing failed: {failures[:3]}")
+    await index_versioned(stores.search.client, index, docs)
 
 
 async def reindex(
