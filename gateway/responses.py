@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from core.errors import RTError, error_from_dict
@@ -53,6 +53,15 @@ def accepted_response(outcome: CommandOutcome) -> JSONResponse:
         status_code=202,
         headers={"Location": status_url, "Preference-Applied": "respond-async"},
     )
+
+
+def no_content_response(outcome: CommandOutcome) -> Response:
+    """The answer to a removal: 204 once applied, 202 while pending, the error if refused."""
+    if outcome.status == "accepted":
+        return accepted_response(outcome)
+    if outcome.status == "rejected":
+        raise error_from_dict(outcome.error or {})
+    return Response(status_code=204)
 
 
 async def outcome_response(

@@ -16,6 +16,8 @@ from uuid import UUID
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import NotFoundError
 
+from stores.index_aliases import ensure_alias
+
 SAVED_SEARCH_INDEX_VERSION = 1
 PERCOLATE_BATCH = 500
 
@@ -36,27 +38,16 @@ def percolator_mappings(candidate_mappings: dict[str, Any]) -> dict[str, Any]:
 async def ensure_index(
     client: AsyncOpenSearch, alias: str, candidate_mappings: dict[str, Any]
 ) -> None:
-    index = f"{alias}-v{SAVED_SEARCH_INDEX_VERSION}"
-    mappings = percolator_mappings(candidate_mappings)
-    if not await client.indices.exists(index=index):
-        try:
-            await client.indices.create(
-                index=index,
-                body={
-                    "settings": {"number_of_shards": 1, "number_of_replicas": 0},
-                    "mappings": mappings,
-                },
-            )
-        except Exception as exc:  # another process created it first
-            if "resource_already_exists" not in str(exc):
-                raise
-    else:
-        # Candidate fields added since are added here too, so queries can name them.
-        await client.indices.put_mapping(index=index, body=mappings)
-    if not await client.indices.exists_alias(name=alias):
-        await client.indices.update_aliases(
-            body={"actions": [{"add": {"index": index, "alias": alias}}]}
-        )
+    # Candidate fields added later reach this mapping too, so queries can name them.
+    await ensure_alias(
+        client,
+        alias,
+        f"{alias}-v{SAVED_SEARCH_INDEX_VERSION}",
+        {
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            "mappings": percolator_mappings(candidate_mappings),
+        },
+    )
 
 
 async def put_saved_search(

@@ -9,6 +9,7 @@ from opensearchpy import AsyncOpenSearch
 
 from core.query_syntax import Node
 from core.skills import skill_key
+from stores.index_aliases import ensure_alias
 from stores.search_query import REQUISITION_FIELDS, is_negative_only, to_query
 
 REQUISITION_INDEX_VERSION = 1
@@ -83,27 +84,17 @@ def requisition_document(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def ensure_index(client: AsyncOpenSearch, alias: str, refresh_interval: str) -> None:
-    index = f"{alias}-v{REQUISITION_INDEX_VERSION}"
-    if not await client.indices.exists(index=index):
-        try:
-            await client.indices.create(
-                index=index,
-                body={
-                    "settings": {
-                        "number_of_shards": 1,
-                        "number_of_replicas": 0,
-                        "refresh_interval": refresh_interval,
-                    },
-                    "mappings": REQUISITION_MAPPINGS,
-                },
-            )
-        except Exception as exc:  # another process created it first
-            if "resource_already_exists" not in str(exc):
-                raise
-    if not await client.indices.exists_alias(name=alias):
-        await client.indices.update_aliases(
-            body={"actions": [{"add": {"index": index, "alias": alias}}]}
-        )
+    settings = {
+        "number_of_shards": 1,
+        "number_of_replicas": 0,
+        "refresh_interval": refresh_interval,
+    }
+    await ensure_alias(
+        client,
+        alias,
+        f"{alias}-v{REQUISITION_INDEX_VERSION}",
+        {"settings": settings, "mappings": REQUISITION_MAPPINGS},
+    )
 
 
 async def search(

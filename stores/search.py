@@ -12,6 +12,7 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 from core.query_syntax import Node
 from core.settings import Settings
 from stores import percolator, requisition_index
+from stores.index_aliases import ensure_alias
 from stores.search_query import CandidateFilters, candidate_search_query, facet_aggregations
 from stores.versioned_bulk import index_versioned
 
@@ -118,29 +119,13 @@ class SearchStore:
         }
 
     async def ensure_indexes(self) -> None:
-        """Point each alias at an index, creating the first versioned one if missing.
-
-        Once the alias exists (it may point at an index `reindex` built), settings that
-        may change without a reindex follow the configuration, and fields added to the
-        mapping since are added to the index behind it.
-        """
-        alias, index = self.candidates_alias, self.candidates_index()
-        if await self.client.indices.exists_alias(name=alias):
-            await self.client.indices.put_settings(
-                index=alias,
-                body={"index": {"refresh_interval": self._settings.search_refresh_interval}},
-            )
-            await self.client.indices.put_mapping(index=alias, body=CANDIDATE_MAPPINGS)
-        else:
-            if not await self.client.indices.exists(index=index):
-                try:
-                    await self.client.indices.create(index=index, body=self.candidate_index_body())
-                except Exception as exc:  # another process created it first
-                    if "resource_already_exists" not in str(exc):
-                        raise
-            await self.client.indices.update_aliases(
-                body={"actions": [{"add": {"index": index, "alias": alias}}]}
-            )
+        """Point each alias at an index, creating the first versioned one if missing."""
+        await ensure_alias(
+            self.client,
+            self.candidates_alias,
+            self.candidates_index(),
+            self.candidate_index_body(),
+        )
         await requisition_index.ensure_index(
             self.client, self.requisitions_alias, self._settings.search_refresh_interval
         )

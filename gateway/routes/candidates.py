@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from core.errors import error_from_dict
 from gateway.deps import (
     BusDep,
     CurrentPrincipal,
@@ -25,9 +24,9 @@ from gateway.queries import candidates as queries
 from gateway.queries.duplicates import find_duplicates
 from gateway.responses import (
     CommandAccepted,
-    accepted_response,
     etag_for,
     expected_version,
+    no_content_response,
     outcome_response,
     wants_async,
 )
@@ -219,11 +218,7 @@ async def erase_candidate(
         wait=not wants_async(prefer),
         idempotency=idempotency_key,
     )
-    if outcome.status == "accepted":
-        return accepted_response(outcome)
-    if outcome.status == "rejected":
-        raise error_from_dict(outcome.error or {})
-    return Response(status_code=204)
+    return no_content_response(outcome)
 
 
 class DuplicateMatch(BaseModel):

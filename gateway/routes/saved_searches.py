@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from core.errors import BadQuery, NotFound, error_from_dict
+from core.errors import BadQuery, NotFound
 from core.query_syntax import QuerySyntaxError, parse_query
 from gateway.auth import Principal
 from gateway.deps import (
@@ -23,7 +23,7 @@ from gateway.deps import (
     StoresDep,
     Writer,
 )
-from gateway.responses import CommandAccepted, accepted_response, wants_async
+from gateway.responses import CommandAccepted, no_content_response, wants_async
 from gateway.writes import write
 from stores.bundle import Stores
 from stores.postgres.tables import saved_search_matches, saved_searches
@@ -224,8 +224,4 @@ async def delete_saved_search(
         wait=not wants_async(prefer),
         idempotency=idempotency_key,
     )
-    if outcome.status == "accepted":
-        return accepted_response(outcome)
-    if outcome.status == "rejected":
-        raise error_from_dict(outcome.error or {})
-    return Response(status_code=204)
+    return no_content_response(outcome)
