@@ -16,6 +16,7 @@ from agents.publishing import FaustPublisher
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
 from agents.saved_searches.handlers import HANDLERS as SAVED_SEARCH_HANDLERS
 from agents.search_indexer import agent as search_indexer
+from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
 from core.settings import Settings
 from stores.bundle import Stores
@@ -77,6 +78,7 @@ def build_worker_app(settings: Settings) -> faust.App:
         command_agent.register(app, name, commands.name(ns), processor)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
+    stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
 
     @app.service
     class StoresService(Service):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from stores import percolator, requisition_index
 from stores.index_aliases import ensure_alias
 from stores.search_query import CandidateFilters, candidate_search_query, facet_aggregations
 from stores.versioned_bulk import index_versioned
+from topics.pipeline import CLOSED_STAGES, PIPELINE_STAGES
 
 CANDIDATE_INDEX_VERSION = 1
 
@@ -50,22 +52,72 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "rate_unit": {"type": "keyword"},
         "salary_amount": {"type": "scaled_float", "scaling_factor": 100},
         "salary_currency": {"type": "keyword"},
+        # Folded in from the pipeline's events (see PIPELINE_SCRIPT): each submission's
+        # stage and version, kept but not indexed, and the counts derived from them.
+        "submissions": {"type": "object", "enabled": False},
+        "stage_counts": {"properties": {stage: {"type": "integer"} for stage in PIPELINE_STAGES}},
+        "stages": {"type": "keyword"},
+        "active_submissions": {"type": "integer"},
     },
 }
 
-# A candidate's document is replaced by each newer snapshot but keeps its resume text,
-# which arrives on events of its own; an older snapshot changes nothing.
+# A candidate's document is replaced by each newer snapshot but keeps what arrives on
+# events of its own (resume text, the pipeline's counts); an older snapshot changes
+# nothing. The same script writes over a pipeline-only stub (no version yet).
 UPSERT_CANDIDATE_SCRIPT = """
 if (ctx._source.version != null && ctx._source.version > params.doc.version) {
   ctx.op = 'none';
   return;
 }
-def resume = ctx._source.resume_text;
+def kept = [:];
+for (key in params.kept) {
+  if (ctx._source.containsKey(key)) { kept[key] = ctx._source[key]; }
+}
 ctx._source.clear();
 ctx._source.putAll(params.doc);
-if (resume != null) { ctx._source.resume_text = resume; }
+ctx._source.putAll(kept);
+"""
+KEPT_FIELDS = ["resume_text", "submissions", "stage_counts", "stages", "active_submissions"]
+
+# One submission's stage folded into its candidate's document: a submission's entry only
+# moves to a newer version, so redelivered and out-of-order events change nothing, and
+# the counts are derived from the entries, never incremented. When the candidate's own
+# events have not been indexed yet, this makes a stub (no `version`) that searches skip
+# and the candidate's first snapshot fills in.
+PIPELINE_SCRIPT = """
+if (ctx._source.submissions == null) { ctx._source.submissions = [:]; }
+if (ctx._source.tenant_id == null) { ctx._source.tenant_id = params.tenant_id; }
+if (ctx._source.id == null) { ctx._source.id = params.candidate_id; }
+boolean changed = false;
+for (entry in params.entries.entrySet()) {
+  def prior = ctx._source.submissions[entry.getKey()];
+  if (prior == null || prior.version < entry.getValue().version) {
+    ctx._source.submissions[entry.getKey()] = entry.getValue();
+    changed = true;
+  }
+}
+if (!changed) { ctx.op = 'none'; return; }
+def counts = [:];
+int active = 0;
+for (s in ctx._source.submissions.values()) {
+  counts[s.stage] = counts.getOrDefault(s.stage, 0) + 1;
+  if (!params.closed.contains(s.stage)) { active += 1; }
+}
+ctx._source.stage_counts = counts;
+ctx._source.stages = new ArrayList(counts.keySet());
+ctx._source.active_submissions = active;
 """
 SET_RESUME_SCRIPT = "ctx._source.resume_text = params.text"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionStages:
+    """Submissions' latest stages, to fold into one candidate's document."""
+
+    tenant_id: str
+    candidate_id: str
+    # submission id -> {"stage": ..., "version": ...}
+    entries: dict[str, dict[str, Any]]
 
 
 class SearchStore:
@@ -162,20 +214,15 @@ class SearchStore:
     ) -> None:
         """Write many candidate documents, then resume texts; versions only move forward."""
         body: list[dict[str, Any]] = []
+        created: list[dict[str, Any]] = []
         for doc in docs:
             target = {"_index": self.candidates_alias, "_id": doc["id"]}
             if doc["version"] == 1:
                 # A new candidate (all of a bulk import): a plain create, the fast path.
-                # A redelivered one finds it there (409) and leaves its resume text alone.
                 body.extend(({"create": target}, doc))
+                created.append(doc)
                 continue
-            body.append({"update": target})
-            body.append(
-                {
-                    "script": {"source": UPSERT_CANDIDATE_SCRIPT, "params": {"doc": doc}},
-                    "upsert": doc,
-                }
-            )
+            body.extend(self._upsert(doc))
         for candidate_id, text in (resumes or {}).items():
             body.append(
                 {
@@ -189,18 +236,80 @@ class SearchStore:
             body.append({"script": {"source": SET_RESUME_SCRIPT, "params": {"text": text}}})
         if not body:
             return
+        items = await self._bulk(body, ignore={"create": (409,), "update": (404,)})
+        # A create that found a document there: a redelivery, or a stub the pipeline's
+        # events made first. Writing it over with the script settles both.
+        taken = {
+            item["create"]["_id"]
+            for item in items
+            if "create" in item and item["create"].get("status") == 409
+        }
+        retry = [part for doc in created if doc["id"] in taken for part in self._upsert(doc)]
+        if retry:
+            await self._bulk(retry)
+
+    def _upsert(self, doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        return (
+            {"update": {"_index": self.candidates_alias, "_id": doc["id"], "retry_on_conflict": 3}},
+            {
+                "script": {
+                    "source": UPSERT_CANDIDATE_SCRIPT,
+                    "params": {"doc": doc, "kept": KEPT_FIELDS},
+                },
+                "upsert": doc,
+            },
+        )
+
+    async def fold_submissions(self, changes: list[SubmissionStages]) -> None:
+        """Fold submissions' stages into their candidates' documents (see PIPELINE_SCRIPT)."""
+        body: list[dict[str, Any]] = []
+        closed = sorted(CLOSED_STAGES)
+        for change in changes:
+            body.append(
+                {
+                    "update": {
+                        "_index": self.candidates_alias,
+                        "_id": change.candidate_id,
+                        "retry_on_conflict": 5,
+                    }
+                }
+            )
+            body.append(
+                {
+                    "scripted_upsert": True,
+                    "script": {
+                        "source": PIPELINE_SCRIPT,
+                        "params": {
+                            "tenant_id": change.tenant_id,
+                            "candidate_id": change.candidate_id,
+                            "entries": change.entries,
+                            "closed": closed,
+                        },
+                    },
+                    "upsert": {},
+                }
+            )
+        if body:
+            await self._bulk(body)
+
+    async def _bulk(
+        self, body: list[dict[str, Any]], *, ignore: dict[str, tuple[int, ...]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Send a bulk request; raise on any failure but those `ignore` names per action."""
         result = await self.client.bulk(body=body)
+        items: list[dict[str, Any]] = result["items"]
         if result.get("errors"):
-            # 409: the candidate was created already; 404: a resume for a candidate erased
-            # since. Both leave the index as it should be.
+            # 409 on create: the document is there; 404 on a resume: erased since.
             failures = [
                 outcome
-                for item in result["items"]
-                for outcome in item.values()
-                if outcome.get("status", 200) >= 300 and outcome["status"] not in (404, 409)
+                for item in items
+                for action, outcome in item.items()
+                if outcome.get("status", 200) >= 300
+                and outcome["status"] not in (ignore or {}).get(action, ())
             ]
             if failures:
                 raise RuntimeError(f"bulk indexing failed: {failures[:3]}")
+        return items
 
     async def candidates_with_skills(
         self, tenant_id: UUID, skill_keys: list[str], *, size: int
@@ -212,7 +321,10 @@ class SearchStore:
         """
         query: dict[str, Any] = {
             "bool": {
-                "filter": [{"term": {"tenant_id": str(tenant_id)}}],
+                "filter": [
+                    {"term": {"tenant_id": str(tenant_id)}},
+                    {"exists": {"field": "version"}},
+                ],
                 "must_not": [{"term": {"status": "do_not_use"}}],
             }
         }

@@ -159,6 +159,10 @@ class CandidateFilters:
     tags: Sequence[str] = ()
     owner_id: str | None = None
     updated_since: datetime | None = None
+    # Has a submission now in one of these stages (anywhere in the agency's pipeline).
+    stages: Sequence[str] = ()
+    # True: in at least one active submission; False: in none.
+    in_pipeline: bool | None = None
 
     def clauses(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = [
@@ -223,6 +227,12 @@ class CandidateFilters:
             found.append({"term": {"owner_id": self.owner_id}})
         if self.updated_since is not None:
             found.append({"range": {"updated_at": {"gte": self.updated_since.isoformat()}}})
+        if self.stages:
+            found.append({"terms": {"stages": list(self.stages)}})
+        if self.in_pipeline is True:
+            found.append({"range": {"active_submissions": {"gt": 0}}})
+        elif self.in_pipeline is False:
+            found.append({"bool": {"must_not": {"range": {"active_submissions": {"gt": 0}}}}})
         return found
 
 
@@ -233,6 +243,7 @@ FACETS: dict[str, str] = {
     "country": "country",
     "status": "status",
     "tags": "tags",
+    "stage": "stages",
 }
 FACET_SIZE = 20
 
@@ -257,6 +268,11 @@ def candidate_search_query(
         must.append({"match_all": {}})
     if tree is not None:
         must.append(to_query(tree, CANDIDATE_FIELDS))
-    narrowing: list[dict[str, Any]] = [{"term": {"tenant_id": tenant_id}}]
+    # A document without a version is a stub the pipeline's events made before the
+    # candidate's own were indexed: nobody to show yet.
+    narrowing: list[dict[str, Any]] = [
+        {"term": {"tenant_id": tenant_id}},
+        {"exists": {"field": "version"}},
+    ]
     narrowing.extend(filters.clauses() if filters else [])
     return {"bool": {"must": must, "filter": narrowing}}

@@ -7,22 +7,21 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 
-async def index_versioned(client: AsyncOpenSearch, index: str, docs: list[dict[str, Any]]) -> None:
-    """Index documents; a document's version only moves forward (an older one is ignored)."""
+async def index_versioned(
+    client: AsyncOpenSearch, index: str, docs: list[dict[str, Any]], *, versioned: bool = True
+) -> None:
+    """Index documents; a document's version only moves forward (an older one is ignored).
+
+    `versioned=False` writes them as they are: a repair from the stores of record.
+    """
     if not docs:
         return
     body: list[dict[str, Any]] = []
     for doc in docs:
-        body.append(
-            {
-                "index": {
-                    "_index": index,
-                    "_id": doc["id"],
-                    "version": doc["version"],
-                    "version_type": "external_gte",
-                }
-            }
-        )
+        action: dict[str, Any] = {"_index": index, "_id": doc["id"]}
+        if versioned:
+            action.update(version=doc["version"], version_type="external_gte")
+        body.append({"index": action})
         body.append(doc)
     result = await client.bulk(body=body)
     if result.get("errors"):

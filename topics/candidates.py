@@ -206,6 +206,12 @@ class CandidateMerge(Record):
     duplicate_id: UUID
 
 
+class MovedSubmission(Record):
+    id: UUID
+    stage: str
+    version: int
+
+
 class CandidateMerged(Record):
     """The `data` of `candidate.merged`."""
 
@@ -213,6 +219,9 @@ class CandidateMerged(Record):
     duplicate_id: UUID
     moved_submissions: int
     moved_notes: int
+    # The submissions that now belong to the survivor (one to a requisition the survivor
+    # was already in stays with the duplicate), with the stage each is in.
+    moved: list[MovedSubmission] = Field(default_factory=list)
 
 
 class CandidateErased(Record):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -35,6 +35,9 @@ Stage = Literal[
     "rejected",
     "withdrawn",
 ]
+PIPELINE_STAGES: tuple[str, ...] = get_args(Stage)
+# A submission in one of these has left the active pipeline (until reopened).
+CLOSED_STAGES: frozenset[str] = frozenset({"placed", "rejected", "withdrawn"})
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 

@@ -397,7 +397,8 @@ async def merge_candidates(
         facts = CandidateMerged(
             survivor_id=survivor_id,
             duplicate_id=duplicate_id,
-            moved_submissions=moved_submissions,
+            moved_submissions=len(moved_submissions),
+            moved=moved_submissions,
             moved_notes=moved_notes,
         )
         events = [

@@ -12,21 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any
 
 from core.errors import Conflict, InvalidCommand
+from topics.pipeline import CLOSED_STAGES, Stage
 
-Stage = Literal[
-    "sourced",
-    "screened",
-    "submitted",
-    "client_review",
-    "interviewing",
-    "offered",
-    "placed",
-    "rejected",
-    "withdrawn",
-]
 FORWARD: tuple[Stage, ...] = (
     "sourced",
     "screened",
@@ -36,7 +26,7 @@ FORWARD: tuple[Stage, ...] = (
     "offered",
     "placed",
 )
-CLOSED: frozenset[str] = frozenset({"placed", "rejected", "withdrawn"})
+CLOSED = CLOSED_STAGES
 REOPEN = "reopen"
 
 CENTS = Decimal("0.01")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -15,10 +15,13 @@ from pydantic import ValidationError
 from agents.publishing import FaustPublisher
 from agents.search_indexer.alerts import raise_alerts
 from agents.search_indexer.documents import candidate_document
+from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
+from stores.search import SubmissionStages
 from topics.candidates import (
     CANDIDATE_CREATED,
     CANDIDATE_ERASED,
+    CANDIDATE_MERGED,
     CANDIDATE_UPDATED,
     DOCUMENT_PARSED,
 )
@@ -38,6 +41,8 @@ class IndexBatch:
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     resumes: dict[str, str] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
+    # Stage entries a merge's survivor took over from its duplicate.
+    merges: list[SubmissionStages] = field(default_factory=list)
 
 
 def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
@@ -56,6 +61,15 @@ def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
             batch.docs.pop(candidate_id, None)
             batch.resumes.pop(candidate_id, None)
             batch.erased.add(candidate_id)
+            continue
+        if event.type == CANDIDATE_MERGED:
+            # The submissions the survivor took over count for the survivor now.
+            moved = {
+                str(m["id"]): {"stage": m["stage"], "version": m["version"]}
+                for m in event.data.get("moved") or []
+            }
+            if moved:
+                batch.merges.append(SubmissionStages(str(event.tenant_id), candidate_id, moved))
             continue
         if event.type == DOCUMENT_PARSED:
             # The latest resume's text is searchable with the candidate.
@@ -89,24 +103,19 @@ def register(app: faust.App, stores: Stores, topic: str, alerts_topic: str) -> N
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:
         async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
             wanted = documents_from(batch)
-            delay = 0.2
-            # An OpenSearch outage delays indexing; it never drops an update.
-            while True:
-                try:
-                    await stores.start()
-                    await stores.search.bulk_index_candidates(
-                        list(wanted.docs.values()), wanted.resumes
-                    )
-                    for candidate_id in wanted.erased:
-                        await stores.search.delete_candidate(UUID(candidate_id))
-                    await raise_alerts(stores, publisher, alerts_topic, list(wanted.docs.values()))
-                    break
-                except Exception as exc:
-                    log.warning(
-                        "indexing %d documents failed (%s); retrying in %.1fs",
-                        len(wanted.docs),
-                        exc,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10.0)
+            await until_written(
+                f"{len(wanted.docs)} candidates",
+                stores,
+                partial(_write, stores, publisher, alerts_topic, wanted),
+            )
+
+
+async def _write(
+    stores: Stores, publisher: FaustPublisher, alerts_topic: str, wanted: IndexBatch
+) -> None:
+    search = stores.search
+    await search.bulk_index_candidates(list(wanted.docs.values()), wanted.resumes)
+    await search.fold_submissions(wanted.merges)
+    for candidate_id in wanted.erased:
+        await search.delete_candidate(UUID(candidate_id))
+    await raise_alerts(stores, publisher, alerts_topic, list(wanted.docs.values()))

@@ -5,6 +5,11 @@ old one, then moves the alias in one atomic step, then writes again whatever cha
 meanwhile (the indexer kept the old index current during the copy) and removes whoever
 was erased meanwhile. With `--tenant`, only that agency's documents are rewritten in
 place, no swap: a repair.
+
+Stage counts come from the submissions table. Writes after the swap (catch-up, repair)
+overwrite without a version check: the indexer's scripted updates (resume text, stages)
+move a document's internal version past its candidate version, so a versioned write
+would be refused as stale; what Postgres holds at the time of the read is the truth.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from agents.search_indexer.documents import candidate_document
+from agents.search_indexer.pipeline import stage_summary
 from core.clock import utcnow
 from stores.bundle import Stores
-from stores.postgres.tables import candidates, documents, erasures, tenants
+from stores.postgres.tables import candidates, documents, erasures, submissions, tenants
 from stores.versioned_bulk import index_versioned
 from topics.candidates import compose_candidate
+from topics.pipeline import CLOSED_STAGES
 
 PAGE = 1000
 
@@ -48,7 +55,9 @@ async def _pages(
         if tenant_id is not None:
             query = query.where(candidates.c.tenant_id == tenant_id)
         if since is not None:
-            query = query.where(candidates.c.updated_at >= since)
+            # Changed themselves, or moved in the pipeline, since `since`.
+            moved = select(submissions.c.candidate_id).where(submissions.c.updated_at >= since)
+            query = query.where(or_(candidates.c.updated_at >= since, candidates.c.id.in_(moved)))
         if after is not None:
             query = query.where(
                 or_(
@@ -85,6 +94,21 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
     files = await asyncio.gather(
         *(stores.mongo.get_file(UUID(str(t)), UUID(str(d))) for _, d, t in latest)
     )
+    entries: dict[str, dict[str, dict[str, Any]]] = {}
+    async with stores.db.read() as conn:
+        found = await conn.execute(
+            select(
+                submissions.c.candidate_id,
+                submissions.c.id,
+                submissions.c.stage,
+                submissions.c.version,
+            ).where(submissions.c.candidate_id.in_([r["id"] for r in page]))
+        )
+        for candidate_id, submission_id, stage, version in found:
+            entries.setdefault(str(candidate_id), {})[str(submission_id)] = {
+                "stage": stage,
+                "version": version,
+            }
     texts = {
         str(candidate_id): (f or {}).get("text")
         for (candidate_id, _, _), f in zip(latest, files, strict=True)
@@ -95,12 +119,16 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
         doc = candidate_document(snapshot.model_dump(mode="json"))
         if texts.get(doc["id"]):
             doc["resume_text"] = texts[doc["id"]]
+        if doc["id"] in entries:
+            doc.update(stage_summary(entries[doc["id"]], CLOSED_STAGES))
         docs.append(doc)
     return docs
 
 
-async def _write(stores: Stores, index: str, docs: list[dict[str, Any]]) -> None:
-    await index_versioned(stores.search.client, index, docs)
+async def _write(
+    stores: Stores, index: str, docs: list[dict[str, Any]], *, versioned: bool = True
+) -> None:
+    await index_versioned(stores.search.client, index, docs, versioned=versioned)
 
 
 async def reindex(
@@ -130,7 +158,7 @@ async def reindex(
     if tenant_id is not None:
         summary = ReindexSummary(index=alias)
         async for page in _pages(stores, tenant_id):
-            await _write(stores, alias, await _documents(stores, page))
+            await _write(stores, alias, await _documents(stores, page), versioned=False)
             summary.candidates += len(page)
             advance(len(page))
         return summary
@@ -156,7 +184,7 @@ async def reindex(
     summary.swapped_from = old
     # Changes the indexer wrote to the old index during the copy, written again here.
     async for page in _pages(stores, None, since=started):
-        await _write(stores, index, await _documents(stores, page))
+        await _write(stores, index, await _documents(stores, page), versioned=False)
         summary.caught_up += len(page)
     since = select(erasures.c.candidate_id).where(erasures.c.erased_at >= started)
     async with stores.db.read() as conn:

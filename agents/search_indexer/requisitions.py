@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import faust
 from pydantic import ValidationError
 
+from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
 from stores.requisition_index import requisition_document
 from topics.envelopes import EventEnvelope
@@ -57,19 +58,8 @@ def register(app: faust.App, stores: Stores, topic: str) -> None:
     async def index_requisitions(stream: faust.StreamT[bytes]) -> None:
         async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
             docs = requisition_documents(batch)
-            delay = 0.2
-            # An OpenSearch outage delays indexing; it never drops an update.
-            while True:
-                try:
-                    await stores.start()
-                    await stores.search.bulk_index_requisitions(docs)
-                    break
-                except Exception as exc:
-                    log.warning(
-                        "indexing %d requisitions failed (%s); retrying in %.1fs",
-                        len(docs),
-                        exc,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10.0)
+            await until_written(
+                f"{len(docs)} requisitions",
+                stores,
+                partial(stores.search.bulk_index_requisitions, docs),
+            )

@@ -16,6 +16,7 @@ from core.skills import skill_key
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
 from stores.search_query import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
+from topics.pipeline import PIPELINE_STAGES
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
 
@@ -36,6 +37,12 @@ class CandidateHit(BaseModel):
     available_from: date | None = None
     tags: list[str] = []
     updated_at: datetime | None = None
+    stage_counts: dict[str, int] = Field(
+        default={}, description="Submissions of this candidate now in each pipeline stage"
+    )
+    active_submissions: int = Field(
+        default=0, description="Submissions not yet placed, rejected or withdrawn"
+    )
     highlights: dict[str, list[str]] = {}
 
 
@@ -118,6 +125,14 @@ async def search_candidates(
     tags: Annotated[list[str] | None, Query(description="Has every one of these tags")] = None,
     owner_id: UUID | None = None,
     updated_since: datetime | None = None,
+    stage: Annotated[
+        list[str] | None,
+        Query(description="Has a submission now in one of these pipeline stages"),
+    ] = None,
+    in_pipeline: Annotated[
+        bool | None,
+        Query(description="true: in an active submission; false: in none (free to submit)"),
+    ] = None,
     sort: Annotated[
         Literal["relevance", "recent"], Query(description="`recent`: last updated first")
     ] = "relevance",
@@ -132,6 +147,10 @@ async def search_candidates(
         raise BadQuery(
             f"status: unknown {', '.join(unknown)}; one of {', '.join(sorted(STATUSES))}"
         )
+    stages = _values(stage)
+    unknown = sorted(set(stages) - set(PIPELINE_STAGES))
+    if unknown:
+        raise BadQuery(f"stage: unknown {', '.join(unknown)}; one of {', '.join(PIPELINE_STAGES)}")
     if rate_min is not None and rate_max is not None and rate_min > rate_max:
         raise BadQuery("rate_min is above rate_max")
     if salary_min is not None and salary_max is not None and salary_min > salary_max:
@@ -152,6 +171,8 @@ async def search_candidates(
         tags=_values(tags),
         owner_id=str(owner_id) if owner_id else None,
         updated_since=updated_since,
+        stages=stages,
+        in_pipeline=in_pipeline,
     )
     after = decode_cursor(cursor) if cursor else None
     result = await stores.search.search_candidates(

@@ -14,12 +14,16 @@ from stores.postgres.tables import (
     placements,
     submissions,
 )
+from topics.candidates import MovedSubmission
 
 
 async def move_candidate_records(
     conn: AsyncConnection, tenant_id: UUID, duplicate_id: UUID, survivor_id: UUID
-) -> tuple[int, int]:
-    """Move submissions, placements, notes and contact points; returns (submissions, notes).
+) -> tuple[list[MovedSubmission], int]:
+    """Move submissions, placements, notes and contact points.
+
+    Returns the submissions moved (with their stage, for the search index) and how many
+    notes were.
 
     A submission to a requisition the survivor is already in stays with the duplicate:
     one submission per candidate and requisition, and the survivor's is the live one.
@@ -41,7 +45,9 @@ async def move_candidate_records(
             ),
         )
         .values(candidate_id=survivor_id)
+        .returning(submissions.c.id, submissions.c.stage, submissions.c.version)
     )
+    moved = [MovedSubmission(id=r.id, stage=r.stage, version=r.version) for r in moved_submissions]
     await conn.execute(
         update(placements)
         .where(placements.c.tenant_id == tenant_id, placements.c.candidate_id == duplicate_id)
@@ -69,4 +75,4 @@ async def move_candidate_records(
         )
         .values(candidate_id=survivor_id)
     )
-    return int(moved_submissions.rowcount), int(moved_notes.rowcount)
+    return moved, int(moved_notes.rowcount)

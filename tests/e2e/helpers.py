@@ -4,9 +4,48 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Agency
 
 T = TypeVar("T")
+
+PLACEMENT = {"start_date": "2027-01-04", "bill_rate": "100", "pay_rate": "75", "currency": "EUR"}
+
+
+async def post_json(agency: Agency, path: str, body: dict[str, Any], status: int = 201) -> Any:
+    response = await agency.client.post(path, json=body)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def move_body(to: str) -> dict[str, Any]:
+    if to == "placed":
+        return {"to": to, **PLACEMENT}
+    if to == "rejected":
+        return {"to": to, "reason": "not a fit", "rejected_by": "agency"}
+    return {"to": to}
+
+
+async def move(agency: Agency, submission_id: str, to: str) -> Any:
+    """Move a submission to `to` (with what that stage needs); it must be legal."""
+    path = f"/api/v1/submissions/{submission_id}/transitions"
+    return await post_json(agency, path, move_body(to), 200)
+
+
+async def open_requisition(agency: Agency, openings: int) -> dict[str, Any]:
+    client = await post_json(agency, "/api/v1/clients", {"name": "Globex", "status": "active"})
+    return await post_json(
+        agency,
+        "/api/v1/requisitions",
+        {
+            "client_id": client["id"],
+            "title": "Platform Engineer",
+            "openings": openings,
+            "employment_type": "contract",
+        },
+    )
 
 
 def candidate_body(**overrides: Any) -> dict[str, Any]:

@@ -9,52 +9,23 @@ import pytest
 
 from agents.pipeline.rules import FORWARD, legal_moves
 from tests.e2e.conftest import Agency
-from tests.e2e.helpers import candidate_body
+from tests.e2e.helpers import candidate_body, move_body, open_requisition, post_json
 
 pytestmark = pytest.mark.stack
 
 ACTIVE = FORWARD[:-1]
-PLACEMENT = {"start_date": "2027-01-04", "bill_rate": "100", "pay_rate": "75", "currency": "EUR"}
-
-
-async def _post(agency: Agency, path: str, body: dict[str, Any], status: int = 201) -> Any:
-    response = await agency.client.post(path, json=body)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _move(to: str) -> dict[str, Any]:
-    if to == "placed":
-        return {"to": to, **PLACEMENT}
-    if to == "rejected":
-        return {"to": to, "reason": "not a fit", "rejected_by": "agency"}
-    return {"to": to}
-
-
-async def _open_requisition(agency: Agency, openings: int) -> dict[str, Any]:
-    client = await _post(agency, "/api/v1/clients", {"name": "Globex", "status": "active"})
-    return await _post(
-        agency,
-        "/api/v1/requisitions",
-        {
-            "client_id": client["id"],
-            "title": "Platform Engineer",
-            "openings": openings,
-            "employment_type": "contract",
-        },
-    )
 
 
 async def _submission_at(agency: Agency, requisition_id: str, stage: str) -> str:
-    candidate = await _post(agency, "/api/v1/candidates", candidate_body())
-    submission = await _post(
+    candidate = await post_json(agency, "/api/v1/candidates", candidate_body())
+    submission = await post_json(
         agency,
         "/api/v1/submissions",
         {"candidate_id": candidate["id"], "requisition_id": requisition_id},
     )
     if stage != "sourced":
-        await _post(
-            agency, f"/api/v1/submissions/{submission['id']}/transitions", _move(stage), 200
+        await post_json(
+            agency, f"/api/v1/submissions/{submission['id']}/transitions", move_body(stage), 200
         )
     return str(submission["id"])
 
@@ -62,14 +33,14 @@ async def _submission_at(agency: Agency, requisition_id: str, stage: str) -> str
 async def test_every_legal_move_from_every_active_stage(agency: Agency) -> None:
     pairs = [(stage, to) for stage in ACTIVE for to in legal_moves(stage)]
     assert len(pairs) == 33
-    requisition = await _open_requisition(agency, openings=len(pairs))
+    requisition = await open_requisition(agency, openings=len(pairs))
     semaphore = asyncio.Semaphore(8)
 
     async def walk(stage: str, to: str) -> tuple[str, str, int, Any]:
         async with semaphore:
             submission_id = await _submission_at(agency, requisition["id"], stage)
             url = f"/api/v1/submissions/{submission_id}/transitions"
-            moved = await agency.client.post(url, json=_move(to))
+            moved = await agency.client.post(url, json=move_body(to))
             body = moved.json()
             if moved.status_code == 200 and to in ("placed", "rejected", "withdrawn"):
                 # A closed submission reopens to the stage it left.
@@ -110,10 +81,10 @@ async def test_every_legal_move_from_every_active_stage(agency: Agency) -> None:
 async def test_illegal_moves_answer_409_with_the_legal_ones(
     agency: Agency, stage: str, to: str
 ) -> None:
-    requisition = await _open_requisition(agency, openings=1)
+    requisition = await open_requisition(agency, openings=1)
     submission_id = await _submission_at(agency, requisition["id"], stage)
     response = await agency.client.post(
-        f"/api/v1/submissions/{submission_id}/transitions", json=_move(to)
+        f"/api/v1/submissions/{submission_id}/transitions", json=move_body(to)
     )
     assert response.status_code == 409, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -125,7 +96,7 @@ async def test_illegal_moves_answer_409_with_the_legal_ones(
 async def test_a_placement_completes_or_is_terminated_and_frees_the_candidate(
     agency: Agency, other_agency: Agency
 ) -> None:
-    requisition = await _open_requisition(agency, openings=2)
+    requisition = await open_requisition(agency, openings=2)
     for _ in range(2):
         await _submission_at(agency, requisition["id"], "placed")
     placements = (

@@ -10,7 +10,7 @@ import pytest
 from agents.search_indexer.reindex import reindex
 from stores.bundle import Stores
 from tests.e2e.conftest import Agency, System
-from tests.e2e.helpers import candidate_body, eventually
+from tests.e2e.helpers import candidate_body, eventually, open_requisition, post_json
 
 pytestmark = pytest.mark.stack
 
@@ -30,6 +30,12 @@ async def test_reindex_swaps_the_alias_while_searches_keep_answering(
         files={"file": ("cv.txt", resume, "text/plain")},
     )
     assert uploaded.status_code == 201
+    requisition = await open_requisition(agency, 1)
+    await post_json(
+        agency,
+        "/api/v1/submissions",
+        {"candidate_id": made[1], "requisition_id": requisition["id"]},
+    )
 
     async def hits(q: str) -> list[str]:
         r = await agency.client.get("/api/v1/search/candidates", params={"q": q, "limit": 50})
@@ -74,6 +80,10 @@ async def test_reindex_swaps_the_alias_while_searches_keep_answering(
     assert answers
     assert min(answers) == len(made)
     assert await hits(f"{word}x") == [made[0]]
+    # Stage counts are rebuilt from the submissions table.
+    r = await agency.client.get("/api/v1/search/candidates", params={"stage": "sourced"})
+    assert [item["id"] for item in r.json()["items"]] == [made[1]]
+    assert r.json()["items"][0]["stage_counts"] == {"sourced": 1}
     late = await agency.client.post("/api/v1/candidates", json=candidate_body(headline=word))
     assert late.status_code == 201
     await eventually(lambda: _all_found(hits, word, len(made) + 1), what="indexed after the swap")
