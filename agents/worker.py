@@ -6,6 +6,7 @@ import faust
 from mode import Service
 
 from agents import command_agent
+from agents.analytics import agent as analytics
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
@@ -79,6 +80,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
+    analytics.register(app, stores, settings)
 
     @app.service
     class StoresService(Service):

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type information
 import redis.asyncio as aioredis
+from aiokafka.admin import AIOKafkaAdminClient
 from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 
@@ -53,3 +54,17 @@ async def empty_scratch_stores(settings: Settings) -> None:
         await redis.flushdb()
     finally:
         await redis.aclose()
+    await _drop_table_changelogs(settings)
+
+
+async def _drop_table_changelogs(settings: Settings) -> None:
+    """The run's worker tables start empty too (their changelogs are their state)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        prefix = f"{settings.worker_id}-analytics-"
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

@@ -83,6 +83,17 @@ class Settings(BaseSettings):
         default=30.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
     )
 
+    # Live analytics: the service levels an agency gets unless it sets its own, and how
+    # often the worker checks them and pushes changed views to dashboards.
+    analytics_client_review_hours: float = Field(
+        default=48.0, alias="ANALYTICS_CLIENT_REVIEW_HOURS"
+    )
+    analytics_hot_quiet_hours: float = Field(default=72.0, alias="ANALYTICS_HOT_QUIET_HOURS")
+    analytics_alert_check_seconds: float = Field(
+        default=30.0, alias="ANALYTICS_ALERT_CHECK_SECONDS"
+    )
+    analytics_push_seconds: float = Field(default=0.2, alias="ANALYTICS_PUSH_SECONDS")
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment in ("staging", "production"):

@@ -16,6 +16,7 @@ from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.problems import install_problem_handlers
 from gateway.routes import (
+    analytics,
     auth,
     candidates,
     clients,
@@ -54,6 +55,11 @@ TAGS = [
     {"name": "pipeline", "description": "Submissions, stage moves and placements."},
     {"name": "notes", "description": "Notes on any record, and a candidate's timeline."},
     {"name": "search", "description": "Full-text search within your agency."},
+    {
+        "name": "analytics",
+        "description": "Live pipeline analytics: funnel, KPIs, activity windows, leaderboard, "
+        "sources, service-level alerts, and a Server-Sent Events stream of changes.",
+    },
     {"name": "commands", "description": "What became of an asynchronous write."},
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
 ]
@@ -119,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search,
         saved_searches,
         matching,
+        analytics,
         commands,
     ):
         api.include_router(module.router)

@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import dataclass
 
 from core.settings import Settings
+from gateway.analytics_hub import AnalyticsHub
 from gateway.commands import CommandBus
 from gateway.outcomes import OutcomeWaiter
 from stores.bundle import Stores
@@ -19,6 +20,7 @@ class GatewayState:
     publisher: CommandPublisher
     waiter: OutcomeWaiter
     bus: CommandBus
+    analytics_hub: AnalyticsHub
 
     @classmethod
     def build(cls, settings: Settings) -> GatewayState:
@@ -32,7 +34,7 @@ class GatewayState:
             wait_seconds=settings.command_wait_seconds,
             namespace=settings.topic_namespace,
         )
-        return cls(settings, stores, publisher, waiter, bus)
+        return cls(settings, stores, publisher, waiter, bus, AnalyticsHub(stores.redis))
 
     async def start(self) -> None:
         await self.stores.start()
@@ -45,4 +47,5 @@ class GatewayState:
     async def stop(self) -> None:
         await self.publisher.stop()
         await self.waiter.stop()
+        await self.analytics_hub.stop()
         await self.stores.stop()

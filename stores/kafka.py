@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from core.errors import Unavailable
 from core.settings import Settings
-from topics.names import COMMAND_TOPICS, EVENT_TOPICS
+from topics.names import COMMAND_TOPICS, EVENT_TOPICS, INTERNAL_TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ COMPACTED = {
 def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
     """Every topic of the contract with its broker config: commands, their DLQs, events."""
     layout: list[tuple[str, dict[str, str]]] = []
-    for spec in (*COMMAND_TOPICS, *EVENT_TOPICS):
+    for spec in (*COMMAND_TOPICS, *EVENT_TOPICS, *INTERNAL_TOPICS):
         config = COMPACTED if spec.compacted else {}
         layout.append((spec.name(namespace), config))
     layout.extend((spec.dlq(namespace), {}) for spec in COMMAND_TOPICS)

@@ -20,6 +20,7 @@ TEST_ENV = {
     "WORKER_DATA_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "refactortrack-test-worker"),
     "COMMAND_WAIT_SECONDS": "10",
     "WORKER_SESSION_TIMEOUT_SECONDS": "10",
+    "ANALYTICS_ALERT_CHECK_SECONDS": "1",
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from topics import candidates, clients, notes, pipeline, requisitions, saved_searches
+from topics import analytics, candidates, clients, notes, pipeline, requisitions, saved_searches
 from topics.names import (
+    ANALYTICS_EVENTS,
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
@@ -226,6 +227,20 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             saved_searches.SAVED_SEARCH_MATCHED,
             saved_searches.SavedSearchMatch,
             "A new or changed candidate newly matches a saved search: an alert for its owner.",
+        ),
+    ),
+    ANALYTICS_EVENTS: (
+        MessageType(
+            analytics.ALERT_RAISED,
+            analytics.Alert,
+            "A service level was missed: a submission waits in client review past the "
+            "agency's limit, or a hot requisition has had no submission for too long.",
+        ),
+        MessageType(
+            analytics.ALERT_CLEARED,
+            analytics.Alert,
+            "The alert's cause went away (the submission moved on, a submission arrived, "
+            "the requisition is no longer open and hot).",
         ),
     ),
 }

@@ -16,7 +16,7 @@ DEFAULT_NAMESPACE = "rt"
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
     domain: str
-    kind: Literal["commands", "events"]
+    kind: Literal["commands", "events", "by-tenant"]
     compacted: bool = False
     description: str = ""
 
@@ -82,6 +82,20 @@ SEARCH_EVENTS = TopicSpec(
     "the saved search's id.",
 )
 
+ANALYTICS_EVENTS = TopicSpec(
+    "analytics",
+    "events",
+    description="Alerts raised and cleared by the live analytics (a submission waiting too "
+    "long in client review, a hot requisition with no submission), keyed by alert id.",
+)
+# Internal: the events the analytics read, forwarded keyed by agency so that one worker
+# holds all of an agency's pipeline, requisitions and candidates.
+ANALYTICS_BY_TENANT = TopicSpec(
+    "analytics",
+    "by-tenant",
+    description="Internal: pipeline, requisition and candidate events re-keyed by agency.",
+)
+
 COMMAND_TOPICS: tuple[TopicSpec, ...] = (
     CANDIDATE_COMMANDS,
     CLIENT_COMMANDS,
@@ -97,4 +111,6 @@ EVENT_TOPICS: tuple[TopicSpec, ...] = (
     PIPELINE_EVENTS,
     NOTE_EVENTS,
     SEARCH_EVENTS,
+    ANALYTICS_EVENTS,
 )
+INTERNAL_TOPICS: tuple[TopicSpec, ...] = (ANALYTICS_BY_TENANT,)

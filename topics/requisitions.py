@@ -131,6 +131,9 @@ class RequisitionSnapshot(RequisitionFields):
     status: RequisitionStatus
     status_reason: str | None = None
     opened_at: datetime
+    filled_at: datetime | None = Field(
+        default=None, description="When it became filled (cleared if it opens again)"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -253,6 +253,7 @@ async def _place(
                 **requisition,
                 "status": "filled",
                 "status_reason": "placements reached openings",
+                "filled_at": now,
                 "version": requisition["version"] + 1,
                 "updated_at": now,
             }
@@ -265,6 +266,7 @@ async def _place(
                 "tenant_id": tenant,
                 "status": filled.status,
                 "status_reason": filled.status_reason,
+                "filled_at": filled.filled_at,
                 "version": filled.version,
                 "updated_at": filled.updated_at,
             },

@@ -126,7 +126,11 @@ async def set_requisition_statuses(
             table=requisitions,
             snapshot_type=RequisitionSnapshot,
             aggregate_id=payload.requisition_id,
-            changes={"status": payload.status, "status_reason": payload.reason},
+            changes={
+                "status": payload.status,
+                "status_reason": payload.reason,
+                "filled_at": utcnow() if payload.status == "filled" else None,
+            },
             event_type=REQUISITION_STATUS_CHANGED,
             noun="requisition",
             check=is_a_change,

@@ -156,6 +156,7 @@ requisitions = Table(
     Column("status_reason", String(500)),
     Column("owner_id", Uuid),
     Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("filled_at", DateTime(timezone=True)),
     Column("target_date", Date),
     *_versioned(),
     Index("ix_requisitions_tenant_created", "tenant_id", "created_at", "id"),

@@ -1,0 +1,335 @@
+"""Live pipeline analytics: read from the views the analytics agent keeps in Redis.
+
+Every metric is per agency (the caller's) and may be narrowed to one slice: a
+requisition, a client, a recruiter or a candidate source. Definitions are in
+`core/analytics/model.py` and the README. Numbers follow the events within about a
+second; `GET /analytics/stream` pushes them as they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from core.analytics.model import SliceTotals
+from core.analytics.views import activity_windows, slice_view
+from core.clock import utcnow
+from core.errors import BadQuery
+from gateway.deps import CurrentPrincipal, SettingsDep, StateDep, StoresDep
+from stores import analytics_views as views
+from topics.pipeline import CLOSED_STAGES
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+HEARTBEAT_SECONDS = 15.0
+
+
+class SliceFilters(BaseModel):
+    requisition_id: UUID | None = None
+    client_id: UUID | None = None
+    recruiter: str | None = None
+    source: str | None = None
+
+    def field(self) -> tuple[str, dict[str, str]]:
+        """The Redis view of the slice asked for; at most one filter at a time."""
+        given = {k: str(v) for k, v in self.model_dump().items() if v is not None}
+        if len(given) > 1:
+            raise BadQuery(
+                f"narrow by one of requisition_id, client_id, recruiter or source, not "
+                f"{' and '.join(sorted(given))}"
+            )
+        if not given:
+            return views.slice_field("all", ""), {"kind": "all"}
+        kind, value = next(iter(given.items()))
+        if kind == "recruiter" and ":" not in value:
+            value = f"user:{value}"  # a user id names the recruiter's own submissions
+        name = kind.removesuffix("_id")
+        return views.slice_field(name, value), {"kind": name, "value": value}
+
+
+def _filters(
+    requisition_id: UUID | None, client_id: UUID | None, recruiter: str | None, source: str | None
+) -> SliceFilters:
+    return SliceFilters(
+        requisition_id=requisition_id, client_id=client_id, recruiter=recruiter, source=source
+    )
+
+
+async def _slice(stores: Any, tenant: UUID, filters: SliceFilters) -> tuple[dict[str, Any], Any]:
+    field, described = filters.field()
+    view = await views.read_view(stores.redis.client, str(tenant), field)
+    return described, view if view is not None else slice_view(SliceTotals())
+
+
+class Funnel(BaseModel):
+    slice: dict[str, str] = Field(description="What the numbers cover")
+    current: dict[str, int] = Field(description="Submissions now in each stage")
+    reached: dict[str, int] = Field(description="Submissions that ever reached each stage")
+    conversion: list[dict[str, Any]] = Field(
+        description="submitted → interviewing, interviewing → offered, offered → placed: "
+        "reached(to) / reached(from)"
+    )
+
+
+@router.get(
+    "/funnel",
+    summary="Pipeline funnel and conversion",
+    description="Submissions now in each stage, how many ever reached each stage, and the "
+    "conversion between the main stages; narrowed to one requisition, client, recruiter "
+    "or candidate source if asked.",
+    response_model=Funnel,
+)
+async def funnel(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    requisition_id: Annotated[UUID | None, Query(description="One requisition")] = None,
+    client_id: Annotated[UUID | None, Query(description="One client's requisitions")] = None,
+    recruiter: Annotated[str | None, Query(max_length=210, description="A user id")] = None,
+    source: Annotated[str | None, Query(max_length=60, description="A candidate source")] = None,
+) -> Funnel:
+    filters = _filters(requisition_id, client_id, recruiter, source)
+    described, view = await _slice(stores, principal.tenant_id, filters)
+    return Funnel(
+        slice=described,
+        current=view["funnel"]["current"],
+        reached=view["funnel"]["reached"],
+        conversion=view["conversion"],
+    )
+
+
+class Kpis(BaseModel):
+    slice: dict[str, str]
+    in_pipeline: int = Field(description="Submissions in an active stage now")
+    placements: int = Field(description="Submissions that reached placed")
+    conversion: list[dict[str, Any]]
+    time_to_submit: dict[str, Any] = Field(
+        description="Requisition opened → its first submission reaching `submitted` (hours)"
+    )
+    time_to_fill: dict[str, Any] = Field(description="Requisition opened → filled (hours)")
+    time_in_stage: dict[str, dict[str, Any]] = Field(
+        description="Finished stays in each stage: count, mean, p50, p90 (hours)"
+    )
+    requisitions: dict[str, int] = Field(description="Requisitions by status")
+
+
+@router.get(
+    "/kpis",
+    summary="Key figures: conversion, time to submit, time to fill, time in stage",
+    description="Durations are in hours (mean, p50, p90 over every finished case); "
+    "p50/p90 are nearest-rank percentiles.",
+    response_model=Kpis,
+)
+async def kpis(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    requisition_id: Annotated[UUID | None, Query()] = None,
+    client_id: Annotated[UUID | None, Query()] = None,
+    recruiter: Annotated[str | None, Query(max_length=210)] = None,
+    source: Annotated[str | None, Query(max_length=60)] = None,
+) -> Kpis:
+    filters = _filters(requisition_id, client_id, recruiter, source)
+    described, view = await _slice(stores, principal.tenant_id, filters)
+    current = view["funnel"]["current"]
+    return Kpis(
+        slice=described,
+        in_pipeline=sum(n for s, n in current.items() if s not in CLOSED_STAGES),
+        placements=view["funnel"]["reached"].get("placed", 0),
+        conversion=view["conversion"],
+        time_to_submit=view["time_to_submit"],
+        time_to_fill=view["time_to_fill"],
+        time_in_stage=view["time_in_stage"],
+        requisitions=view["requisitions"],
+    )
+
+
+@router.get(
+    "/activity",
+    summary="Submissions, interviews, offers and placements over time",
+    description="Tumbling windows: `hourly` and `daily` (window start → counts). Hopping "
+    "windows ending now, advancing hourly: `last_24h` and `last_7d`. A move counts in the "
+    "window of the moment it was made; reopening a submission does not count again.",
+)
+async def activity(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    requisition_id: Annotated[UUID | None, Query()] = None,
+    client_id: Annotated[UUID | None, Query()] = None,
+    recruiter: Annotated[str | None, Query(max_length=210)] = None,
+    source: Annotated[str | None, Query(max_length=60)] = None,
+) -> dict[str, Any]:
+    filters = _filters(requisition_id, client_id, recruiter, source)
+    described, view = await _slice(stores, principal.tenant_id, filters)
+    return {"slice": described, **activity_windows(view, utcnow())}
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@router.get(
+    "/leaderboard",
+    summary="Recruiter leaderboard for a week",
+    description="Per recruiter (who made the submission), in the ISO week of each move: "
+    "submissions, interviews, placements, the placements' margin per hour (contract) and "
+    "fees (permanent) by currency. Most placements first.",
+)
+async def leaderboard(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    week: Annotated[
+        date | None, Query(description="Any day of the week wanted; this week by default")
+    ] = None,
+) -> dict[str, Any]:
+    monday = _monday(week or utcnow().date()).isoformat()
+    board = await views.read_view(stores.redis.client, str(principal.tenant_id), "leaderboard")
+    rows = [{"recruiter": r, **v} for r, v in (board or {}).get(monday, {}).items()]
+    rows.sort(key=lambda r: (-r["placements"], -r["interviews"], -r["submissions"], r["recruiter"]))
+    return {"week": monday, "weeks": sorted(board or {}, reverse=True), "recruiters": rows}
+
+
+@router.get(
+    "/sources",
+    summary="Source effectiveness",
+    description="Per candidate source: candidates, and how many reached submitted, "
+    "interviewing and placed in any submission, with the share of candidates.",
+)
+async def sources(principal: CurrentPrincipal, stores: StoresDep) -> dict[str, Any]:
+    found = await views.read_view(stores.redis.client, str(principal.tenant_id), "sources")
+    items = []
+    for name, counts in (found or {}).items():
+        total = counts.get("candidates", 0)
+        rates = {
+            f"{step}_rate": round(counts[step] / total, 4) if total else None
+            for step in ("submitted", "interviewed", "placed")
+        }
+        items.append({"source": name, **counts, **rates})
+    items.sort(key=lambda i: (-i["candidates"], i["source"]))
+    return {"items": items}
+
+
+@router.get(
+    "/alerts",
+    summary="Service-level alerts now raised",
+    description="Submissions waiting in client review past the agency's limit, hot open "
+    "requisitions with no new submission past theirs. Each was announced as `alert.raised` "
+    "on the analytics topic and goes away (`alert.cleared`) when resolved.",
+)
+async def alerts(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    kind: Annotated[
+        Literal["client_review_overdue", "hot_requisition_quiet"] | None, Query()
+    ] = None,
+) -> dict[str, Any]:
+    found = await views.read_alerts(stores.redis.client, str(principal.tenant_id))
+    items = sorted(found.values(), key=lambda a: (a["since"], a["id"]))
+    return {"items": [a for a in items if kind is None or a["kind"] == kind]}
+
+
+class Limits(BaseModel):
+    client_review_hours: float = Field(
+        gt=0, le=24 * 365, description="Longest wait in client review before an alert"
+    )
+    hot_quiet_hours: float = Field(
+        gt=0, le=24 * 365, description="Longest a hot requisition may go without a submission"
+    )
+
+
+@router.get("/limits", summary="The agency's service-level limits", response_model=Limits)
+async def get_limits(
+    principal: CurrentPrincipal, stores: StoresDep, settings: SettingsDep
+) -> Limits:
+    own = await views.read_limits(stores.redis.client, str(principal.tenant_id))
+    return Limits(
+        client_review_hours=own.get("client_review_hours", settings.analytics_client_review_hours),
+        hot_quiet_hours=own.get("hot_quiet_hours", settings.analytics_hot_quiet_hours),
+    )
+
+
+@router.put(
+    "/limits",
+    summary="Set the agency's service-level limits (admins)",
+    description="Takes effect at the next check (ANALYTICS_ALERT_CHECK_SECONDS).",
+    response_model=Limits,
+)
+async def put_limits(principal: CurrentPrincipal, stores: StoresDep, body: Limits) -> Limits:
+    if principal.role != "admin":
+        raise HTTPException(403, "Only an agency admin sets its service-level limits.")
+    await views.write_limits(stores.redis.client, str(principal.tenant_id), body.model_dump())
+    return body
+
+
+async def _snapshot(stores: Any, tenant: str, field: str) -> dict[str, Any]:
+    redis = stores.redis.client
+    view = await views.read_view(redis, tenant, field)
+    return {
+        "slice": view if view is not None else slice_view(SliceTotals()),
+        "leaderboard": await views.read_view(redis, tenant, "leaderboard") or {},
+        "sources": await views.read_view(redis, tenant, "sources") or {},
+        "alerts": sorted(
+            (await views.read_alerts(redis, tenant)).values(), key=lambda a: a["since"]
+        ),
+    }
+
+
+def _sse(event: str, data: Any, ident: int) -> bytes:
+    return f"id: {ident}\nevent: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+@router.get(
+    "/stream",
+    summary="Live analytics (Server-Sent Events)",
+    description="`text/event-stream`. First a `snapshot` event with the slice's view "
+    "(funnel, conversion, durations, activity), the leaderboard, sources and alerts; then "
+    "an `update` event with the same shape each time one of them changes (within about a "
+    "second of the event), and a comment every 15 s to keep proxies from closing it. "
+    "Narrow with the same filters as the other routes.",
+    response_class=StreamingResponse,
+)
+async def stream(
+    request: Request,
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    state: StateDep,
+    requisition_id: Annotated[UUID | None, Query()] = None,
+    client_id: Annotated[UUID | None, Query()] = None,
+    recruiter: Annotated[str | None, Query(max_length=210)] = None,
+    source: Annotated[str | None, Query(max_length=60)] = None,
+) -> StreamingResponse:
+    field, _ = _filters(requisition_id, client_id, recruiter, source).field()
+    tenant = str(principal.tenant_id)
+    queue = await state.analytics_hub.listen(tenant)
+    watched = {field, "leaderboard", "sources", "alerts"}
+
+    async def events() -> AsyncIterator[bytes]:
+        ident = 0
+        try:
+            yield _sse("snapshot", await _snapshot(stores, tenant, field), ident)
+            while not await request.is_disconnected():
+                try:
+                    changed = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield f": {datetime.now(UTC).isoformat()}\n\n".encode()
+                    continue
+                while not queue.empty():  # a burst of changes: one update for all
+                    changed = changed + queue.get_nowait()
+                if watched.isdisjoint(changed):
+                    continue
+                ident += 1
+                yield _sse("update", await _snapshot(stores, tenant, field), ident)
+        finally:
+            state.analytics_hub.leave(tenant, queue)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

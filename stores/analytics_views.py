@@ -1,0 +1,96 @@
+"""Live analytics in Redis: the views the worker computes, the alerts, the limits.
+
+Per agency: a hash of views (`slice|<kind>|<value>` for each slice of the funnel and its
+metrics, `leaderboard`, `sources`), a hash of raised alerts, a hash of the agency's own
+service-level limits, and a pub/sub channel announcing which views changed. The worker
+writes views whole (a rewrite is harmless), the gateway only reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import redis.asyncio as aioredis
+
+LIMIT_FIELDS = ("client_review_hours", "hot_quiet_hours")
+
+
+def views_key(tenant_id: str) -> str:
+    return f"rt:analytics:{tenant_id}:views"
+
+
+def alerts_key(tenant_id: str) -> str:
+    return f"rt:analytics:{tenant_id}:alerts"
+
+
+def limits_key(tenant_id: str) -> str:
+    return f"rt:analytics:{tenant_id}:limits"
+
+
+def changes_channel(tenant_id: str) -> str:
+    return f"rt:analytics:{tenant_id}:changes"
+
+
+# Every agency's channel, for one subscription per gateway process.
+CHANGES_PATTERN = "rt:analytics:*:changes"
+
+
+def tenant_of_channel(channel: str) -> str:
+    return channel.split(":")[2]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def slice_field(kind: str, value: str) -> str:
+    return "slice|all" if kind == "all" else f"slice|{kind}|{value}"
+
+
+async def write_views(
+    client: aioredis.Redis, tenant_id: str, views: Mapping[str, Any], *, at: str
+) -> None:
+    """Store changed views and tell listeners which ones changed."""
+    if not views:
+        return
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.hset(views_key(tenant_id), mapping={k: json.dumps(v) for k, v in views.items()})
+        pipe.publish(changes_channel(tenant_id), json.dumps({"changed": sorted(views), "at": at}))
+        await pipe.execute()
+
+
+async def read_view(client: aioredis.Redis, tenant_id: str, field: str) -> Any | None:
+    raw = await client.hget(views_key(tenant_id), field)
+    return json.loads(raw) if raw is not None else None
+
+
+async def read_alerts(client: aioredis.Redis, tenant_id: str) -> dict[str, dict[str, Any]]:
+    """The agency's raised alerts, by id."""
+    raw = await client.hgetall(alerts_key(tenant_id))
+    return {_text(k): json.loads(v) for k, v in raw.items()}
+
+
+async def keep_alert(client: aioredis.Redis, tenant_id: str, alert: dict[str, Any]) -> None:
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.hset(alerts_key(tenant_id), str(alert["id"]), json.dumps(alert))
+        pipe.publish(changes_channel(tenant_id), json.dumps({"changed": ["alerts"]}))
+        await pipe.execute()
+
+
+async def drop_alert(client: aioredis.Redis, tenant_id: str, alert_id: str) -> None:
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.hdel(alerts_key(tenant_id), alert_id)
+        pipe.publish(changes_channel(tenant_id), json.dumps({"changed": ["alerts"]}))
+        await pipe.execute()
+
+
+async def read_limits(client: aioredis.Redis, tenant_id: str) -> dict[str, float]:
+    raw = await client.hgetall(limits_key(tenant_id))
+    return {_text(k): float(v) for k, v in raw.items() if _text(k) in LIMIT_FIELDS}
+
+
+async def write_limits(client: aioredis.Redis, tenant_id: str, limits: Mapping[str, float]) -> None:
+    if limits:
+        await client.hset(limits_key(tenant_id), mapping={k: str(v) for k, v in limits.items()})
