@@ -32,6 +32,7 @@ Metrics, each per agency and per slice (`all`, `requisition`, `client`, `recruit
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -244,7 +245,7 @@ def submission_contribution(
     c.count(slices, f"current|{s.stage}")
     for stage in s.reached():
         c.count(slices, f"reached|{stage}")
-    for here, after in zip(s.moves, s.moves[1:], strict=False):
+    for here, after in itertools.pairwise(s.moves):
         c.sample(slices, f"stay|{here.to}", max(0.0, after.at - here.at))
     for stage, at in s.first_reached().items():
         kind = ACTIVITY.get(stage)
