@@ -21,6 +21,7 @@ from gateway.routes import (
     candidates,
     clients,
     commands,
+    dashboard,
     documents,
     health,
     matching,
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    dashboard.install(app)
 
     catalogue = asyncapi_document(settings)
 

@@ -32,10 +32,13 @@ setup() {
     for s in "${SERVERS[@]}"; do "${s}_vars"; done
 }
 
+# Chromium is not a server: the dashboard's test drives it headless.
+browser_packages() { command -v chromium >/dev/null 2>&1 || echo chromium; }
+
 # The Debian packages, installed in one apt run when any is missing.
 install_packages() {
     local missing=()
-    mapfile -t missing < <(postgres_packages; redis_packages)
+    mapfile -t missing < <(postgres_packages; redis_packages; browser_packages)
     ((${#missing[@]})) || return 0
     ((EUID == 0)) || die "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
     note "installing Debian packages: ${missing[*]}"
