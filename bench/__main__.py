@@ -1,10 +1,11 @@
-"""`make bench`: candidate creation through the whole system, against baselines.
+"""`make bench`: the whole system's figures, each against a baseline measured in the run.
 
 Figures: bulk import throughput (candidates/s into every store) against a raw `COPY` of
 the same rows; accept rate (commands/s), end-to-end create throughput, command-to-visible
 latency (POST until readable by GET, and until found by search) at a steady offered rate,
-the same run's no-op Faust agent rate on the same broker and partition count, and
-resident memory.
+the same run's no-op Faust agent rate on the same broker and partition count, resident
+memory, relevance, search latency, and the live analytics (event → SSE latency, and
+throughput against a no-op agent on the same backlog).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
+from bench.analytics import analytics_throughput, sse_latency
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.relevance import evaluate
@@ -272,8 +274,22 @@ async def run(args: argparse.Namespace) -> None:
             f"  nDCG@10 matching {rel['match_ndcg10']:.3f}, search {rel['search_ndcg10']:.3f}, "
             f"BM25 baseline {rel['bm25_ndcg10']:.3f}"
         )
+        console.print(
+            f"[bold]analytics latency[/]: {args.analytics_rate:.0f} events/s for "
+            f"{args.seconds:.0f}s, event produced → SSE update received"
+        )
+        sse_token, sse_tenant = await _login(system.base_url)
+        sse = await sse_latency(
+            system.base_url, sse_token, sse_tenant, settings, args.analytics_rate, args.seconds
+        )
+        console.print(f"  {summary_ms(sse)}")
     console.print("[bold]baseline[/]: no-op Faust agent")
     noop = await noop_baseline(args.n)
+    console.print(f"[bold]analytics throughput[/]: {args.analytics_events} events, same backlog")
+    an = await analytics_throughput(settings, args.analytics_events)
+    console.print(
+        f"  analytics {an['analytics_rate']:.0f} events/s, no-op {an['noop_rate']:.0f} events/s"
+    )
     # Last: the import leaves the servers vacuuming and merging for a while after, which
     # would weigh on the figures of anything measured after it.
     with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
@@ -324,6 +340,14 @@ async def run(args: argparse.Namespace) -> None:
     table.add_row("end-to-end create throughput", f"{tp['e2e_rate']:.0f} commands/s")
     table.add_row("no-op Faust agent (baseline)", f"{noop:.0f} messages/s")
     table.add_row("ratio end-to-end / no-op", f"{tp['e2e_rate'] / noop:.3f} (target >= 0.5)")
+    table.add_row(
+        f"analytics: event → SSE @ {args.analytics_rate:.0f}/s", f"{summary_ms(sse)} (p95 <= 1 s)"
+    )
+    table.add_row("analytics throughput", f"{an['analytics_rate']:.0f} events/s")
+    table.add_row("no-op agent on the same backlog", f"{an['noop_rate']:.0f} events/s")
+    table.add_row(
+        "ratio analytics / no-op", f"{an['analytics_rate'] / an['noop_rate']:.2f} (target >= 0.5)"
+    )
     table.add_row(f"POST→GET-visible @ {args.rate}/s", summary_ms(lat["get"]))
     table.add_row(f"POST→search-visible @ {args.rate}/s", summary_ms(lat["search"]))
     table.add_row("search p99 target", f"{percentile(lat['search'], 99) * 1000:.0f} ms (<= 250)")
@@ -340,6 +364,7 @@ async def run(args: argparse.Namespace) -> None:
                 "search_latency_ms": lat_search,
                 "throughput": tp,
                 "noop_rate": noop,
+                "analytics": {**an, "sse_latency_ms": [x * 1000 for x in sse]},
                 "latency_ms": {k: [x * 1000 for x in v] for k, v in lat.items()},
                 "rss_mib": memory,
             },
@@ -378,6 +403,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200.0, help="offered creates/s")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--analytics-rate", type=float, default=100.0, help="events/s for the SSE latency"
+    )
+    parser.add_argument(
+        "--analytics-events", type=int, default=20_000, help="backlog for analytics throughput"
+    )
     parser.add_argument(
         "--import-rows",
         type=int,

@@ -93,7 +93,8 @@ ANALYTICS_EVENTS = TopicSpec(
 ANALYTICS_BY_TENANT = TopicSpec(
     "analytics",
     "by-tenant",
-    description="Internal: pipeline, requisition and candidate events re-keyed by agency.",
+    description="Internal: pipeline, requisition and candidate events re-keyed by agency, "
+    "each message a JSON array of one agency's events.",
 )
 
 COMMAND_TOPICS: tuple[TopicSpec, ...] = (

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import faust
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from agents.analytics.alerts import check_alerts
 from agents.analytics.projection import Projector
@@ -42,23 +43,96 @@ log = logging.getLogger(__name__)
 
 ROUTE_BATCH = 1000
 ROUTE_WINDOW_SECONDS = 0.02
+METRICS_BATCH = 100
+METRICS_WINDOW_SECONDS = 0.02
+# Events of one agency per forwarded message (a few hundred kB at most).
+FORWARD_CHUNK = 200
+EVENTS = TypeAdapter(list[EventEnvelope])
+
+
+class ChangelogTable:
+    """A Faust table written with the partition of the event that changed the record.
+
+    The metrics agent takes events in batches from several partitions, so the partition
+    Faust would infer (the batch's last event) is not always the record's: each write
+    names its own, which is the partition of its agency and so the one it recovers to.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        items: Iterable[tuple[str, Any]] = self._table.data.items()
+        return items
+
+    def put(self, key: str, value: Any, partition: int) -> None:
+        self._table.data[key] = value
+        self._table.send_changelog(partition, key, value)
+
+    def drop(self, key: str, partition: int) -> None:
+        self._table.data.pop(key, None)
+        self._table.send_changelog(partition, key, None, value_serializer="raw")
+
+
+# Our agents dump envelopes field by field in declaration order, so the type and agency
+# are found near the start without parsing the (large) data; anything else is parsed.
+HEAD = re.compile(rb'"type":"([^"]+)","tenant_id":"([0-9a-f-]{36})"')
+
+
+def _type_and_tenant(value: bytes) -> tuple[str, str] | None:
+    found = HEAD.search(value, 0, 300)
+    if found is not None:
+        return found.group(1).decode(), found.group(2).decode()
+    try:
+        head = json.loads(value)
+        return str(head["type"]), str(head["tenant_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessage]:
-    """The events the metrics read, re-keyed by agency."""
-    out: list[OutgoingMessage] = []
+    """The events the metrics read, re-keyed by agency: one message per agency and chunk.
+
+    A message holds a JSON array of up to FORWARD_CHUNK events of one agency, in the
+    order they were read, so the metrics agent pays Kafka's per-message cost once for
+    many events.
+    """
+    by_tenant: dict[str, list[bytes]] = {}
     for value in values:
         if value is None:
             continue  # a tombstone; its erasure event came first
-        try:
-            head = json.loads(value)
-            kind, tenant = head["type"], head["tenant_id"]
-        except (ValueError, KeyError, TypeError):
+        head = _type_and_tenant(value)
+        if head is None:
             log.error("analytics: skipping an unreadable event")
             continue
-        if kind in READ_TYPES and isinstance(tenant, str):
-            out.append((topic, tenant.encode(), value, None))
+        if head[0] in READ_TYPES:
+            by_tenant.setdefault(head[1], []).append(value)
+    out: list[OutgoingMessage] = []
+    for tenant, events in by_tenant.items():
+        for i in range(0, len(events), FORWARD_CHUNK):
+            chunk = b"[" + b",".join(events[i : i + FORWARD_CHUNK]) + b"]"
+            out.append((topic, tenant.encode(), chunk, None))
     return out
+
+
+def read_chunk(value: bytes) -> list[EventEnvelope]:
+    """The events of a forwarded message; a bad one is skipped, not the whole chunk."""
+    try:
+        return EVENTS.validate_json(value)
+    except ValidationError:
+        pass
+    try:
+        raw = json.loads(value)
+    except ValueError:
+        log.error("analytics: skipping an unreadable message")
+        return []
+    found = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        try:
+            found.append(EventEnvelope.model_validate(item))
+        except ValidationError as exc:
+            log.error("analytics: skipping an unparseable event: %s", exc)
+    return found
 
 
 def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsState:
@@ -84,7 +158,9 @@ def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsSta
         table("requisitions"),
         table("candidates"),
     )
-    state = AnalyticsState(submissions, requisitions, candidates)
+    state = AnalyticsState(
+        ChangelogTable(submissions), ChangelogTable(requisitions), ChangelogTable(candidates)
+    )
     projector = Projector(stores, state, settings.analytics_push_seconds)
 
     def active_partitions() -> set[int]:
@@ -117,18 +193,21 @@ def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsSta
 
     @app.agent(by_tenant, name="analytics.metrics")
     async def metrics(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            try:
-                envelope = EventEnvelope.model_validate_json(event.value)
-            except ValidationError as exc:
-                log.error("analytics: skipping an unparseable event: %s", exc)
-                continue
-            try:
-                if state.apply(envelope, event.message.partition):
-                    projector.wake()
-            except (KeyError, TypeError, ValueError) as exc:
-                # Parsing comes before any change, so the sums are as they were.
-                log.error("analytics: skipping event %s: %r", envelope.event_id, exc)
+        # take_events (not take): each event keeps its partition, which its records need.
+        batches = cast(Any, stream).take_events(METRICS_BATCH, within=METRICS_WINDOW_SECONDS)
+        async for events in batches:
+            changed = False
+            for event in events:
+                for envelope in read_chunk(event.value):
+                    try:
+                        changed |= state.apply(envelope, event.message.partition)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        # Parsing comes before any change, so the sums are as they were.
+                        log.error("analytics: skipping event %s: %r", envelope.event_id, exc)
+            # Before the batch's offsets are committed: its records reach the changelog.
+            state.write_tables()
+            if changed:
+                projector.wake()
 
     @app.task  # type: ignore[untyped-decorator]
     async def push_views() -> None:

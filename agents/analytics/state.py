@@ -11,9 +11,9 @@ contributions again: a redelivered or older event (by version) changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from core.analytics.model import (
     Aggregates,
@@ -39,8 +39,28 @@ from topics.requisitions import REQUISITION_CREATED, REQUISITION_STATUS_CHANGED,
 
 log = logging.getLogger(__name__)
 
-Table = MutableMapping[str, Any]
 PENDING = "pending|"
+
+
+class Table(Protocol):
+    """Where records are kept: a Faust table (see `ChangelogTable`), a dict in tests."""
+
+    def items(self) -> Iterable[tuple[str, Any]]: ...
+
+    def put(self, key: str, value: Any, partition: int) -> None: ...
+
+    def drop(self, key: str, partition: int) -> None: ...
+
+
+class MemoryTable(dict[str, Any]):
+    """A table in a dict, for unit tests and tools."""
+
+    def put(self, key: str, value: Any, partition: int) -> None:
+        self[key] = value
+
+    def drop(self, key: str, partition: int) -> None:
+        self.pop(key, None)
+
 
 SUBMISSION_EVENTS = frozenset({SUBMISSION_CREATED, SUBMISSION_STAGE_CHANGED})
 REQUISITION_EVENTS = frozenset(
@@ -58,8 +78,10 @@ READ_TYPES = (
 
 class AnalyticsState:
     def __init__(self, submissions: Table, requisitions: Table, candidates: Table) -> None:
-        # Faust tables (or dicts in unit tests): id -> {"p": partition, "state": {...}}.
-        self._tables = {"s": submissions, "r": requisitions, "c": candidates}
+        # id -> {"p": partition, "state": {...}}; written at the end of each batch, so a
+        # record changed by several events of a batch is written once.
+        self._tables: dict[str, Table] = {"s": submissions, "r": requisitions, "c": candidates}
+        self._writes: dict[tuple[str, str], tuple[int, Any]] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -156,7 +178,22 @@ class AnalyticsState:
         self.by_cand.setdefault(s.candidate_id, set()).add(s.id)
 
     def _save(self, kind: str, key: str, state: Any, partition: int) -> None:
-        self._tables[kind][key] = {"p": partition, "state": state.to_json()}
+        self._writes[(kind, key)] = (partition, state)
+
+    def _forget(self, kind: str, key: str, partition: int) -> None:
+        self._writes[(kind, key)] = (partition, None)
+
+    def write_tables(self) -> int:
+        """Write the records changed since the last call; returns how many."""
+        writes, self._writes = self._writes, {}
+        for (kind, key), (partition, state) in writes.items():
+            if state is None:
+                self._tables[kind].drop(key, partition)
+            elif isinstance(state, dict):
+                self._tables[kind].put(key, state, partition)
+            else:
+                self._tables[kind].put(key, {"p": partition, "state": state.to_json()}, partition)
+        return len(writes)
 
     # -- events -----------------------------------------------------------------------
 
@@ -195,7 +232,7 @@ class AnalyticsState:
             new.placement, new.placed_at = old.placement, old.placed_at
         elif new.id in self.pending:
             placement = self.pending.pop(new.id)
-            self._tables["s"].pop(PENDING + new.id, None)
+            self._forget("s", PENDING + new.id, partition)
             self._set_placement(new, placement)
         add_back = self._around(
             new.tenant_id,
@@ -215,7 +252,9 @@ class AnalyticsState:
             # Its submission's events have not been read yet: kept until they are.
             if submission_id not in self.pending:
                 self.pending[submission_id] = data
-                self._tables["s"][PENDING + submission_id] = {"p": partition, "placement": data}
+                self._save(
+                    "s", PENDING + submission_id, {"p": partition, "placement": data}, partition
+                )
             return False
         if s.placement is not None:
             return False  # placed before (placing again keeps the first credit)
@@ -272,7 +311,7 @@ class AnalyticsState:
         subs = set(self.by_cand.get(candidate_id, set()))
         add_back = self._around(tenant, subs, set(), {candidate_id})
         del self.cands[candidate_id]
-        self._tables["c"].pop(candidate_id, None)
+        self._forget("c", candidate_id, self.partition_of.get(tenant, 0))
         add_back()
         return True
 

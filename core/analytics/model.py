@@ -217,17 +217,24 @@ class CandidateState:
 
 
 @dataclass
+class Part:
+    """The same counts and duration samples (seconds), added to each of some slices."""
+
+    slices: list[Slice]
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    samples: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
 class Contribution:
-    """Counts and duration samples (seconds) one record adds, by slice."""
+    """What one record adds to the sums."""
 
-    counts: list[tuple[Slice, str, int]] = field(default_factory=list)
-    samples: list[tuple[Slice, str, float]] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
 
-    def count(self, slices: Iterable[Slice], key: str, value: int = 1) -> None:
-        self.counts.extend((s, key, value) for s in slices)
-
-    def sample(self, slices: Iterable[Slice], key: str, seconds: float) -> None:
-        self.samples.extend((s, key, seconds) for s in slices)
+    def to(self, slices: list[Slice]) -> Part:
+        part = Part(slices)
+        self.parts.append(part)
+        return part
 
 
 def submission_contribution(
@@ -242,44 +249,50 @@ def submission_contribution(
     ]
     if client_id is not None:
         slices.append(("client", client_id))
-    c.count(slices, f"current|{s.stage}")
-    for stage in s.reached():
-        c.count(slices, f"reached|{stage}")
-    for here, after in itertools.pairwise(s.moves):
-        c.sample(slices, f"stay|{here.to}", max(0.0, after.at - here.at))
-    for stage, at in s.first_reached().items():
+    every, board = c.to(slices), c.to([ALL])
+    counts = every.counts
+    counts.append((f"current|{s.stage}", 1))
+    first = s.first_reached()
+    counts.extend((f"reached|{stage}", 1) for stage in first)
+    every.samples.extend(
+        (f"stay|{here.to}", max(0.0, after.at - here.at))
+        for here, after in itertools.pairwise(s.moves)
+    )
+    for stage, at in first.items():
         kind = ACTIVITY.get(stage)
         if kind is None:
             continue
-        hour, day = int(at // HOUR * HOUR), int(at // DAY * DAY)
-        c.count(slices, f"hour|{hour}|{kind}")
-        c.count(slices, f"day|{day}|{kind}")
+        counts.append((f"hour|{int(at // HOUR * HOUR)}|{kind}", 1))
+        counts.append((f"day|{int(at // DAY * DAY)}|{kind}", 1))
         if kind in LEADERBOARD_KINDS:
-            c.count([ALL], f"board|{week_of(at)}|{s.recruiter}|{kind}")
+            board.counts.append((f"board|{week_of(at)}|{s.recruiter}|{kind}", 1))
     if s.placement is not None and s.placed_at is not None:
         currency, kind, cents = s.placement
-        c.count([ALL], f"board|{week_of(s.placed_at)}|{s.recruiter}|{kind}|{currency}", cents)
+        board.counts.append(
+            (f"board|{week_of(s.placed_at)}|{s.recruiter}|{kind}|{currency}", cents)
+        )
     return c
 
 
 def requisition_contribution(r: RequisitionState, first_submitted_at: float | None) -> Contribution:
     c = Contribution()
-    slices: list[Slice] = [ALL, ("requisition", r.id), ("client", r.client_id)]
-    c.count(slices, f"requisitions|{r.status}")
+    part = c.to([ALL, ("requisition", r.id), ("client", r.client_id)])
+    part.counts.append((f"requisitions|{r.status}", 1))
     if first_submitted_at is not None:
-        c.sample(slices, "time_to_submit", max(0.0, first_submitted_at - r.opened_at))
+        part.samples.append(("time_to_submit", max(0.0, first_submitted_at - r.opened_at)))
     if r.filled_at is not None:
-        c.sample(slices, "time_to_fill", max(0.0, r.filled_at - r.opened_at))
+        part.samples.append(("time_to_fill", max(0.0, r.filled_at - r.opened_at)))
     return c
 
 
 def candidate_contribution(source: str | None, reached: set[str]) -> Contribution:
     c = Contribution()
     name = source or UNKNOWN
-    c.count([ALL], f"source|{name}|candidates")
-    for stage, step in SOURCE_STEPS.items():
-        if stage in reached:
-            c.count([ALL], f"source|{name}|{step}")
+    part = c.to([ALL])
+    part.counts.append((f"source|{name}|candidates", 1))
+    part.counts.extend(
+        (f"source|{name}|{step}", 1) for stage, step in SOURCE_STEPS.items() if stage in reached
+    )
     return c
 
 
@@ -306,24 +319,29 @@ class Aggregates:
         self.changed: set[Slice] = set()
 
     def add(self, c: Contribution, sign: int = 1) -> None:
-        for where, key, value in c.counts:
-            totals = self.slices.setdefault(where, SliceTotals())
-            total = totals.counts.get(key, 0) + sign * value
-            if total:
-                totals.counts[key] = total
-            else:
-                totals.counts.pop(key, None)
-            self.changed.add(where)
-        for where, key, seconds in c.samples:
-            totals = self.slices.setdefault(where, SliceTotals())
-            values = totals.samples.setdefault(key, [])
-            if sign > 0:
-                bisect.insort(values, seconds)
-            else:
-                i = bisect.bisect_left(values, seconds)
-                if i < len(values) and values[i] == seconds:
-                    values.pop(i)
-            self.changed.add(where)
+        for part in c.parts:
+            if not part.counts and not part.samples:
+                continue
+            for where in part.slices:
+                totals = self.slices.get(where)
+                if totals is None:
+                    totals = self.slices[where] = SliceTotals()
+                counts = totals.counts
+                for key, value in part.counts:
+                    total = counts.get(key, 0) + sign * value
+                    if total:
+                        counts[key] = total
+                    else:
+                        counts.pop(key, None)
+                for key, seconds in part.samples:
+                    values = totals.samples.setdefault(key, [])
+                    if sign > 0:
+                        bisect.insort(values, seconds)
+                    else:
+                        i = bisect.bisect_left(values, seconds)
+                        if i < len(values) and values[i] == seconds:
+                            values.pop(i)
+                self.changed.add(where)
 
     def take_changed(self) -> Iterator[tuple[Slice, SliceTotals]]:
         changed, self.changed = self.changed, set()

@@ -24,7 +24,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.analytics.state import AnalyticsState
+from agents.analytics.state import AnalyticsState, MemoryTable
 from core.analytics.views import slice_view
 from core.processes import spawn, stop, wait_for
 from core.settings import Settings
@@ -190,7 +190,7 @@ async def test_tables_survive_restarts_and_moving_partitions(own_settings: Setti
         "ANALYTICS_ALERT_CHECK_SECONDS": "3600",
     }
     agencies = [Agency(rng) for _ in range(AGENCIES)]
-    expected = AnalyticsState({}, {}, {})
+    expected = AnalyticsState(MemoryTable(), MemoryTable(), MemoryTable())
     hour = 0
 
     async def round_of(events: list[tuple[str, EventEnvelope]], what: str) -> None:

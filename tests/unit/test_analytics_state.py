@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.analytics.state import AnalyticsState
+from agents.analytics.state import AnalyticsState, MemoryTable
 from core.analytics.model import ALL, Aggregates
 from core.analytics.views import leaderboard_view, slice_view, sources_view
 from topics.envelopes import Actor, EventEnvelope
@@ -114,7 +114,7 @@ def _views(agg: Aggregates) -> dict[str, Any]:
 
 
 def _fresh() -> AnalyticsState:
-    return AnalyticsState({}, {}, {})
+    return AnalyticsState(MemoryTable(), MemoryTable(), MemoryTable())
 
 
 def test_any_order_and_repetition_give_the_same_sums() -> None:
@@ -138,19 +138,20 @@ def test_any_order_and_repetition_give_the_same_sums() -> None:
 
 def test_a_rebuild_from_the_tables_gives_the_same_sums() -> None:
     events = _workload(random.Random(5))
-    subs: dict[str, Any] = {}
-    reqs: dict[str, Any] = {}
-    cands: dict[str, Any] = {}
+    subs, reqs, cands = MemoryTable(), MemoryTable(), MemoryTable()
     state = AnalyticsState(subs, reqs, cands)
-    for e in events:
+    for i, e in enumerate(events):
         state.apply(e, 2)
+        if i % 7 == 0:
+            state.write_tables()  # batches end anywhere
+    state.write_tables()
     expected = _views(state.tenants[str(TENANT)])
 
-    recovered = AnalyticsState(dict(subs), dict(reqs), dict(cands))
+    recovered = AnalyticsState(MemoryTable(subs), MemoryTable(reqs), MemoryTable(cands))
     recovered.rebuild({2})
     assert _views(recovered.tenants[str(TENANT)]) == expected
     # A partition this worker does not hold contributes nothing.
-    elsewhere = AnalyticsState(dict(subs), dict(reqs), dict(cands))
+    elsewhere = AnalyticsState(MemoryTable(subs), MemoryTable(reqs), MemoryTable(cands))
     elsewhere.rebuild({0, 1})
     assert elsewhere.tenants == {}
 
