@@ -9,11 +9,26 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.e2e.conftest import Agency, System, _agency
 from tests.e2e.helpers import candidate_body, eventually, move, open_requisition, post_json
+from topics.envelopes import EventEnvelope
+from topics.names import ANALYTICS_EVENTS
 
 pytestmark = pytest.mark.stack
+
+
+async def _tail(system: System, topic: str) -> AIOKafkaConsumer:
+    """A consumer of `topic` from its current end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap_servers)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in range(system.settings.kafka_partitions)]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        await consumer.position(tp)
+    return consumer
 
 
 async def _get(agency: Agency, path: str, **params: Any) -> Any:
@@ -143,6 +158,8 @@ async def test_the_stream_pushes_a_move_within_a_second_or_so(agency: Agency) ->
 
 
 async def test_alerts_are_raised_and_cleared(system: System) -> None:
+    topic = ANALYTICS_EVENTS.name(system.settings.topic_namespace)
+    announced = await _tail(system, topic)
     async with _agency(system, role="admin") as admin:
         requisition = await open_requisition(admin, 1)
         _, sid = await _submit(admin, requisition["id"], "referral")
@@ -167,6 +184,52 @@ async def test_alerts_are_raised_and_cleared(system: System) -> None:
             return not await raised()
 
         await eventually(cleared, what="the alert cleared", timeout=20)
+
+        # Both were announced on the analytics topic, keyed by the alert.
+        async def told() -> set[str]:
+            records = await announced.getmany(timeout_ms=500)
+            for batch in records.values():
+                for record in batch:
+                    event = EventEnvelope.model_validate_json(record.value)
+                    if str(event.aggregate_id) == alert["id"]:
+                        seen.add(event.type)
+            return seen if seen == {"alert.raised", "alert.cleared"} else set()
+
+        seen: set[str] = set()
+        await eventually(told, what="alert.raised and alert.cleared on the topic", timeout=20)
+        await announced.stop()
+
+    async with _agency(system, role="admin") as admin:
+        client = await post_json(admin, "/api/v1/clients", {"name": "Initech", "status": "active"})
+        hot = await post_json(
+            admin,
+            "/api/v1/requisitions",
+            {"client_id": client["id"], "title": "SRE", "priority": "hot"},
+        )
+        limits = await admin.client.put(
+            "/api/v1/analytics/limits",
+            json={"client_review_hours": 1000, "hot_quiet_hours": 0.0005},
+        )
+        assert limits.status_code == 200
+
+        async def quiet() -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = (
+                await _get(admin, "alerts", kind="hot_requisition_quiet")
+            )["items"]
+            return items
+
+        [alert] = await eventually(quiet, what="the quiet hot requisition alert", timeout=20)
+        assert alert["requisition_id"] == hot["id"]
+        # A submission restarts the clock; a longer limit keeps it from tripping at once.
+        await _submit(admin, hot["id"], "referral")
+        await admin.client.put(
+            "/api/v1/analytics/limits", json={"client_review_hours": 1000, "hot_quiet_hours": 1}
+        )
+
+        async def calm() -> bool:
+            return not await quiet()
+
+        await eventually(calm, what="the quiet alert cleared by a submission", timeout=20)
 
     async with _agency(system) as recruiter:
         refused = await recruiter.client.put(
