@@ -41,6 +41,7 @@ dev: migrate ## run the whole system: stack, gateway and worker, with a demo log
 		--password $(DEMO_PASSWORD) --role admin >/dev/null
 	@echo ""
 	@echo "  RefactorTrack API  http://$${HOST:-127.0.0.1}:$${PORT:-8000}/api/docs"
+	@echo "  live dashboard     http://$${HOST:-127.0.0.1}:$${PORT:-8000}/dashboard"
 	@echo "  demo login         $(DEMO_USER) / $(DEMO_PASSWORD)  (agency $(DEMO_TENANT))"
 	@echo "  stop               Ctrl-C (servers keep running: make stack-down)"
 	@echo ""
