@@ -12,7 +12,9 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
+from typing import Any
 
+from gateway.subscriptions import keep_subscribed
 from stores.analytics_views import CHANGES_PATTERN, tenant_of_channel
 from stores.redis import RedisStore
 
@@ -52,25 +54,17 @@ class AnalyticsHub:
                 del self._listeners[tenant_id]
 
     async def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            pubsub = self._redis.client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.psubscribe(CHANGES_PATTERN)
-                self._subscribed.set()
-                delay = 0.1
-                async for message in pubsub.listen():
-                    if message.get("type") == "pmessage":
-                        self._deliver(message["channel"], message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("analytics subscription lost (%s); resubscribing", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+        def deliver(message: dict[str, Any]) -> None:
+            if message.get("type") == "pmessage":
+                self._deliver(message["channel"], message["data"])
+
+        await keep_subscribed(
+            self._redis,
+            lambda pubsub: pubsub.psubscribe(CHANGES_PATTERN),
+            deliver,
+            self._subscribed,
+            "analytics",
+        )
 
     def _deliver(self, channel: bytes | str, raw: bytes | str) -> None:
         name = channel.decode() if isinstance(channel, bytes) else channel

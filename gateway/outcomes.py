@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
+from gateway.subscriptions import keep_subscribed
 from stores.redis import OUTCOMES_CHANNEL, RedisStore
 from topics.envelopes import CommandOutcome
 
@@ -63,25 +65,17 @@ class OutcomeWaiter:
             self.forget(command_id, future)
 
     async def _listen(self) -> None:
-        delay = 0.1
-        while True:
-            pubsub = self._redis.client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(OUTCOMES_CHANNEL)
-                self._subscribed.set()
-                delay = 0.1
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self._deliver(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outcome subscription lost (%s); resubscribing", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+        def deliver(message: dict[str, Any]) -> None:
+            if message.get("type") == "message":
+                self._deliver(message["data"])
+
+        await keep_subscribed(
+            self._redis,
+            lambda pubsub: pubsub.subscribe(OUTCOMES_CHANNEL),
+            deliver,
+            self._subscribed,
+            "outcome",
+        )
 
     def _deliver(self, raw: bytes) -> None:
         try:

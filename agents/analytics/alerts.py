@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.analytics.state import AnalyticsState
-from core.analytics.model import HOUR
+from core.analytics.model import HOUR, RequisitionState, SubmissionState
 from core.settings import Settings
 from stores import analytics_views as views
 from stores.bundle import Stores
@@ -41,13 +41,18 @@ def due_alerts(
     tenant_id: str,
     now: float,
     limits: dict[str, float],
+    candidates: tuple[list[SubmissionState], list[RequisitionState]],
 ) -> dict[str, Alert]:
-    """Every alert that holds for one agency at `now`, by id."""
+    """Every alert that holds for one agency at `now`, by id.
+
+    `candidates`: the agency's submissions in client review and its open hot requisitions.
+    """
     review_hours = limits["client_review_hours"]
     quiet_hours = limits["hot_quiet_hours"]
     found: dict[str, Alert] = {}
-    for s in state.subs.values():
-        if s.tenant_id != tenant_id or s.stage != "client_review" or not s.moves:
+    waiting, hot = candidates
+    for s in waiting:
+        if not s.moves:
             continue
         since = s.moves[-1].at
         if now - since > review_hours * HOUR:
@@ -64,9 +69,7 @@ def due_alerts(
                 message=f"Waiting in client review for more than {review_hours:g} h",
                 raised_at=_at(now),
             )
-    for r in state.reqs.values():
-        if r.tenant_id != tenant_id or r.status != "open" or r.priority != "hot":
-            continue
+    for r in hot:
         latest = [state.subs[sid].moves[0].at for sid in state.by_req.get(r.id, ())]
         since = max([r.opened_at, *[t for t in latest if t is not None]])
         if now - since > quiet_hours * HOUR:
@@ -124,13 +127,23 @@ async def check_alerts(
     await stores.start()
     redis = stores.redis.client
     raised = cleared = 0
+    # One pass over the records for every agency, not one per agency.
+    watched: dict[str, tuple[list[SubmissionState], list[RequisitionState]]] = {
+        tenant_id: ([], []) for tenant_id in state.tenants
+    }
+    for s in state.subs.values():
+        if s.stage == "client_review" and s.tenant_id in watched:
+            watched[s.tenant_id][0].append(s)
+    for r in state.reqs.values():
+        if r.status == "open" and r.priority == "hot" and r.tenant_id in watched:
+            watched[r.tenant_id][1].append(r)
     for tenant_id in list(state.tenants):
         limits = {
             "client_review_hours": settings.analytics_client_review_hours,
             "hot_quiet_hours": settings.analytics_hot_quiet_hours,
             **await views.read_limits(redis, tenant_id),
         }
-        due = due_alerts(state, tenant_id, now, limits)
+        due = due_alerts(state, tenant_id, now, limits, watched.get(tenant_id, ([], [])))
         kept = await views.read_alerts(redis, tenant_id)
         for alert_id, alert in due.items():
             if alert_id in kept:

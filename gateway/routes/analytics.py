@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -55,12 +55,24 @@ class SliceFilters(BaseModel):
         return views.slice_field(name, value), {"kind": name, "value": value}
 
 
-def _filters(
-    requisition_id: UUID | None, client_id: UUID | None, recruiter: str | None, source: str | None
+def _slice_filters(
+    requisition_id: Annotated[UUID | None, Query(description="One requisition")] = None,
+    client_id: Annotated[UUID | None, Query(description="One client's requisitions")] = None,
+    recruiter: Annotated[
+        str | None,
+        Query(max_length=210, description="A user id (or `user:<id>`): who made the submissions"),
+    ] = None,
+    source: Annotated[
+        str | None, Query(max_length=60, description="A candidate source, e.g. `referral`")
+    ] = None,
 ) -> SliceFilters:
     return SliceFilters(
         requisition_id=requisition_id, client_id=client_id, recruiter=recruiter, source=source
     )
+
+
+# The same four optional filters on every route that reads a slice; one at a time.
+SliceDep = Annotated[SliceFilters, Depends(_slice_filters)]
 
 
 async def _slice(stores: Any, tenant: UUID, filters: SliceFilters) -> tuple[dict[str, Any], Any]:
@@ -90,12 +102,8 @@ class Funnel(BaseModel):
 async def funnel(
     principal: CurrentPrincipal,
     stores: StoresDep,
-    requisition_id: Annotated[UUID | None, Query(description="One requisition")] = None,
-    client_id: Annotated[UUID | None, Query(description="One client's requisitions")] = None,
-    recruiter: Annotated[str | None, Query(max_length=210, description="A user id")] = None,
-    source: Annotated[str | None, Query(max_length=60, description="A candidate source")] = None,
+    filters: SliceDep,
 ) -> Funnel:
-    filters = _filters(requisition_id, client_id, recruiter, source)
     described, view = await _slice(stores, principal.tenant_id, filters)
     return Funnel(
         slice=described,
@@ -130,12 +138,8 @@ class Kpis(BaseModel):
 async def kpis(
     principal: CurrentPrincipal,
     stores: StoresDep,
-    requisition_id: Annotated[UUID | None, Query()] = None,
-    client_id: Annotated[UUID | None, Query()] = None,
-    recruiter: Annotated[str | None, Query(max_length=210)] = None,
-    source: Annotated[str | None, Query(max_length=60)] = None,
+    filters: SliceDep,
 ) -> Kpis:
-    filters = _filters(requisition_id, client_id, recruiter, source)
     described, view = await _slice(stores, principal.tenant_id, filters)
     current = view["funnel"]["current"]
     return Kpis(
@@ -160,12 +164,8 @@ async def kpis(
 async def activity(
     principal: CurrentPrincipal,
     stores: StoresDep,
-    requisition_id: Annotated[UUID | None, Query()] = None,
-    client_id: Annotated[UUID | None, Query()] = None,
-    recruiter: Annotated[str | None, Query(max_length=210)] = None,
-    source: Annotated[str | None, Query(max_length=60)] = None,
+    filters: SliceDep,
 ) -> dict[str, Any]:
-    filters = _filters(requisition_id, client_id, recruiter, source)
     described, view = await _slice(stores, principal.tenant_id, filters)
     return {"slice": described, **activity_windows(view, utcnow())}
 
@@ -299,12 +299,9 @@ async def stream(
     principal: CurrentPrincipal,
     stores: StoresDep,
     state: StateDep,
-    requisition_id: Annotated[UUID | None, Query()] = None,
-    client_id: Annotated[UUID | None, Query()] = None,
-    recruiter: Annotated[str | None, Query(max_length=210)] = None,
-    source: Annotated[str | None, Query(max_length=60)] = None,
+    filters: SliceDep,
 ) -> StreamingResponse:
-    field, _ = _filters(requisition_id, client_id, recruiter, source).field()
+    field, _ = filters.field()
     tenant = str(principal.tenant_id)
     queue = await state.analytics_hub.listen(tenant)
     watched = {field, "leaderboard", "sources", "alerts"}

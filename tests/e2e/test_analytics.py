@@ -9,26 +9,20 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.e2e.conftest import Agency, System, _agency
-from tests.e2e.helpers import candidate_body, eventually, move, open_requisition, post_json
+from tests.e2e.helpers import (
+    candidate_body,
+    eventually,
+    move,
+    open_requisition,
+    post_json,
+    tail_topic,
+)
 from topics.envelopes import EventEnvelope
 from topics.names import ANALYTICS_EVENTS
 
 pytestmark = pytest.mark.stack
-
-
-async def _tail(system: System, topic: str) -> AIOKafkaConsumer:
-    """A consumer of `topic` from its current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap_servers)
-    await consumer.start()
-    partitions = [TopicPartition(topic, p) for p in range(system.settings.kafka_partitions)]
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for tp in partitions:
-        await consumer.position(tp)
-    return consumer
 
 
 async def _get(agency: Agency, path: str, **params: Any) -> Any:
@@ -159,7 +153,7 @@ async def test_the_stream_pushes_a_move_within_a_second_or_so(agency: Agency) ->
 
 async def test_alerts_are_raised_and_cleared(system: System) -> None:
     topic = ANALYTICS_EVENTS.name(system.settings.topic_namespace)
-    announced = await _tail(system, topic)
+    announced = await tail_topic(system.settings, topic)
     async with _agency(system, role="admin") as admin:
         requisition = await open_requisition(admin, 1)
         _, sid = await _submit(admin, requisition["id"], "referral")

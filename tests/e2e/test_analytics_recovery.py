@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from agents.analytics.state import AnalyticsState, MemoryTable
 from core.analytics.views import slice_view
@@ -30,9 +29,8 @@ from core.processes import spawn, stop, wait_for
 from core.settings import Settings
 from stores.analytics_views import read_view
 from stores.bundle import Stores
-from stores.kafka import ensure_topics
 from tests.e2e.conftest import LOG_DIR, ROOT, System
-from tests.e2e.helpers import eventually
+from tests.e2e.helpers import eventually, own_namespace
 from topics.envelopes import Actor, EventEnvelope
 from topics.names import CANDIDATE_EVENTS, PIPELINE_EVENTS, REQUISITION_EVENTS
 
@@ -46,20 +44,8 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def own_settings(system: System) -> AsyncIterator[Settings]:
-    """A namespace and consumer group of its own: only this test's workers are involved."""
-    namespace = f"rt-analytics-{uuid.uuid4().hex[:8]}"
-    settings = system.settings.model_copy(
-        update={"topic_namespace": namespace, "worker_id": namespace}
-    )
-    await ensure_topics(settings)
-    yield settings
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        ours = [t for t in await admin.list_topics() if t.startswith(namespace)]
-        await admin.delete_topics(ours)
-    finally:
-        await admin.close()
+    async with own_namespace(system.settings, "rt-analytics") as settings:
+        yield settings
 
 
 def _event(tenant: uuid.UUID, kind: str, aggregate: str, version: int, data: Any) -> EventEnvelope:

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from core.clock import utcnow
 from tests.e2e.conftest import Agency, System
-from tests.e2e.helpers import candidate_body, eventually
+from tests.e2e.helpers import candidate_body, eventually, tail_topic
 from topics.envelopes import Actor, CommandEnvelope, EventEnvelope
 from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 
@@ -30,16 +30,7 @@ async def producer(system: System) -> AsyncIterator[AIOKafkaProducer]:
 
 
 async def _tail(system: System, topic: str) -> AIOKafkaConsumer:
-    """A consumer positioned at the current end of every partition of `topic`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap_servers)
-    await consumer.start()
-    # `refactortrack migrate` creates every contract topic with this many partitions.
-    partitions = [TopicPartition(topic, p) for p in range(system.settings.kafka_partitions)]
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for tp in partitions:  # resolve the lazy seek now, before anything is produced
-        await consumer.position(tp)
-    return consumer
+    return await tail_topic(system.settings, topic)
 
 
 async def _collect(consumer: AIOKafkaConsumer, seconds: float) -> list[Any]:

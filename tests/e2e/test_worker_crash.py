@@ -11,18 +11,16 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select
 
 from core.accounts import create_user
 from core.clock import utcnow
 from core.processes import spawn, stop, wait_for
 from core.settings import Settings
-from stores.kafka import ensure_topics
 from stores.postgres.database import Database
 from stores.postgres.tables import candidate_contact_points, candidates, processed_commands
 from tests.e2e.conftest import LOG_DIR, ROOT, System
-from tests.e2e.helpers import candidate_body, eventually
+from tests.e2e.helpers import candidate_body, eventually, own_namespace
 from topics.envelopes import Actor, CommandEnvelope, EventEnvelope
 from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 
@@ -34,24 +32,8 @@ COMMANDS = 1500
 @pytest.fixture
 async def crash_settings(system: System) -> AsyncIterator[Settings]:
     """A namespace and consumer group of its own, so only this test's worker is involved."""
-    namespace = f"rt-crash-{uuid.uuid4().hex[:8]}"
-    settings = system.settings.model_copy(
-        update={"topic_namespace": namespace, "worker_id": namespace}
-    )
-    await ensure_topics(settings)
-    yield settings
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        await admin.delete_topics(
-            [
-                CANDIDATE_COMMANDS.name(namespace),
-                CANDIDATE_COMMANDS.dlq(namespace),
-                CANDIDATE_EVENTS.name(namespace),
-            ]
-        )
-    finally:
-        await admin.close()
+    async with own_namespace(system.settings, "rt-crash") as settings:
+        yield settings
 
 
 async def _count(db: Database, table: object, where: object) -> int:
