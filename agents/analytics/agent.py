@@ -18,10 +18,11 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import faust
-from pydantic import TypeAdapter, ValidationError
+import orjson
 
 from agents.analytics.alerts import check_alerts
 from agents.analytics.projection import Projector
@@ -30,7 +31,6 @@ from agents.processor import OutgoingMessage
 from agents.publishing import FaustPublisher
 from core.settings import Settings
 from stores.bundle import Stores
-from topics.envelopes import EventEnvelope
 from topics.names import (
     ANALYTICS_BY_TENANT,
     ANALYTICS_EVENTS,
@@ -47,7 +47,6 @@ METRICS_BATCH = 100
 METRICS_WINDOW_SECONDS = 0.02
 # Events of one agency per forwarded message (a few hundred kB at most).
 FORWARD_CHUNK = 200
-EVENTS = TypeAdapter(list[EventEnvelope])
 
 
 class ChangelogTable:
@@ -115,23 +114,43 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
     return out
 
 
-def read_chunk(value: bytes) -> list[EventEnvelope]:
+@dataclass(frozen=True, slots=True)
+class ReadEvent:
+    """The parts of a forwarded event the metrics use.
+
+    Events on these topics were built and checked by our agents when they were emitted;
+    the metrics read them with a plain JSON parser rather than validating every field
+    again (a tenth of the cost), and skip one that lacks what they need.
+    """
+
+    event_id: str
+    type: str
+    tenant_id: str
+    aggregate_id: str
+    data: dict[str, Any]
+
+
+def read_chunk(value: bytes) -> list[ReadEvent]:
     """The events of a forwarded message; a bad one is skipped, not the whole chunk."""
     try:
-        return EVENTS.validate_json(value)
-    except ValidationError:
-        pass
-    try:
-        raw = json.loads(value)
-    except ValueError:
+        raw = orjson.loads(value)
+    except orjson.JSONDecodeError:
         log.error("analytics: skipping an unreadable message")
         return []
     found = []
     for item in raw if isinstance(raw, list) else [raw]:
         try:
-            found.append(EventEnvelope.model_validate(item))
-        except ValidationError as exc:
-            log.error("analytics: skipping an unparseable event: %s", exc)
+            found.append(
+                ReadEvent(
+                    event_id=str(item["event_id"]),
+                    type=str(item["type"]),
+                    tenant_id=str(item["tenant_id"]),
+                    aggregate_id=str(item["aggregate_id"]),
+                    data=dict(item["data"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("analytics: skipping an event without %s", exc)
     return found
 
 

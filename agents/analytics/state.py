@@ -33,13 +33,28 @@ from topics.candidates import (
     CANDIDATE_MERGED,
     CANDIDATE_UPDATED,
 )
-from topics.envelopes import EventEnvelope
 from topics.pipeline import PLACEMENT_CREATED, SUBMISSION_CREATED, SUBMISSION_STAGE_CHANGED
 from topics.requisitions import REQUISITION_CREATED, REQUISITION_STATUS_CHANGED, REQUISITION_UPDATED
 
 log = logging.getLogger(__name__)
 
 PENDING = "pending|"
+
+
+class Fact(Protocol):
+    """What the state reads of an event: an `EventEnvelope`, or the light `ReadEvent`."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def tenant_id(self) -> Any: ...
+
+    @property
+    def aggregate_id(self) -> Any: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
 
 
 class Table(Protocol):
@@ -197,7 +212,7 @@ class AnalyticsState:
 
     # -- events -----------------------------------------------------------------------
 
-    def apply(self, event: EventEnvelope, partition: int) -> bool:
+    def apply(self, event: Fact, partition: int) -> bool:
         """Apply one event; False when it changed nothing (old, repeated or not ours)."""
         data = event.data
         tenant = str(event.tenant_id)
