@@ -39,8 +39,14 @@ from topics.names import (
 
 
 def build_worker_app(settings: Settings) -> faust.App:
-    app = create_faust_app(settings)
     stores = Stores(settings)
+    if settings.worker_agents == "analytics":
+        # A consumer group of its own: its members read other topics than the domain's.
+        app = create_faust_app(settings, app_id=f"{settings.worker_id}-analytics")
+        analytics.register(app, stores, settings)
+        _serve_stores(app, stores)
+        return app
+    app = create_faust_app(settings)
     ctx = HandlerContext(settings=settings, stores=stores)
     publisher = FaustPublisher(app)
     ns = settings.topic_namespace
@@ -80,8 +86,13 @@ def build_worker_app(settings: Settings) -> faust.App:
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
-    analytics.register(app, stores, settings)
+    if settings.worker_agents == "all":
+        analytics.register(app, stores, settings)
+    _serve_stores(app, stores)
+    return app
 
+
+def _serve_stores(app: faust.App, stores: Stores) -> None:
     @app.service
     class StoresService(Service):
         async def on_start(self) -> None:
@@ -90,5 +101,3 @@ def build_worker_app(settings: Settings) -> faust.App:
 
         async def on_stop(self) -> None:
             await stores.stop()
-
-    return app

@@ -11,6 +11,7 @@ PATTERNS = {
     "opensearch": "/opensearch-",
     "ferretdb": "ferretdb",
     "gateway": "refactortrack gateway",
+    "analytics worker": "refactortrack worker --agents analytics",
     "worker": "refactortrack worker",
 }
 

@@ -55,13 +55,25 @@ def gateway(
 @app.command()
 def worker(
     loglevel: Annotated[str, typer.Option(help="Log level")] = "info",
+    agents: Annotated[
+        str | None,
+        typer.Option(
+            help="all, domain (commands and search indexers) or analytics; "
+            "default WORKER_AGENTS (all)",
+        ),
+    ] = None,
 ) -> None:
-    """Run the Faust agents (every domain, the search indexer)."""
+    """Run the Faust agents: the domains, the search indexers, the live analytics."""
     import faust
 
     from agents.worker import build_worker_app
 
-    faust_app = build_worker_app(get_settings())
+    settings = get_settings()
+    if agents is not None:
+        if agents not in ("all", "domain", "analytics"):
+            raise typer.BadParameter("one of all, domain, analytics", param_hint="--agents")
+        settings = settings.model_copy(update={"worker_agents": agents})
+    faust_app = build_worker_app(settings)
     faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
 
 

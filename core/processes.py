@@ -40,6 +40,7 @@ class RunningSystem:
     base_url: str
     gateway_pid: int
     worker_pid: int
+    analytics_pid: int
 
 
 def _die_with_parent() -> None:
@@ -74,10 +75,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[RunningSystem]:
-    """Migrate, then run a worker and a gateway until the block ends."""
+    """Migrate, then run the workers (domain, analytics) and a gateway until the block ends."""
     subprocess.run([CLI, "migrate"], cwd=cwd, env=env, check=True, capture_output=True)
     worker_log, gateway_log = log_dir / "worker.log", log_dir / "gateway.log"
-    worker = spawn(["worker", "--loglevel", "info"], env, worker_log, cwd)
+    analytics_log = log_dir / "analytics.log"
+    worker = spawn(["worker", "--agents", "domain", "--loglevel", "info"], env, worker_log, cwd)
+    analytics = spawn(
+        ["worker", "--agents", "analytics", "--loglevel", "info"], env, analytics_log, cwd
+    )
     port = free_port()
     gateway = spawn(["gateway", "--port", str(port)], env, gateway_log, cwd)
     base_url = f"http://127.0.0.1:{port}"
@@ -92,7 +97,9 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
         wait_for(gateway_ready, "the gateway", gateway_log, 90)
         # Faust logs "Ready" once its agents have their partitions.
         wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 120)
-        yield RunningSystem(base_url, gateway.pid, worker.pid)
+        wait_for(lambda: b"Ready" in analytics_log.read_bytes(), "analytics", analytics_log, 120)
+        yield RunningSystem(base_url, gateway.pid, worker.pid, analytics.pid)
     finally:
         stop(gateway)
         stop(worker)
+        stop(analytics)

@@ -7,6 +7,8 @@ Only stores whose names mark them as scratch (`*_test`/`*_bench` databases, `*-t
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type information
@@ -54,17 +56,34 @@ async def empty_scratch_stores(settings: Settings) -> None:
         await redis.flushdb()
     finally:
         await redis.aclose()
-    await _drop_table_changelogs(settings)
+    await _drop_topics(settings)
 
 
-async def _drop_table_changelogs(settings: Settings) -> None:
-    """The run's worker tables start empty too (their changelogs are their state)."""
+async def _drop_topics(settings: Settings) -> None:
+    """The run's topics go too, so its workers start from nothing to catch up on.
+
+    Its commands and events (`<namespace>.*`), and the workers' own topics (tables'
+    changelogs, Faust's internal ones: `<worker id>-*`). Consumers whose saved offsets
+    lie past the new, empty topics start again from the beginning.
+    """
+    if not settings.topic_namespace.endswith(("-test", "-bench")):
+        return  # not a scratch namespace: its topics are someone's data
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
-        prefix = f"{settings.worker_id}-analytics-"
-        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if doomed:
-            await admin.delete_topics(doomed)
+        prefixes = (f"{settings.topic_namespace}.", f"{settings.worker_id}-")
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefixes)]
+        if not doomed:
+            return
+        await admin.delete_topics(doomed)
+        # Deletion completes in the background; creating a topic of the same name before
+        # it has would fail.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            left = set(doomed) & set(await admin.list_topics())
+            if not left:
+                return
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"Kafka did not delete {sorted(left)[:3]} within 60 s")
     finally:
         await admin.close()

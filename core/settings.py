@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=30.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
     )
 
+    # Which agents a worker process runs: all of them, or the domain agents (commands and
+    # search indexers) and the analytics in processes of their own (each uses a core).
+    worker_agents: Literal["all", "domain", "analytics"] = Field(
+        default="all", alias="WORKER_AGENTS"
+    )
     # Live analytics: the service levels an agency gets unless it sets its own, and how
     # often the worker checks them and pushes changed views to dashboards.
     analytics_client_review_hours: float = Field(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs a worker and the gateway in the foreground for `make dev`. Ctrl-C (or either one
-# exiting) stops both, and the script waits until they have shut down cleanly.
+# Runs the workers (the domain agents, and the live analytics in a process of their own so
+# each has a core) and the gateway in the foreground for `make dev`. Ctrl-C (or any one
+# exiting) stops them all, and the script waits until they have shut down cleanly.
 # With DEMO_TENANT set, a first run also fills that agency with demo data.
 set -uo pipefail
 cli=${RT_CLI:-.venv/bin/refactortrack}
@@ -13,7 +14,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$cli" worker &
+"$cli" worker --agents domain &
+pids+=($!)
+"$cli" worker --agents analytics &
 pids+=($!)
 "$cli" gateway &
 pids+=($!)
