@@ -147,10 +147,11 @@ async def analytics_throughput(settings: Settings, n: int) -> dict[str, float]:
     await producer.start()
     agencies = [(uuid.uuid4(), uuid.uuid4()) for _ in range(20)]
     at = datetime.now(UTC)
-    sent = 0
+    sent = submissions = 0
     try:
         while sent < n:
-            tenant, requisition = agencies[sent % len(agencies)]
+            tenant, requisition = agencies[submissions % len(agencies)]
+            submissions += 1
             submission = uuid.uuid4()
             for step in range(min(len(STAGES), n - sent)):
                 event = submission_event(tenant, submission, requisition, step, at)
