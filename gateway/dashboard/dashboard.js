@@ -120,6 +120,7 @@ function handle(block) {
 }
 
 function render(snapshot) {
+  asked = new Set();
   const view = snapshot.slice;
   renderFunnel(view);
   renderKpis(view);
@@ -217,6 +218,19 @@ function mondayOf(day) {
   return d.toISOString().slice(0, 10);
 }
 
+const names = {};
+let asked = new Set(); // labels looked up since the last update from the stream
+
+// The stream carries the leaderboard by recruiter label; names come from the route,
+// asked at most once per update for the labels not named yet.
+async function refreshNames() {
+  const response = await fetch(`${API}/analytics/leaderboard`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) return;
+  for (const row of (await response.json()).recruiters) names[row.recruiter] = row.name;
+}
+
 function renderLeaderboard(board) {
   const week = board[mondayOf(new Date())] || {};
   const rows = Object.entries(week).sort((a, b) =>
@@ -227,7 +241,8 @@ function renderLeaderboard(board) {
   for (const [recruiter, r] of rows) {
     const tr = document.createElement("tr");
     const margin = Object.entries(r.margin || {}).map(([c, v]) => `${v} ${c}`).join(", ") || "–";
-    const name = text("td", recruiter.replace(/^user:/, "").slice(0, 8));
+    if (!(recruiter in names)) refreshNames().then(() => renderLeaderboard(board));
+    const name = text("td", names[recruiter] || recruiter.replace(/^user:/, "").slice(0, 8));
     name.title = recruiter;
     tr.append(name, text("td", String(r.submissions), "num"),
       text("td", String(r.interviews), "num"), text("td", String(r.placements), "num"),

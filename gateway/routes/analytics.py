@@ -9,6 +9,7 @@ second; `GET /analytics/stream` pushes them as they change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from core.analytics.model import SliceTotals
 from core.analytics.views import activity_windows, slice_view
@@ -25,6 +27,7 @@ from core.clock import utcnow
 from core.errors import BadQuery
 from gateway.deps import CurrentPrincipal, SettingsDep, StateDep, StoresDep
 from stores import analytics_views as views
+from stores.postgres.tables import users
 from topics.pipeline import CLOSED_STAGES
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -177,9 +180,10 @@ def _monday(day: date) -> date:
 @router.get(
     "/leaderboard",
     summary="Recruiter leaderboard for a week",
-    description="Per recruiter (who made the submission), in the ISO week of each move: "
-    "submissions, interviews, placements, the placements' margin per hour (contract) and "
-    "fees (permanent) by currency. Most placements first.",
+    description="Per recruiter (who made the submission, with `name`: the username), in "
+    "the ISO week each stage was first reached: submissions, interviews, placements, the "
+    "placements' margin per hour (contract) and fees (permanent) by currency. Most "
+    "placements first.",
 )
 async def leaderboard(
     principal: CurrentPrincipal,
@@ -191,8 +195,30 @@ async def leaderboard(
     monday = _monday(week or utcnow().date()).isoformat()
     board = await views.read_view(stores.redis.client, str(principal.tenant_id), "leaderboard")
     rows = [{"recruiter": r, **v} for r, v in (board or {}).get(monday, {}).items()]
+    names = await _usernames(stores, principal.tenant_id, [r["recruiter"] for r in rows])
+    for row in rows:
+        row["name"] = names.get(row["recruiter"], row["recruiter"])
     rows.sort(key=lambda r: (-r["placements"], -r["interviews"], -r["submissions"], r["recruiter"]))
     return {"week": monday, "weeks": sorted(board or {}, reverse=True), "recruiters": rows}
+
+
+async def _usernames(stores: Any, tenant_id: UUID, recruiters: list[str]) -> dict[str, str]:
+    """`user:<id>` -> the agency user's username (API keys and others keep their label)."""
+    ids = {}
+    for label in recruiters:
+        kind, _, value = label.partition(":")
+        with contextlib.suppress(ValueError):
+            if kind == "user":
+                ids[UUID(value)] = label
+    if not ids:
+        return {}
+    async with stores.db.read() as conn:
+        found = await conn.execute(
+            select(users.c.id, users.c.username).where(
+                users.c.tenant_id == tenant_id, users.c.id.in_(list(ids))
+            )
+        )
+        return {ids[row.id]: row.username for row in found}
 
 
 @router.get(

@@ -92,6 +92,7 @@ async def test_metrics_follow_the_pipeline_per_agency_and_slice(
     board = await _get(agency, "leaderboard")
     [row] = board["recruiters"]
     assert row["recruiter"] == f"user:{me['id']}"
+    assert row["name"] == me["username"]
     assert (row["submissions"], row["interviews"], row["placements"]) == (3, 2, 1)
     assert row["margin"] == {"EUR": "25.00"}
     assert (await _get(agency, "funnel", recruiter=me["id"]))["current"]["placed"] == 1

@@ -76,5 +76,6 @@ async def test_log_in_and_watch_a_number_change(system: System, browser: Browser
         await expect(page.locator("#funnel-reached-submitted")).to_have_text("1")
         await expect(page.locator("#activity-submissions")).to_have_text("submissions: 1")
         await expect(page.locator("#leaderboard tbody tr")).to_have_count(1)
+        await expect(page.locator("#leaderboard tbody td").first).to_have_text(username)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(LOG_DIR / "dashboard.png"), full_page=True)
