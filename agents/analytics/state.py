@@ -248,7 +248,9 @@ class AnalyticsState:
         elif new.id in self.pending:
             placement = self.pending.pop(new.id)
             self._forget("s", PENDING + new.id, partition)
-            self._set_placement(new, placement)
+            credit = self._credit(placement)
+            if credit is not None:
+                new.placement, new.placed_at = credit
         add_back = self._around(
             new.tenant_id,
             {new.id},
@@ -273,27 +275,31 @@ class AnalyticsState:
             return False
         if s.placement is not None:
             return False  # placed before (placing again keeps the first credit)
+        credit = self._credit(data)  # read before anything changes
+        if credit is None:
+            return False
         add_back = self._around(s.tenant_id, {s.id}, set(), set())
-        self._set_placement(s, data)
+        s.placement, s.placed_at = credit
         self._save("s", s.id, s, partition)
         add_back()
         return True
 
     @staticmethod
-    def _set_placement(s: SubmissionState, data: dict[str, Any]) -> None:
-        """Credit the placement's margin (contract) or fee (permanent), if readable."""
+    def _credit(data: dict[str, Any]) -> tuple[tuple[str, str, int], float] | None:
+        """A placement's credit: (currency, margin (contract) or fees (permanent), cents),
+        and when it was made; None if it has neither amount or they cannot be read."""
         try:
             if data.get("margin") is not None:
                 kind, amount = "margin", Decimal(str(data["margin"]))
             elif data.get("fee") is not None:
                 kind, amount = "fees", Decimal(str(data["fee"]))
             else:
-                return
-        except InvalidOperation:
-            log.error("placement %s has an unreadable amount", data.get("id"))
-            return
-        s.placement = (str(data.get("currency") or "XXX"), kind, int(amount * 100))
-        s.placed_at = epoch(data["created_at"])
+                return None
+            placed_at = epoch(data["created_at"])
+        except (InvalidOperation, KeyError, TypeError, ValueError):
+            log.error("placement %s cannot be read for the leaderboard", data.get("id"))
+            return None
+        return (str(data.get("currency") or "XXX"), kind, int(amount * 100)), placed_at
 
     def _requisition(self, new: RequisitionState, partition: int) -> bool:
         old = self.reqs.get(new.id)

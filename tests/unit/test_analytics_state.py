@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -175,3 +176,21 @@ def test_sums_agree_with_counting_by_hand() -> None:
     assert view["funnel"]["reached"]["submitted"] == reached_submitted
     assert view["time_to_fill"]["count"] == 1
     assert view["time_to_fill"]["mean_hours"] == 9 * 24
+
+
+def test_a_bad_event_changes_nothing() -> None:
+    events = _workload(random.Random(9))
+    state = _fresh()
+    for e in events:
+        state.apply(e, 0)
+    before = _views(state.tenants[str(TENANT)])
+    sub = next(e for e in events if e.type == "submission.created")
+    unreadable = {"submission_id": str(sub.aggregate_id), "margin": "lots", "created_at": "x"}
+    assert (
+        state.apply(_event("placement.created", str(sub.aggregate_id), 1, unreadable), 0) is False
+    )
+    for broken in ({"id": str(uuid.uuid4())}, {"history": "none"}):
+        # The agent logs and skips what raises these.
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            state.apply(_event("submission.stage_changed", str(uuid.uuid4()), 9, broken), 0)
+    assert _views(state.tenants[str(TENANT)]) == before
