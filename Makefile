@@ -36,7 +36,7 @@ stack-status: ## which servers are up, and where
 migrate: install stack-up ## migrate Postgres, create topics and indexes
 	$(RUN) refactortrack migrate
 
-dev: migrate ## run the whole system: stack, gateway and worker, with a demo login
+dev: migrate ## run the whole system: stack, gateway and workers, with a demo login
 	@$(RUN) refactortrack users create --tenant $(DEMO_TENANT) --username $(DEMO_USER) \
 		--password $(DEMO_PASSWORD) --role admin >/dev/null
 	@echo ""

@@ -66,6 +66,23 @@ async def read_view(client: aioredis.Redis, tenant_id: str, field: str) -> Any |
     return json.loads(raw) if raw is not None else None
 
 
+async def read_views_and_alerts(
+    client: aioredis.Redis, tenant_id: str, fields: list[str]
+) -> tuple[dict[str, Any | None], dict[str, dict[str, Any]]]:
+    """Several views and the raised alerts in one round trip (a stream's every update)."""
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.hmget(views_key(tenant_id), fields)
+        pipe.hgetall(alerts_key(tenant_id))
+        found, alerts = await pipe.execute()
+    return (
+        {
+            f: json.loads(raw) if raw is not None else None
+            for f, raw in zip(fields, found, strict=True)
+        },
+        {_text(k): json.loads(v) for k, v in alerts.items()},
+    )
+
+
 async def read_alerts(client: aioredis.Redis, tenant_id: str) -> dict[str, dict[str, Any]]:
     """The agency's raised alerts, by id."""
     raw = await client.hgetall(alerts_key(tenant_id))

@@ -10,11 +10,11 @@ from typing import Any
 from uuid import UUID
 
 import faust
-from pydantic import ValidationError
 
 from agents.publishing import FaustPublisher
 from agents.search_indexer.alerts import raise_alerts
 from agents.search_indexer.documents import candidate_document
+from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
 from stores.search import SubmissionStages
@@ -25,7 +25,6 @@ from topics.candidates import (
     CANDIDATE_UPDATED,
     DOCUMENT_PARSED,
 )
-from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +47,7 @@ class IndexBatch:
 def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
     """Parse a batch of event messages; skip what is not ours to index."""
     batch = IndexBatch()
-    for value in values:
-        if value is None:
-            continue  # a tombstone: its erasure event came first and was handled
-        try:
-            event = EventEnvelope.model_validate_json(value)
-        except ValidationError as exc:
-            log.error("skipping an unparseable candidate event: %s", exc)
-            continue
+    for event in readable_events(values, "candidate"):
         candidate_id = str(event.aggregate_id)
         if event.type == CANDIDATE_ERASED:
             batch.docs.pop(candidate_id, None)

@@ -15,12 +15,11 @@ from functools import partial
 from typing import Any
 
 import faust
-from pydantic import ValidationError
 
+from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
 from stores.search import SubmissionStages
-from topics.envelopes import EventEnvelope
 from topics.pipeline import SUBMISSION_CREATED, SUBMISSION_STAGE_CHANGED
 
 log = logging.getLogger(__name__)
@@ -33,14 +32,7 @@ BATCH_WINDOW_SECONDS = 0.05
 def stage_changes(values: Sequence[bytes | None]) -> list[SubmissionStages]:
     """The newest stage of each submission in a batch, grouped by candidate."""
     newest: dict[str, tuple[str, str, dict[str, Any]]] = {}
-    for value in values:
-        if value is None:
-            continue
-        try:
-            event = EventEnvelope.model_validate_json(value)
-        except ValidationError as exc:
-            log.error("skipping an unparseable pipeline event: %s", exc)
-            continue
+    for event in readable_events(values, "pipeline"):
         if event.type not in FOLDED_TYPES:
             continue
         data = event.data

@@ -8,12 +8,11 @@ from functools import partial
 from typing import Any
 
 import faust
-from pydantic import ValidationError
 
+from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
 from stores.requisition_index import requisition_document
-from topics.envelopes import EventEnvelope
 from topics.requisitions import (
     REQUISITION_CREATED,
     REQUISITION_STATUS_CHANGED,
@@ -30,14 +29,7 @@ BATCH_WINDOW_SECONDS = 0.02
 def requisition_documents(values: Sequence[bytes | None]) -> list[dict[str, Any]]:
     """The newest document of each requisition a batch of events describes."""
     newest: dict[str, dict[str, Any]] = {}
-    for value in values:
-        if value is None:
-            continue
-        try:
-            event = EventEnvelope.model_validate_json(value)
-        except ValidationError as exc:
-            log.error("skipping an unparseable requisition event: %s", exc)
-            continue
+    for event in readable_events(values, "requisition"):
         if event.type not in INDEXED_TYPES:
             continue
         try:

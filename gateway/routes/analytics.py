@@ -294,15 +294,15 @@ async def put_limits(principal: CurrentPrincipal, stores: StoresDep, body: Limit
 
 
 async def _snapshot(stores: Any, tenant: str, field: str) -> dict[str, Any]:
-    redis = stores.redis.client
-    view = await views.read_view(redis, tenant, field)
+    found, alerts = await views.read_views_and_alerts(
+        stores.redis.client, tenant, [field, "leaderboard", "sources"]
+    )
+    view = found[field]
     return {
         "slice": view if view is not None else slice_view(SliceTotals()),
-        "leaderboard": await views.read_view(redis, tenant, "leaderboard") or {},
-        "sources": await views.read_view(redis, tenant, "sources") or {},
-        "alerts": sorted(
-            (await views.read_alerts(redis, tenant)).values(), key=lambda a: a["since"]
-        ),
+        "leaderboard": found["leaderboard"] or {},
+        "sources": found["sources"] or {},
+        "alerts": sorted(alerts.values(), key=lambda a: a["since"]),
     }
 
 

@@ -12,8 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from core.errors import BadQuery, NotFound
-from core.query_syntax import QuerySyntaxError, parse_query
+from core.errors import NotFound
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -23,6 +22,7 @@ from gateway.deps import (
     StoresDep,
     Writer,
 )
+from gateway.query_text import parsed_query
 from gateway.responses import CommandAccepted, no_content_response, wants_async
 from gateway.writes import write
 from stores.bundle import Stores
@@ -102,10 +102,7 @@ async def create_saved_search(
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    try:
-        parse_query(body.q, FIELDS)
-    except QuerySyntaxError as exc:
-        raise BadQuery(f"q: {exc}", position=exc.position + 1) from None
+    parsed_query(body.q, FIELDS)
     saved_search_id = uuid.uuid4()
     fields = body.model_dump(mode="json")
 

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
-from core.query_syntax import Node, QuerySyntaxError, parse_query
 from core.skills import skill_key
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
+from gateway.query_text import parsed_query
 from stores.search_query import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
 from topics.pipeline import PIPELINE_STAGES
 
@@ -57,16 +57,6 @@ class CandidateHits(BaseModel):
         default=None, description="Counts over all matches (first page only): skills, city, …"
     )
     next_cursor: str | None
-
-
-def _parsed(q: str, fields: frozenset[str]) -> Node | None:
-    try:
-        return parse_query(q, fields)
-    except QuerySyntaxError as exc:
-        raise BadQuery(
-            f"q: {exc}; check quotes, parentheses and that AND, OR and NOT join two terms",
-            position=exc.position + 1,
-        ) from None
 
 
 def _values(raw: list[str] | None) -> list[str]:
@@ -140,7 +130,7 @@ async def search_candidates(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CandidateHits:
-    tree = _parsed(q, FIELDS)
+    tree = parsed_query(q, FIELDS)
     statuses = _values(status)
     unknown = sorted(set(statuses) - STATUSES)
     if unknown:
@@ -258,7 +248,7 @@ async def search_requisitions(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> RequisitionHits:
-    tree = _parsed(q, REQUISITION_FIELDS.names)
+    tree = parsed_query(q, REQUISITION_FIELDS.names)
     statuses = _values(status)
     unknown = sorted(set(statuses) - REQUISITION_STATUSES)
     if unknown:

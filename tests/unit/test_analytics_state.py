@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agents.analytics.state import AnalyticsState, MemoryTable
-from core.analytics.model import ALL, Aggregates
+from core.analytics.model import ALL, FORWARD, Aggregates
 from core.analytics.views import leaderboard_view, slice_view, sources_view
 from topics.envelopes import Actor, EventEnvelope
 
@@ -61,15 +61,7 @@ def _workload(rng: random.Random) -> list[EventEnvelope]:
         for version, source in ((1, "referral"), (2, ["linkedin", "referral", None][j % 3])):
             data = {"id": cid, "tenant_id": str(TENANT), "source": source, "version": version}
             events.append(_event("candidate.updated", cid, version, data))
-    path = [
-        "sourced",
-        "screened",
-        "submitted",
-        "client_review",
-        "interviewing",
-        "offered",
-        "placed",
-    ]
+    path = list(FORWARD)
     for k in range(12):
         sid = str(uuid.uuid4())
         rid, cid = reqs[k % 3], cands[k % 5]

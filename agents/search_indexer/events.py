@@ -1,0 +1,24 @@
+"""The events of a batch the indexers read: tombstones and unreadable messages skipped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from pydantic import ValidationError
+
+from topics.envelopes import EventEnvelope
+
+log = logging.getLogger(__name__)
+
+
+def readable_events(values: Sequence[bytes | None], what: str) -> Iterator[EventEnvelope]:
+    """Each parseable event in order; a tombstone (`None`: its erasure event came first and
+    was handled) or a message that is not an event envelope is passed over, logged."""
+    for value in values:
+        if value is None:
+            continue
+        try:
+            yield EventEnvelope.model_validate_json(value)
+        except ValidationError as exc:
+            log.error("skipping an unparseable %s event: %s", what, exc)
