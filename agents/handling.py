@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.context import Applied, Result
 from core.errors import RTError
-from core.validation import invalid_from
+from core.errors import invalid_from
 from topics.envelopes import CommandEnvelope
 
 M = TypeVar("M", bound=BaseModel)

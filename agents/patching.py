@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agents.context import Applied, new_event
 from core.clock import utcnow
 from core.errors import NotFound, VersionMismatch
-from core.validation import invalid_from
+from core.errors import invalid_from
 from stores.postgres import rows
 from topics.envelopes import CommandEnvelope
 

@@ -31,19 +31,19 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
+from app.jobs.accounts import create_user
 from bench.analytics import analytics_throughput, sse_latency
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.relevance import evaluate
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
-from core.accounts import create_user
-from core.processes import running_system
-from core.scratch import empty_scratch_stores
 from core.settings import get_settings
 from stores.postgres.database import Database
 from stores.postgres.migrate import upgrade
 from stores.postgres.tables import candidates
+from tests.harness.processes import running_system
+from tests.harness.scratch import empty_scratch_stores
 from topics.envelopes import Actor, CommandEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent

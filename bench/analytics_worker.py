@@ -20,9 +20,9 @@ import faust
 from mode import Service
 
 from agents.analytics import agent as analytics
+from app.faust_app import create_faust_app
 from core.settings import get_settings
 from stores.bundle import Stores
-from topics.app import create_faust_app
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ from uuid import UUID
 from opensearchpy import AsyncOpenSearch
 from sqlalchemy import text
 
+from app.jobs.imports.runner import CandidateImport
 from core import jsoncodec
-from core.imports.runner import CandidateImport
 from core.settings import Settings
 from stores.mongo import MongoStore
 from stores.postgres.database import Database

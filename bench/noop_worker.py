@@ -15,8 +15,8 @@ from pathlib import Path
 
 import faust
 
+from app.faust_app import create_faust_app
 from core.settings import get_settings
-from topics.app import create_faust_app
 
 
 def main() -> None:

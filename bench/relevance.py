@@ -24,9 +24,9 @@ import httpx
 import orjson
 from opensearchpy import AsyncOpenSearch
 
-from core.accounts import create_user
-from core.imports.files import file_facts
-from core.imports.runner import CandidateImport, command_id_for
+from app.jobs.accounts import create_user
+from app.jobs.imports.files import file_facts
+from app.jobs.imports.runner import CandidateImport, command_id_for
 from core.settings import Settings
 from stores.postgres.database import Database
 from stores.postgres.users import find_tenant

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 from opensearchpy import AsyncOpenSearch
 
+from app.jobs.accounts import create_user
 from bench.stats import percentile
-from core.accounts import create_user
-from core.query_syntax import parse_query
 from core.settings import Settings
+from domain.query_syntax import parse_query
 from stores.search import SearchStore, candidate_search_body
 from stores.search_query import FIELDS
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 
 class RTError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -94,3 +96,18 @@ def error_from_dict(data: dict[str, Any]) -> RTError:
         title=str(data.get("title", RTError.title)),
         **{k: v for k, v in data.items() if k not in known},
     )
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """`{"location.country": "String should have at most 2 characters", ...}`."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "body"
+        out.setdefault(path, err["msg"])
+    return out
+
+
+def invalid_from(exc: ValidationError) -> InvalidCommand:
+    errors = field_errors(exc)
+    summary = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
+    return InvalidCommand(f"invalid payload: {summary}", errors=errors)

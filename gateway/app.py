@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from core.logging import configure_logging
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
@@ -66,10 +65,8 @@ TAGS = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging(settings.log_level)
-    state = GatewayState.build(settings)
+def build_api(settings: Settings, state: GatewayState) -> FastAPI:
+    """The REST API over `state`'s clients, which its lifespan starts and stops."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -12,11 +12,9 @@ import jwt
 
 from core.clock import utcnow
 from core.settings import Settings
+from domain.permissions import can_write
 
 ALGORITHM = "HS256"
-Role = Literal["admin", "recruiter", "account_manager", "viewer"]
-ROLES: tuple[Role, ...] = ("admin", "recruiter", "account_manager", "viewer")
-WRITER_ROLES = frozenset({"admin", "recruiter", "account_manager"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +27,7 @@ class Principal:
 
     @property
     def can_write(self) -> bool:
-        return self.role in WRITER_ROLES
+        return can_write(self.role)
 
 
 class InvalidToken(Exception):

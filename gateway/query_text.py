@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.errors import BadQuery
-from core.query_syntax import Node, QuerySyntaxError, parse_query
+from domain.query_syntax import Node, QuerySyntaxError, parse_query
 
 
 def parsed_query(q: str, fields: frozenset[str]) -> Node | None:

@@ -22,20 +22,6 @@ class GatewayState:
     bus: CommandBus
     analytics_hub: AnalyticsHub
 
-    @classmethod
-    def build(cls, settings: Settings) -> GatewayState:
-        stores = Stores(settings)
-        publisher = CommandPublisher(settings)
-        waiter = OutcomeWaiter(stores.redis)
-        bus = CommandBus(
-            publisher,
-            stores.redis,
-            waiter,
-            wait_seconds=settings.command_wait_seconds,
-            namespace=settings.topic_namespace,
-        )
-        return cls(settings, stores, publisher, waiter, bus, AnalyticsHub(stores.redis))
-
     async def start(self) -> None:
         await self.stores.start()
         await self.waiter.start()

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from opensearchpy import AsyncOpenSearch
 
-from core.query_syntax import Node
-from core.skills import skill_key
+from domain.query_syntax import Node
+from domain.skills import skill_key
 from stores.index_aliases import ensure_alias
 from stores.search_query import REQUISITION_FIELDS, is_negative_only, to_query
 

@@ -10,13 +10,13 @@ from uuid import UUID
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
-from core.query_syntax import Node
 from core.settings import Settings
+from domain.pipeline import CLOSED_STAGES, PIPELINE_STAGES
+from domain.query_syntax import Node
 from stores import percolator, requisition_index
 from stores.index_aliases import ensure_alias
 from stores.search_query import CandidateFilters, candidate_search_query, facet_aggregations
 from stores.versioned_bulk import index_versioned
-from topics.pipeline import CLOSED_STAGES, PIPELINE_STAGES
 
 CANDIDATE_INDEX_VERSION = 1
 

@@ -1,4 +1,4 @@
-"""The recruiter's query tree (core.query_syntax) as OpenSearch queries, filters, facets."""
+"""The recruiter's query tree (domain.query_syntax) as OpenSearch queries, filters, facets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.query_syntax import And, Node, Not, Or, Term
-from core.skills import skill_key, spellings
+from domain.query_syntax import And, Node, Not, Or, Term
+from domain.skills import skill_key, spellings
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ for _key, _value in TEST_ENV.items():
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A run with tests that use the stack starts from empty test stores, once."""
     if any(item.get_closest_marker("stack") for item in session.items):
-        from core.scratch import empty_scratch_stores
         from core.settings import get_settings
+        from tests.harness.scratch import empty_scratch_stores
 
         get_settings.cache_clear()
         asyncio.run(empty_scratch_stores(get_settings()))

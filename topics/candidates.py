@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from domain.types import CountryCode, CurrencyCode, PositiveAmount
 from topics.records import Patch, Record
 
 CANDIDATE_CREATE = "candidate.create"
@@ -32,9 +32,7 @@ Source = Literal["job_board", "referral", "sourced", "integration", "agency", "o
 class Location(Record):
     city: ShortText | None = None
     region: ShortText | None = None
-    country: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2)] | None = Field(
-        default=None, description="ISO 3166-1 alpha-2 country code"
-    )
+    country: CountryCode | None = None
     remote: bool | None = Field(default=None, description="Open to remote work")
 
 
@@ -65,14 +63,14 @@ class Link(Record):
 
 
 class Rate(Record):
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    amount: PositiveAmount
+    currency: CurrencyCode
     unit: Literal["hour", "day", "month", "year"] = "hour"
 
 
 class Salary(Record):
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    amount: PositiveAmount
+    currency: CurrencyCode
 
 
 class Consent(Record):

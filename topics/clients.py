@@ -7,12 +7,12 @@ client is applied in order.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from domain.types import Fraction
 from topics.records import Patch, Record
 
 CLIENT_CREATE = "client.create"
@@ -27,19 +27,13 @@ CONTACT_UPDATED = "contact.updated"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ClientStatus = Literal["prospect", "active", "inactive"]
 ContactRole = Literal["hiring_manager", "hr", "billing", "other"]
-FeeFraction = Annotated[
-    Decimal,
-    Field(ge=0, le=1, max_digits=5, decimal_places=4, description="0.2 means 20 %"),
-    # One scale everywhere, so a response and a later read print the same "0.2000".
-    AfterValidator(lambda d: d.quantize(Decimal("0.0001"))),
-]
 
 
 class ClientFields(Record):
     name: Text
     industry: Text | None = None
     status: ClientStatus = "prospect"
-    default_fee_percent: FeeFraction | None = None
+    default_fee_percent: Fraction | None = None
     payment_terms: Text | None = Field(default=None, description="e.g. 'net 30'")
     owner_id: UUID | None = Field(default=None, description="The account manager")
 
@@ -49,7 +43,7 @@ class ClientPatch(Patch):
     name: Text | None = None
     industry: Text | None = None
     status: ClientStatus | None = None
-    default_fee_percent: FeeFraction | None = None
+    default_fee_percent: Fraction | None = None
     payment_terms: Text | None = None
     owner_id: UUID | None = None
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from topics.clients import FeeFraction
+from domain.pipeline import Stage
+from domain.types import CurrencyCode, Fraction, Money
 from topics.records import Patch, Record
-from topics.requisitions import Currency, Money
 
 SUBMISSION_CREATE = "submission.create"
 SUBMISSION_TRANSITION = "submission.transition"
@@ -24,20 +24,6 @@ PLACEMENT_CREATED = "placement.created"
 PLACEMENT_UPDATE = "placement.update"
 PLACEMENT_UPDATED = "placement.updated"
 
-Stage = Literal[
-    "sourced",
-    "screened",
-    "submitted",
-    "client_review",
-    "interviewing",
-    "offered",
-    "placed",
-    "rejected",
-    "withdrawn",
-]
-PIPELINE_STAGES: tuple[str, ...] = get_args(Stage)
-# A submission in one of these has left the active pipeline (until reopened).
-CLOSED_STAGES: frozenset[str] = frozenset({"placed", "rejected", "withdrawn"})
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
@@ -61,9 +47,9 @@ class Transition(Record):
     end_date: date | None = None
     bill_rate: Money | None = None
     pay_rate: Money | None = None
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     salary: Money | None = None
-    fee_percent: FeeFraction | None = None
+    fee_percent: Fraction | None = None
 
     @model_validator(mode="after")
     def _stage_data(self) -> Transition:

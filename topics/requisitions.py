@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from topics.clients import FeeFraction
+from domain.types import CountryCode, CurrencyCode, Fraction, Money
 from topics.records import Patch, Record
 
 REQUISITION_CREATE = "requisition.create"
@@ -21,15 +20,9 @@ REQUISITION_STATUS_CHANGED = "requisition.status_changed"
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 EmploymentType = Literal["contract", "contract_to_hire", "permanent"]
 Priority = Literal["hot", "warm", "cold"]
 RequisitionStatus = Literal["open", "on_hold", "filled", "closed", "cancelled"]
-Money = Annotated[
-    Decimal,
-    Field(ge=0, max_digits=12, decimal_places=2),
-    AfterValidator(lambda d: d.quantize(Decimal("0.01"))),
-]
 
 # Moving to these needs a reason a colleague can read later.
 STATUSES_NEEDING_REASON = frozenset({"on_hold", "closed", "cancelled"})
@@ -38,7 +31,7 @@ STATUSES_NEEDING_REASON = frozenset({"on_hold", "closed", "cancelled"})
 class Range(Record):
     min: Money
     max: Money
-    currency: Currency
+    currency: CurrencyCode
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -50,7 +43,7 @@ class Range(Record):
 class RequisitionLocation(Record):
     city: Text | None = None
     region: Text | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    country: CountryCode | None = None
     remote: Literal["onsite", "hybrid", "remote"] = "onsite"
 
 
@@ -66,7 +59,7 @@ class RequisitionFields(Record):
     openings: int = Field(default=1, ge=1, le=1000)
     bill_rate: Range | None = Field(default=None, description="Per hour, for contract roles")
     salary: Range | None = Field(default=None, description="Per year, for permanent roles")
-    fee_percent: FeeFraction | None = None
+    fee_percent: Fraction | None = None
     priority: Priority = "warm"
     owner_id: UUID | None = None
     target_date: date | None = None
@@ -93,7 +86,7 @@ class RequisitionPatch(Patch):
     openings: int | None = Field(default=None, ge=1, le=1000)
     bill_rate: Range | None = None
     salary: Range | None = None
-    fee_percent: FeeFraction | None = None
+    fee_percent: Fraction | None = None
     priority: Priority | None = None
     owner_id: UUID | None = None
     target_date: date | None = None

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from domain.types import CountryCode, CurrencyCode
 from topics.records import Record
 
 SAVED_SEARCH_CREATE = "saved_search.create"
@@ -26,14 +27,14 @@ class SavedSearchFilters(Record):
     skills: list[Value] = Field(default_factory=list, max_length=20)
     skills_any: list[Value] = Field(default_factory=list, max_length=20)
     city: Value | None = None
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = None
+    country: CountryCode | None = None
     remote: bool | None = None
     available_before: date | None = None
     rate_min: Decimal | None = Field(default=None, ge=0)
     rate_max: Decimal | None = Field(default=None, ge=0)
     salary_min: Decimal | None = Field(default=None, ge=0)
     salary_max: Decimal | None = Field(default=None, ge=0)
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = None
+    currency: CurrencyCode | None = None
     status: list[Literal["active", "placed", "do_not_use"]] = Field(default_factory=list)
     tags: list[Value] = Field(default_factory=list, max_length=20)
 

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.analytics.state import AnalyticsState
-from core.analytics.model import HOUR, RequisitionState, SubmissionState
 from core.settings import Settings
+from domain.analytics.model import HOUR, RequisitionState, SubmissionState
 from stores import analytics_views as views
 from stores.bundle import Stores
 from topics.analytics import ALERT_CLEARED, ALERT_RAISED, Alert

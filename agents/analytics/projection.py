@@ -7,9 +7,9 @@ import logging
 from typing import Any
 
 from agents.analytics.state import AnalyticsState
-from core.analytics.model import ALL
-from core.analytics.views import leaderboard_view, slice_view, sources_view
 from core.clock import utcnow
+from domain.analytics.model import ALL
+from domain.analytics.views import leaderboard_view, slice_view, sources_view
 from stores.analytics_views import slice_field, write_views
 from stores.bundle import Stores
 

@@ -1,5 +1,5 @@
 """The analytics agent's state: one record per submission, requisition and candidate,
-and per agency the sums of what they contribute (see `core.analytics.model`).
+and per agency the sums of what they contribute (see `domain.analytics.model`).
 
 The records live in Faust tables (so a restarted worker, or the one a partition moves
 to, recovers them from the changelog); the sums are derived from the records and held in
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from core.analytics.model import (
+from domain.analytics.model import (
     Aggregates,
     CandidateState,
     Contribution,

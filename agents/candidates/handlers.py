@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
-from core import contact_points as rules
+from domain import contact_points as rules
 from core.clock import utcnow
-from core.documents import extract_text
+from domain.resume_text import extract_text
 from core.errors import Conflict, Duplicate, InvalidCommand, NotFound, RTError, VersionMismatch
 from core.settings import Settings
-from core.skills import canonical_skill, extract_skills
-from core.validation import invalid_from
+from domain.skills import canonical_skill, extract_skills
+from core.errors import invalid_from
 from stores.postgres import candidates as repo
 from stores.postgres.documents import delete_documents, insert_documents
 from stores.postgres.erasure import erase_candidate_data, record_erasure

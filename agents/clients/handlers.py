@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
 from agents.patching import apply_patch
-from core import contact_points as normalize
+from domain import contact_points as normalize
 from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound, RTError
 from stores.postgres import rows

@@ -14,7 +14,7 @@ from agents.candidates.handlers import mark_candidate
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
 from agents.patching import apply_patch
-from agents.pipeline.rules import (
+from domain.pipeline import (
     CLOSED,
     PLACEMENT_ENDED,
     Move,

@@ -13,7 +13,7 @@ from agents.handling import each_command, parse_payload
 from agents.search_indexer.alerts import WATCHED
 from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound
-from core.query_syntax import QuerySyntaxError, parse_query
+from domain.query_syntax import QuerySyntaxError, parse_query
 from stores import percolator
 from stores.postgres import rows
 from stores.postgres.tables import saved_search_matches, saved_searches

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.skills import skill_key
+from domain.skills import skill_key
 
 
 def candidate_document(data: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from stores.bundle import Stores
 from stores.postgres.tables import candidates, documents, erasures, submissions, tenants
 from stores.versioned_bulk import index_versioned
 from topics.candidates import compose_candidate
-from topics.pipeline import CLOSED_STAGES
+from domain.pipeline import CLOSED_STAGES
 
 PAGE = 1000
 

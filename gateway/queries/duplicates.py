@@ -1,4 +1,4 @@
-"""Likely duplicates of a candidate: a narrow pool from Postgres, scored in `core.duplicates`."""
+"""Likely duplicates of a candidate: a narrow pool from Postgres, scored in `domain.duplicates`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy import text
 
-from core.duplicates import PUBLIC_MAIL_DOMAINS, Match, Person, likely_duplicates
+from domain.duplicates import PUBLIC_MAIL_DOMAINS, Match, Person, likely_duplicates
 from gateway.queries.candidates import get_candidate
 from stores.bundle import Stores
 

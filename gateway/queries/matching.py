@@ -10,8 +10,8 @@ from uuid import UUID
 from sqlalchemy import select
 
 from core.clock import utcnow
-from core.matching import CandidateFacts, Match, RequisitionFacts, score
-from core.skills import skill_key
+from domain.matching import CandidateFacts, Match, RequisitionFacts, score
+from domain.skills import skill_key
 from gateway.queries.candidates import get_candidate
 from gateway.queries.rows import get_one
 from stores.bundle import Stores

@@ -2,7 +2,7 @@
 
 Every metric is per agency (the caller's) and may be narrowed to one slice: a
 requisition, a client, a recruiter or a candidate source. Definitions are in
-`core/analytics/model.py` and the README. Numbers follow the events within about a
+`domain/analytics/model.py` and the README. Numbers follow the events within about a
 second; `GET /analytics/stream` pushes them as they change.
 """
 
@@ -21,14 +21,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from core.analytics.model import SliceTotals
-from core.analytics.views import activity_windows, slice_view
+from domain.analytics.model import SliceTotals
+from domain.analytics.views import activity_windows, slice_view
 from core.clock import utcnow
 from core.errors import BadQuery
 from gateway.deps import CurrentPrincipal, SettingsDep, StateDep, StoresDep
 from stores import analytics_views as views
 from stores.postgres.tables import users
-from topics.pipeline import CLOSED_STAGES
+from domain.pipeline import CLOSED_STAGES
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from core.errors import field_errors
 from core.passwords import verify_password
-from core.validation import field_errors
 from gateway.auth import InvalidToken, Principal, issue_token, read_token
 from gateway.deps import CurrentPrincipal, SettingsDep, StoresDep
 from gateway.problems import problem

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from core.documents import media_type_for
+from domain.resume_text import media_type_for
 from gateway.deps import (
     BusDep,
     CurrentPrincipal,

@@ -29,6 +29,7 @@ from gateway.responses import (
 )
 from gateway.writes import row_loader, write
 from stores.postgres.tables import feedback, interviews, placements, submissions
+from domain.pipeline import Stage
 from topics.names import PIPELINE_COMMANDS
 from topics.pipeline import (
     FEEDBACK_SUBMIT,
@@ -42,7 +43,6 @@ from topics.pipeline import (
     InterviewSnapshot,
     PlacementPatch,
     PlacementSnapshot,
-    Stage,
     SubmissionFields,
     SubmissionSnapshot,
     Transition,

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
-from core.skills import skill_key
+from domain.pipeline import PIPELINE_STAGES
+from domain.skills import skill_key
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
 from gateway.query_text import parsed_query
 from stores.search_query import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
-from topics.pipeline import PIPELINE_STAGES
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.accounts import create_user
-from core.processes import running_system
+from app.jobs.accounts import create_user
 from core.settings import Settings, get_settings
 from stores.postgres.migrate import upgrade
+from tests.harness.processes import running_system
 from tests.support import ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]

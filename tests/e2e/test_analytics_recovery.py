@@ -24,13 +24,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from agents.analytics.state import AnalyticsState, MemoryTable
-from core.analytics.views import slice_view
-from core.processes import spawn, stop, wait_for
 from core.settings import Settings
+from domain.analytics.views import slice_view
 from stores.analytics_views import read_view
 from stores.bundle import Stores
 from tests.e2e.conftest import LOG_DIR, ROOT, System
 from tests.e2e.helpers import eventually, own_namespace
+from tests.harness.processes import spawn, stop, wait_for
 from topics.envelopes import Actor, EventEnvelope
 from topics.names import CANDIDATE_EVENTS, PIPELINE_EVENTS, REQUISITION_EVENTS
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from core.accounts import create_api_key, revoke_api_key
+from app.jobs.accounts import create_api_key, revoke_api_key
 from tests.e2e.conftest import Agency, System
 from tests.e2e.helpers import candidate_body
 

@@ -7,8 +7,8 @@ import uuid
 import httpx
 import pytest
 
-from core.accounts import create_user
-from core.demo import load_demo
+from app.jobs.accounts import create_user
+from app.jobs.demo import load_demo
 from tests.e2e.conftest import PASSWORD, System, login
 
 pytestmark = pytest.mark.stack

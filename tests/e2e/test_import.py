@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from core.imports.runner import CandidateImport
+from app.jobs.imports.runner import CandidateImport
 from tests.e2e.conftest import ROOT, Agency, System
 from tests.e2e.helpers import candidate_body, eventually
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.pipeline.rules import FORWARD, legal_moves
+from domain.pipeline import FORWARD, legal_moves
 from tests.e2e.conftest import Agency
 from tests.e2e.helpers import candidate_body, move_body, open_requisition, post_json
 

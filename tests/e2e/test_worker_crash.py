@@ -13,14 +13,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import func, select
 
-from core.accounts import create_user
+from app.jobs.accounts import create_user
 from core.clock import utcnow
-from core.processes import spawn, stop, wait_for
 from core.settings import Settings
 from stores.postgres.database import Database
 from stores.postgres.tables import candidate_contact_points, candidates, processed_commands
 from tests.e2e.conftest import LOG_DIR, ROOT, System
 from tests.e2e.helpers import candidate_body, eventually, own_namespace
+from tests.harness.processes import spawn, stop, wait_for
 from topics.envelopes import Actor, CommandEnvelope, EventEnvelope
 from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 

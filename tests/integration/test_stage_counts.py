@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from agents.search_indexer.pipeline import stage_summary
+from domain.pipeline import CLOSED_STAGES
 from stores.bundle import Stores
 from stores.search import SubmissionStages
 from tests.integration.test_stores import _doc
-from topics.pipeline import CLOSED_STAGES
 
 pytestmark = pytest.mark.stack
 

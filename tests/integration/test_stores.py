@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from core.clock import utcnow
-from core.query_syntax import parse_query
+from domain.query_syntax import parse_query
 from stores.bundle import Stores
 from stores.postgres import commands as ledger
 from topics.envelopes import CommandOutcome

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.skills import skill_key
+from domain.skills import skill_key
 
 
 def grade(candidate: dict[str, Any], requisition: dict[str, Any]) -> int:

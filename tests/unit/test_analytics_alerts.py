@@ -6,7 +6,7 @@ import uuid
 
 from agents.analytics.alerts import due_alerts, why_cleared
 from agents.analytics.state import AnalyticsState, MemoryTable
-from core.analytics.model import HOUR, Move, RequisitionState, SubmissionState
+from domain.analytics.model import HOUR, Move, RequisitionState, SubmissionState
 
 T0 = 1_800_000_000.0
 LIMITS = {"client_review_hours": 48.0, "hot_quiet_hours": 72.0}

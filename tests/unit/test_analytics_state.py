@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agents.analytics.state import AnalyticsState, MemoryTable
-from core.analytics.model import ALL, FORWARD, Aggregates
-from core.analytics.views import leaderboard_view, slice_view, sources_view
+from domain.analytics.model import ALL, FORWARD, Aggregates
+from domain.analytics.views import leaderboard_view, slice_view, sources_view
 from topics.envelopes import Actor, EventEnvelope
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.duplicates import Person, likely_duplicates, score
+from domain.duplicates import Person, likely_duplicates, score
 
 
 def _p(id: str, first: str, last: str, **kw: object) -> Person:

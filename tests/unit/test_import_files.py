@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from core.imports.files import ImportFileError, candidate_from_csv, file_facts, read_rows
-from core.imports.runner import CandidateImport, command_id_for
+from app.jobs.imports.files import ImportFileError, candidate_from_csv, file_facts, read_rows
+from app.jobs.imports.runner import CandidateImport, command_id_for
 
 
 def test_a_csv_row_takes_the_shape_of_a_candidate() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from core.matching import CandidateFacts, RequisitionFacts, score
+from domain.matching import CandidateFacts, RequisitionFacts, score
 
 TODAY = date(2027, 1, 10)
 ROLE = RequisitionFacts(

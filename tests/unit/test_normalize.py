@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import contact_points as rules
 from core.errors import InvalidCommand
+from domain import contact_points as rules
 
 
 def test_email_is_lower_cased_and_trimmed() -> None:

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from agents.pipeline.rules import (
+from core.errors import Conflict, InvalidCommand
+from domain.pipeline import (
     IllegalMove,
     Move,
     contract_economics,
@@ -14,7 +15,6 @@ from agents.pipeline.rules import (
     permanent_economics,
     placement_change,
 )
-from core.errors import Conflict, InvalidCommand
 
 
 def test_forward_moves_may_skip_stages() -> None:

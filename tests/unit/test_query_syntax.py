@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
+from domain.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
 from stores.search_query import FIELDS, FieldMap, is_negative_only, to_query
 
 

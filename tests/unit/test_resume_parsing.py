@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.documents import DOCX, PDF, TEXT, extract_text, media_type_for
 from core.errors import InvalidCommand
-from core.skills import canonical_skill, extract_skills
+from domain.resume_text import DOCX, PDF, TEXT, extract_text, media_type_for
+from domain.skills import canonical_skill, extract_skills
 from tests.resumes import docx_with_text, pdf_with_text
 
 

@@ -17,9 +17,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from core.imports.files import ImportFileError
-from core.imports.runner import CandidateImport, ImportSummary
-from core.imports.runner import Progress as Callbacks
+from app.jobs.imports.files import ImportFileError
+from app.jobs.imports.runner import CandidateImport, ImportSummary
+from app.jobs.imports.runner import Progress as Callbacks
 from core.settings import Settings
 
 SHOWN_PROBLEMS = 10

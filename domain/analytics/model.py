@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from topics.pipeline import PIPELINE_STAGES
+from domain.pipeline import FORWARD
 
 HOUR = 3600
 DAY = 86400
@@ -66,8 +66,6 @@ SOURCE_STEPS: dict[str, str] = {
 }
 UNKNOWN = "unknown"
 
-# sourced → … → placed; rejected and withdrawn are reached only by moving there.
-FORWARD: tuple[str, ...] = PIPELINE_STAGES[: PIPELINE_STAGES.index("placed") + 1]
 
 Slice = tuple[str, str]
 ALL: Slice = ("all", "")

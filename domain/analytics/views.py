@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from core.analytics.model import (
+from domain.analytics.model import (
     ACTIVITY,
     CONVERSIONS,
     DAY,
@@ -21,7 +21,7 @@ from core.analytics.model import (
     SOURCE_STEPS,
     SliceTotals,
 )
-from topics.pipeline import PIPELINE_STAGES
+from domain.pipeline import PIPELINE_STAGES
 
 DURATIONS = ("time_to_submit", "time_to_fill")
 HOPPING: dict[str, int] = {"last_24h": 24, "last_7d": 7 * 24}

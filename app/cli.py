@@ -42,7 +42,7 @@ def gateway(
 
     settings = get_settings()
     uvicorn.run(
-        "gateway.main:create_app",
+        "app.gateway:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -66,7 +66,7 @@ def worker(
     """Run the Faust agents: the domains, the search indexers, the live analytics."""
     import faust
 
-    from agents.worker import build_worker_app
+    from app.worker import build_worker_app
 
     settings = get_settings()
     if agents is not None:
@@ -140,8 +140,8 @@ def users_create(
     ] = "recruiter",
 ) -> None:
     """Create (or reset) a user of an agency."""
-    from core.accounts import create_user
-    from gateway.auth import ROLES
+    from app.jobs.accounts import create_user
+    from domain.permissions import ROLES
 
     if role not in ROLES:
         typer.echo(f"--role must be one of {', '.join(ROLES)}", err=True)
@@ -163,10 +163,10 @@ def apikeys_create(
     role: Annotated[str, typer.Option(help="recruiter | account_manager | viewer")] = "recruiter",
 ) -> None:
     """Issue a key; it is printed once and stored only as a hash."""
-    from core.accounts import create_api_key
-    from gateway.auth import ROLES
+    from app.jobs.accounts import create_api_key
+    from domain.permissions import INTEGRATION_ROLES
 
-    if role not in ROLES or role == "admin":
+    if role not in INTEGRATION_ROLES:
         typer.echo("--role must be recruiter, account_manager or viewer", err=True)
         raise typer.Exit(2)
     tenant_id, key_id, key = asyncio.run(
@@ -181,7 +181,7 @@ def apikeys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) 
     """Revoke a key: it stops working at once."""
     from uuid import UUID
 
-    from core.accounts import revoke_api_key
+    from app.jobs.accounts import revoke_api_key
 
     try:
         parsed = UUID(key_id)
@@ -204,7 +204,7 @@ def demo_data(
 
     Needs a running worker (`make dev` starts one); commands go through the topics.
     """
-    from core.demo import load_demo
+    from app.jobs.demo import load_demo
 
     summary = asyncio.run(load_demo(get_settings(), tenant, candidates, seed))
     typer.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
@@ -222,7 +222,7 @@ def reindex(
     Writes every candidate into a new index while searches keep reading the old one, then
     moves the alias in one atomic step and catches up on what changed meanwhile.
     """
-    from core.reindex_cli import run_reindex
+    from app.jobs.reindex import run_reindex
 
     raise typer.Exit(run_reindex(get_settings(), tenant))
 
@@ -246,9 +246,9 @@ def import_candidates(
     bulk. Duplicates (an email or phone the agency already has, or an earlier row of the
     file has) and rows that break a rule are counted and listed with their line. Run it
     again on the same file and nothing is created twice. The CSV columns are listed in
-    `core/imports/files.py` and the README.
+    `app/jobs/imports/files.py` and the README.
     """
-    from core.imports.cli import run_import
+    from app.jobs.imports.cli import run_import
 
     raise typer.Exit(run_import(get_settings(), file, tenant, batch_size, report))
 

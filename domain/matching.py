@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from core.skills import skill_key
+from domain.skills import skill_key
 
 WEIGHTS: dict[str, float] = {
     "required_skills": 0.45,

@@ -19,9 +19,9 @@ from agents.saved_searches.handlers import HANDLERS as SAVED_SEARCH_HANDLERS
 from agents.search_indexer import agent as search_indexer
 from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
+from app.faust_app import create_faust_app
 from core.settings import Settings
 from stores.bundle import Stores
-from topics.app import create_faust_app
 from topics.names import (
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,

@@ -8,7 +8,6 @@ the commands in bulk; the importer waits for every outcome in the command ledger
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -19,14 +18,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from aiokafka import AIOKafkaProducer
-
+from app.jobs.imports.files import ImportRow, file_facts, read_rows
+from app.jobs.sending import CommandSender, Outcome
 from core.clock import utcnow
-from core.imports.files import ImportRow, file_facts, read_rows
 from core.settings import Settings
-from stores.postgres import commands as ledger
-from stores.postgres.database import Database
-from stores.postgres.users import find_tenant
 from topics.candidates import CANDIDATE_CREATE
 from topics.envelopes import Actor, CommandEnvelope
 from topics.names import CANDIDATE_COMMANDS
@@ -108,21 +103,10 @@ class CandidateImport:
         progress = progress or Progress()
         facts = file_facts(path)
         progress.total(facts.rows)
-        db = Database(self.settings)
-        await db.start()
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            max_batch_size=1 << 20,
-        )
-        try:
-            async with db.read() as conn:
-                tenant_id = await find_tenant(conn, self.tenant)
+        async with CommandSender(self.settings) as sender:
+            tenant_id = await sender.find_tenant(self.tenant)
             if tenant_id is None:
                 raise LookupError(f"no agency '{self.tenant}'; create it with `users create`")
-            await producer.start()
             summary = ImportSummary()
             lines: dict[UUID, int] = {}
             # Rows travel on many partitions, so the worker may meet them in any order:
@@ -147,16 +131,15 @@ class CandidateImport:
                         continue
                     seen.update(dict.fromkeys(points, (row.line, _candidate_id(command_id))))
                     lines[command_id] = row.line
-                    await self._send(producer, tenant_id, command_id, row.payload)
-                await producer.flush()
+                    await self._send(sender, tenant_id, command_id, row.payload)
+                await sender.flush()
                 progress.published(len(batch))
-            await self._collect(db, lines, summary, progress)
+            async for found in sender.outcomes(lines, timeout=OUTCOME_TIMEOUT_SECONDS):
+                self._count(found, lines, summary)
+                progress.applied(len(found))
             summary.seconds = time.monotonic() - started
             summary.problems.sort(key=lambda p: p.line)
             return summary
-        finally:
-            await producer.stop()
-            await db.stop()
 
     @staticmethod
     def _points(payload: dict[str, Any]) -> list[tuple[str, str]]:
@@ -177,7 +160,7 @@ class CandidateImport:
 
     async def _send(
         self,
-        producer: AIOKafkaProducer,
+        sender: CommandSender,
         tenant_id: UUID,
         command_id: UUID,
         payload: dict[str, Any],
@@ -192,51 +175,33 @@ class CandidateImport:
             reply=False,
             payload={**payload, "candidate_id": str(candidate_id)},
         )
-        await producer.send(
-            CANDIDATE_COMMANDS.name(self.settings.topic_namespace),
-            envelope.model_dump_json().encode(),
-            key=str(candidate_id).encode(),
+        await sender.send(
+            CANDIDATE_COMMANDS.name(self.settings.topic_namespace), candidate_id, envelope
         )
 
-    async def _collect(
-        self, db: Database, lines: dict[UUID, int], summary: ImportSummary, progress: Progress
-    ) -> None:
-        """Wait for every command's outcome in the ledger and count them."""
-        pending = set(lines)
-        deadline = time.monotonic() + OUTCOME_TIMEOUT_SECONDS
-        while pending:
-            async with db.read() as conn:
-                found = await ledger.get_outcomes(conn, list(pending))
-            for command_id, (status, error) in found.items():
-                pending.discard(command_id)
-                if status == "applied":
-                    summary.created += 1
-                    if len(summary.sample_ids) < SAMPLE_SIZE:
-                        summary.sample_ids.append(_candidate_id(command_id))
-                    continue
-                error = error or {}
-                code = str(error.get("code", "rejected"))
-                problem = Problem(
-                    lines[command_id],
-                    "duplicate" if code == "duplicate" else "rejected",
-                    code,
-                    str(error.get("message", "")),
-                    error.get("duplicate_of"),
-                )
-                if problem.status == "duplicate":
-                    summary.duplicates += 1
-                else:
-                    summary.rejected += 1
-                summary.problems.append(problem)
-            progress.applied(len(found))
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{len(pending)} of {len(lines)} commands have no outcome after "
-                    f"{OUTCOME_TIMEOUT_SECONDS:.0f}s: is a worker running?"
-                )
-            await asyncio.sleep(0.25)
+    @staticmethod
+    def _count(found: dict[UUID, Outcome], lines: dict[UUID, int], summary: ImportSummary) -> None:
+        """Count recorded outcomes into the summary, with the line of each row not created."""
+        for command_id, (status, error) in found.items():
+            if status == "applied":
+                summary.created += 1
+                if len(summary.sample_ids) < SAMPLE_SIZE:
+                    summary.sample_ids.append(_candidate_id(command_id))
+                continue
+            error = error or {}
+            code = str(error.get("code", "rejected"))
+            problem = Problem(
+                lines[command_id],
+                "duplicate" if code == "duplicate" else "rejected",
+                code,
+                str(error.get("message", "")),
+                error.get("duplicate_of"),
+            )
+            if problem.status == "duplicate":
+                summary.duplicates += 1
+            else:
+                summary.rejected += 1
+            summary.problems.append(problem)
 
 
 def _candidate_id(command_id: UUID) -> UUID:

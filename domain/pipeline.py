@@ -1,4 +1,4 @@
-"""The pipeline's rules as plain functions: legal stage moves and placement economics.
+"""The pipeline: its stages, and its rules as plain functions (stage moves, economics).
 
 `sourced → screened → submitted → client_review → interviewing → offered → placed`, and
 from any active stage to `rejected` or `withdrawn`. Forward moves may skip stages;
@@ -12,12 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from core.errors import Conflict, InvalidCommand
-from topics.pipeline import CLOSED_STAGES, Stage
 
-FORWARD: tuple[Stage, ...] = (
+Stage = Literal[
     "sourced",
     "screened",
     "submitted",
@@ -25,7 +24,15 @@ FORWARD: tuple[Stage, ...] = (
     "interviewing",
     "offered",
     "placed",
-)
+    "rejected",
+    "withdrawn",
+]
+PIPELINE_STAGES: tuple[str, ...] = get_args(Stage)
+"""Every stage, in pipeline order: the forward stages, then the two ways out."""
+FORWARD: tuple[str, ...] = PIPELINE_STAGES[: PIPELINE_STAGES.index("placed") + 1]
+"""sourced → … → placed; rejected and withdrawn are reached only by moving there."""
+CLOSED_STAGES: frozenset[str] = frozenset({"placed", "rejected", "withdrawn"})
+"""A submission in one of these has left the active pipeline (until reopened)."""
 CLOSED = CLOSED_STAGES
 REOPEN = "reopen"
 

@@ -1,0 +1,40 @@
+"""The gateway's composition root: `uvicorn app.gateway:create_app --factory`.
+
+Builds the adapters the REST API talks to (the stores, the command producer, the outcome
+waiter) and hands them to `gateway.app.build_api`; they open their connections in the
+app's lifespan, never here.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from gateway.analytics_hub import AnalyticsHub
+from gateway.app import build_api
+from gateway.commands import CommandBus
+from gateway.outcomes import OutcomeWaiter
+from gateway.state import GatewayState
+from stores.bundle import Stores
+from stores.kafka import CommandPublisher
+
+
+def build_state(settings: Settings) -> GatewayState:
+    stores = Stores(settings)
+    publisher = CommandPublisher(settings)
+    waiter = OutcomeWaiter(stores.redis)
+    bus = CommandBus(
+        publisher,
+        stores.redis,
+        waiter,
+        wait_seconds=settings.command_wait_seconds,
+        namespace=settings.topic_namespace,
+    )
+    return GatewayState(settings, stores, publisher, waiter, bus, AnalyticsHub(stores.redis))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    return build_api(settings, build_state(settings))

@@ -1,0 +1,105 @@
+"""How a job talks to the workers: commands published like an integration's, outcomes read
+back from the command ledger.
+
+A job (an import, the demo data) sends thousands of commands and cannot wait on one
+wake-up each; the ledger is where every outcome lands, in the same transaction as its
+effect, so polling it by command id misses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+from aiokafka import AIOKafkaProducer
+
+from core.settings import Settings
+from stores.postgres import commands as ledger
+from stores.postgres.database import Database
+from stores.postgres.users import ensure_tenant, find_tenant
+from topics.envelopes import CommandEnvelope
+
+Outcome = tuple[str, dict[str, Any] | None]
+"""(status, error) of a command the ledger has recorded."""
+
+
+class CommandSender:
+    """A producer that waits for every acknowledgement, and the ledger to read outcomes from."""
+
+    def __init__(self, settings: Settings, *, poll_seconds: float = 0.25) -> None:
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self.db = Database(settings)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=20,
+            max_batch_size=1 << 20,
+        )
+
+    async def __aenter__(self) -> CommandSender:
+        await self.db.start()
+        try:
+            await self._producer.start()
+        except BaseException:
+            await self.db.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._producer.stop()
+        finally:
+            await self.db.stop()
+
+    async def find_tenant(self, slug: str) -> UUID | None:
+        """The agency's id, or None when there is no agency of that slug."""
+        async with self.db.read() as conn:
+            return await find_tenant(conn, slug)
+
+    async def ensure_tenant(self, slug: str) -> UUID:
+        """The agency's id, made first when there is no agency of that slug."""
+        async with self.db.transaction() as conn:
+            return await ensure_tenant(conn, slug)
+
+    async def send(self, topic: str, key: UUID, envelope: CommandEnvelope) -> None:
+        """Queue one command, keyed by its aggregate so the aggregate's commands stay in order."""
+        await self._producer.send(topic, envelope.model_dump_json().encode(), key=str(key).encode())
+
+    async def flush(self) -> None:
+        """Return once the broker has acknowledged everything sent so far."""
+        await self._producer.flush()
+
+    async def outcomes(
+        self, command_ids: Iterable[UUID], *, timeout: float
+    ) -> AsyncIterator[dict[UUID, Outcome]]:
+        """Yield outcomes as the worker records them, until every command has one.
+
+        Raises TimeoutError naming how many are missing when `timeout` seconds pass first.
+        """
+        pending = set(command_ids)
+        total = len(pending)
+        deadline = time.monotonic() + timeout
+        while pending:
+            async with self.db.read() as conn:
+                found = await ledger.get_outcomes(conn, list(pending))
+            pending.difference_update(found)
+            yield found
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{len(pending)} of {total} commands have no outcome after {timeout:.0f}s: "
+                    "is a worker running?"
+                )
+            await asyncio.sleep(self.poll_seconds)

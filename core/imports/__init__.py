@@ -1,1 +1,0 @@
-"""Bulk imports into an agency."""
