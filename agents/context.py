@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from core.clock import utcnow
 from core.errors import RTError
 from core.settings import Settings
 from stores.bundle import Stores
+from stores.postgres.database import Connection
 from topics.envelopes import CommandEnvelope, EventEnvelope
 
 
@@ -34,7 +33,7 @@ Result = Applied | RTError
 """What a handler made of one command: applied, or rejected by a rule."""
 
 BatchHandler = Callable[
-    [Sequence[CommandEnvelope], "HandlerContext", AsyncConnection], Awaitable[list[Result]]
+    [Sequence[CommandEnvelope], "HandlerContext", Connection], Awaitable[list[Result]]
 ]
 """Applies commands of one type set-wise in the caller's transaction, one result each.
 

@@ -23,12 +23,14 @@ from gateway.routes import (
     dashboard,
     documents,
     health,
+    interviews,
     matching,
     notes,
-    pipeline,
+    placements,
     requisitions,
     saved_searches,
     search,
+    submissions,
 )
 from gateway.state import GatewayState
 
@@ -118,7 +120,9 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         documents,
         clients,
         requisitions,
-        pipeline,
+        submissions,
+        placements,
+        interviews,
         notes,
         search,
         saved_searches,

@@ -8,25 +8,25 @@ from uuid import UUID
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Table
 
 from gateway.auth import Principal
 from gateway.commands import CommandBus
 from gateway.queries.rows import get_one
 from gateway.responses import outcome_response, wants_async
 from stores.bundle import Stores
+from stores.postgres.rows import Rows
 from topics.names import TopicSpec
 
 S = TypeVar("S", bound=BaseModel)
 
 
 def row_loader(
-    stores: Stores, table: Table, model: type[S], tenant_id: UUID, noun: str
+    stores: Stores, rows: Rows, model: type[S], tenant_id: UUID
 ) -> Callable[[UUID], Awaitable[S]]:
     """Reads the resource a command applied, for outcomes that do not carry it."""
 
     async def load(resource_id: UUID) -> S:
-        return await get_one(stores, table, model, tenant_id, resource_id, noun)
+        return await get_one(stores, rows, model, tenant_id, resource_id)
 
     return load
 

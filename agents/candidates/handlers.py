@@ -8,18 +8,25 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, parse_payload
-from domain import contact_points as rules
 from core.clock import utcnow
-from domain.resume_text import extract_text
-from core.errors import Conflict, Duplicate, InvalidCommand, NotFound, RTError, VersionMismatch
+from core.errors import (
+    Conflict,
+    Duplicate,
+    InvalidCommand,
+    NotFound,
+    RTError,
+    invalid_from,
+)
 from core.settings import Settings
+from domain import contact_points as rules
+from domain.resume_text import extract_text
 from domain.skills import canonical_skill, extract_skills
-from core.errors import invalid_from
+from domain.versions import check_version
 from stores.postgres import candidates as repo
+from stores.postgres.database import Connection
 from stores.postgres.documents import delete_documents, insert_documents
 from stores.postgres.erasure import erase_candidate_data, record_erasure
 from stores.postgres.merging import move_candidate_records
@@ -135,7 +142,7 @@ def _duplicate(key: tuple[UUID, str, str], holder: UUID) -> Duplicate:
 
 
 async def create_candidates(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     """Apply creates set-wise: a few statements for the whole batch, whatever its size.
 
@@ -184,7 +191,7 @@ async def create_candidates(
 
 
 async def update_candidates(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     """Apply partial updates; each candidate's row is locked for the transaction."""
 
@@ -195,7 +202,7 @@ async def update_candidates(
 
 
 async def _update_candidate(
-    command: CommandEnvelope, ctx: HandlerContext, conn: AsyncConnection
+    command: CommandEnvelope, ctx: HandlerContext, conn: Connection
 ) -> Applied:
     try:
         payload = CandidateUpdate.model_validate(command.payload)
@@ -205,12 +212,7 @@ async def _update_candidate(
     record = await repo.lock_candidate(conn, tenant_id, candidate_id)
     if record is None:
         raise NotFound(f"no candidate {candidate_id}")
-    if command.expected_version is not None and command.expected_version != record["version"]:
-        raise VersionMismatch(
-            f"candidate {candidate_id} is at version {record['version']}, not "
-            f"{command.expected_version}; read it again and reapply your change",
-            current_version=record["version"],
-        )
+    check_version("candidate", candidate_id, record["version"], command.expected_version)
     profile = (await ctx.stores.mongo.get_profiles(tenant_id, [candidate_id])).get(
         str(candidate_id), {}
     )
@@ -259,7 +261,7 @@ async def _update_candidate(
 
 
 async def mark_candidate(
-    conn: AsyncConnection,
+    conn: Connection,
     ctx: HandlerContext,
     command: CommandEnvelope,
     candidate_id: UUID,
@@ -297,7 +299,7 @@ async def mark_candidate(
 
 
 async def erase_candidates(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(CandidateErase, command)
@@ -338,7 +340,7 @@ def _union(first: Sequence[Any], second: Sequence[Any], key: Any = None) -> list
 
 
 async def merge_candidates(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(CandidateMerge, command)
@@ -430,7 +432,7 @@ async def merge_candidates(
 
 
 async def attach_documents(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     """Read a stored resume: its text, and the vocabulary's skills it adds to the profile's."""
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.handling import each_command, parse_payload
+from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.handling import created, each_command, insert_created, parse_payload
 from agents.patching import apply_patch
-from domain import contact_points as normalize
 from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound, RTError
-from stores.postgres import rows
-from stores.postgres.tables import clients, contacts
+from domain import contact_points as normalize
+from stores.postgres.clients import CLIENTS, CONTACTS
+from stores.postgres.database import Connection
 from topics.clients import (
     CLIENT_CREATE,
     CLIENT_CREATED,
@@ -44,7 +42,7 @@ def _normalised_contact(fields: dict[str, Any], settings_region: str) -> dict[st
 
 
 async def create_clients(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     """New clients of the agency, inserted together."""
     results: dict[int, Result] = {}
@@ -67,46 +65,41 @@ async def create_clients(
             }
         )
         fresh.append((i, snapshot, command))
-    inserted = await rows.insert_new_rows(conn, clients, [s.model_dump() for _, s, _ in fresh])
+    inserted = await CLIENTS.insert_new(conn, [CLIENTS.row(s) for _, s, _ in fresh])
     for i, snapshot, command in fresh:
-        if snapshot.id not in inserted:
+        if snapshot.id in inserted:
+            results[i] = created(command, CLIENT_CREATED, snapshot)
+        else:
             results[i] = Conflict(f"client {snapshot.id} already exists")
-            continue
-        data = snapshot.model_dump(mode="json")
-        event = new_event(
-            command, type=CLIENT_CREATED, aggregate_id=snapshot.id, version=1, data=data
-        )
-        results[i] = Applied(snapshot.id, [event], resource=data)
     return [results[i] for i in range(len(commands))]
 
 
 async def update_clients(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(ClientUpdate, command)
         return await apply_patch(
             conn,
             command,
-            table=clients,
+            rows=CLIENTS,
             snapshot_type=ClientSnapshot,
             aggregate_id=payload.client_id,
             changes=payload.changes.changes(),
             event_type=CLIENT_UPDATED,
-            noun="client",
         )
 
     return await each_command(commands, conn, apply)
 
 
 async def create_contacts(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     region = ctx.settings.default_phone_region
 
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(ContactCreate, command)
-        if await rows.get_row(conn, clients, command.tenant_id, payload.client_id) is None:
+        if await CLIENTS.get(conn, command.tenant_id, payload.client_id) is None:
             raise NotFound(f"no client {payload.client_id}")
         now = utcnow()
         fields = _normalised_contact(payload.model_dump(exclude={"contact_id"}), region)
@@ -120,19 +113,13 @@ async def create_contacts(
                 "updated_at": now,
             }
         )
-        if not await rows.insert_new_rows(conn, contacts, [snapshot.model_dump()]):
-            raise Conflict(f"contact {snapshot.id} already exists")
-        data = snapshot.model_dump(mode="json")
-        event = new_event(
-            command, type=CONTACT_CREATED, aggregate_id=snapshot.id, version=1, data=data
-        )
-        return Applied(snapshot.id, [event], resource=data)
+        return await insert_created(conn, CONTACTS, command, CONTACT_CREATED, snapshot)
 
     return await each_command(commands, conn, apply)
 
 
 async def update_contacts(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     region = ctx.settings.default_phone_region
 
@@ -150,12 +137,11 @@ async def update_contacts(
         return await apply_patch(
             conn,
             command,
-            table=contacts,
+            rows=CONTACTS,
             snapshot_type=ContactSnapshot,
             aggregate_id=payload.contact_id,
             changes=_normalised_contact(payload.changes.changes(), region),
             event_type=CONTACT_UPDATED,
-            noun="contact",
             check=same_client,
         )
 

@@ -4,59 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.handling import each_command, parse_payload
+from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.handling import each_command, insert_created, parse_payload
 from core.clock import utcnow
-from core.errors import Conflict, NotFound
-from stores.postgres import rows
-from stores.postgres.tables import (
-    candidates,
-    clients,
-    contacts,
-    requisitions,
-    submissions,
-)
-from stores.postgres.tables import notes as notes_table
+from core.errors import NotFound
+from stores.postgres.database import Connection
+from stores.postgres.notes import NOTES, subject_exists
 from topics.envelopes import CommandEnvelope
 from topics.notes import NOTE_CREATE, NOTE_CREATED, NoteCreate, NoteSnapshot
 
-SUBJECT_TABLES: dict[str, Table] = {
-    "candidate": candidates,
-    "client": clients,
-    "contact": contacts,
-    "requisition": requisitions,
-    "submission": submissions,
-}
-
 
 async def create_notes(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(NoteCreate, command)
-        table = SUBJECT_TABLES[payload.subject_type]
-        if await rows.get_row(conn, table, command.tenant_id, payload.subject_id) is None:
+        tenant_id = command.tenant_id
+        if not await subject_exists(conn, tenant_id, payload.subject_type, payload.subject_id):
             raise NotFound(f"no {payload.subject_type} {payload.subject_id}")
         now = utcnow()
         snapshot = NoteSnapshot(
             **payload.model_dump(exclude={"note_id"}),
             id=payload.note_id,
-            tenant_id=command.tenant_id,
+            tenant_id=tenant_id,
             author=command.actor.label,
             version=1,
             created_at=now,
             updated_at=now,
         )
-        if not await rows.insert_new_rows(conn, notes_table, [snapshot.model_dump()]):
-            raise Conflict(f"note {snapshot.id} already exists")
-        data = snapshot.model_dump(mode="json")
-        event = new_event(
-            command, type=NOTE_CREATED, aggregate_id=snapshot.id, version=1, data=data
-        )
-        return Applied(snapshot.id, [event], resource=data)
+        return await insert_created(conn, NOTES, command, NOTE_CREATED, snapshot)
 
     return await each_command(commands, conn, apply)
 

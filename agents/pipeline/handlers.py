@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from agents.candidates.handlers import mark_candidate
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.handling import each_command, parse_payload
+from agents.handling import each_command, insert_created, parse_payload
 from agents.patching import apply_patch
+from core.clock import utcnow
+from core.errors import Conflict, Duplicate, NotFound
 from domain.pipeline import (
     CLOSED,
     PLACEMENT_ENDED,
@@ -23,17 +22,19 @@ from domain.pipeline import (
     permanent_economics,
     placement_change,
 )
-from core.clock import utcnow
-from core.errors import Conflict, Duplicate, NotFound, VersionMismatch
-from stores.postgres import rows
-from stores.postgres.tables import (
-    candidates,
-    feedback,
-    interviews,
-    placements,
-    requisitions,
-    submissions,
+from domain.versions import check_version
+from stores.postgres.candidates import CANDIDATES
+from stores.postgres.database import Connection
+from stores.postgres.pipeline import (
+    FEEDBACK,
+    INTERVIEWS,
+    PLACEMENTS,
+    SUBMISSIONS,
+    count_active_placements,
+    count_other_active_placements,
+    submission_of,
 )
+from stores.postgres.requisitions import REQUISITIONS
 from topics.envelopes import CommandEnvelope, EventEnvelope
 from topics.pipeline import (
     FEEDBACK_SUBMIT,
@@ -60,22 +61,16 @@ from topics.pipeline import (
 )
 from topics.requisitions import REQUISITION_STATUS_CHANGED, RequisitionSnapshot
 
-JSONB_FIELDS = frozenset({"history"})
-
-
-def _row(snapshot: SubmissionSnapshot) -> dict[str, Any]:
-    return rows.to_row(snapshot, JSONB_FIELDS)
-
 
 async def create_submissions(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(SubmissionCreate, command)
         tenant = command.tenant_id
-        if await rows.get_row(conn, candidates, tenant, payload.candidate_id) is None:
+        if await CANDIDATES.get(conn, tenant, payload.candidate_id) is None:
             raise NotFound(f"no candidate {payload.candidate_id}")
-        requisition = await rows.get_row(conn, requisitions, tenant, payload.requisition_id)
+        requisition = await REQUISITIONS.get(conn, tenant, payload.requisition_id)
         if requisition is None:
             raise NotFound(f"no requisition {payload.requisition_id}")
         if requisition["status"] != "open":
@@ -83,15 +78,7 @@ async def create_submissions(
                 f"requisition {payload.requisition_id} is {requisition['status']}; "
                 "candidates are submitted to open requisitions"
             )
-        existing = (
-            await conn.execute(
-                select(submissions.c.id).where(
-                    submissions.c.tenant_id == tenant,
-                    submissions.c.candidate_id == payload.candidate_id,
-                    submissions.c.requisition_id == payload.requisition_id,
-                )
-            )
-        ).scalar()
+        existing = await submission_of(conn, tenant, payload.candidate_id, payload.requisition_id)
         if existing is not None:
             raise Duplicate(
                 "this candidate is already in this requisition's pipeline",
@@ -111,33 +98,22 @@ async def create_submissions(
             created_at=now,
             updated_at=now,
         )
-        if not await rows.insert_new_rows(conn, submissions, [_row(snapshot)]):
-            raise Conflict(f"submission {snapshot.id} already exists")
-        data = snapshot.model_dump(mode="json")
-        event = new_event(
-            command, type=SUBMISSION_CREATED, aggregate_id=snapshot.id, version=1, data=data
-        )
-        return Applied(snapshot.id, [event], resource=data)
+        return await insert_created(conn, SUBMISSIONS, command, SUBMISSION_CREATED, snapshot)
 
     return await each_command(commands, conn, apply)
 
 
 async def transition_submissions(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(SubmissionTransition, command)
         tenant = command.tenant_id
-        row = await rows.get_row(conn, submissions, tenant, payload.submission_id, lock=True)
+        row = await SUBMISSIONS.get(conn, tenant, payload.submission_id, lock=True)
         if row is None:
             raise NotFound(f"no submission {payload.submission_id}")
         current = SubmissionSnapshot.model_validate(row)
-        if command.expected_version is not None and command.expected_version != current.version:
-            raise VersionMismatch(
-                f"submission {current.id} is at version {current.version}, not "
-                f"{command.expected_version}",
-                current_version=current.version,
-            )
+        check_version("submission", current.id, current.version, command.expected_version)
         moves = [Move(str(h.from_stage), h.to) for h in current.history if h.from_stage]
         stage = next_stage(current.stage, payload.to, moves)
         now = utcnow()
@@ -156,7 +132,7 @@ async def transition_submissions(
                 "updated_at": now,
             }
         )
-        await rows.update_row(conn, submissions, _row(snapshot))
+        await SUBMISSIONS.update(conn, SUBMISSIONS.row(snapshot))
         data = snapshot.model_dump(mode="json")
         events = [
             new_event(
@@ -177,7 +153,7 @@ async def transition_submissions(
 
 
 async def _place(
-    conn: AsyncConnection,
+    conn: Connection,
     ctx: HandlerContext,
     command: CommandEnvelope,
     move: SubmissionTransition,
@@ -185,9 +161,7 @@ async def _place(
 ) -> list[EventEnvelope]:
     """The placement, the requisition filled once placements reach openings, the candidate."""
     tenant = command.tenant_id
-    requisition = await rows.get_row(
-        conn, requisitions, tenant, submission.requisition_id, lock=True
-    )
+    requisition = await REQUISITIONS.get(conn, tenant, submission.requisition_id, lock=True)
     assert requisition is not None
     economics: dict[str, Any]
     if move.bill_rate is not None and move.pay_rate is not None:
@@ -208,7 +182,7 @@ async def _place(
     now = utcnow()
     placement_id = uuid.uuid5(submission.id, "placement")
     # A reopened-then-placed-again submission: its placement starts again, a version up.
-    earlier = await rows.get_row(conn, placements, tenant, placement_id, lock=True)
+    earlier = await PLACEMENTS.get(conn, tenant, placement_id, lock=True)
     placement = PlacementSnapshot(
         id=placement_id,
         tenant_id=tenant,
@@ -225,9 +199,9 @@ async def _place(
         **economics,
     )
     if earlier:
-        await rows.update_row(conn, placements, placement.model_dump())
+        await PLACEMENTS.update(conn, PLACEMENTS.row(placement))
     else:
-        await rows.insert_new_rows(conn, placements, [placement.model_dump()])
+        await PLACEMENTS.insert_new(conn, [PLACEMENTS.row(placement)])
     events = [
         new_event(
             command,
@@ -237,16 +211,7 @@ async def _place(
             data=placement.model_dump(mode="json"),
         )
     ]
-    active = (
-        await conn.execute(
-            select(func.count())
-            .select_from(placements)
-            .where(
-                placements.c.requisition_id == submission.requisition_id,
-                placements.c.status == "active",
-            )
-        )
-    ).scalar_one()
+    active = await count_active_placements(conn, tenant, submission.requisition_id)
     if active >= requisition["openings"] and requisition["status"] != "filled":
         filled = RequisitionSnapshot.model_validate(
             {
@@ -258,9 +223,8 @@ async def _place(
                 "updated_at": now,
             }
         )
-        await rows.update_row(
+        await REQUISITIONS.update(
             conn,
-            requisitions,
             {
                 "id": filled.id,
                 "tenant_id": tenant,
@@ -287,11 +251,11 @@ async def _place(
 
 
 async def _end_placement(
-    conn: AsyncConnection, ctx: HandlerContext, command: CommandEnvelope, submission_id: UUID
+    conn: Connection, ctx: HandlerContext, command: CommandEnvelope, submission_id: UUID
 ) -> list[EventEnvelope]:
     """A placed submission reopened: its placement is terminated, its candidate freed."""
     placement_id = uuid.uuid5(submission_id, "placement")
-    row = await rows.get_row(conn, placements, command.tenant_id, placement_id, lock=True)
+    row = await PLACEMENTS.get(conn, command.tenant_id, placement_id, lock=True)
     if row is None or row["status"] != "active":
         return []
     now = utcnow()
@@ -305,7 +269,7 @@ async def _end_placement(
             "updated_at": now,
         }
     )
-    await rows.update_row(conn, placements, ended.model_dump())
+    await PLACEMENTS.update(conn, PLACEMENTS.row(ended))
     return [
         new_event(
             command,
@@ -319,7 +283,7 @@ async def _end_placement(
 
 
 async def update_placements(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(PlacementUpdate, command)
@@ -343,12 +307,11 @@ async def update_placements(
         applied = await apply_patch(
             conn,
             command,
-            table=placements,
+            rows=PLACEMENTS,
             snapshot_type=PlacementSnapshot,
             aggregate_id=payload.placement_id,
             changes=changes,
             event_type=PLACEMENT_UPDATED,
-            noun="placement",
             check=rules,
         )
         if before["status"] == "active" and changes.get("status") in PLACEMENT_ENDED:
@@ -359,21 +322,12 @@ async def update_placements(
 
 
 async def _free_candidate(
-    conn: AsyncConnection, ctx: HandlerContext, command: CommandEnvelope, ended: dict[str, Any]
+    conn: Connection, ctx: HandlerContext, command: CommandEnvelope, ended: dict[str, Any]
 ) -> list[EventEnvelope]:
     """A placed candidate with no other active placement is available again."""
-    others = (
-        await conn.execute(
-            select(func.count())
-            .select_from(placements)
-            .where(
-                placements.c.tenant_id == command.tenant_id,
-                placements.c.candidate_id == ended["candidate_id"],
-                placements.c.status == "active",
-                placements.c.id != ended["id"],
-            )
-        )
-    ).scalar_one()
+    others = await count_other_active_placements(
+        conn, command.tenant_id, ended["candidate_id"], ended["id"]
+    )
     if others:
         return []
     event = await mark_candidate(
@@ -383,11 +337,11 @@ async def _free_candidate(
 
 
 async def schedule_interviews(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(InterviewSchedule, command)
-        submission = await rows.get_row(conn, submissions, command.tenant_id, payload.submission_id)
+        submission = await SUBMISSIONS.get(conn, command.tenant_id, payload.submission_id)
         if submission is None:
             raise NotFound(f"no submission {payload.submission_id}")
         if submission["stage"] in CLOSED:
@@ -404,23 +358,17 @@ async def schedule_interviews(
             created_at=now,
             updated_at=now,
         )
-        if not await rows.insert_new_rows(conn, interviews, [interview.model_dump()]):
-            raise Conflict(f"interview {interview.id} already exists")
-        data = interview.model_dump(mode="json")
-        event = new_event(
-            command, type=INTERVIEW_SCHEDULED, aggregate_id=interview.id, version=1, data=data
-        )
-        return Applied(interview.id, [event], resource=data)
+        return await insert_created(conn, INTERVIEWS, command, INTERVIEW_SCHEDULED, interview)
 
     return await each_command(commands, conn, apply)
 
 
 async def submit_feedback(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(FeedbackSubmit, command)
-        interview = await rows.get_row(conn, interviews, command.tenant_id, payload.interview_id)
+        interview = await INTERVIEWS.get(conn, command.tenant_id, payload.interview_id)
         if interview is None or interview["submission_id"] != payload.submission_id:
             raise NotFound(f"no interview {payload.interview_id}")
         now = utcnow()
@@ -433,13 +381,7 @@ async def submit_feedback(
             created_at=now,
             updated_at=now,
         )
-        if not await rows.insert_new_rows(conn, feedback, [scorecard.model_dump()]):
-            raise Conflict(f"feedback {scorecard.id} already exists")
-        data = scorecard.model_dump(mode="json")
-        event = new_event(
-            command, type=FEEDBACK_SUBMITTED, aggregate_id=scorecard.id, version=1, data=data
-        )
-        return Applied(scorecard.id, [event], resource=data)
+        return await insert_created(conn, FEEDBACK, command, FEEDBACK_SUBMITTED, scorecard)
 
     return await each_command(commands, conn, apply)
 

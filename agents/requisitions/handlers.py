@@ -6,15 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.handling import each_command, parse_payload
+from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.handling import each_command, insert_created, parse_payload
 from agents.patching import apply_patch
 from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound
-from stores.postgres import rows
-from stores.postgres.tables import clients, contacts, requisitions
+from stores.postgres.clients import CLIENTS, CONTACTS
+from stores.postgres.database import Connection
+from stores.postgres.requisitions import REQUISITIONS
 from topics.envelopes import CommandEnvelope
 from topics.requisitions import (
     REQUISITION_CREATE,
@@ -29,22 +28,15 @@ from topics.requisitions import (
     RequisitionUpdate,
 )
 
-# Columns stored as JSONB take JSON-ready values; the rest take Python values.
-JSONB_FIELDS = frozenset({"location", "bill_rate", "salary"})
-
-
-def requisition_row(snapshot: RequisitionSnapshot) -> dict[str, Any]:
-    return rows.to_row(snapshot, JSONB_FIELDS)
-
 
 async def _check_parties(
-    conn: AsyncConnection, tenant_id: UUID, client_id: UUID, contact_id: UUID | None
+    conn: Connection, tenant_id: UUID, client_id: UUID, contact_id: UUID | None
 ) -> None:
     """The client must be the agency's, and the hiring contact one of that client's."""
-    if await rows.get_row(conn, clients, tenant_id, client_id) is None:
+    if await CLIENTS.get(conn, tenant_id, client_id) is None:
         raise NotFound(f"no client {client_id}")
     if contact_id is not None:
-        contact = await rows.get_row(conn, contacts, tenant_id, contact_id)
+        contact = await CONTACTS.get(conn, tenant_id, contact_id)
         if contact is None or contact["client_id"] != client_id:
             raise InvalidCommand(
                 f"contact {contact_id} is not a contact of client {client_id}", field="contact_id"
@@ -52,7 +44,7 @@ async def _check_parties(
 
 
 async def create_requisitions(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(RequisitionCreate, command)
@@ -70,19 +62,13 @@ async def create_requisitions(
                 "updated_at": now,
             }
         )
-        if not await rows.insert_new_rows(conn, requisitions, [requisition_row(snapshot)]):
-            raise Conflict(f"requisition {snapshot.id} already exists")
-        data = snapshot.model_dump(mode="json")
-        event = new_event(
-            command, type=REQUISITION_CREATED, aggregate_id=snapshot.id, version=1, data=data
-        )
-        return Applied(snapshot.id, [event], resource=data)
+        return await insert_created(conn, REQUISITIONS, command, REQUISITION_CREATED, snapshot)
 
     return await each_command(commands, conn, apply)
 
 
 async def update_requisitions(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(RequisitionUpdate, command)
@@ -97,21 +83,19 @@ async def update_requisitions(
         return await apply_patch(
             conn,
             command,
-            table=requisitions,
+            rows=REQUISITIONS,
             snapshot_type=RequisitionSnapshot,
             aggregate_id=payload.requisition_id,
             changes=changes,
             event_type=REQUISITION_UPDATED,
-            noun="requisition",
             check=parties,
-            to_row=requisition_row,
         )
 
     return await each_command(commands, conn, apply)
 
 
 async def set_requisition_statuses(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(RequisitionSetStatus, command)
@@ -123,7 +107,7 @@ async def set_requisition_statuses(
         return await apply_patch(
             conn,
             command,
-            table=requisitions,
+            rows=REQUISITIONS,
             snapshot_type=RequisitionSnapshot,
             aggregate_id=payload.requisition_id,
             changes={
@@ -132,9 +116,7 @@ async def set_requisition_statuses(
                 "filled_at": utcnow() if payload.status == "filled" else None,
             },
             event_type=REQUISITION_STATUS_CHANGED,
-            noun="requisition",
             check=is_a_change,
-            to_row=requisition_row,
         )
 
     return await each_command(commands, conn, apply)

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
-from agents.handling import each_command, parse_payload
+from agents.handling import each_command, insert_created, parse_payload
 from agents.search_indexer.alerts import WATCHED
 from core.clock import utcnow
-from core.errors import Conflict, InvalidCommand, NotFound
+from core.errors import InvalidCommand, NotFound
 from domain.query_syntax import QuerySyntaxError, parse_query
 from stores import percolator
-from stores.postgres import rows
-from stores.postgres.tables import saved_search_matches, saved_searches
+from stores.postgres.database import Connection
+from stores.postgres.saved_searches import SAVED_SEARCHES, delete_saved_search
 from stores.search_query import FIELDS, CandidateFilters, candidate_search_query
 from topics.envelopes import CommandEnvelope
 from topics.saved_searches import (
@@ -56,7 +53,7 @@ def stored_query(tenant_id: str, q: str, filters: SavedSearchFilters) -> dict[st
 
 
 async def create_saved_searches(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(SavedSearchCreate, command)
@@ -72,8 +69,9 @@ async def create_saved_searches(
             updated_at=now,
         )
         row = {**snapshot.model_dump(), "filters": snapshot.filters.model_dump(mode="json")}
-        if not await rows.insert_new_rows(conn, saved_searches, [row]):
-            raise Conflict(f"saved search {snapshot.id} already exists")
+        applied = await insert_created(
+            conn, SAVED_SEARCHES, command, SAVED_SEARCH_CREATED, snapshot, row
+        )
         if snapshot.alerts:
             WATCHED.invalidate()
             await ctx.stores.start()
@@ -86,32 +84,23 @@ async def create_saved_searches(
                 name=snapshot.name,
                 query=query,
             )
-        data = snapshot.model_dump(mode="json")
-        event = new_event(
-            command, type=SAVED_SEARCH_CREATED, aggregate_id=snapshot.id, version=1, data=data
-        )
-        return Applied(snapshot.id, [event], resource=data)
+        return applied
 
     return await each_command(commands, conn, apply)
 
 
 async def delete_saved_searches(
-    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: AsyncConnection
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(SavedSearchDelete, command)
-        found = await rows.get_row(
-            conn, saved_searches, command.tenant_id, payload.saved_search_id, lock=True
+        found = await SAVED_SEARCHES.get(
+            conn, command.tenant_id, payload.saved_search_id, lock=True
         )
         # Saved searches are their owner's: anyone else's is not found.
         if found is None or found["owner"] != command.actor.label:
             raise NotFound(f"no saved search {payload.saved_search_id} of yours")
-        await conn.execute(delete(saved_searches).where(saved_searches.c.id == found["id"]))
-        await conn.execute(
-            delete(saved_search_matches).where(
-                saved_search_matches.c.saved_search_id == found["id"]
-            )
-        )
+        await delete_saved_search(conn, command.tenant_id, found["id"])
         await ctx.stores.start()
         await percolator.delete_saved_search(
             ctx.stores.search.client, ctx.stores.search.saved_searches_alias, found["id"]

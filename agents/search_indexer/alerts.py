@@ -15,14 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert
-
 from agents.processor import Publisher
 from core.clock import utcnow
 from stores import percolator
 from stores.bundle import Stores
-from stores.postgres.tables import saved_search_matches, saved_searches
+from stores.postgres.saved_searches import alerting_tenants, known_matches, record_matches
 from topics.envelopes import Actor, EventEnvelope
 from topics.saved_searches import SAVED_SEARCH_MATCHED, SavedSearchMatch
 
@@ -48,10 +45,8 @@ class WatchedTenants:
 
     async def get(self, stores: Stores) -> frozenset[str]:
         if time.monotonic() - self._read_at > self.ttl:
-            alerting = select(saved_searches.c.tenant_id).where(saved_searches.c.alerts)
             async with stores.db.read() as conn:
-                rows = await conn.execute(alerting.distinct())
-                self._tenants = frozenset(str(row[0]) for row in rows)
+                self._tenants = await alerting_tenants(conn)
             self._read_at = time.monotonic()
         return self._tenants
 
@@ -93,19 +88,7 @@ async def raise_alerts(
         return 0
     pairs = [(m.saved_search_id, m.candidate_id) for m in found]
     async with stores.db.read() as conn:
-        known = {
-            (r[0], r[1])
-            for r in await conn.execute(
-                select(
-                    saved_search_matches.c.saved_search_id, saved_search_matches.c.candidate_id
-                ).where(
-                    tuple_(
-                        saved_search_matches.c.saved_search_id,
-                        saved_search_matches.c.candidate_id,
-                    ).in_(pairs)
-                )
-            )
-        }
+        known = await known_matches(conn, pairs)
     news = [m for m in found if (m.saved_search_id, m.candidate_id) not in known]
     if not news:
         return 0
@@ -123,11 +106,7 @@ async def raise_alerts(
         ]
     )
     async with stores.db.transaction() as conn:
-        await conn.execute(
-            insert(saved_search_matches)
-            .values([m.model_dump(exclude={"name"}) for m in news])
-            .on_conflict_do_nothing()
-        )
+        await record_matches(conn, [m.model_dump(exclude={"name"}) for m in news])
     return len(news)
 
 

@@ -21,17 +21,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
-
 from agents.search_indexer.documents import candidate_document
 from agents.search_indexer.pipeline import stage_summary
 from core.clock import utcnow
+from domain.pipeline import CLOSED_STAGES
 from stores.bundle import Stores
-from stores.postgres.tables import candidates, documents, erasures, submissions, tenants
+from stores.postgres.candidates import count_listed, listed_page
+from stores.postgres.documents import latest_documents
+from stores.postgres.erasure import erased_since
+from stores.postgres.pipeline import submission_stages
+from stores.postgres.users import find_tenant
 from stores.versioned_bulk import index_versioned
 from topics.candidates import compose_candidate
-from domain.pipeline import CLOSED_STAGES
 
 PAGE = 1000
 
@@ -51,23 +52,8 @@ async def _pages(
     """Candidate records in (created_at, id) order, a page at a time (merged ones left out)."""
     after: tuple[datetime, UUID] | None = None
     while True:
-        query = select(candidates).where(candidates.c.merged_into.is_(None))
-        if tenant_id is not None:
-            query = query.where(candidates.c.tenant_id == tenant_id)
-        if since is not None:
-            # Changed themselves, or moved in the pipeline, since `since`.
-            moved = select(submissions.c.candidate_id).where(submissions.c.updated_at >= since)
-            query = query.where(or_(candidates.c.updated_at >= since, candidates.c.id.in_(moved)))
-        if after is not None:
-            query = query.where(
-                or_(
-                    candidates.c.created_at > after[0],
-                    and_(candidates.c.created_at == after[0], candidates.c.id > after[1]),
-                )
-            )
-        query = query.order_by(candidates.c.created_at, candidates.c.id).limit(PAGE)
         async with stores.db.read() as conn:
-            page = [dict(r) for r in (await conn.execute(query)).mappings().all()]
+            page = await listed_page(conn, tenant_id, limit=PAGE, after=after, changed_since=since)
         if not page:
             return
         yield page
@@ -82,33 +68,11 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
     profiles: dict[str, dict[str, Any]] = {}
     for tenant_id, ids in by_tenant.items():
         profiles.update(await stores.mongo.get_profiles(tenant_id, ids))
+    ids = [r["id"] for r in page]
     async with stores.db.read() as conn:
-        latest = (
-            await conn.execute(
-                select(documents.c.candidate_id, documents.c.id, documents.c.tenant_id)
-                .where(documents.c.candidate_id.in_([r["id"] for r in page]))
-                .order_by(documents.c.candidate_id, documents.c.created_at.desc())
-                .ext(distinct_on(documents.c.candidate_id))
-            )
-        ).all()
-    files = await asyncio.gather(
-        *(stores.mongo.get_file(UUID(str(t)), UUID(str(d))) for _, d, t in latest)
-    )
-    entries: dict[str, dict[str, dict[str, Any]]] = {}
-    async with stores.db.read() as conn:
-        found = await conn.execute(
-            select(
-                submissions.c.candidate_id,
-                submissions.c.id,
-                submissions.c.stage,
-                submissions.c.version,
-            ).where(submissions.c.candidate_id.in_([r["id"] for r in page]))
-        )
-        for candidate_id, submission_id, stage, version in found:
-            entries.setdefault(str(candidate_id), {})[str(submission_id)] = {
-                "stage": stage,
-                "version": version,
-            }
+        latest = await latest_documents(conn, ids)
+        entries = await submission_stages(conn, ids)
+    files = await asyncio.gather(*(stores.mongo.get_file(t, d) for _, d, t in latest))
     texts = {
         str(candidate_id): (f or {}).get("text")
         for (candidate_id, _, _), f in zip(latest, files, strict=True)
@@ -143,17 +107,11 @@ async def reindex(
     tenant_id: UUID | None = None
     if tenant is not None:
         async with stores.db.read() as conn:
-            found = (
-                await conn.execute(select(tenants.c.id).where(tenants.c.slug == tenant))
-            ).scalar_one_or_none()
-        if found is None:
+            tenant_id = await find_tenant(conn, tenant)
+        if tenant_id is None:
             raise LookupError(f"no agency '{tenant}'")
-        tenant_id = UUID(str(found))
     async with stores.db.read() as conn:
-        count = select(candidates.c.id).where(candidates.c.merged_into.is_(None))
-        if tenant_id is not None:
-            count = count.where(candidates.c.tenant_id == tenant_id)
-        total(len((await conn.execute(count)).all()))
+        total(await count_listed(conn, tenant_id))
 
     if tenant_id is not None:
         summary = ReindexSummary(index=alias)
@@ -186,9 +144,8 @@ async def reindex(
     async for page in _pages(stores, None, since=started):
         await _write(stores, index, await _documents(stores, page), versioned=False)
         summary.caught_up += len(page)
-    since = select(erasures.c.candidate_id).where(erasures.c.erased_at >= started)
     async with stores.db.read() as conn:
-        erased: list[UUID] = [UUID(str(r[0])) for r in await conn.execute(since)]
+        erased = await erased_since(conn, started)
     for candidate_id in erased:
         await search.delete_candidate(candidate_id)
         summary.removed += 1

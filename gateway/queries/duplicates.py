@@ -5,30 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
-
 from domain.duplicates import PUBLIC_MAIL_DOMAINS, Match, Person, likely_duplicates
 from gateway.queries.candidates import get_candidate
 from stores.bundle import Stores
+from stores.postgres.candidates import duplicate_pool
 
 POOL_LIMIT = 500
-
-# Candidates sharing a first or last name, a phone tail, an email name or a company
-# domain: cheap to find, and every real near-duplicate shares at least one of these.
-POOL_SQL = text(
-    """
-    SELECT id, first_name, last_name, emails, phones, location
-    FROM candidates
-    WHERE tenant_id = :tenant AND id <> :id AND (
-        lower(last_name) = lower(:last) OR lower(first_name) = lower(:first)
-        OR EXISTS (SELECT 1 FROM unnest(phones) p WHERE right(p, 7) = ANY(:tails))
-        OR EXISTS (SELECT 1 FROM unnest(emails) e WHERE split_part(e, '@', 2) = ANY(:domains))
-        OR EXISTS (SELECT 1 FROM unnest(emails) e
-                   WHERE replace(replace(split_part(e, '@', 1), '.', ''), '_', '') = ANY(:locals))
-    )
-    LIMIT :limit
-    """
-)
 
 
 def _person(row: dict[str, Any], profile: dict[str, Any] | None) -> Person:
@@ -47,18 +29,18 @@ def _person(row: dict[str, Any], profile: dict[str, Any] | None) -> Person:
 async def find_duplicates(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> list[Match]:
     me = await get_candidate(stores, tenant_id, candidate_id)
     emails = list(me.emails)
-    params = {
-        "tenant": tenant_id,
-        "id": candidate_id,
-        "first": me.first_name,
-        "last": me.last_name,
-        "tails": [p[-7:] for p in me.phones],
-        "domains": sorted({e.rsplit("@", 1)[-1] for e in emails} - PUBLIC_MAIL_DOMAINS),
-        "locals": [e.split("@", 1)[0].replace(".", "").replace("_", "") for e in emails],
-        "limit": POOL_LIMIT,
-    }
     async with stores.db.read() as conn:
-        pool = [dict(r) for r in (await conn.execute(POOL_SQL, params)).mappings()]
+        pool = await duplicate_pool(
+            conn,
+            tenant_id,
+            candidate_id,
+            first_name=me.first_name,
+            last_name=me.last_name,
+            phone_tails=[p[-7:] for p in me.phones],
+            email_domains=sorted({e.rsplit("@", 1)[-1] for e in emails} - PUBLIC_MAIL_DOMAINS),
+            email_locals=[e.split("@", 1)[0].replace(".", "").replace("_", "") for e in emails],
+            limit=POOL_LIMIT,
+        )
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in pool])
     person = Person(
         id=str(me.id),

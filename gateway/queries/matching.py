@@ -7,15 +7,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-
 from core.clock import utcnow
 from domain.matching import CandidateFacts, Match, RequisitionFacts, score
 from domain.skills import skill_key
 from gateway.queries.candidates import get_candidate
 from gateway.queries.rows import get_one
 from stores.bundle import Stores
-from stores.postgres.tables import requisitions, submissions
+from stores.postgres.pipeline import submissions_of, submissions_to
+from stores.postgres.requisitions import REQUISITIONS, open_requisitions
 from topics.candidates import CandidateSnapshot
 from topics.requisitions import RequisitionSnapshot
 
@@ -73,19 +72,13 @@ async def candidates_for(
 ) -> tuple[RequisitionSnapshot, list[tuple[dict[str, Any], Match, UUID | None]]]:
     """The requisition and its candidates, best first, each with its submission if any."""
     requisition = await get_one(
-        stores, requisitions, RequisitionSnapshot, tenant_id, requisition_id, "requisition"
+        stores, REQUISITIONS, RequisitionSnapshot, tenant_id, requisition_id
     )
     wanted = requisition_facts(requisition)
     keys = sorted({skill_key(s) for s in [*wanted.required_skills, *wanted.nice_to_have_skills]})
     docs = await stores.search.candidates_with_skills(tenant_id, keys, size=CANDIDATE_POOL)
     async with stores.db.read() as conn:
-        rows = await conn.execute(
-            select(submissions.c.candidate_id, submissions.c.id).where(
-                submissions.c.tenant_id == tenant_id,
-                submissions.c.requisition_id == requisition_id,
-            )
-        )
-        in_pipeline = {r[0]: r[1] for r in rows}
+        in_pipeline = await submissions_to(conn, tenant_id, requisition_id)
     today = utcnow().date()
     ranked = [
         (doc, score(facts_from_document(doc), wanted, today), in_pipeline.get(UUID(doc["id"])))
@@ -102,28 +95,12 @@ async def requisitions_for(
     candidate = await get_candidate(stores, tenant_id, candidate_id)
     facts = facts_from_candidate(candidate)
     async with stores.db.read() as conn:
-        open_rows = (
-            (
-                await conn.execute(
-                    select(requisitions)
-                    .where(requisitions.c.tenant_id == tenant_id, requisitions.c.status == "open")
-                    .order_by(requisitions.c.created_at.desc())
-                    .limit(OPEN_REQUISITIONS)
-                )
-            )
-            .mappings()
-            .all()
-        )
-        rows = await conn.execute(
-            select(submissions.c.requisition_id, submissions.c.id).where(
-                submissions.c.tenant_id == tenant_id, submissions.c.candidate_id == candidate_id
-            )
-        )
-        submitted = {r[0]: r[1] for r in rows}
+        open_rows = await open_requisitions(conn, tenant_id, limit=OPEN_REQUISITIONS)
+        submitted = await submissions_of(conn, tenant_id, candidate_id)
     today = utcnow().date()
     ranked = []
     for row in open_rows:
-        requisition = RequisitionSnapshot.model_validate(dict(row))
+        requisition = RequisitionSnapshot.model_validate(row)
         match = score(facts, requisition_facts(requisition), today)
         ranked.append((requisition, match, submitted.get(requisition.id)))
     ranked.sort(key=lambda t: (-t[1].score, str(t[0].id)))

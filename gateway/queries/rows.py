@@ -1,44 +1,49 @@
-"""Reads of row-backed aggregates (clients, contacts): straight from Postgres."""
+"""Reads of row-backed aggregates (clients, requisitions, the pipeline): straight from Postgres."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Table
 
 from core.errors import NotFound
 from stores.bundle import Stores
-from stores.postgres import rows
+from stores.postgres.rows import Rows
 
 S = TypeVar("S", bound=BaseModel)
 
 
-async def get_one(
-    stores: Stores, table: Table, model: type[S], tenant_id: UUID, row_id: UUID, noun: str
-) -> S:
+async def get_one(stores: Stores, rows: Rows, model: type[S], tenant_id: UUID, row_id: UUID) -> S:
+    """The agency's record `row_id` as `model`; 404 when the agency has no such record."""
     async with stores.db.read() as conn:
-        row = await rows.get_row(conn, table, tenant_id, row_id)
+        row = await rows.get(conn, tenant_id, row_id)
     if row is None:
-        raise NotFound(f"no {noun} {row_id}")
+        raise NotFound(f"no {rows.noun} {row_id}")
     return model.model_validate(row)
 
 
 async def page(
     stores: Stores,
-    table: Table,
+    rows: Rows,
     model: type[S],
     tenant_id: UUID,
     *,
     limit: int,
     after: tuple[datetime, UUID] | None,
-    filters: Sequence[ColumnElement[bool]] = (),
+    **equal: Any,
 ) -> list[S]:
+    """A newest-first page of the agency's records, narrowed by column values (None: any)."""
     async with stores.db.read() as conn:
-        found = await rows.page_rows(
-            conn, table, tenant_id, limit=limit, after=after, filters=filters
-        )
+        found = await rows.page(conn, tenant_id, limit=limit, after=after, **equal)
+    return [model.model_validate(r) for r in found]
+
+
+async def all_of(
+    stores: Stores, rows: Rows, model: type[S], tenant_id: UUID, *, order_by: str, **equal: Any
+) -> list[S]:
+    """Every record of the agency's with these column values (a parent's children)."""
+    async with stores.db.read() as conn:
+        found = await rows.where(conn, tenant_id, order_by=order_by, **equal)
     return [model.model_validate(r) for r in found]

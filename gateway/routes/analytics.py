@@ -19,16 +19,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from domain.analytics.model import SliceTotals
-from domain.analytics.views import activity_windows, slice_view
 from core.clock import utcnow
 from core.errors import BadQuery
+from domain.analytics.model import SliceTotals
+from domain.analytics.views import activity_windows, slice_view
+from domain.pipeline import CLOSED_STAGES
 from gateway.deps import CurrentPrincipal, SettingsDep, StateDep, StoresDep
 from stores import analytics_views as views
-from stores.postgres.tables import users
-from domain.pipeline import CLOSED_STAGES
+from stores.postgres.users import usernames
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -213,12 +212,8 @@ async def _usernames(stores: Any, tenant_id: UUID, recruiters: list[str]) -> dic
     if not ids:
         return {}
     async with stores.db.read() as conn:
-        found = await conn.execute(
-            select(users.c.id, users.c.username).where(
-                users.c.tenant_id == tenant_id, users.c.id.in_(list(ids))
-            )
-        )
-        return {ids[row.id]: row.username for row in found}
+        found = await usernames(conn, tenant_id, list(ids))
+    return {ids[user_id]: name for user_id, name in found.items()}
 
 
 @router.get(

@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
 
 from gateway.deps import (
     BusDep,
@@ -28,7 +27,7 @@ from gateway.responses import (
     expected_version,
 )
 from gateway.writes import row_loader, write
-from stores.postgres.tables import clients, contacts
+from stores.postgres.clients import CLIENTS, CONTACTS
 from topics.clients import (
     CLIENT_CREATE,
     CLIENT_UPDATE,
@@ -92,7 +91,7 @@ async def create_client(
         fingerprint=fields,
         prefer=prefer,
         idempotency=idempotency_key,
-        load=row_loader(stores, clients, ClientSnapshot, principal.tenant_id, "client"),
+        load=row_loader(stores, CLIENTS, ClientSnapshot, principal.tenant_id),
         created_location="/api/v1/clients",
     )
 
@@ -110,15 +109,14 @@ async def list_clients(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     status: ClientStatus | None = None,
 ) -> ClientPage:
-    filters: list[ColumnElement[bool]] = [clients.c.status == status] if status else []
     items = await page(
         stores,
-        clients,
+        CLIENTS,
         ClientSnapshot,
         principal.tenant_id,
         limit=limit,
         after=decode_page_cursor(cursor),
-        filters=filters,
+        status=status,
     )
     return ClientPage(items=items, next_cursor=next_page_cursor(items, limit))
 
@@ -132,9 +130,7 @@ async def list_clients(
 async def get_client(
     client_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
 ) -> ClientSnapshot:
-    client = await get_one(
-        stores, clients, ClientSnapshot, principal.tenant_id, client_id, "client"
-    )
+    client = await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
     response.headers["ETag"] = etag_for(client.version)
     return client
 
@@ -168,7 +164,7 @@ async def update_client(
         prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
-        load=row_loader(stores, clients, ClientSnapshot, principal.tenant_id, "client"),
+        load=row_loader(stores, CLIENTS, ClientSnapshot, principal.tenant_id),
     )
 
 
@@ -201,7 +197,7 @@ async def create_contact(
         fingerprint=[str(client_id), fields],
         prefer=prefer,
         idempotency=idempotency_key,
-        load=row_loader(stores, contacts, ContactSnapshot, principal.tenant_id, "contact"),
+        load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
         created_location="/api/v1/contacts",
     )
 
@@ -219,15 +215,15 @@ async def list_contacts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ContactPage:
-    await get_one(stores, clients, ClientSnapshot, principal.tenant_id, client_id, "client")
+    await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
     items = await page(
         stores,
-        contacts,
+        CONTACTS,
         ContactSnapshot,
         principal.tenant_id,
         limit=limit,
         after=decode_page_cursor(cursor),
-        filters=[contacts.c.client_id == client_id],
+        client_id=client_id,
     )
     return ContactPage(items=items, next_cursor=next_page_cursor(items, limit))
 
@@ -241,9 +237,7 @@ async def list_contacts(
 async def get_contact(
     contact_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
 ) -> ContactSnapshot:
-    contact = await get_one(
-        stores, contacts, ContactSnapshot, principal.tenant_id, contact_id, "contact"
-    )
+    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
     response.headers["ETag"] = etag_for(contact.version)
     return contact
 
@@ -266,9 +260,7 @@ async def update_contact(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     # Keyed by the client, like every command about it, so they apply in order.
-    contact = await get_one(
-        stores, contacts, ContactSnapshot, principal.tenant_id, contact_id, "contact"
-    )
+    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
     changes = body.changes()
     return await write(
         bus,
@@ -285,5 +277,5 @@ async def update_contact(
         prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
-        load=row_loader(stores, contacts, ContactSnapshot, principal.tenant_id, "contact"),
+        load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
     )

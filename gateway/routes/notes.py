@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from gateway.deps import (
     BusDep,
@@ -22,10 +21,11 @@ from gateway.deps import (
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.candidates import get_candidate
-from gateway.queries.rows import page
+from gateway.queries.rows import all_of, page
 from gateway.responses import CommandAccepted
 from gateway.writes import row_loader, write
-from stores.postgres.tables import notes, placements, submissions
+from stores.postgres.notes import NOTES
+from stores.postgres.pipeline import PLACEMENTS, SUBMISSIONS
 from topics.names import NOTE_COMMANDS
 from topics.notes import NOTE_CREATE, NoteFields, NoteSnapshot
 from topics.pipeline import PlacementSnapshot, SubmissionSnapshot
@@ -81,7 +81,7 @@ async def create_note(
         fingerprint=fields,
         prefer=prefer,
         idempotency=idempotency_key,
-        load=row_loader(stores, notes, NoteSnapshot, principal.tenant_id, "note"),
+        load=row_loader(stores, NOTES, NoteSnapshot, principal.tenant_id),
         created_location="/api/v1/notes",
     )
 
@@ -98,12 +98,12 @@ async def list_notes(
 ) -> NotePage:
     items = await page(
         stores,
-        notes,
+        NOTES,
         NoteSnapshot,
         principal.tenant_id,
         limit=limit,
         after=decode_page_cursor(cursor),
-        filters=[notes.c.subject_id == subject_id],
+        subject_id=subject_id,
     )
     return NotePage(items=items, next_cursor=next_page_cursor(items, limit))
 
@@ -128,45 +128,32 @@ async def candidate_timeline(
             detail={"source": candidate.source},
         )
     ]
-    async with stores.db.read() as conn:
-        note_rows = (
-            (
-                await conn.execute(
-                    select(notes).where(
-                        notes.c.tenant_id == tenant,
-                        notes.c.subject_type == "candidate",
-                        notes.c.subject_id == candidate_id,
-                    )
-                )
-            )
-            .mappings()
-            .all()
-        )
-        submission_rows = (
-            (
-                await conn.execute(
-                    select(submissions).where(
-                        submissions.c.tenant_id == tenant,
-                        submissions.c.candidate_id == candidate_id,
-                    )
-                )
-            )
-            .mappings()
-            .all()
-        )
-        placement_rows = (
-            (
-                await conn.execute(
-                    select(placements).where(
-                        placements.c.tenant_id == tenant, placements.c.candidate_id == candidate_id
-                    )
-                )
-            )
-            .mappings()
-            .all()
-        )
-    for row in note_rows:
-        note = NoteSnapshot.model_validate(row)
+    notes = await all_of(
+        stores,
+        NOTES,
+        NoteSnapshot,
+        tenant,
+        order_by="created_at",
+        subject_type="candidate",
+        subject_id=candidate_id,
+    )
+    submissions = await all_of(
+        stores,
+        SUBMISSIONS,
+        SubmissionSnapshot,
+        tenant,
+        order_by="created_at",
+        candidate_id=candidate_id,
+    )
+    placements = await all_of(
+        stores,
+        PLACEMENTS,
+        PlacementSnapshot,
+        tenant,
+        order_by="created_at",
+        candidate_id=candidate_id,
+    )
+    for note in notes:
         items.append(
             TimelineItem(
                 at=note.created_at,
@@ -175,8 +162,7 @@ async def candidate_timeline(
                 detail=note.model_dump(mode="json"),
             )
         )
-    for row in submission_rows:
-        submission = SubmissionSnapshot.model_validate(row)
+    for submission in submissions:
         for entry in submission.history:
             items.append(
                 TimelineItem(
@@ -190,8 +176,7 @@ async def candidate_timeline(
                     },
                 )
             )
-    for row in placement_rows:
-        placement = PlacementSnapshot.model_validate(row)
+    for placement in placements:
         items.append(
             TimelineItem(
                 at=placement.created_at,

@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
 
 from gateway.deps import (
     BusDep,
@@ -28,7 +27,7 @@ from gateway.responses import (
     expected_version,
 )
 from gateway.writes import row_loader, write
-from stores.postgres.tables import requisitions
+from stores.postgres.requisitions import REQUISITIONS
 from topics.names import REQUISITION_COMMANDS
 from topics.requisitions import (
     REQUISITION_CREATE,
@@ -90,9 +89,7 @@ async def create_requisition(
         fingerprint=fields,
         prefer=prefer,
         idempotency=idempotency_key,
-        load=row_loader(
-            stores, requisitions, RequisitionSnapshot, principal.tenant_id, "requisition"
-        ),
+        load=row_loader(stores, REQUISITIONS, RequisitionSnapshot, principal.tenant_id),
         created_location="/api/v1/requisitions",
     )
 
@@ -112,21 +109,16 @@ async def list_requisitions(
     client_id: UUID | None = None,
     priority: Priority | None = None,
 ) -> RequisitionPage:
-    filters: list[ColumnElement[bool]] = []
-    if status:
-        filters.append(requisitions.c.status == status)
-    if client_id:
-        filters.append(requisitions.c.client_id == client_id)
-    if priority:
-        filters.append(requisitions.c.priority == priority)
     items = await page(
         stores,
-        requisitions,
+        REQUISITIONS,
         RequisitionSnapshot,
         principal.tenant_id,
         limit=limit,
         after=decode_page_cursor(cursor),
-        filters=filters,
+        status=status,
+        client_id=client_id,
+        priority=priority,
     )
     return RequisitionPage(items=items, next_cursor=next_page_cursor(items, limit))
 
@@ -141,12 +133,7 @@ async def get_requisition(
     requisition_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
 ) -> RequisitionSnapshot:
     found = await get_one(
-        stores,
-        requisitions,
-        RequisitionSnapshot,
-        principal.tenant_id,
-        requisition_id,
-        "requisition",
+        stores, REQUISITIONS, RequisitionSnapshot, principal.tenant_id, requisition_id
     )
     response.headers["ETag"] = etag_for(found.version)
     return found
@@ -181,9 +168,7 @@ async def update_requisition(
         prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
-        load=row_loader(
-            stores, requisitions, RequisitionSnapshot, principal.tenant_id, "requisition"
-        ),
+        load=row_loader(stores, REQUISITIONS, RequisitionSnapshot, principal.tenant_id),
     )
 
 
@@ -219,7 +204,5 @@ async def set_requisition_status(
         prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
-        load=row_loader(
-            stores, requisitions, RequisitionSnapshot, principal.tenant_id, "requisition"
-        ),
+        load=row_loader(stores, REQUISITIONS, RequisitionSnapshot, principal.tenant_id),
     )

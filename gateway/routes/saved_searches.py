@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from core.errors import NotFound
 from gateway.auth import Principal
@@ -26,7 +25,7 @@ from gateway.query_text import parsed_query
 from gateway.responses import CommandAccepted, no_content_response, wants_async
 from gateway.writes import write
 from stores.bundle import Stores
-from stores.postgres.tables import saved_search_matches, saved_searches
+from stores.postgres import saved_searches as saved
 from stores.search_query import FIELDS
 from topics.envelopes import Actor
 from topics.names import SEARCH_COMMANDS
@@ -60,22 +59,10 @@ def _owner(principal: Principal) -> str:
 
 async def _mine(stores: Stores, principal: Principal, saved_search_id: UUID) -> SavedSearchSnapshot:
     async with stores.db.read() as conn:
-        row = (
-            (
-                await conn.execute(
-                    select(saved_searches).where(
-                        saved_searches.c.tenant_id == principal.tenant_id,
-                        saved_searches.c.id == saved_search_id,
-                        saved_searches.c.owner == _owner(principal),
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = await saved.get_own(conn, principal.tenant_id, saved_search_id, _owner(principal))
     if row is None:
         raise NotFound(f"no saved search {saved_search_id} of yours")
-    return SavedSearchSnapshot.model_validate(dict(row))
+    return SavedSearchSnapshot.model_validate(row)
 
 
 @router.post(
@@ -132,22 +119,8 @@ async def create_saved_search(
 )
 async def list_saved_searches(principal: CurrentPrincipal, stores: StoresDep) -> SavedSearchList:
     async with stores.db.read() as conn:
-        found = (
-            (
-                await conn.execute(
-                    select(saved_searches)
-                    .where(
-                        saved_searches.c.tenant_id == principal.tenant_id,
-                        saved_searches.c.owner == _owner(principal),
-                    )
-                    .order_by(saved_searches.c.created_at.desc())
-                    .limit(500)
-                )
-            )
-            .mappings()
-            .all()
-        )
-    return SavedSearchList(items=[SavedSearchSnapshot.model_validate(dict(r)) for r in found])
+        found = await saved.list_own(conn, principal.tenant_id, _owner(principal), limit=500)
+    return SavedSearchList(items=[SavedSearchSnapshot.model_validate(r) for r in found])
 
 
 @router.get(
@@ -177,21 +150,8 @@ async def list_alerts(
 ) -> AlertList:
     await _mine(stores, principal, saved_search_id)
     async with stores.db.read() as conn:
-        found = (
-            await conn.execute(
-                select(
-                    saved_search_matches.c.saved_search_id,
-                    saved_search_matches.c.candidate_id,
-                    saved_search_matches.c.matched_at,
-                )
-                .where(saved_search_matches.c.saved_search_id == saved_search_id)
-                .order_by(saved_search_matches.c.matched_at.desc())
-                .limit(limit)
-            )
-        ).all()
-    return AlertList(
-        items=[Alert(saved_search_id=r[0], candidate_id=r[1], matched_at=r[2]) for r in found]
-    )
+        found = await saved.matches_of(conn, saved_search_id, limit=limit)
+    return AlertList(items=[Alert.model_validate(r) for r in found])
 
 
 @router.delete(

@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Text, Uuid, and_, bindparam, delete, or_, select, text, update
+from sqlalchemy import ARRAY, Text, Uuid, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
-from stores.postgres.tables import candidate_contact_points, candidates
+from stores.postgres.rows import Row, Rows
+from stores.postgres.tables import candidate_contact_points, candidates, submissions
+
+CANDIDATES = Rows(candidates, "candidate")
+"""The shared reads; a candidate's writes go through the functions below (contact points)."""
 
 # Columns that live in Postgres; the rest of a candidate is its Mongo profile.
 RECORD_FIELDS: tuple[str, ...] = (
@@ -120,18 +124,7 @@ async def lock_candidate(
     conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID
 ) -> dict[str, Any] | None:
     """The record, locked for this transaction: concurrent changes queue behind it."""
-    row = (
-        (
-            await conn.execute(
-                select(candidates)
-                .where(candidates.c.tenant_id == tenant_id, candidates.c.id == candidate_id)
-                .with_for_update()
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    return await CANDIDATES.get(conn, tenant_id, candidate_id, lock=True)
 
 
 async def update_candidate(conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -160,18 +153,7 @@ async def release_contact_points(
 async def get_candidate(
     conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID
 ) -> dict[str, Any] | None:
-    row = (
-        (
-            await conn.execute(
-                select(candidates).where(
-                    candidates.c.tenant_id == tenant_id, candidates.c.id == candidate_id
-                )
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    return await CANDIDATES.get(conn, tenant_id, candidate_id)
 
 
 async def list_candidates(
@@ -198,4 +180,86 @@ async def list_candidates(
             )
         )
     query = query.order_by(candidates.c.created_at.desc(), candidates.c.id.desc()).limit(limit)
+    return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+
+
+# Candidates sharing a first or last name, a phone tail, an email name or a company
+# domain: cheap to find, and every real near-duplicate shares at least one of these.
+_DUPLICATE_POOL = text(
+    """
+    SELECT id, first_name, last_name, emails, phones, location
+    FROM candidates
+    WHERE tenant_id = :tenant AND id <> :id AND (
+        lower(last_name) = lower(:last) OR lower(first_name) = lower(:first)
+        OR EXISTS (SELECT 1 FROM unnest(phones) p WHERE right(p, 7) = ANY(:tails))
+        OR EXISTS (SELECT 1 FROM unnest(emails) e WHERE split_part(e, '@', 2) = ANY(:domains))
+        OR EXISTS (SELECT 1 FROM unnest(emails) e
+                   WHERE replace(replace(split_part(e, '@', 1), '.', ''), '_', '') = ANY(:locals))
+    )
+    LIMIT :limit
+    """
+)
+
+
+async def duplicate_pool(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    candidate_id: UUID,
+    *,
+    first_name: str,
+    last_name: str,
+    phone_tails: Sequence[str],
+    email_domains: Sequence[str],
+    email_locals: Sequence[str],
+    limit: int,
+) -> list[Row]:
+    """Records that might be the same person as `candidate_id`, for the scorer to judge."""
+    found = await conn.execute(
+        _DUPLICATE_POOL,
+        {
+            "tenant": tenant_id,
+            "id": candidate_id,
+            "first": first_name,
+            "last": last_name,
+            "tails": list(phone_tails),
+            "domains": list(email_domains),
+            "locals": list(email_locals),
+            "limit": limit,
+        },
+    )
+    return [dict(r) for r in found.mappings()]
+
+
+async def count_listed(conn: AsyncConnection, tenant_id: UUID | None) -> int:
+    """Candidates that are listed (not merged away), of one agency or of all."""
+    query = select(func.count()).select_from(candidates).where(candidates.c.merged_into.is_(None))
+    if tenant_id is not None:
+        query = query.where(candidates.c.tenant_id == tenant_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def listed_page(
+    conn: AsyncConnection,
+    tenant_id: UUID | None,
+    *,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+    changed_since: datetime | None = None,
+) -> list[Row]:
+    """Listed candidates in (created_at, id) order, from after `after`, of one agency or all.
+
+    With `changed_since`, only those that changed, or moved in the pipeline, since then.
+    """
+    c = candidates.c
+    query = select(candidates).where(c.merged_into.is_(None))
+    if tenant_id is not None:
+        query = query.where(c.tenant_id == tenant_id)
+    if changed_since is not None:
+        moved = select(submissions.c.candidate_id).where(submissions.c.updated_at >= changed_since)
+        query = query.where(or_(c.updated_at >= changed_since, c.id.in_(moved)))
+    if after is not None:
+        query = query.where(
+            or_(c.created_at > after[0], and_(c.created_at == after[0], c.id > after[1]))
+        )
+    query = query.order_by(c.created_at, c.id).limit(limit)
     return [dict(r) for r in (await conn.execute(query)).mappings().all()]

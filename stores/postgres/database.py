@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from core.settings import Settings
 
+Connection = AsyncConnection
+"""A connection in a transaction, as repositories take it; callers need not know the driver."""
+
 
 class Database:
     def __init__(self, settings: Settings) -> None:

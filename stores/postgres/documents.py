@@ -7,25 +7,36 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stores.postgres import rows
+from stores.postgres.rows import Rows
 from stores.postgres.tables import documents
+
+DOCUMENTS = Rows(documents, "document")
 
 
 async def insert_documents(conn: AsyncConnection, new: Sequence[dict[str, Any]]) -> bool:
-    return len(await rows.insert_new_rows(conn, documents, new)) == len(new)
+    return len(await DOCUMENTS.insert_new(conn, new)) == len(new)
 
 
 async def list_documents(
     conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID
 ) -> list[dict[str, Any]]:
-    result = await conn.execute(
-        select(documents)
-        .where(documents.c.tenant_id == tenant_id, documents.c.candidate_id == candidate_id)
-        .order_by(documents.c.created_at)
+    return await DOCUMENTS.where(conn, tenant_id, order_by="created_at", candidate_id=candidate_id)
+
+
+async def latest_documents(
+    conn: AsyncConnection, candidate_ids: Sequence[UUID]
+) -> list[tuple[UUID, UUID, UUID]]:
+    """(candidate_id, document_id, tenant_id) of each candidate's newest document."""
+    found = await conn.execute(
+        select(documents.c.candidate_id, documents.c.id, documents.c.tenant_id)
+        .where(documents.c.candidate_id.in_(list(candidate_ids)))
+        .order_by(documents.c.candidate_id, documents.c.created_at.desc())
+        .ext(distinct_on(documents.c.candidate_id))
     )
-    return [dict(r) for r in result.mappings()]
+    return [(row[0], row[1], row[2]) for row in found]
 
 
 async def delete_documents(

@@ -9,6 +9,7 @@ feedback prose, and the events the command ledger kept for replays.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, select, text, update
@@ -83,3 +84,9 @@ async def record_erasure(conn: AsyncConnection, erased: CandidateErased) -> None
             erased_at=erased.erased_at,
         )
     )
+
+
+async def erased_since(conn: AsyncConnection, since: datetime) -> list[UUID]:
+    """Candidates erased at or after `since`."""
+    found = await conn.execute(select(erasures.c.candidate_id).where(erasures.c.erased_at >= since))
+    return [UUID(str(row[0])) for row in found]

@@ -1,79 +1,131 @@
-"""Row operations every aggregate table shares: tenant-scoped get, lock, insert, update, page."""
+"""The reads and writes every table of tenant-scoped aggregates shares.
+
+Each aggregate's repository module names its table once, as a `Rows`, and adds the
+queries only that aggregate needs; routes and handlers call those by name and never
+see a table or a statement.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Table, and_, or_, select, update
+from sqlalchemy import Table, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+Row = dict[str, Any]
+
+
+class Dumpable(Protocol):
+    """A record (a pydantic model) that dumps to Python or to JSON-ready values."""
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+
+
+class Snapshot(Dumpable, Protocol):
+    """An aggregate's state: a record with an id."""
+
+    @property
+    def id(self) -> UUID: ...
+
 
 def to_row(
-    snapshot: BaseModel, jsonb_fields: frozenset[str], fields: Iterable[str] | None = None
-) -> dict[str, Any]:
+    snapshot: Dumpable, jsonb_fields: frozenset[str], fields: Iterable[str] | None = None
+) -> Row:
     """Column values for a snapshot: JSONB columns take JSON-ready values, the rest Python's."""
     native, as_json = snapshot.model_dump(), snapshot.model_dump(mode="json")
     return {k: as_json[k] if k in jsonb_fields else native[k] for k in (fields or native)}
 
 
-async def get_row(
-    conn: AsyncConnection, table: Table, tenant_id: UUID, row_id: UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
-    """One row of the tenant's; `lock` holds it for this transaction."""
-    query = select(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).mappings().first()
-    return dict(row) if row else None
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """One table of an aggregate kept per agency (tenant): rows by id, newest-first pages."""
 
+    table: Table
+    noun: str
+    """What one row is, for messages: "client", "submission"."""
+    jsonb: frozenset[str] = frozenset()
+    """Columns stored as JSONB, which take a snapshot's JSON-ready values."""
 
-async def insert_new_rows(
-    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
-) -> set[UUID]:
-    """Insert rows; returns the ids inserted (a row whose id exists is skipped)."""
-    if not rows:
-        return set()
-    result = await conn.execute(
-        pg_insert(table)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(table.c.id)
-    )
-    return set(result.scalars())
+    def row(self, snapshot: Dumpable) -> Row:
+        """The column values of a snapshot of this aggregate."""
+        return to_row(snapshot, self.jsonb)
 
+    async def get(
+        self, conn: AsyncConnection, tenant_id: UUID, row_id: UUID, *, lock: bool = False
+    ) -> Row | None:
+        """One row of the tenant's; `lock` holds it for this transaction."""
+        c = self.table.c
+        query = select(self.table).where(c.tenant_id == tenant_id, c.id == row_id)
+        if lock:
+            query = query.with_for_update()
+        found = (await conn.execute(query)).mappings().first()
+        return dict(found) if found else None
 
-async def update_row(conn: AsyncConnection, table: Table, row: dict[str, Any]) -> None:
-    fixed = ("id", "tenant_id", "created_at")
-    await conn.execute(
-        update(table)
-        .where(table.c.id == row["id"], table.c.tenant_id == row["tenant_id"])
-        .values(**{k: v for k, v in row.items() if k not in fixed})
-    )
-
-
-async def page_rows(
-    conn: AsyncConnection,
-    table: Table,
-    tenant_id: UUID,
-    *,
-    limit: int,
-    after: tuple[datetime, UUID] | None,
-    filters: Sequence[ColumnElement[bool]] = (),
-) -> list[dict[str, Any]]:
-    """Newest first; `after` is the (created_at, id) of the previous page's last row."""
-    query = select(table).where(table.c.tenant_id == tenant_id, *filters)
-    if after is not None:
-        created_at, last_id = after
-        query = query.where(
-            or_(
-                table.c.created_at < created_at,
-                and_(table.c.created_at == created_at, table.c.id < last_id),
-            )
+    async def insert_new(self, conn: AsyncConnection, rows: Sequence[Row]) -> set[UUID]:
+        """Insert rows; returns the ids inserted (a row whose id exists is skipped)."""
+        if not rows:
+            return set()
+        result = await conn.execute(
+            pg_insert(self.table)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(self.table.c.id)
         )
-    query = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
-    return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+        return set(result.scalars())
+
+    async def update(self, conn: AsyncConnection, row: Row) -> None:
+        """Write the given columns of the row `row["id"]` of `row["tenant_id"]`."""
+        fixed = ("id", "tenant_id", "created_at")
+        c = self.table.c
+        await conn.execute(
+            update(self.table)
+            .where(c.id == row["id"], c.tenant_id == row["tenant_id"])
+            .values(**{k: v for k, v in row.items() if k not in fixed})
+        )
+
+    async def delete(self, conn: AsyncConnection, tenant_id: UUID, row_id: UUID) -> None:
+        c = self.table.c
+        await conn.execute(delete(self.table).where(c.tenant_id == tenant_id, c.id == row_id))
+
+    async def page(
+        self,
+        conn: AsyncConnection,
+        tenant_id: UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, UUID] | None,
+        **equal: Any,
+    ) -> list[Row]:
+        """Newest first; `after` is the (created_at, id) of the previous page's last row.
+
+        Each keyword narrows to rows whose column of that name equals it (None: no filter).
+        """
+        c = self.table.c
+        query = select(self.table).where(
+            c.tenant_id == tenant_id,
+            *(c[name] == value for name, value in equal.items() if value is not None),
+        )
+        if after is not None:
+            created_at, last_id = after
+            query = query.where(
+                or_(c.created_at < created_at, and_(c.created_at == created_at, c.id < last_id))
+            )
+        query = query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def where(
+        self, conn: AsyncConnection, tenant_id: UUID, *, order_by: str, **equal: Any
+    ) -> list[Row]:
+        """Every row of the tenant's with these column values, in `order_by` order."""
+        c = self.table.c
+        query = (
+            select(self.table)
+            .where(c.tenant_id == tenant_id, *(c[name] == value for name, value in equal.items()))
+            .order_by(c[order_by])
+        )
+        return [dict(r) for r in (await conn.execute(query)).mappings().all()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -58,3 +59,17 @@ async def get_user_by_username(conn: AsyncConnection, username: str) -> dict[str
 async def get_user(conn: AsyncConnection, user_id: UUID) -> dict[str, Any] | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def usernames(
+    conn: AsyncConnection, tenant_id: UUID, user_ids: Sequence[UUID]
+) -> dict[UUID, str]:
+    """The usernames of those of `user_ids` who are the agency's users."""
+    if not user_ids:
+        return {}
+    found = await conn.execute(
+        select(users.c.id, users.c.username).where(
+            users.c.tenant_id == tenant_id, users.c.id.in_(list(user_ids))
+        )
+    )
+    return {row.id: row.username for row in found}

@@ -1,0 +1,174 @@
+"""Interviews of a submission, and their scorecards."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.queries.rows import all_of, get_one
+from gateway.responses import (
+    CommandAccepted,
+)
+from gateway.writes import row_loader, write
+from stores.postgres.pipeline import FEEDBACK, INTERVIEWS, SUBMISSIONS
+from topics.names import PIPELINE_COMMANDS
+from topics.pipeline import (
+    FEEDBACK_SUBMIT,
+    INTERVIEW_SCHEDULE,
+    FeedbackFields,
+    FeedbackSnapshot,
+    InterviewFields,
+    InterviewSnapshot,
+    SubmissionSnapshot,
+)
+
+router = APIRouter(tags=["pipeline"])
+
+router = APIRouter(tags=["pipeline"])
+
+
+class InterviewList(BaseModel):
+    items: list[InterviewSnapshot]
+
+
+class FeedbackList(BaseModel):
+    items: list[FeedbackSnapshot]
+
+
+@router.post(
+    "/submissions/{submission_id}/interviews",
+    status_code=201,
+    response_model=InterviewSnapshot,
+    summary="Schedule an interview",
+    description="For a submission that is not closed (placed, rejected or withdrawn).",
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such submission in your agency"},
+        409: {"description": "The submission is closed"},
+    },
+)
+async def schedule_interview(
+    submission_id: UUID,
+    body: InterviewFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    interview_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    return await write(
+        bus,
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=INTERVIEW_SCHEDULE,
+        key=submission_id,
+        payload={**fields, "interview_id": str(interview_id), "submission_id": str(submission_id)},
+        fingerprint=[str(submission_id), fields],
+        prefer=prefer,
+        idempotency=idempotency_key,
+        load=row_loader(stores, INTERVIEWS, InterviewSnapshot, principal.tenant_id),
+        created_location="/api/v1/interviews",
+    )
+
+
+@router.get(
+    "/submissions/{submission_id}/interviews",
+    response_model=InterviewList,
+    summary="A submission's interviews",
+    description="In the order they are scheduled.",
+    responses={404: {"description": "No such submission in your agency"}},
+)
+async def list_interviews(
+    submission_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> InterviewList:
+    await get_one(stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id, submission_id)
+    items = await all_of(
+        stores,
+        INTERVIEWS,
+        InterviewSnapshot,
+        principal.tenant_id,
+        order_by="scheduled_at",
+        submission_id=submission_id,
+    )
+    return InterviewList(items=items)
+
+
+@router.post(
+    "/interviews/{interview_id}/feedback",
+    status_code=201,
+    response_model=FeedbackSnapshot,
+    summary="Record an interview's scorecard",
+    description="`rating` 1-5 and a `recommendation` from strong_no to strong_yes.",
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such interview in your agency"},
+    },
+)
+async def submit_feedback(
+    interview_id: UUID,
+    body: FeedbackFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    # Keyed by the submission, like every command about it.
+    interview = await get_one(
+        stores, INTERVIEWS, InterviewSnapshot, principal.tenant_id, interview_id
+    )
+    feedback_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    return await write(
+        bus,
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=FEEDBACK_SUBMIT,
+        key=interview.submission_id,
+        payload={
+            **fields,
+            "feedback_id": str(feedback_id),
+            "interview_id": str(interview_id),
+            "submission_id": str(interview.submission_id),
+        },
+        fingerprint=[str(interview_id), fields],
+        prefer=prefer,
+        idempotency=idempotency_key,
+        load=row_loader(stores, FEEDBACK, FeedbackSnapshot, principal.tenant_id),
+        created_location=f"/api/v1/interviews/{interview_id}/feedback",
+    )
+
+
+@router.get(
+    "/interviews/{interview_id}/feedback",
+    response_model=FeedbackList,
+    summary="An interview's scorecards",
+    responses={404: {"description": "No such interview in your agency"}},
+)
+async def list_feedback(
+    interview_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+) -> FeedbackList:
+    await get_one(stores, INTERVIEWS, InterviewSnapshot, principal.tenant_id, interview_id)
+    items = await all_of(
+        stores,
+        FEEDBACK,
+        FeedbackSnapshot,
+        principal.tenant_id,
+        order_by="created_at",
+        interview_id=interview_id,
+    )
+    return FeedbackList(items=items)

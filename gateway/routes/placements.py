@@ -1,0 +1,145 @@
+"""Placements: the candidates placed, their economics, and how each ends."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    IfMatchHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.queries.rows import get_one, page
+from gateway.responses import (
+    CommandAccepted,
+    etag_for,
+    expected_version,
+)
+from gateway.writes import row_loader, write
+from stores.postgres.pipeline import PLACEMENTS
+from topics.names import PIPELINE_COMMANDS
+from topics.pipeline import (
+    PLACEMENT_UPDATE,
+    PlacementPatch,
+    PlacementSnapshot,
+)
+
+router = APIRouter(tags=["pipeline"])
+
+router = APIRouter(tags=["pipeline"])
+
+
+class PlacementPage(BaseModel):
+    items: list[PlacementSnapshot]
+    next_cursor: str | None
+
+
+@router.get(
+    "/placements",
+    response_model=PlacementPage,
+    summary="List placements",
+    description="Newest first; filter by `candidate_id`, `requisition_id`, `client_id`, `status`.",
+)
+async def list_placements(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    candidate_id: UUID | None = None,
+    requisition_id: UUID | None = None,
+    client_id: UUID | None = None,
+    status: Annotated[str | None, Query(pattern="^(active|completed|terminated)$")] = None,
+) -> PlacementPage:
+    items = await page(
+        stores,
+        PLACEMENTS,
+        PlacementSnapshot,
+        principal.tenant_id,
+        limit=limit,
+        after=decode_page_cursor(cursor),
+        candidate_id=candidate_id,
+        requisition_id=requisition_id,
+        client_id=client_id,
+        status=status,
+    )
+    return PlacementPage(items=items, next_cursor=next_page_cursor(items, limit))
+
+
+@router.get(
+    "/placements/{placement_id}",
+    response_model=PlacementSnapshot,
+    summary="Get a placement",
+    description="Economics are decimals: margin = bill - pay, markup = margin / pay, "
+    "margin_percent = margin / bill (fractions), or fee = salary * fee_percent.",
+    responses={404: {"description": "No such placement in your agency"}},
+)
+async def get_placement(
+    placement_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+) -> PlacementSnapshot:
+    found = await get_one(stores, PLACEMENTS, PlacementSnapshot, principal.tenant_id, placement_id)
+    response.headers["ETag"] = etag_for(found.version)
+    return found
+
+
+@router.patch(
+    "/placements/{placement_id}",
+    response_model=PlacementSnapshot,
+    summary="End a placement, or correct its dates",
+    description=(
+        "A JSON merge patch of `status`, `end_date` and `end_reason`. An active placement "
+        "may become `completed` or `terminated`; both are final (reopen the submission to "
+        "place the candidate again). Ending without an `end_date` ends it today. When a "
+        "placed candidate has no other active placement they become `active` again. "
+        "Economics are fixed at placement."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such placement in your agency"},
+        409: {"description": "The placement has already ended"},
+        412: {"description": "`If-Match` names an older version"},
+        422: {"description": "An unknown field, or an end before the start"},
+    },
+)
+async def update_placement(
+    placement_id: UUID,
+    body: PlacementPatch,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    current = await get_one(
+        stores, PLACEMENTS, PlacementSnapshot, principal.tenant_id, placement_id
+    )
+    changes = body.changes()
+    # Keyed by the submission so the patch is ordered with the submission's own moves
+    # (a reopen ends the placement too).
+    return await write(
+        bus,
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=PLACEMENT_UPDATE,
+        key=current.submission_id,
+        payload={
+            "placement_id": str(placement_id),
+            "submission_id": str(current.submission_id),
+            "changes": changes,
+        },
+        fingerprint=[str(placement_id), changes, if_match],
+        prefer=prefer,
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+        load=row_loader(stores, PLACEMENTS, PlacementSnapshot, principal.tenant_id),
+    )

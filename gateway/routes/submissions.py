@@ -1,0 +1,179 @@
+"""Submissions: candidates in a requisition's pipeline, and their stage moves."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from domain.pipeline import Stage
+from gateway.deps import (
+    BusDep,
+    CurrentPrincipal,
+    IdempotencyHeader,
+    IfMatchHeader,
+    PreferHeader,
+    StoresDep,
+    Writer,
+)
+from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.queries.rows import get_one, page
+from gateway.responses import (
+    CommandAccepted,
+    etag_for,
+    expected_version,
+)
+from gateway.writes import row_loader, write
+from stores.postgres.pipeline import SUBMISSIONS
+from topics.names import PIPELINE_COMMANDS
+from topics.pipeline import (
+    SUBMISSION_CREATE,
+    SUBMISSION_TRANSITION,
+    SubmissionFields,
+    SubmissionSnapshot,
+    Transition,
+)
+
+router = APIRouter(tags=["pipeline"])
+
+router = APIRouter(tags=["pipeline"])
+
+
+class SubmissionPage(BaseModel):
+    items: list[SubmissionSnapshot]
+    next_cursor: str | None
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    response_model=SubmissionSnapshot,
+    summary="Put a candidate in a requisition's pipeline",
+    description=(
+        "One submission per candidate and requisition (a second answers 409 with "
+        "`duplicate_of`); the requisition must be open. It starts in `sourced`."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such candidate or requisition in your agency"},
+        409: {"description": "Already in the pipeline, or the requisition is not open"},
+    },
+)
+async def create_submission(
+    body: SubmissionFields,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    submission_id = uuid.uuid4()
+    fields = body.model_dump(mode="json")
+    return await write(
+        bus,
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=SUBMISSION_CREATE,
+        key=submission_id,
+        payload={**fields, "submission_id": str(submission_id)},
+        fingerprint=fields,
+        prefer=prefer,
+        idempotency=idempotency_key,
+        load=row_loader(stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id),
+        created_location="/api/v1/submissions",
+    )
+
+
+@router.get(
+    "/submissions",
+    response_model=SubmissionPage,
+    summary="List submissions",
+    description="Newest first; filter by `candidate_id`, `requisition_id`, `stage`.",
+)
+async def list_submissions(
+    principal: CurrentPrincipal,
+    stores: StoresDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    candidate_id: UUID | None = None,
+    requisition_id: UUID | None = None,
+    stage: Stage | None = None,
+) -> SubmissionPage:
+    items = await page(
+        stores,
+        SUBMISSIONS,
+        SubmissionSnapshot,
+        principal.tenant_id,
+        limit=limit,
+        after=decode_page_cursor(cursor),
+        candidate_id=candidate_id,
+        requisition_id=requisition_id,
+        stage=stage,
+    )
+    return SubmissionPage(items=items, next_cursor=next_page_cursor(items, limit))
+
+
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionSnapshot,
+    summary="Get a submission",
+    description="Its current stage and stage history.",
+    responses={404: {"description": "No such submission in your agency"}},
+)
+async def get_submission(
+    submission_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+) -> SubmissionSnapshot:
+    found = await get_one(
+        stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id, submission_id
+    )
+    response.headers["ETag"] = etag_for(found.version)
+    return found
+
+
+@router.post(
+    "/submissions/{submission_id}/transitions",
+    response_model=SubmissionSnapshot,
+    summary="Move a submission to another stage",
+    description=(
+        "Forward moves may skip stages; any active stage may go to `rejected` (with "
+        "`reason` and `rejected_by`) or `withdrawn`; `reopen` returns a closed submission "
+        "to the stage it left. `placed` needs `start_date` and either `bill_rate`, "
+        "`pay_rate` and `currency` (contract) or `salary` and `fee_percent` (permanent), "
+        "and creates the placement. An illegal move answers 409 listing the legal ones."
+    ),
+    responses={
+        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
+        404: {"description": "No such submission in your agency"},
+        409: {"description": "An illegal move; `legal` lists the moves allowed"},
+        412: {"description": "`If-Match` names an older version"},
+        422: {"description": "Missing or invalid stage data"},
+    },
+)
+async def transition_submission(
+    submission_id: UUID,
+    body: Transition,
+    principal: Writer,
+    bus: BusDep,
+    stores: StoresDep,
+    if_match: IfMatchHeader = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> JSONResponse:
+    fields = body.model_dump(mode="json", exclude_none=True)
+    return await write(
+        bus,
+        principal,
+        topic=PIPELINE_COMMANDS,
+        type=SUBMISSION_TRANSITION,
+        key=submission_id,
+        payload={**fields, "submission_id": str(submission_id)},
+        fingerprint=[str(submission_id), fields, if_match],
+        prefer=prefer,
+        idempotency=idempotency_key,
+        expected_version=expected_version(if_match),
+        load=row_loader(stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id),
+    )
