@@ -53,10 +53,11 @@ test: install stack-up ## start the stack if needed and run the whole suite
 test-unit: install ## the unit tests only (no servers)
 	$(RUN) pytest -q tests/unit $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the dependency rule (import-linter)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) lint-imports
 
 format: install ## apply ruff's formatting and fixes
 	$(RUN) ruff format .

@@ -27,7 +27,7 @@ from core.settings import Settings
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant
-from stores.search import SearchStore
+from stores.search.store import SearchStore
 
 CITIES = [("Berlin", "DE"), ("London", "GB"), ("Amsterdam", "NL"), ("Austin", "US")]
 SKILLS = ["Python", "Kafka", "Go", "k8s", "PostgreSQL", "React", "AWS", "Terraform", "Java"]

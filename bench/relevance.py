@@ -30,7 +30,7 @@ from app.jobs.imports.runner import CandidateImport, command_id_for
 from core.settings import Settings
 from stores.postgres.database import Database
 from stores.postgres.users import find_tenant
-from stores.search import SearchStore
+from stores.search.store import SearchStore
 
 SET_FILE = Path(__file__).resolve().parent.parent / "tests" / "relevance" / "set.json"
 RELEVANT = 2

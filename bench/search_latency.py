@@ -19,8 +19,9 @@ from app.jobs.accounts import create_user
 from bench.stats import percentile
 from core.settings import Settings
 from domain.query_syntax import parse_query
-from stores.search import SearchStore, candidate_search_body
-from stores.search_query import FIELDS
+from stores.search.candidate_queries import candidate_search_body
+from stores.search.query_dsl import FIELDS
+from stores.search.store import SearchStore
 
 QUERIES = [
     "python AND (kafka OR k8s) NOT php",

@@ -76,6 +76,18 @@ class Unavailable(RTError):
     title = "Service unavailable"
 
 
+class StoreUnavailable(Exception):
+    """A store cannot be reached, or is too busy to answer: worth a retry, never a verdict.
+
+    Not an RTError on purpose: a handler that meets it must fail its transaction so the
+    command is retried, not record a rejection.
+    """
+
+    def __init__(self, store: str, cause: BaseException) -> None:
+        super().__init__(f"{store} is unavailable: {type(cause).__name__}: {cause}")
+        self.store = store
+
+
 class RecordedError(RTError):
     """An error read back from a command outcome, with the status and title it was raised with."""
 

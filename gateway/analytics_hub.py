@@ -14,7 +14,6 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from gateway.subscriptions import keep_subscribed
 from stores.analytics_views import CHANGES_PATTERN, tenant_of_channel
 from stores.redis import RedisStore
 
@@ -58,12 +57,8 @@ class AnalyticsHub:
             if message.get("type") == "pmessage":
                 self._deliver(message["channel"], message["data"])
 
-        await keep_subscribed(
-            self._redis,
-            lambda pubsub: pubsub.psubscribe(CHANGES_PATTERN),
-            deliver,
-            self._subscribed,
-            "analytics",
+        await self._redis.keep_subscribed(
+            deliver, self._subscribed, "analytics", patterns=[CHANGES_PATTERN]
         )
 
     def _deliver(self, channel: bytes | str, raw: bytes | str) -> None:

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from gateway.subscriptions import keep_subscribed
 from stores.redis import OUTCOMES_CHANNEL, RedisStore
 from topics.envelopes import CommandOutcome
 
@@ -69,12 +68,8 @@ class OutcomeWaiter:
             if message.get("type") == "message":
                 self._deliver(message["data"])
 
-        await keep_subscribed(
-            self._redis,
-            lambda pubsub: pubsub.subscribe(OUTCOMES_CHANNEL),
-            deliver,
-            self._subscribed,
-            "outcome",
+        await self._redis.keep_subscribed(
+            deliver, self._subscribed, "outcome", channels=[OUTCOMES_CHANNEL]
         )
 
     def _deliver(self, raw: bytes) -> None:

@@ -9,30 +9,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import RTError
+from core.errors import RTError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-# A store that cannot be reached or is saturated: the caller may retry (503), not a bug.
-STORE_ERRORS: tuple[type[Exception], ...] = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    OperationalError,
-    InterfaceError,
-    PoolTimeoutError,
-    PyMongoConnectionFailure,
-    OpenSearchConnectionError,
-)
 TYPE_BASE = "https://refactortrack.dev/problems/"
 
 
@@ -95,6 +79,7 @@ def _http_error(request: Request, exc: Exception) -> ProblemResponse:
 
 
 def _store_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    # A store that cannot be reached or is saturated: the caller may retry, not a bug.
     log.warning("a store is unavailable on %s %s: %r", request.method, request.url.path, exc)
     return problem(
         503,
@@ -113,6 +98,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(RTError, _rt_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for store_error in STORE_ERRORS:
-        app.add_exception_handler(store_error, _store_unavailable)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)

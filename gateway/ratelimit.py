@@ -27,9 +27,5 @@ async def hit(redis: RedisStore, bucket: str, limit: int, what: str) -> None:
     now = int(time.time())
     window = now // WINDOW_SECONDS
     key = f"rt:rl:{bucket}:{window}"
-    async with redis.client.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS + 5)
-        count, _ = await pipe.execute()
-    if int(count) > limit:
+    if await redis.count_hit(key, WINDOW_SECONDS + 5) > limit:
         raise RateLimited(what, WINDOW_SECONDS - now % WINDOW_SECONDS)

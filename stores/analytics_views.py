@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import redis.asyncio as aioredis
+from stores.redis import RedisStore, unreachable
 
 LIMIT_FIELDS = ("client_review_hours", "hot_quiet_hours")
 
@@ -49,28 +49,31 @@ def slice_field(kind: str, value: str) -> str:
     return "slice|all" if kind == "all" else f"slice|{kind}|{value}"
 
 
+@unreachable
 async def write_views(
-    client: aioredis.Redis, tenant_id: str, views: Mapping[str, Any], *, at: str
+    redis: RedisStore, tenant_id: str, views: Mapping[str, Any], *, at: str
 ) -> None:
     """Store changed views and tell listeners which ones changed."""
     if not views:
         return
-    async with client.pipeline(transaction=True) as pipe:
+    async with redis.client.pipeline(transaction=True) as pipe:
         pipe.hset(views_key(tenant_id), mapping={k: json.dumps(v) for k, v in views.items()})
         pipe.publish(changes_channel(tenant_id), json.dumps({"changed": sorted(views), "at": at}))
         await pipe.execute()
 
 
-async def read_view(client: aioredis.Redis, tenant_id: str, field: str) -> Any | None:
-    raw = await client.hget(views_key(tenant_id), field)
+@unreachable
+async def read_view(redis: RedisStore, tenant_id: str, field: str) -> Any | None:
+    raw = await redis.client.hget(views_key(tenant_id), field)
     return json.loads(raw) if raw is not None else None
 
 
+@unreachable
 async def read_views_and_alerts(
-    client: aioredis.Redis, tenant_id: str, fields: list[str]
+    redis: RedisStore, tenant_id: str, fields: list[str]
 ) -> tuple[dict[str, Any | None], dict[str, dict[str, Any]]]:
     """Several views and the raised alerts in one round trip (a stream's every update)."""
-    async with client.pipeline(transaction=False) as pipe:
+    async with redis.client.pipeline(transaction=False) as pipe:
         pipe.hmget(views_key(tenant_id), fields)
         pipe.hgetall(alerts_key(tenant_id))
         found, alerts = await pipe.execute()
@@ -83,31 +86,38 @@ async def read_views_and_alerts(
     )
 
 
-async def read_alerts(client: aioredis.Redis, tenant_id: str) -> dict[str, dict[str, Any]]:
+@unreachable
+async def read_alerts(redis: RedisStore, tenant_id: str) -> dict[str, dict[str, Any]]:
     """The agency's raised alerts, by id."""
-    raw = await client.hgetall(alerts_key(tenant_id))
+    raw = await redis.client.hgetall(alerts_key(tenant_id))
     return {_text(k): json.loads(v) for k, v in raw.items()}
 
 
-async def keep_alert(client: aioredis.Redis, tenant_id: str, alert: dict[str, Any]) -> None:
-    async with client.pipeline(transaction=True) as pipe:
+@unreachable
+async def keep_alert(redis: RedisStore, tenant_id: str, alert: dict[str, Any]) -> None:
+    async with redis.client.pipeline(transaction=True) as pipe:
         pipe.hset(alerts_key(tenant_id), str(alert["id"]), json.dumps(alert))
         pipe.publish(changes_channel(tenant_id), json.dumps({"changed": ["alerts"]}))
         await pipe.execute()
 
 
-async def drop_alert(client: aioredis.Redis, tenant_id: str, alert_id: str) -> None:
-    async with client.pipeline(transaction=True) as pipe:
+@unreachable
+async def drop_alert(redis: RedisStore, tenant_id: str, alert_id: str) -> None:
+    async with redis.client.pipeline(transaction=True) as pipe:
         pipe.hdel(alerts_key(tenant_id), alert_id)
         pipe.publish(changes_channel(tenant_id), json.dumps({"changed": ["alerts"]}))
         await pipe.execute()
 
 
-async def read_limits(client: aioredis.Redis, tenant_id: str) -> dict[str, float]:
-    raw = await client.hgetall(limits_key(tenant_id))
+@unreachable
+async def read_limits(redis: RedisStore, tenant_id: str) -> dict[str, float]:
+    raw = await redis.client.hgetall(limits_key(tenant_id))
     return {_text(k): float(v) for k, v in raw.items() if _text(k) in LIMIT_FIELDS}
 
 
-async def write_limits(client: aioredis.Redis, tenant_id: str, limits: Mapping[str, float]) -> None:
+@unreachable
+async def write_limits(redis: RedisStore, tenant_id: str, limits: Mapping[str, float]) -> None:
     if limits:
-        await client.hset(limits_key(tenant_id), mapping={k: str(v) for k, v in limits.items()})
+        await redis.client.hset(
+            limits_key(tenant_id), mapping={k: str(v) for k, v in limits.items()}
+        )

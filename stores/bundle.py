@@ -8,7 +8,7 @@ from core.settings import Settings
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
 from stores.redis import RedisStore
-from stores.search import SearchStore
+from stores.search.store import SearchStore
 
 
 class Stores:

@@ -73,6 +73,40 @@ class CommandPublisher:
         await self._producer.client.fetch_all_metadata()
 
 
+class BatchPublisher:
+    """Publishes many messages without waiting on each; `flush` waits for every ack.
+
+    For jobs that send thousands of commands (imports, demo data): the producer batches
+    them, and nothing is reported sent before the broker has it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=20,
+            max_batch_size=1 << 20,
+        )
+
+    async def start(self) -> None:
+        try:
+            await self._producer.start()
+        except KafkaError as exc:
+            await self._producer.stop()
+            raise Unavailable(f"the broker cannot be reached: {exc}") from None
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        """Queue one message; the broker may not have it until `flush` returns."""
+        await self._producer.send(topic, value, key=key)
+
+    async def flush(self) -> None:
+        await self._producer.flush()
+
+
 # Compacted topics roll segments hourly so an erasure's tombstone takes effect within hours,
 # not after the default week.
 COMPACTED = {

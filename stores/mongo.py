@@ -10,9 +10,13 @@ from uuid import UUID
 from bson import Binary
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from core.settings import Settings
+from stores.errors import translated
+
+# Server selection timed out, the connection dropped, or the server stopped answering.
+unreachable = translated("mongodb", (ConnectionFailure,))
 
 PROFILES = "candidate_profiles"
 FILES = "document_files"
@@ -44,12 +48,15 @@ class MongoStore:
             raise RuntimeError("MongoStore.start() was not called")
         return self._client[self._settings.mongo_db]
 
+    @unreachable
     async def ping(self) -> None:
         await self.db.command("ping")
 
+    @unreachable
     async def ensure_indexes(self) -> None:
         await self.db[PROFILES].create_index([("tenant_id", 1)])
 
+    @unreachable
     async def put_profile(
         self, tenant_id: UUID, candidate_id: UUID, profile: dict[str, Any]
     ) -> None:
@@ -59,6 +66,7 @@ class MongoStore:
             upsert=True,
         )
 
+    @unreachable
     async def put_profiles(self, profiles: Sequence[tuple[UUID, UUID, dict[str, Any]]]) -> None:
         """Write many (tenant_id, candidate_id, profile) at once; a redelivery replaces."""
         docs = [
@@ -77,6 +85,7 @@ class MongoStore:
                 doc = docs[e["index"]]
                 await self.db[PROFILES].replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
+    @unreachable
     async def put_file(
         self, tenant_id: UUID, candidate_id: UUID, document_id: UUID, content: bytes
     ) -> None:
@@ -90,20 +99,25 @@ class MongoStore:
             }
         )
 
+    @unreachable
     async def get_file(self, tenant_id: UUID, document_id: UUID) -> dict[str, Any] | None:
         doc = await self.db[FILES].find_one({"_id": str(document_id)})
         return doc if doc is not None and doc.get("tenant_id") == str(tenant_id) else None
 
+    @unreachable
     async def set_file_text(self, document_id: UUID, text: str) -> None:
         await self.db[FILES].update_one({"_id": str(document_id)}, {"$set": {"text": text}})
 
+    @unreachable
     async def delete_files(self, document_ids: Iterable[UUID]) -> None:
         for document_id in document_ids:
             await self.db[FILES].delete_one({"_id": str(document_id)})
 
+    @unreachable
     async def delete_profile(self, candidate_id: UUID) -> None:
         await self.db[PROFILES].delete_one({"_id": str(candidate_id)})
 
+    @unreachable
     async def get_profiles(self, tenant_id: UUID, ids: Iterable[UUID]) -> dict[str, dict[str, Any]]:
         """Profiles by candidate id, only the tenant's.
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from uuid import UUID
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import jsoncodec
 from core.settings import Settings
+from stores.errors import translated
 from topics.envelopes import CommandOutcome
+
+log = logging.getLogger(__name__)
+
+unreachable = translated("redis", (RedisConnectionError, RedisTimeoutError))
 
 OUTCOME_TTL_SECONDS = 24 * 3600
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -49,9 +59,11 @@ class RedisStore:
             raise RuntimeError("RedisStore.start() was not called")
         return self._client
 
+    @unreachable
     async def ping(self) -> None:
         await self.client.ping()
 
+    @unreachable
     async def mark_accepted(self, outcome: CommandOutcome) -> None:
         # NX: a fast agent may already have recorded the final outcome.
         await self.client.set(
@@ -61,6 +73,7 @@ class RedisStore:
             nx=True,
         )
 
+    @unreachable
     async def record_outcomes(
         self, outcomes: Sequence[CommandOutcome], *, quiet: Collection[UUID] = ()
     ) -> None:
@@ -80,13 +93,61 @@ class RedisStore:
                     pipe.publish(OUTCOMES_CHANNEL, outcome.model_dump_json())
             await pipe.execute()
 
+    @unreachable
     async def get_outcome(self, command_id: UUID) -> CommandOutcome | None:
         raw = await self.client.get(outcome_key(command_id))
         return CommandOutcome.model_validate_json(raw) if raw else None
 
+    @unreachable
     async def claim_idempotency_key(self, key: str, value: dict[str, Any]) -> dict[str, Any] | None:
         """Store `value` under `key` unless taken; return the earlier value when it was."""
         if await self.client.set(key, jsoncodec.dumps(value), ex=IDEMPOTENCY_TTL_SECONDS, nx=True):
             return None
         raw = await self.client.get(key)
         return dict(jsoncodec.loads(raw)) if raw else None
+
+    @unreachable
+    async def count_hit(self, key: str, ttl_seconds: int) -> int:
+        """Add one to the counter `key` (made to expire after `ttl_seconds`); its new value."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, ttl_seconds)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def keep_subscribed(
+        self,
+        deliver: Callable[[dict[str, Any]], None],
+        subscribed: asyncio.Event,
+        what: str,
+        *,
+        channels: Sequence[str] = (),
+        patterns: Sequence[str] = (),
+    ) -> None:
+        """Hand every message on `channels` and `patterns` to `deliver`, forever.
+
+        A dropped connection is subscribed again, with back-off. `subscribed` is set once
+        the first subscription stands, so a caller can wait for it before publishing
+        anything it must not miss.
+        """
+        delay = 0.1
+        while True:
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                if channels:
+                    await pubsub.subscribe(*channels)
+                if patterns:
+                    await pubsub.psubscribe(*patterns)
+                subscribed.set()
+                delay = 0.1
+                async for message in pubsub.listen():
+                    deliver(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s subscription lost (%s); resubscribing", what, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]

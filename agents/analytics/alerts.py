@@ -125,7 +125,7 @@ async def check_alerts(
 ) -> tuple[int, int]:
     """Raise and clear the alerts of the agencies this worker holds; (raised, cleared)."""
     await stores.start()
-    redis = stores.redis.client
+    redis = stores.redis
     raised = cleared = 0
     # One pass over the records for every agency, not one per agency.
     watched: dict[str, tuple[list[SubmissionState], list[RequisitionState]]] = {

@@ -64,7 +64,7 @@ class Projector:
             pending = set(agg.changed)
             try:
                 await write_views(
-                    self._stores.redis.client,
+                    self._stores.redis,
                     tenant_id,
                     changed_views(self._state, tenant_id),
                     at=at,

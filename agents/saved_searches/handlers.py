@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import each_command, insert_created, parse_payload
 from agents.search_indexer.alerts import WATCHED
 from core.clock import utcnow
 from core.errors import InvalidCommand, NotFound
-from domain.query_syntax import QuerySyntaxError, parse_query
-from stores import percolator
+from domain.query_syntax import Node, QuerySyntaxError, parse_query
 from stores.postgres.database import Connection
 from stores.postgres.saved_searches import SAVED_SEARCHES, delete_saved_search
-from stores.search_query import FIELDS, CandidateFilters, candidate_search_query
+from stores.search.query_dsl import FIELDS, CandidateFilters
 from topics.envelopes import CommandEnvelope
 from topics.saved_searches import (
     SAVED_SEARCH_CREATE,
@@ -28,8 +26,8 @@ from topics.saved_searches import (
 )
 
 
-def stored_query(tenant_id: str, q: str, filters: SavedSearchFilters) -> dict[str, Any]:
-    """The OpenSearch query a saved search keeps; raises InvalidCommand for a bad `q`."""
+def stored_search(q: str, filters: SavedSearchFilters) -> tuple[Node | None, CandidateFilters]:
+    """The query tree and filters a saved search keeps; raises InvalidCommand for a bad `q`."""
     try:
         tree = parse_query(q, FIELDS)
     except QuerySyntaxError as exc:
@@ -49,7 +47,7 @@ def stored_query(tenant_id: str, q: str, filters: SavedSearchFilters) -> dict[st
         statuses=filters.status,
         tags=filters.tags,
     )
-    return candidate_search_query(tenant_id, tree, narrowing)
+    return tree, narrowing
 
 
 async def create_saved_searches(
@@ -57,7 +55,7 @@ async def create_saved_searches(
 ) -> list[Result]:
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(SavedSearchCreate, command)
-        query = stored_query(str(command.tenant_id), payload.q, payload.filters)
+        tree, filters = stored_search(payload.q, payload.filters)
         now = utcnow()
         snapshot = SavedSearchSnapshot(
             **payload.model_dump(exclude={"saved_search_id"}),
@@ -75,14 +73,13 @@ async def create_saved_searches(
         if snapshot.alerts:
             WATCHED.invalidate()
             await ctx.stores.start()
-            await percolator.put_saved_search(
-                ctx.stores.search.client,
-                ctx.stores.search.saved_searches_alias,
+            await ctx.stores.search.put_saved_search(
                 saved_search_id=snapshot.id,
                 tenant_id=command.tenant_id,
                 owner=snapshot.owner,
                 name=snapshot.name,
-                query=query,
+                tree=tree,
+                filters=filters,
             )
         return applied
 
@@ -102,9 +99,7 @@ async def delete_saved_searches(
             raise NotFound(f"no saved search {payload.saved_search_id} of yours")
         await delete_saved_search(conn, command.tenant_id, found["id"])
         await ctx.stores.start()
-        await percolator.delete_saved_search(
-            ctx.stores.search.client, ctx.stores.search.saved_searches_alias, found["id"]
-        )
+        await ctx.stores.search.delete_saved_search(found["id"])
         data = {"id": str(found["id"]), "tenant_id": str(command.tenant_id)}
         event = new_event(
             command,

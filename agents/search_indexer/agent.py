@@ -17,7 +17,7 @@ from agents.search_indexer.documents import candidate_document
 from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
-from stores.search import SubmissionStages
+from stores.search.candidate_writes import SubmissionStages
 from topics.candidates import (
     CANDIDATE_CREATED,
     CANDIDATE_ERASED,

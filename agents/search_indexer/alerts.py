@@ -17,7 +17,6 @@ from uuid import UUID
 
 from agents.processor import Publisher
 from core.clock import utcnow
-from stores import percolator
 from stores.bundle import Stores
 from stores.postgres.saved_searches import alerting_tenants, known_matches, record_matches
 from topics.envelopes import Actor, EventEnvelope
@@ -69,9 +68,7 @@ async def raise_alerts(
     now = utcnow()
     found: list[SavedSearchMatch] = []
     for tenant_id, tenant_docs in by_tenant.items():
-        hits = await percolator.matching_saved_searches(
-            search.client, search.saved_searches_alias, tenant_id, tenant_docs
-        )
+        hits = await search.matching_saved_searches(tenant_id, tenant_docs)
         for saved, candidate_ids in hits:
             found.extend(
                 SavedSearchMatch(

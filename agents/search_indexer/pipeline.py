@@ -19,7 +19,7 @@ import faust
 from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
-from stores.search import SubmissionStages
+from stores.search.candidate_writes import SubmissionStages
 from topics.pipeline import SUBMISSION_CREATED, SUBMISSION_STAGE_CHANGED
 
 log = logging.getLogger(__name__)

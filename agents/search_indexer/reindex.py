@@ -31,7 +31,6 @@ from stores.postgres.documents import latest_documents
 from stores.postgres.erasure import erased_since
 from stores.postgres.pipeline import submission_stages
 from stores.postgres.users import find_tenant
-from stores.versioned_bulk import index_versioned
 from topics.candidates import compose_candidate
 
 PAGE = 1000
@@ -92,7 +91,7 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
 async def _write(
     stores: Stores, index: str, docs: list[dict[str, Any]], *, versioned: bool = True
 ) -> None:
-    await index_versioned(stores.search.client, index, docs, versioned=versioned)
+    await stores.search.write_candidates(index, docs, versioned=versioned)
 
 
 async def reindex(
@@ -123,22 +122,15 @@ async def reindex(
 
     started = utcnow()
     index = f"{search.candidates_index()}-{started:%Y%m%d%H%M%S}"
-    # Refreshing while loading only slows the load; searches read the old index meanwhile.
-    await search.client.indices.create(index=index, body=search.candidate_index_body("-1"))
+    # Searches read the old index while this one loads.
+    await search.create_loading_index(index)
     summary = ReindexSummary(index=index)
     async for page in _pages(stores, None):
         await _write(stores, index, await _documents(stores, page))
         summary.candidates += len(page)
         advance(len(page))
-    await search.client.indices.put_settings(
-        index=index,
-        body={"index": {"refresh_interval": stores.settings.search_refresh_interval}},
-    )
-    await search.client.indices.refresh(index=index)
-    old = list(await search.client.indices.get_alias(name=alias))
-    actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": alias}} for i in old]
-    actions.append({"add": {"index": index, "alias": alias}})
-    await search.client.indices.update_aliases(body={"actions": actions})
+    await search.open_for_search(index)
+    old = await search.move_candidates_alias(index)
     summary.swapped_from = old
     # Changes the indexer wrote to the old index during the copy, written again here.
     async for page in _pages(stores, None, since=started):
@@ -150,5 +142,5 @@ async def reindex(
         await search.delete_candidate(candidate_id)
         summary.removed += 1
     for name in old:
-        await search.client.indices.delete(index=name)
+        await search.delete_index(name)
     return summary

@@ -12,7 +12,7 @@ import faust
 from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
 from stores.bundle import Stores
-from stores.requisition_index import requisition_document
+from stores.search.requisitions import requisition_document
 from topics.requisitions import (
     REQUISITION_CREATED,
     REQUISITION_STATUS_CHANGED,

@@ -15,9 +15,8 @@ from types import TracebackType
 from typing import Any
 from uuid import UUID
 
-from aiokafka import AIOKafkaProducer
-
 from core.settings import Settings
+from stores.kafka import BatchPublisher
 from stores.postgres import commands as ledger
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant, find_tenant
@@ -34,13 +33,7 @@ class CommandSender:
         self.settings = settings
         self.poll_seconds = poll_seconds
         self.db = Database(settings)
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=20,
-            max_batch_size=1 << 20,
-        )
+        self._producer = BatchPublisher(settings)
 
     async def __aenter__(self) -> CommandSender:
         await self.db.start()
@@ -74,7 +67,7 @@ class CommandSender:
 
     async def send(self, topic: str, key: UUID, envelope: CommandEnvelope) -> None:
         """Queue one command, keyed by its aggregate so the aggregate's commands stay in order."""
-        await self._producer.send(topic, envelope.model_dump_json().encode(), key=str(key).encode())
+        await self._producer.send(topic, str(key).encode(), envelope.model_dump_json().encode())
 
     async def flush(self) -> None:
         """Return once the broker has acknowledged everything sent so far."""

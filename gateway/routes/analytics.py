@@ -79,7 +79,7 @@ SliceDep = Annotated[SliceFilters, Depends(_slice_filters)]
 
 async def _slice(stores: Any, tenant: UUID, filters: SliceFilters) -> tuple[dict[str, Any], Any]:
     field, described = filters.field()
-    view = await views.read_view(stores.redis.client, str(tenant), field)
+    view = await views.read_view(stores.redis, str(tenant), field)
     return described, view if view is not None else slice_view(SliceTotals())
 
 
@@ -192,7 +192,7 @@ async def leaderboard(
     ] = None,
 ) -> dict[str, Any]:
     monday = _monday(week or utcnow().date()).isoformat()
-    board = await views.read_view(stores.redis.client, str(principal.tenant_id), "leaderboard")
+    board = await views.read_view(stores.redis, str(principal.tenant_id), "leaderboard")
     rows = [{"recruiter": r, **v} for r, v in (board or {}).get(monday, {}).items()]
     names = await _usernames(stores, principal.tenant_id, [r["recruiter"] for r in rows])
     for row in rows:
@@ -223,7 +223,7 @@ async def _usernames(stores: Any, tenant_id: UUID, recruiters: list[str]) -> dic
     "interviewing and placed in any submission, with the share of candidates.",
 )
 async def sources(principal: CurrentPrincipal, stores: StoresDep) -> dict[str, Any]:
-    found = await views.read_view(stores.redis.client, str(principal.tenant_id), "sources")
+    found = await views.read_view(stores.redis, str(principal.tenant_id), "sources")
     items = []
     for name, counts in (found or {}).items():
         total = counts.get("candidates", 0)
@@ -250,7 +250,7 @@ async def alerts(
         Literal["client_review_overdue", "hot_requisition_quiet"] | None, Query()
     ] = None,
 ) -> dict[str, Any]:
-    found = await views.read_alerts(stores.redis.client, str(principal.tenant_id))
+    found = await views.read_alerts(stores.redis, str(principal.tenant_id))
     items = sorted(found.values(), key=lambda a: (a["since"], a["id"]))
     return {"items": [a for a in items if kind is None or a["kind"] == kind]}
 
@@ -268,7 +268,7 @@ class Limits(BaseModel):
 async def get_limits(
     principal: CurrentPrincipal, stores: StoresDep, settings: SettingsDep
 ) -> Limits:
-    own = await views.read_limits(stores.redis.client, str(principal.tenant_id))
+    own = await views.read_limits(stores.redis, str(principal.tenant_id))
     return Limits(
         client_review_hours=own.get("client_review_hours", settings.analytics_client_review_hours),
         hot_quiet_hours=own.get("hot_quiet_hours", settings.analytics_hot_quiet_hours),
@@ -284,13 +284,13 @@ async def get_limits(
 async def put_limits(principal: CurrentPrincipal, stores: StoresDep, body: Limits) -> Limits:
     if principal.role != "admin":
         raise HTTPException(403, "Only an agency admin sets its service-level limits.")
-    await views.write_limits(stores.redis.client, str(principal.tenant_id), body.model_dump())
+    await views.write_limits(stores.redis, str(principal.tenant_id), body.model_dump())
     return body
 
 
 async def _snapshot(stores: Any, tenant: str, field: str) -> dict[str, Any]:
     found, alerts = await views.read_views_and_alerts(
-        stores.redis.client, tenant, [field, "leaderboard", "sources"]
+        stores.redis, tenant, [field, "leaderboard", "sources"]
     )
     view = found[field]
     return {

@@ -26,7 +26,7 @@ from gateway.responses import CommandAccepted, no_content_response, wants_async
 from gateway.writes import write
 from stores.bundle import Stores
 from stores.postgres import saved_searches as saved
-from stores.search_query import FIELDS
+from stores.search.query_dsl import FIELDS
 from topics.envelopes import Actor
 from topics.names import SEARCH_COMMANDS
 from topics.saved_searches import (

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
 from domain.pipeline import PIPELINE_STAGES
-from domain.skills import skill_key
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
 from gateway.query_text import parsed_query
-from stores.search_query import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
+from stores.search.query_dsl import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
+from stores.search.requisitions import RequisitionFilters
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
 
@@ -254,21 +254,15 @@ async def search_requisitions(
     if unknown:
         known = ", ".join(sorted(REQUISITION_STATUSES))
         raise BadQuery(f"status: unknown {', '.join(unknown)}; use one of {known}")
-    filters: list[dict[str, Any]] = []
-    for field, values in (
-        ("status", statuses),
-        ("priority", _values(priority)),
-        ("employment_type", _values(employment_type)),
-    ):
-        if values:
-            filters.append({"terms": {field: values}})
-    filters.extend({"term": {"skill_keys": skill_key(s)}} for s in _values(skills))
-    if client_id:
-        filters.append({"term": {"client_id": str(client_id)}})
-    if city:
-        filters.append({"term": {"city": {"value": city, "case_insensitive": True}}})
-    if remote:
-        filters.append({"term": {"remote": remote}})
+    filters = RequisitionFilters(
+        statuses=statuses,
+        priorities=_values(priority),
+        employment_types=_values(employment_type),
+        skills_all=_values(skills),
+        client_id=client_id,
+        city=city,
+        remote=remote,
+    )
     result = await stores.search.search_requisitions(
         principal.tenant_id,
         tree,

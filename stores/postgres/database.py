@@ -6,9 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.settings import Settings
+from stores.errors import unavailable_on
+
+UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
+"""The server is down, restarting, or every pooled connection is busy."""
 
 Connection = AsyncConnection
 """A connection in a transaction, as repositories take it; callers need not know the driver."""
@@ -45,14 +51,17 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+        """A connection in a transaction that commits when the block ends without error."""
+        with unavailable_on("postgres", UNREACHABLE):
+            async with self.engine.begin() as conn:
+                yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+        with unavailable_on("postgres", UNREACHABLE):
+            async with self.engine.connect() as conn:
+                yield conn
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
+        async with self.read() as conn:
             await conn.execute(text("SELECT 1"))

@@ -154,7 +154,7 @@ async def _views_match(settings: Settings, expected: AnalyticsState) -> bool:
     try:
         for tenant, agg in expected.tenants.items():
             want = slice_view(agg.slices[("all", "")])
-            got = await read_view(stores.redis.client, tenant, "slice|all")
+            got = await read_view(stores.redis, tenant, "slice|all")
             if (
                 got is None
                 or got["funnel"] != want["funnel"]

@@ -15,7 +15,7 @@ import pytest
 from agents.search_indexer.pipeline import stage_summary
 from domain.pipeline import CLOSED_STAGES
 from stores.bundle import Stores
-from stores.search import SubmissionStages
+from stores.search.candidate_writes import SubmissionStages
 from tests.integration.test_stores import _doc
 
 pytestmark = pytest.mark.stack

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from domain.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
-from stores.search_query import FIELDS, FieldMap, is_negative_only, to_query
+from stores.search.query_dsl import FIELDS, FieldMap, is_negative_only, to_query
 
 
 def test_words_next_to_each_other_must_all_match() -> None:

@@ -20,6 +20,7 @@ from rich.table import Table
 from app.jobs.imports.files import ImportFileError
 from app.jobs.imports.runner import CandidateImport, ImportSummary
 from app.jobs.imports.runner import Progress as Callbacks
+from core.errors import RTError, StoreUnavailable
 from core.settings import Settings
 
 SHOWN_PROBLEMS = 10
@@ -54,7 +55,7 @@ def run_import(
             summary = asyncio.run(
                 CandidateImport(settings, tenant, batch_size=batch_size).run(path, callbacks)
             )
-        except (ImportFileError, LookupError, TimeoutError) as exc:
+        except (ImportFileError, LookupError, TimeoutError, RTError, StoreUnavailable) as exc:
             console.print(f"[red]import failed:[/red] {exc}")
             return 2
         # The bars count rows estimated from line breaks; end them at the real count.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -9,8 +11,8 @@ from opensearchpy import AsyncOpenSearch
 
 from domain.query_syntax import Node
 from domain.skills import skill_key
-from stores.index_aliases import ensure_alias
-from stores.search_query import REQUISITION_FIELDS, is_negative_only, to_query
+from stores.search.aliases import ensure_alias
+from stores.search.query_dsl import REQUISITION_FIELDS, is_negative_only, to_query
 
 REQUISITION_INDEX_VERSION = 1
 REQUISITION_MAPPINGS: dict[str, Any] = {
@@ -48,6 +50,37 @@ FACETS = {
     "employment_type": "employment_type",
     "city": "city",
 }
+
+
+@dataclass(frozen=True)
+class RequisitionFilters:
+    """What a requisition search narrows by; each one given must hold (empty: any)."""
+
+    statuses: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    employment_types: Sequence[str] = ()
+    skills_all: Sequence[str] = ()
+    client_id: UUID | None = None
+    city: str | None = None
+    remote: str | None = None
+
+    def clauses(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for field, values in (
+            ("status", self.statuses),
+            ("priority", self.priorities),
+            ("employment_type", self.employment_types),
+        ):
+            if values:
+                found.append({"terms": {field: list(values)}})
+        found.extend({"term": {"skill_keys": skill_key(s)}} for s in self.skills_all)
+        if self.client_id:
+            found.append({"term": {"client_id": str(self.client_id)}})
+        if self.city:
+            found.append({"term": {"city": {"value": self.city, "case_insensitive": True}}})
+        if self.remote:
+            found.append({"term": {"remote": self.remote}})
+        return found
 
 
 def requisition_document(data: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +136,7 @@ async def search(
     tenant_id: UUID,
     tree: Node | None,
     *,
-    filters: list[dict[str, Any]],
+    filters: RequisitionFilters,
     size: int,
     search_after: list[Any] | None,
     recent_first: bool,
@@ -117,7 +150,10 @@ async def search(
     body: dict[str, Any] = {
         "size": size,
         "query": {
-            "bool": {"must": must, "filter": [{"term": {"tenant_id": str(tenant_id)}}, *filters]}
+            "bool": {
+                "must": must,
+                "filter": [{"term": {"tenant_id": str(tenant_id)}}, *filters.clauses()],
+            }
         },
         "sort": (
             [{"updated_at": "desc"}, {"id": "asc"}]

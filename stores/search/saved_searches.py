@@ -16,7 +16,7 @@ from uuid import UUID
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import NotFoundError
 
-from stores.index_aliases import ensure_alias
+from stores.search.aliases import ensure_alias
 
 SAVED_SEARCH_INDEX_VERSION = 1
 PERCOLATE_BATCH = 500

@@ -1,0 +1,91 @@
+"""The candidate index: its mapping and settings, versioned names behind one alias."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opensearchpy import AsyncOpenSearch
+
+from domain.pipeline import PIPELINE_STAGES
+
+CANDIDATE_INDEX_VERSION = 1
+
+CANDIDATE_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "tenant_id": {"type": "keyword"},
+        "id": {"type": "keyword"},
+        "full_name": {"type": "text", "analyzer": "english"},
+        "first_name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+        "last_name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+        "headline": {"type": "text", "analyzer": "english"},
+        "skills": {"type": "text", "analyzer": "english", "fields": {"raw": {"type": "keyword"}}},
+        "emails": {"type": "keyword"},
+        "tags": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "owner_id": {"type": "keyword"},
+        "source": {"type": "keyword"},
+        "city": {"type": "keyword"},
+        "country": {"type": "keyword"},
+        "remote": {"type": "boolean"},
+        "available_from": {"type": "date"},
+        "created_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+        "version": {"type": "integer"},
+        "resume_text": {"type": "text", "analyzer": "english"},
+        "skill_keys": {"type": "keyword"},
+        "employers": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+        "work_titles": {"type": "text", "analyzer": "english"},
+        "skill_years": {"type": "object", "enabled": False},
+        "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
+        "rate_currency": {"type": "keyword"},
+        "rate_unit": {"type": "keyword"},
+        "salary_amount": {"type": "scaled_float", "scaling_factor": 100},
+        "salary_currency": {"type": "keyword"},
+        # Folded in from the pipeline's events (see candidate_scripts.PIPELINE_SCRIPT):
+        # each submission's stage and version, kept but not indexed, and the counts
+        # derived from them.
+        "submissions": {"type": "object", "enabled": False},
+        "stage_counts": {"properties": {stage: {"type": "integer"} for stage in PIPELINE_STAGES}},
+        "stages": {"type": "keyword"},
+        "active_submissions": {"type": "integer"},
+    },
+}
+
+
+def candidate_index_body(refresh_interval: str) -> dict[str, Any]:
+    """Settings and mappings of a new candidate index."""
+    return {
+        "settings": {
+            "number_of_shards": 1,
+            "number_of_replicas": 0,
+            "refresh_interval": refresh_interval,
+        },
+        "mappings": CANDIDATE_MAPPINGS,
+    }
+
+
+async def create_loading_index(client: AsyncOpenSearch, index: str) -> None:
+    """A new candidate index to bulk-load: refreshing while loading only slows the load."""
+    await client.indices.create(index=index, body=candidate_index_body("-1"))
+
+
+async def open_for_search(client: AsyncOpenSearch, index: str, refresh_interval: str) -> None:
+    """A loaded index refreshes like any other from now on, and shows what it holds."""
+    await client.indices.put_settings(
+        index=index, body={"index": {"refresh_interval": refresh_interval}}
+    )
+    await client.indices.refresh(index=index)
+
+
+async def move_alias(client: AsyncOpenSearch, alias: str, index: str) -> list[str]:
+    """Point `alias` at `index` alone, in one atomic step; returns the indexes it left."""
+    old = list(await client.indices.get_alias(name=alias))
+    actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": alias}} for i in old]
+    actions.append({"add": {"index": index, "alias": alias}})
+    await client.indices.update_aliases(body={"actions": actions})
+    return old
+
+
+async def delete_index(client: AsyncOpenSearch, index: str) -> None:
+    await client.indices.delete(index=index)

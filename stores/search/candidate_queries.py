@@ -1,0 +1,71 @@
+"""Reads of the candidate index: the recruiter's search, and the pool matching scores."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.query_syntax import Node
+from stores.search.query_dsl import CandidateFilters, candidate_search_query, facet_aggregations
+
+
+def candidate_search_body(
+    tenant_id: UUID,
+    tree: Node | None,
+    *,
+    size: int,
+    search_after: list[Any] | None,
+    filters: CandidateFilters | None = None,
+    recent_first: bool = False,
+    facets: bool = False,
+) -> dict[str, Any]:
+    """The OpenSearch request of a candidate search.
+
+    Words next to each other must all match, each anywhere (name, headline, skills,
+    resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters narrow
+    without ranking; the tenant filter is always there.
+    """
+    order: list[dict[str, Any]] = (
+        [{"updated_at": "desc"}, {"id": "asc"}]
+        if recent_first
+        else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
+    )
+    body: dict[str, Any] = {
+        "size": size,
+        "query": candidate_search_query(str(tenant_id), tree, filters),
+        "sort": order,
+        "highlight": {"fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}},
+        "track_total_hits": False,
+    }
+    if facets and not search_after:
+        body["aggs"] = facet_aggregations()
+    if search_after:
+        body["search_after"] = search_after
+    return body
+
+
+def skill_pool_body(tenant_id: UUID, skill_keys: list[str], *, size: int) -> dict[str, Any]:
+    """Candidates who may fit: those with any of the skills, most skills first.
+
+    Matching scores them in full; this only finds them. Candidates marked do_not_use
+    are left out; with no skills to go by, the most recently updated come back.
+    """
+    query: dict[str, Any] = {
+        "bool": {
+            "filter": [
+                {"term": {"tenant_id": str(tenant_id)}},
+                {"exists": {"field": "version"}},
+            ],
+            "must_not": [{"term": {"status": "do_not_use"}}],
+        }
+    }
+    if skill_keys:
+        query["bool"]["should"] = [{"term": {"skill_keys": k}} for k in skill_keys]
+        query["bool"]["minimum_should_match"] = 1
+    return {
+        "size": size,
+        "query": query,
+        "sort": [{"_score": "desc"}, {"updated_at": "desc"}],
+        "_source": {"excludes": ["resume_text"]},
+        "track_total_hits": False,
+    }
