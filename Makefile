@@ -70,4 +70,4 @@ bench: migrate ## benchmarks against the real stack (figures and baselines)
 	$(RUN) python -m bench
 
 clean: ## remove caches (not the stack's data: see deploy/local/README.md)
-	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .worker-data
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .worker-data
