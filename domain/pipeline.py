@@ -130,6 +130,34 @@ def permanent_economics(salary: Decimal, fee_percent: Decimal) -> PermanentEcono
     )
 
 
+def placement_economics(
+    *,
+    bill_rate: Decimal | None,
+    pay_rate: Decimal | None,
+    currency: str | None,
+    salary: Decimal | None,
+    fee_percent: Decimal | None,
+) -> dict[str, Any]:
+    """A placement's economics columns: a contract's rates and margins, or a permanent fee."""
+    if bill_rate is not None and pay_rate is not None:
+        c = contract_economics(bill_rate, pay_rate)
+        return {
+            "currency": currency,
+            "bill_rate": c.bill_rate,
+            "pay_rate": c.pay_rate,
+            "margin": c.margin,
+            "markup": c.markup,
+            "margin_percent": c.margin_percent,
+        }
+    if salary is not None and fee_percent is not None:
+        p = permanent_economics(salary, fee_percent)
+        return {"salary": p.salary, "fee_percent": p.fee_percent, "fee": p.fee}
+    raise InvalidCommand(
+        "a placement needs bill_rate and pay_rate (contract) or salary and fee_percent (permanent)",
+        field="bill_rate",
+    )
+
+
 PLACEMENT_ENDED: frozenset[str] = frozenset({"completed", "terminated"})
 
 

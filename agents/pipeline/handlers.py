@@ -17,10 +17,9 @@ from domain.pipeline import (
     CLOSED,
     PLACEMENT_ENDED,
     Move,
-    contract_economics,
     next_stage,
-    permanent_economics,
     placement_change,
+    placement_economics,
 )
 from domain.versions import check_version
 from stores.postgres.candidates import CANDIDATES
@@ -162,23 +161,15 @@ async def _place(
     """The placement, the requisition filled once placements reach openings, the candidate."""
     tenant = command.tenant_id
     requisition = await REQUISITIONS.get(conn, tenant, submission.requisition_id, lock=True)
-    assert requisition is not None
-    economics: dict[str, Any]
-    if move.bill_rate is not None and move.pay_rate is not None:
-        c = contract_economics(move.bill_rate, move.pay_rate)
-        economics = {
-            "currency": move.currency,
-            "bill_rate": c.bill_rate,
-            "pay_rate": c.pay_rate,
-            "margin": c.margin,
-            "markup": c.markup,
-            "margin_percent": c.margin_percent,
-        }
-    else:
-        assert move.salary is not None
-        assert move.fee_percent is not None
-        p = permanent_economics(move.salary, move.fee_percent)
-        economics = {"salary": p.salary, "fee_percent": p.fee_percent, "fee": p.fee}
+    if requisition is None:  # the submission's foreign key makes this unreachable
+        raise NotFound(f"no requisition {submission.requisition_id}")
+    economics = placement_economics(
+        bill_rate=move.bill_rate,
+        pay_rate=move.pay_rate,
+        currency=move.currency,
+        salary=move.salary,
+        fee_percent=move.fee_percent,
+    )
     now = utcnow()
     placement_id = uuid.uuid5(submission.id, "placement")
     # A reopened-then-placed-again submission: its placement starts again, a version up.

@@ -14,6 +14,7 @@ from domain.pipeline import (
     next_stage,
     permanent_economics,
     placement_change,
+    placement_economics,
 )
 
 
@@ -139,3 +140,26 @@ def test_an_end_never_precedes_the_start() -> None:
         _change("active", {"end_date": "2027-01-03"})
     # Correcting the dates of an ended placement is fine.
     assert _change("terminated", {"end_date": "2027-01-04"}) == {"end_date": "2027-01-04"}
+
+
+def test_placement_economics_are_a_contract_or_a_permanent_fee() -> None:
+    contract = placement_economics(
+        bill_rate=Decimal("100"),
+        pay_rate=Decimal("70"),
+        currency="EUR",
+        salary=None,
+        fee_percent=None,
+    )
+    assert (contract["margin"], contract["currency"]) == (Decimal("30.00"), "EUR")
+    permanent = placement_economics(
+        bill_rate=None,
+        pay_rate=None,
+        currency=None,
+        salary=Decimal("80000"),
+        fee_percent=Decimal("0.2"),
+    )
+    assert permanent["fee"] == Decimal("16000.00")
+    with pytest.raises(InvalidCommand):
+        placement_economics(
+            bill_rate=Decimal("100"), pay_rate=None, currency="EUR", salary=None, fee_percent=None
+        )
