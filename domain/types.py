@@ -7,23 +7,41 @@ case and kept upper-case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 CENTS = Decimal("0.01")
 FRACTION_SCALE = Decimal("0.0001")
 
+
+def _letter_code(length: int, what: str) -> Callable[[Any], Any]:
+    """Read a code of `length` letters in any case, or say what was expected."""
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the string check that follows says what is wrong
+        code = value.strip()
+        if len(code) != length or not (code.isascii() and code.isalpha()):
+            raise ValueError(f"should be {what}")
+        return code.upper()
+
+    return read
+
+
 CountryCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
-    Field(description="ISO 3166-1 alpha-2 country code, e.g. DE"),
+    StringConstraints(pattern=r"^[A-Za-z]{2}$"),
+    BeforeValidator(_letter_code(2, "a two-letter ISO 3166-1 country code, such as DE")),
+    Field(description="ISO 3166-1 alpha-2 country code, e.g. DE (any case; kept upper-case)"),
 ]
 CurrencyCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
-    Field(description="ISO 4217 currency code, e.g. EUR"),
+    StringConstraints(pattern=r"^[A-Za-z]{3}$"),
+    BeforeValidator(_letter_code(3, "a three-letter ISO 4217 currency code, such as EUR")),
+    Field(description="ISO 4217 currency code, e.g. EUR (any case; kept upper-case)"),
 ]
 Money = Annotated[
     Decimal,

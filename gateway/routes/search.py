@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
 from domain.pipeline import PIPELINE_STAGES
+from domain.types import CountryCode, CurrencyCode
 from gateway.deps import CurrentPrincipal, StoresDep
 from gateway.pagination import decode_cursor, encode_cursor
 from gateway.query_text import parsed_query
@@ -99,7 +100,7 @@ async def search_candidates(
     ] = None,
     skills_any: Annotated[list[str] | None, Query(description="Has at least one")] = None,
     city: Annotated[str | None, Query(max_length=200)] = None,
-    country: Annotated[str | None, Query(max_length=2)] = None,
+    country: Annotated[CountryCode | None, Query()] = None,
     remote: Annotated[bool | None, Query(description="Open to remote work")] = None,
     available_before: Annotated[
         date | None, Query(description="Available on or before this date (or now)")
@@ -110,7 +111,7 @@ async def search_candidates(
     salary_max: Annotated[
         Decimal | None, Query(ge=0, description="Desired yearly salary at most")
     ] = None,
-    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$")] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
     status: Annotated[list[str] | None, Query(description="active, placed, do_not_use")] = None,
     tags: Annotated[list[str] | None, Query(description="Has every one of these tags")] = None,
     owner_id: UUID | None = None,
