@@ -21,6 +21,7 @@ from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.ledger import ledger_row
 from core.errors import UnknownCommand
 from stores.postgres import commands as ledger
+from stores.postgres.commands import CommandKey
 from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class RetryPolicy:
 
     def delays(self) -> list[float]:
         return [min(self.first_delay * 2**i, self.max_delay) for i in range(self.attempts - 1)]
+
+
+def _key(command: CommandEnvelope) -> CommandKey:
+    return (command.tenant_id, command.command_id)
 
 
 def _parse(value: bytes | None) -> CommandEnvelope | ValidationError:
@@ -156,10 +161,10 @@ class CommandProcessor:
         """Apply commands of one type in one transaction, then emit and record outcomes."""
         await self.ctx.stores.start()
         handler = self.handlers.get(commands[0].type)
-        results: dict[UUID, Result] = {}
+        results: dict[CommandKey, Result] = {}
         async with self.ctx.stores.db.transaction() as conn:
-            priors = await ledger.get_processed_many(conn, [c.command_id for c in commands])
-            fresh = [c for c in commands if c.command_id not in priors]
+            priors = await ledger.get_processed_many(conn, [_key(c) for c in commands])
+            fresh = [c for c in commands if _key(c) not in priors]
             if fresh:
                 if handler is None:
                     known = ", ".join(sorted(self.handlers))
@@ -169,14 +174,14 @@ class CommandProcessor:
                     outcomes: list[Result] = [unknown] * len(fresh)
                 else:
                     outcomes = await handler(fresh, self.ctx, conn)
-                results = {c.command_id: r for c, r in zip(fresh, outcomes, strict=True)}
-                rows = [ledger_row(c, results[c.command_id]) for c in fresh]
+                results = {_key(c): r for c, r in zip(fresh, outcomes, strict=True)}
+                rows = [ledger_row(c, results[_key(c)]) for c in fresh]
                 if not await ledger.record_processed_many(conn, rows):
                     raise ConcurrentDelivery("rolled back: a command was already recorded")
         events: list[EventEnvelope] = []
         finals: list[CommandOutcome] = []
         for command in commands:
-            prior = priors.get(command.command_id)
+            prior = priors.get(_key(command))
             if prior is not None:
                 # A replay: re-emit exactly what was recorded, change nothing.
                 events.extend(EventEnvelope.model_validate(e) for e in prior["events"])
@@ -184,7 +189,7 @@ class CommandProcessor:
                     _outcome(command, prior["status"], prior["resource_id"], prior["error"])
                 )
                 continue
-            result = results[command.command_id]
+            result = results[_key(command)]
             if isinstance(result, Applied):
                 events.extend(result.events)
                 finals.append(
@@ -193,7 +198,7 @@ class CommandProcessor:
             else:
                 finals.append(_outcome(command, "rejected", None, result.as_dict()))
         await self._emit(events)
-        quiet = {c.command_id for c in commands if not c.reply}
+        quiet = {_key(c) for c in commands if not c.reply}
         await self.ctx.stores.redis.record_outcomes(finals, quiet=quiet)
 
     def _topic_for(self, event: EventEnvelope) -> str:

@@ -73,7 +73,7 @@ class CommandBus:
                         "send a new key for a new request",
                         code_detail="idempotency_key_reused",
                     )
-                done = await self._redis.get_outcome(command_id)
+                done = await self._redis.get_outcome(principal.tenant_id, command_id)
                 if done is not None and done.status != "accepted":
                     return done
         envelope = CommandEnvelope(
@@ -92,7 +92,8 @@ class CommandBus:
             status="accepted",
             resource_id=key,
         )
-        future = self._waiter.register(command_id) if wait else None
+        tenant_id = principal.tenant_id
+        future = self._waiter.register(tenant_id, command_id) if wait else None
         try:
             await self._redis.mark_accepted(accepted)
             await self._publisher.publish(
@@ -103,9 +104,9 @@ class CommandBus:
             )
         except BaseException:
             if future is not None:
-                self._waiter.forget(command_id, future)
+                self._waiter.forget(tenant_id, command_id, future)
             raise
         if future is None:
             return accepted
-        outcome = await self._waiter.wait(command_id, future, self._wait_seconds)
+        outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
         return outcome or accepted

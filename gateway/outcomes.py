@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 class OutcomeWaiter:
     def __init__(self, redis: RedisStore) -> None:
         self._redis = redis
-        self._waiters: dict[UUID, list[asyncio.Future[CommandOutcome]]] = defaultdict(list)
+        # Keyed by agency and command id, like the ledger.
+        self._waiters: dict[tuple[UUID, UUID], list[asyncio.Future[CommandOutcome]]] = defaultdict(
+            list
+        )
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
@@ -36,32 +39,39 @@ class OutcomeWaiter:
                 await self._task
             self._task = None
 
-    def register(self, command_id: UUID) -> asyncio.Future[CommandOutcome]:
+    def register(self, tenant_id: UUID, command_id: UUID) -> asyncio.Future[CommandOutcome]:
         """Register before publishing, so an outcome cannot slip past unseen."""
         future: asyncio.Future[CommandOutcome] = asyncio.get_running_loop().create_future()
-        self._waiters[command_id].append(future)
+        self._waiters[(tenant_id, command_id)].append(future)
         return future
 
-    def forget(self, command_id: UUID, future: asyncio.Future[CommandOutcome]) -> None:
-        waiters = self._waiters.get(command_id)
+    def forget(
+        self, tenant_id: UUID, command_id: UUID, future: asyncio.Future[CommandOutcome]
+    ) -> None:
+        key = (tenant_id, command_id)
+        waiters = self._waiters.get(key)
         if waiters and future in waiters:
             waiters.remove(future)
             if not waiters:
-                del self._waiters[command_id]
+                del self._waiters[key]
 
     async def wait(
-        self, command_id: UUID, future: asyncio.Future[CommandOutcome], timeout: float
+        self,
+        tenant_id: UUID,
+        command_id: UUID,
+        future: asyncio.Future[CommandOutcome],
+        timeout: float,
     ) -> CommandOutcome | None:
         """The final outcome, or None when it did not come within `timeout` seconds."""
         try:
-            recorded = await self._redis.get_outcome(command_id)
+            recorded = await self._redis.get_outcome(tenant_id, command_id)
             if recorded is not None and recorded.status != "accepted":
                 return recorded
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             return None
         finally:
-            self.forget(command_id, future)
+            self.forget(tenant_id, command_id, future)
 
     async def _listen(self) -> None:
         def deliver(message: dict[str, Any]) -> None:
@@ -78,6 +88,6 @@ class OutcomeWaiter:
         except ValidationError:
             log.warning("ignoring a malformed outcome message")
             return
-        for future in self._waiters.pop(outcome.command_id, []):
+        for future in self._waiters.pop((outcome.tenant_id, outcome.command_id), []):
             if not future.done():
                 future.set_result(outcome)

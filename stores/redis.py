@@ -27,8 +27,8 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 OUTCOMES_CHANNEL = "rt:outcomes"
 
 
-def outcome_key(command_id: UUID) -> str:
-    return f"rt:cmd:{command_id}"
+def outcome_key(tenant_id: UUID, command_id: UUID) -> str:
+    return f"rt:cmd:{tenant_id}:{command_id}"
 
 
 def idempotency_key(tenant_id: UUID, principal: str, key: str) -> str:
@@ -67,7 +67,7 @@ class RedisStore:
     async def mark_accepted(self, outcome: CommandOutcome) -> None:
         # NX: a fast agent may already have recorded the final outcome.
         await self.client.set(
-            outcome_key(outcome.command_id),
+            outcome_key(outcome.tenant_id, outcome.command_id),
             outcome.model_dump_json(),
             ex=OUTCOME_TTL_SECONDS,
             nx=True,
@@ -75,11 +75,12 @@ class RedisStore:
 
     @unreachable
     async def record_outcomes(
-        self, outcomes: Sequence[CommandOutcome], *, quiet: Collection[UUID] = ()
+        self, outcomes: Sequence[CommandOutcome], *, quiet: Collection[tuple[UUID, UUID]] = ()
     ) -> None:
         """Store each outcome and wake its waiters, in one round trip.
 
-        Outcomes in `quiet` have no waiters (a bulk import's): stored, not announced.
+        Outcomes whose (tenant_id, command_id) is in `quiet` have no waiters (a bulk
+        import's): stored, not announced.
         """
         if not outcomes:
             return
@@ -88,14 +89,16 @@ class RedisStore:
                 # The resource rides only on the wake-up message: kept for 24 h it would be
                 # one more copy of personal data to find and erase.
                 kept = outcome.model_dump_json(exclude={"resource"})
-                pipe.set(outcome_key(outcome.command_id), kept, ex=OUTCOME_TTL_SECONDS)
-                if outcome.command_id not in quiet:
+                key = (outcome.tenant_id, outcome.command_id)
+                pipe.set(outcome_key(*key), kept, ex=OUTCOME_TTL_SECONDS)
+                if key not in quiet:
                     pipe.publish(OUTCOMES_CHANNEL, outcome.model_dump_json())
             await pipe.execute()
 
     @unreachable
-    async def get_outcome(self, command_id: UUID) -> CommandOutcome | None:
-        raw = await self.client.get(outcome_key(command_id))
+    async def get_outcome(self, tenant_id: UUID, command_id: UUID) -> CommandOutcome | None:
+        """The agency's command's latest outcome, kept 24 h."""
+        raw = await self.client.get(outcome_key(tenant_id, command_id))
         return CommandOutcome.model_validate_json(raw) if raw else None
 
     @unreachable

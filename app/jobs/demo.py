@@ -142,7 +142,9 @@ class DemoLoader:
             await self.sender.send(topic.name(self.settings.topic_namespace), key, envelope)
         await self.sender.flush()
         applied = 0
-        async for found in self.sender.outcomes(ids, timeout=OUTCOME_TIMEOUT_SECONDS):
+        async for found in self.sender.outcomes(
+            self.tenant_id, ids, timeout=OUTCOME_TIMEOUT_SECONDS
+        ):
             progress.advance(task, len(found))
             applied += sum(1 for status, _ in found.values() if status == "applied")
         return applied

@@ -74,9 +74,9 @@ class CommandSender:
         await self._producer.flush()
 
     async def outcomes(
-        self, command_ids: Iterable[UUID], *, timeout: float
+        self, tenant_id: UUID, command_ids: Iterable[UUID], *, timeout: float
     ) -> AsyncIterator[dict[UUID, Outcome]]:
-        """Yield outcomes as the worker records them, until every command has one.
+        """Yield the agency's commands' outcomes as the worker records them, until each has one.
 
         Raises TimeoutError naming how many are missing when `timeout` seconds pass first.
         """
@@ -85,7 +85,7 @@ class CommandSender:
         deadline = time.monotonic() + timeout
         while pending:
             async with self.db.read() as conn:
-                found = await ledger.get_outcomes(conn, list(pending))
+                found = await ledger.get_outcomes(conn, tenant_id, list(pending))
             pending.difference_update(found)
             yield found
             if not pending:

@@ -37,8 +37,8 @@ class CommandStatus(BaseModel):
 async def command_status(
     command_id: UUID, principal: CurrentPrincipal, stores: StoresDep
 ) -> CommandStatus:
-    outcome = await stores.redis.get_outcome(command_id)
-    if outcome is None or outcome.tenant_id != principal.tenant_id:
+    outcome = await stores.redis.get_outcome(principal.tenant_id, command_id)
+    if outcome is None:
         raise NotFound(f"no command {command_id}")
     return CommandStatus(
         command_id=outcome.command_id,

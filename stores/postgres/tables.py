@@ -296,8 +296,8 @@ candidate_contact_points = Table(
 processed_commands = Table(
     "processed_commands",
     metadata,
+    Column("tenant_id", Uuid, primary_key=True),
     Column("command_id", Uuid, primary_key=True),
-    Column("tenant_id", Uuid, nullable=False),
     Column("type", String(100), nullable=False),
     Column("status", String(20), nullable=False),
     Column("resource_id", Uuid),

@@ -262,7 +262,7 @@ async def test_every_metric_agrees_with_postgres(agency: Agency, system: System)
 
         async def all_done() -> bool:
             async with stores.db.read() as conn:
-                done = await get_outcomes(conn, sent)
+                done = await get_outcomes(conn, agency.tenant_id, sent)
             return len(done) == len(sent)
 
         await eventually(all_done, what="every command applied or rejected", timeout=180)

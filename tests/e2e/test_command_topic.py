@@ -163,3 +163,25 @@ async def test_a_burst_from_an_integration_keeps_one_of_two_same_emails(
     assert pair["rejected"]["error"]["code"] == "duplicate"
     assert pair["rejected"]["error"]["duplicate_of"] == pair["applied"]["resource_id"]
     assert outcomes[2]["status"] == "applied"
+
+
+async def test_two_agencies_may_use_the_same_command_id(
+    system: System, agency: Agency, other_agency: Agency, producer: AIOKafkaProducer
+) -> None:
+    ours, theirs = _envelope(agency, uuid.uuid4()), _envelope(other_agency, uuid.uuid4())
+    theirs = theirs.model_copy(update={"command_id": ours.command_id})
+    for envelope in (ours, theirs):
+        key = envelope.payload["candidate_id"].encode()
+        await producer.send_and_wait(
+            _commands(system), envelope.model_dump_json().encode(), key=key
+        )
+    mine = await eventually(lambda: _status_if_final(agency, ours.command_id), what="ours")
+    other = await eventually(
+        lambda: _status_if_final(other_agency, theirs.command_id), what="theirs"
+    )
+    # Each agency's command was applied as its own, not replayed from the other's.
+    assert mine["resource_id"] == ours.payload["candidate_id"]
+    assert other["resource_id"] == theirs.payload["candidate_id"]
+    for who, envelope in ((agency, ours), (other_agency, theirs)):
+        r = await who.client.get(f"/api/v1/candidates/{envelope.payload['candidate_id']}")
+        assert r.status_code == 200

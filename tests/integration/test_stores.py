@@ -31,9 +31,35 @@ async def test_ledger_records_a_command_once(stores: Stores) -> None:
     async with stores.db.transaction() as conn:
         assert not await ledger.record_processed_many(conn, [{**row, "status": "rejected"}])
     async with stores.db.read() as conn:
-        found = await ledger.get_processed(conn, command_id)
-    assert found is not None
-    assert found["status"] == "applied"
+        found = await ledger.get_processed_many(conn, [(tenant, command_id)])
+    assert found[(tenant, command_id)]["status"] == "applied"
+
+
+async def test_the_ledger_keeps_each_agencys_command_ids_apart(stores: Stores) -> None:
+    command_id, mine, theirs = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def row(tenant: uuid.UUID, status: str) -> dict[str, object]:
+        return {
+            "command_id": command_id,
+            "tenant_id": tenant,
+            "type": "candidate.create",
+            "status": status,
+            "resource_id": None,
+            "error": None,
+            "events": [],
+        }
+
+    async with stores.db.transaction() as conn:
+        assert await ledger.record_processed_many(conn, [row(mine, "applied")])
+    # The same id from another agency is another command, not a replay of the first.
+    async with stores.db.transaction() as conn:
+        assert await ledger.record_processed_many(conn, [row(theirs, "rejected")])
+    async with stores.db.read() as conn:
+        found = await ledger.get_processed_many(conn, [(mine, command_id), (theirs, command_id)])
+        outcomes = await ledger.get_outcomes(conn, theirs, [command_id])
+    assert found[(mine, command_id)]["status"] == "applied"
+    assert found[(theirs, command_id)]["status"] == "rejected"
+    assert outcomes == {command_id: ("rejected", None)}
 
 
 async def test_profiles_written_in_bulk_replace_on_redelivery(stores: Stores) -> None:
@@ -80,10 +106,12 @@ async def test_outcomes_are_published_and_kept(stores: Stores) -> None:
         assert message is not None
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
-    assert await stores.redis.get_outcome(outcome.command_id) == outcome
+    assert await stores.redis.get_outcome(outcome.tenant_id, outcome.command_id) == outcome
+    # Another agency asking for the same command id finds nothing.
+    assert await stores.redis.get_outcome(uuid.uuid4(), outcome.command_id) is None
     # `accepted` never overwrites a recorded final outcome.
     await stores.redis.mark_accepted(outcome.model_copy(update={"status": "accepted"}))
-    stored = await stores.redis.get_outcome(outcome.command_id)
+    stored = await stores.redis.get_outcome(outcome.tenant_id, outcome.command_id)
     assert stored is not None
     assert stored.status == "applied"
 

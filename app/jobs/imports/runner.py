@@ -134,7 +134,7 @@ class CandidateImport:
                     await self._send(sender, tenant_id, command_id, row.payload)
                 await sender.flush()
                 progress.published(len(batch))
-            async for found in sender.outcomes(lines, timeout=OUTCOME_TIMEOUT_SECONDS):
+            async for found in sender.outcomes(tenant_id, lines, timeout=OUTCOME_TIMEOUT_SECONDS):
                 self._count(found, lines, summary)
                 progress.applied(len(found))
             summary.seconds = time.monotonic() - started
