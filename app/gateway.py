@@ -13,7 +13,10 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from gateway.analytics_hub import AnalyticsHub
 from gateway.app import build_api
+from gateway.auth import check_secret
 from gateway.commands import CommandBus
+from gateway.identity import Identities
+from gateway.login_throttle import LoginThrottle
 from gateway.outcomes import OutcomeWaiter
 from gateway.state import GatewayState
 from stores.bundle import Stores
@@ -31,10 +34,20 @@ def build_state(settings: Settings) -> GatewayState:
         wait_seconds=settings.command_wait_seconds,
         namespace=settings.topic_namespace,
     )
-    return GatewayState(settings, stores, publisher, waiter, bus, AnalyticsHub(stores.redis))
+    return GatewayState(
+        settings,
+        stores,
+        publisher,
+        waiter,
+        bus,
+        AnalyticsHub(stores.redis),
+        Identities(stores, settings.auth_recheck_seconds),
+        LoginThrottle(stores.redis, settings),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    check_secret(settings)
     return build_api(settings, build_state(settings))

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 DEV_POSTGRES_PASSWORD = "refactortrack"
 
 
@@ -37,17 +36,28 @@ class Settings(BaseSettings):
     # Region used to read phone numbers written without a country code (E.164 storage)
     default_phone_region: str = Field(default="US", alias="DEFAULT_PHONE_REGION")
 
-    # Requests per minute per user or API key (0: no limit), and login attempts per
-    # minute per username (a brake on password guessing).
+    # Requests per minute per user or API key (0: no limit).
     rate_limit_per_minute: int = Field(default=6000, alias="RATE_LIMIT_PER_MINUTE")
-    login_attempts_per_minute: int = Field(default=10, alias="LOGIN_ATTEMPTS_PER_MINUTE")
+    # Password guessing: failed logins allowed per account and per client address within
+    # a quarter of an hour before each further attempt must wait, twice as long each time
+    # up to the maximum (a growing back-off, not a lock-out anyone could trigger).
+    login_free_failures_per_account: int = Field(default=5, alias="LOGIN_FREE_FAILURES_PER_ACCOUNT")
+    login_free_failures_per_address: int = Field(
+        default=20, alias="LOGIN_FREE_FAILURES_PER_ADDRESS"
+    )
+    login_max_backoff_seconds: int = Field(default=900, alias="LOGIN_MAX_BACKOFF_SECONDS")
 
-    # Auth
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, alias="JWT_SECRET")
+    # Auth. No default secret: `make dev` and the local stack generate one.
+    jwt_secret: str = Field(default="", alias="JWT_SECRET")
+    jwt_issuer: str = Field(default="refactortrack", alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="refactortrack-api", alias="JWT_AUDIENCE")
     jwt_expiry_seconds: int = Field(default=3600, alias="JWT_EXPIRY_SECONDS")
     jwt_refresh_expiry_seconds: int = Field(
         default=14 * 24 * 3600, alias="JWT_REFRESH_EXPIRY_SECONDS"
     )
+    # How long the gateway trusts what it last read of a user (active? agency suspended?
+    # tokens revoked?): a disabled user's token stops working within this many seconds.
+    auth_recheck_seconds: float = Field(default=2.0, alias="AUTH_RECHECK_SECONDS")
 
     # PostgreSQL
     postgres_host: str = Field(default="127.0.0.1", alias="POSTGRES_HOST")
@@ -103,7 +113,7 @@ class Settings(BaseSettings):
     def _refuse_default_secrets(self) -> Settings:
         if self.environment in ("staging", "production"):
             weak = []
-            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+            if len(self.jwt_secret) < 32:
                 weak.append("JWT_SECRET (set a random value of 32+ characters)")
             if self.postgres_password == DEV_POSTGRES_PASSWORD:
                 weak.append("POSTGRES_PASSWORD")

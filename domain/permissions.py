@@ -1,24 +1,91 @@
-"""Who may do what: the roles of an agency's people and integrations, and what each may do.
+"""Who may do what: one matrix of roles and permissions, asked by the gateway for every
+route and by the workers for every command an integration sends.
 
-The gateway asks this before it publishes a command; nothing else decides it.
+A permission is `<area>:<verb>`. A person's role grants a set of them; an integration's
+key (or Kafka credentials) carries a role and, within it, the scopes it was given: it may
+do what both allow.
 """
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from collections.abc import Iterable
+from typing import Literal, cast, get_args
+
+from core.errors import RTError
 
 Role = Literal["admin", "recruiter", "account_manager", "viewer"]
 ROLES: tuple[Role, ...] = get_args(Role)
-WRITER_ROLES: frozenset[str] = frozenset({"admin", "recruiter", "account_manager"})
-"""Roles that change records; a viewer only reads."""
+
+Permission = Literal[
+    "candidates:read",
+    "candidates:write",
+    "candidates:merge",
+    "candidates:erase",
+    "clients:read",
+    "clients:write",
+    "requisitions:read",
+    "requisitions:write",
+    "pipeline:read",
+    "pipeline:write",
+    "notes:read",
+    "notes:write",
+    "search:read",
+    "saved_searches:write",
+    "analytics:read",
+    "analytics:configure",
+    "commands:read",
+]
+PERMISSIONS: tuple[Permission, ...] = get_args(Permission)
+READS: frozenset[Permission] = frozenset(p for p in PERMISSIONS if p.endswith(":read"))
+
+MATRIX: dict[Role, frozenset[Permission]] = {
+    "admin": frozenset(PERMISSIONS),
+    # Recruiters own the people: they may also merge duplicates and erase a person.
+    "recruiter": frozenset(PERMISSIONS) - {"analytics:configure"},
+    # Account managers own the clients and their requisitions and move the pipeline;
+    # merging and erasing people stays with recruiters and admins.
+    "account_manager": frozenset(PERMISSIONS)
+    - {"analytics:configure", "candidates:merge", "candidates:erase"},
+    "viewer": READS,
+}
+
 INTEGRATION_ROLES: tuple[Role, ...] = tuple(r for r in ROLES if r != "admin")
-"""Roles an integration's key may carry: administration stays with people."""
+"""Roles an integration may carry: administration stays with people."""
+DEFAULT_INTEGRATION_SCOPES: frozenset[Permission] = READS
+"""What a new integration may do unless it is given more: read, nothing else."""
 
 
-def can_write(role: str) -> bool:
-    """Whether a caller with `role` may send commands that change records."""
-    return role in WRITER_ROLES
+class Forbidden(RTError):
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
 
 
-def is_admin(role: str) -> bool:
-    return role == "admin"
+def granted(role: str) -> frozenset[Permission]:
+    """What the role may do (nothing, for a role the matrix does not know)."""
+    return MATRIX.get(cast(Role, role), frozenset())
+
+
+def allowed(role: str, permission: str, scopes: Iterable[str] | None = None) -> bool:
+    """Whether a caller with `role` (and, for an integration, `scopes`) may `permission`."""
+    return permission in granted(role) and (scopes is None or permission in set(scopes))
+
+
+def require(role: str, permission: str, scopes: Iterable[str] | None = None) -> None:
+    """Raise Forbidden, saying what is missing, unless the caller may `permission`."""
+    if not allowed(role, permission, scopes):
+        if permission in granted(role):
+            raise Forbidden(
+                f"this key's scopes do not include '{permission}'", permission=permission
+            )
+        raise Forbidden(f"the role '{role}' may not '{permission}'", permission=permission)
+
+
+def parse_scopes(scopes: Iterable[str]) -> frozenset[Permission]:
+    """Validate scope names given by an operator; raises ValueError naming an unknown one."""
+    found: set[Permission] = set()
+    for scope in scopes:
+        if scope not in PERMISSIONS:
+            raise ValueError(f"unknown scope '{scope}'; scopes are: {', '.join(PERMISSIONS)}")
+        found.add(scope)
+    return frozenset(found)

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.settings import Settings
-from topics.catalog import CATALOG
+from topics.catalog import CATALOG, COMMAND_PERMISSIONS
 from topics.envelopes import CommandEnvelope, EventEnvelope
 from topics.names import COMMAND_TOPICS
 
@@ -36,6 +36,11 @@ def asyncapi_document(settings: Settings) -> dict[str, Any]:
             messages[message_id] = {
                 "name": message.name,
                 "summary": message.summary,
+                **(
+                    {"x-permission": COMMAND_PERMISSIONS[message.name]}
+                    if message.name in COMMAND_PERMISSIONS
+                    else {}
+                ),
                 "contentType": "application/json",
                 "headers": {
                     "type": "object",

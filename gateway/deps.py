@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from core.apikeys import secret_matches, split_key
 from core.settings import Settings
+from domain.permissions import Permission, require
 from gateway.auth import InvalidToken, Principal, read_token
 from gateway.commands import CommandBus
 from gateway.ratelimit import hit
 from gateway.state import GatewayState
 from stores.bundle import Stores
-from stores.postgres.api_keys import get_active_key
+from stores.postgres.api_keys import get_active_key, touch
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/token")
 _api_key = APIKeyHeader(
@@ -56,13 +57,19 @@ async def _api_key_principal(state: GatewayState, key: str) -> Principal:
         async with state.stores.db.read() as conn:
             row = await get_active_key(conn, parts[0])
     if parts is None or row is None or not secret_matches(parts[1], row["secret_hash"]):
-        raise HTTPException(401, "The API key is unknown or revoked.")
+        raise HTTPException(401, "The API key is unknown, revoked or expired.")
+    if row["tenant_suspended"]:
+        raise HTTPException(401, "The agency is suspended.")
+    if state.identities.note_key_use(row["id"]):
+        async with state.stores.db.transaction() as conn:
+            await touch(conn, row["id"])
     return Principal(
         id=row["id"],
         tenant_id=row["tenant_id"],
         role=row["role"],
         username=row["name"],
         kind="api_key",
+        scopes=frozenset(row["scopes"]) if row["scopes"] is not None else None,
     )
 
 
@@ -73,7 +80,8 @@ async def current_principal(
 ) -> Principal:
     if credentials is not None:
         try:
-            principal = read_token(state.settings, credentials.credentials, "access")
+            token = read_token(state.settings, credentials.credentials, "access")
+            principal = await state.identities.confirm(token)
         except InvalidToken as exc:
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     elif api_key is not None:
@@ -96,13 +104,18 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-async def writer_principal(principal: CurrentPrincipal) -> Principal:
-    if not principal.can_write:
-        raise HTTPException(403, f"The role '{principal.role}' may read but not write.")
-    return principal
+def allow(permission: Permission) -> Any:
+    """The caller, when their role (and an integration's scopes) allow `permission`; else 403.
 
+    Every route declares one: `principal: Annotated[Principal, allow("candidates:write")]`.
+    """
 
-Writer = Annotated[Principal, Depends(writer_principal)]
+    async def permitted(principal: CurrentPrincipal) -> Principal:
+        require(principal.role, permission, principal.scopes)
+        return principal
+
+    permitted.permission = permission  # type: ignore[attr-defined]  # read by the route tests
+    return Depends(permitted)
 
 
 PreferHeader = Annotated[

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from core.settings import Settings
 from gateway.analytics_hub import AnalyticsHub
 from gateway.commands import CommandBus
+from gateway.identity import Identities
+from gateway.login_throttle import LoginThrottle
 from gateway.outcomes import OutcomeWaiter
 from stores.bundle import Stores
 from stores.kafka import CommandPublisher
@@ -21,6 +23,8 @@ class GatewayState:
     waiter: OutcomeWaiter
     bus: CommandBus
     analytics_hub: AnalyticsHub
+    identities: Identities
+    login_throttle: LoginThrottle
 
     async def start(self) -> None:
         await self.stores.start()

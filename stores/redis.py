@@ -118,6 +118,25 @@ class RedisStore:
             count, _ = await pipe.execute()
         return int(count)
 
+    @unreachable
+    async def ttls(self, keys: Sequence[str]) -> list[int]:
+        """Seconds left on each key (0 for a key that is not there or never expires)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.ttl(key)
+            found = await pipe.execute()
+        return [max(int(t), 0) for t in found]
+
+    @unreachable
+    async def hold(self, key: str, seconds: int) -> None:
+        """A marker that is there for `seconds` (a wait someone must sit out)."""
+        await self.client.set(key, b"1", ex=max(int(seconds), 1))
+
+    @unreachable
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self.client.delete(*keys)
+
     async def keep_subscribed(
         self,
         deliver: Callable[[dict[str, Any]], None],

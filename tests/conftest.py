@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 
 import pytest
 
@@ -21,6 +22,12 @@ TEST_ENV = {
     "COMMAND_WAIT_SECONDS": "10",
     "WORKER_SESSION_TIMEOUT_SECONDS": "10",
     "ANALYTICS_ALERT_CHECK_SECONDS": "1",
+    # A secret of the run's own (the gateway refuses to start without a strong one).
+    "JWT_SECRET": secrets.token_urlsafe(48),
+    # Every test logs in from 127.0.0.1: failed logins of unrelated tests must not add up
+    # to the address's back-off (tests/integration/test_login_throttle.py covers it).
+    "LOGIN_FREE_FAILURES_PER_ADDRESS": "1000",
+    "AUTH_RECHECK_SECONDS": "1",
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from domain.permissions import Permission
 from topics import analytics, candidates, clients, notes, pipeline, requisitions, saved_searches
 from topics.names import (
     ANALYTICS_EVENTS,
@@ -244,3 +245,28 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
         ),
     ),
 }
+
+
+COMMAND_PERMISSIONS: dict[str, Permission] = {
+    candidates.CANDIDATE_CREATE: "candidates:write",
+    candidates.CANDIDATE_UPDATE: "candidates:write",
+    candidates.CANDIDATE_ERASE: "candidates:erase",
+    candidates.CANDIDATE_MERGE: "candidates:merge",
+    candidates.DOCUMENT_ATTACH: "candidates:write",
+    clients.CLIENT_CREATE: "clients:write",
+    clients.CLIENT_UPDATE: "clients:write",
+    clients.CONTACT_CREATE: "clients:write",
+    clients.CONTACT_UPDATE: "clients:write",
+    requisitions.REQUISITION_CREATE: "requisitions:write",
+    requisitions.REQUISITION_UPDATE: "requisitions:write",
+    requisitions.REQUISITION_SET_STATUS: "requisitions:write",
+    pipeline.SUBMISSION_CREATE: "pipeline:write",
+    pipeline.SUBMISSION_TRANSITION: "pipeline:write",
+    pipeline.PLACEMENT_UPDATE: "pipeline:write",
+    pipeline.INTERVIEW_SCHEDULE: "pipeline:write",
+    pipeline.FEEDBACK_SUBMIT: "pipeline:write",
+    notes.NOTE_CREATE: "notes:write",
+    saved_searches.SAVED_SEARCH_CREATE: "saved_searches:write",
+    saved_searches.SAVED_SEARCH_DELETE: "saved_searches:write",
+}
+"""What each command needs of its sender (domain/permissions.py has who has what)."""

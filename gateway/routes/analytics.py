@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -25,7 +25,8 @@ from core.errors import BadQuery
 from domain.analytics.model import SliceTotals
 from domain.analytics.views import activity_windows, slice_view
 from domain.pipeline import CLOSED_STAGES
-from gateway.deps import CurrentPrincipal, SettingsDep, StateDep, StoresDep
+from gateway.auth import Principal
+from gateway.deps import SettingsDep, StateDep, StoresDep, allow
 from stores import analytics_views as views
 from stores.postgres.users import usernames
 
@@ -102,7 +103,7 @@ class Funnel(BaseModel):
     response_model=Funnel,
 )
 async def funnel(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("analytics:read")],
     stores: StoresDep,
     filters: SliceDep,
 ) -> Funnel:
@@ -138,7 +139,7 @@ class Kpis(BaseModel):
     response_model=Kpis,
 )
 async def kpis(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("analytics:read")],
     stores: StoresDep,
     filters: SliceDep,
 ) -> Kpis:
@@ -164,7 +165,7 @@ async def kpis(
     "window of the moment it was made; reopening a submission does not count again.",
 )
 async def activity(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("analytics:read")],
     stores: StoresDep,
     filters: SliceDep,
 ) -> dict[str, Any]:
@@ -185,7 +186,7 @@ def _monday(day: date) -> date:
     "placements first.",
 )
 async def leaderboard(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("analytics:read")],
     stores: StoresDep,
     week: Annotated[
         date | None, Query(description="Any day of the week wanted; this week by default")
@@ -222,7 +223,9 @@ async def _usernames(stores: Any, tenant_id: UUID, recruiters: list[str]) -> dic
     description="Per candidate source: candidates, and how many reached submitted, "
     "interviewing and placed in any submission, with the share of candidates.",
 )
-async def sources(principal: CurrentPrincipal, stores: StoresDep) -> dict[str, Any]:
+async def sources(
+    principal: Annotated[Principal, allow("analytics:read")], stores: StoresDep
+) -> dict[str, Any]:
     found = await views.read_view(stores.redis, str(principal.tenant_id), "sources")
     items = []
     for name, counts in (found or {}).items():
@@ -244,7 +247,7 @@ async def sources(principal: CurrentPrincipal, stores: StoresDep) -> dict[str, A
     "on the analytics topic and goes away (`alert.cleared`) when resolved.",
 )
 async def alerts(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("analytics:read")],
     stores: StoresDep,
     kind: Annotated[
         Literal["client_review_overdue", "hot_requisition_quiet"] | None, Query()
@@ -266,7 +269,9 @@ class Limits(BaseModel):
 
 @router.get("/limits", summary="The agency's service-level limits", response_model=Limits)
 async def get_limits(
-    principal: CurrentPrincipal, stores: StoresDep, settings: SettingsDep
+    principal: Annotated[Principal, allow("analytics:read")],
+    stores: StoresDep,
+    settings: SettingsDep,
 ) -> Limits:
     own = await views.read_limits(stores.redis, str(principal.tenant_id))
     return Limits(
@@ -281,9 +286,9 @@ async def get_limits(
     description="Takes effect at the next check (ANALYTICS_ALERT_CHECK_SECONDS).",
     response_model=Limits,
 )
-async def put_limits(principal: CurrentPrincipal, stores: StoresDep, body: Limits) -> Limits:
-    if principal.role != "admin":
-        raise HTTPException(403, "Only an agency admin sets its service-level limits.")
+async def put_limits(
+    principal: Annotated[Principal, allow("analytics:configure")], stores: StoresDep, body: Limits
+) -> Limits:
     await views.write_limits(stores.redis, str(principal.tenant_id), body.model_dump())
     return body
 
@@ -317,7 +322,7 @@ def _sse(event: str, data: Any, ident: int) -> bytes:
 )
 async def stream(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("analytics:read")],
     stores: StoresDep,
     state: StateDep,
     filters: SliceDep,

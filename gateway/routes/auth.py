@@ -1,20 +1,26 @@
-"""Tokens for users; `GET /me`."""
+"""Tokens for users (log in, refresh with rotation); `GET /me`."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from core.clock import utcnow
 from core.errors import field_errors
-from core.passwords import verify_password
+from core.passwords import dummy_verify, verify_password
+from core.settings import Settings
 from gateway.auth import InvalidToken, Principal, issue_token, read_token
-from gateway.deps import CurrentPrincipal, SettingsDep, StoresDep
+from gateway.deps import CurrentPrincipal, StateDep
 from gateway.problems import problem
-from gateway.ratelimit import hit
+from stores.bundle import Stores
+from stores.postgres import refresh_tokens
 from stores.postgres import users as users_repo
+from stores.postgres.refresh_tokens import Spent
 
 router = APIRouter(tags=["auth"])
 
@@ -48,10 +54,26 @@ def _principal(user: dict[str, Any]) -> Principal:
     )
 
 
-def _pair(settings: SettingsDep, principal: Principal) -> TokenPair:
-    access, ttl = issue_token(settings, principal, "access")
-    refresh, _ = issue_token(settings, principal, "refresh")
-    return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl)
+async def _pair(
+    settings: Settings, stores: Stores, principal: Principal, family_id: UUID
+) -> TokenPair:
+    """An access token, and the next refresh token of the family, recorded to be spent once."""
+    access = issue_token(settings, principal, "access")
+    refresh = issue_token(settings, principal, "refresh", family_id=family_id)
+    async with stores.db.transaction() as conn:
+        await refresh_tokens.record(
+            conn,
+            token_id=refresh.token_id,
+            family_id=family_id,
+            user_id=principal.id,
+            issued_at=refresh.issued_at,
+            expires_at=refresh.expires_at,
+        )
+    return TokenPair(access_token=access.text, refresh_token=refresh.text, expires_in=access.ttl)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 class _CredentialsShape(Exception):
@@ -84,49 +106,71 @@ async def _read_credentials(request: Request) -> TokenRequest:
     ),
     responses={
         401: {"description": "Wrong username or password"},
-        429: {"description": "Too many login attempts for this user; see Retry-After"},
+        429: {
+            "description": "Too many failed logins for this user or from this address; "
+            "wait the seconds in Retry-After (each further failure doubles the wait)"
+        },
     },
 )
-async def issue(request: Request, settings: SettingsDep, stores: StoresDep) -> TokenPair | object:
+async def issue(request: Request, state: StateDep) -> TokenPair | object:
+    settings, stores = state.settings, state.stores
     try:
         credentials = await _read_credentials(request)
     except _CredentialsShape as exc:
         return problem(422, "Send `username` and `password`.", code="invalid", errors=exc.errors)
-    await hit(
-        stores.redis,
-        f"login:{credentials.username.lower()}",
-        settings.login_attempts_per_minute,
-        "login attempts for this user",
-    )
+    address = request.client.host if request.client else "unknown"
+    await state.login_throttle.check(credentials.username, address)
     async with stores.db.read() as conn:
         user = await users_repo.get_user_by_username(conn, credentials.username)
-    if (
-        user is None
-        or not user["is_active"]
-        or not verify_password(credentials.password, user["password_hash"])
-    ):
-        raise HTTPException(
-            401, "Wrong username or password.", headers={"WWW-Authenticate": "Bearer"}
+    # The hash runs off the event loop, and as long for an unknown user as for a known
+    # one, so the time taken does not tell which usernames exist.
+    if user is None:
+        await asyncio.to_thread(dummy_verify, credentials.password)
+        right = False
+    else:
+        right = await asyncio.to_thread(
+            verify_password, credentials.password, user["password_hash"]
         )
-    return _pair(settings, _principal(user))
+    if not right or user is None or not user["is_active"]:
+        await state.login_throttle.failed(credentials.username, address)
+        raise _unauthorized("Wrong username or password.")
+    async with stores.db.read() as conn:
+        if await users_repo.tenant_suspended(conn, user["tenant_id"]):
+            raise _unauthorized("The agency is suspended.")
+    await state.login_throttle.succeeded(credentials.username)
+    return await _pair(settings, stores, _principal(user), family_id=uuid.uuid4())
 
 
 @router.post(
     "/auth/refresh",
     response_model=TokenPair,
     summary="Refresh tokens",
-    description="Exchange a refresh token for a new access token and refresh token.",
+    description=(
+        "Exchange a refresh token for a new access token and a new refresh token. A refresh "
+        "token works once: using it again (someone else holds a copy) revokes every token "
+        "of that login, and both holders must log in again."
+    ),
+    responses={401: {"description": "Expired, revoked or already used refresh token"}},
 )
-async def refresh(body: RefreshRequest, settings: SettingsDep, stores: StoresDep) -> TokenPair:
+async def refresh(body: RefreshRequest, state: StateDep) -> TokenPair:
+    settings, stores = state.settings, state.stores
     try:
-        principal = read_token(settings, body.refresh_token, "refresh")
+        token = read_token(settings, body.refresh_token, "refresh")
+        if token.family_id is None:
+            raise InvalidToken("the refresh token names no login; log in again")
+        principal = await state.identities.confirm(token)
     except InvalidToken as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    async with stores.db.read() as conn:
-        user = await users_repo.get_user(conn, principal.id)
-    if user is None or not user["is_active"]:
-        raise HTTPException(401, "The user no longer exists or is disabled.")
-    return _pair(settings, _principal(user))
+        raise _unauthorized(str(exc)) from None
+    async with stores.db.transaction() as conn:
+        spent = await refresh_tokens.spend(conn, token.token_id, utcnow())
+    if spent is Spent.REUSED:
+        raise _unauthorized(
+            "This refresh token was already used: every token of this login is revoked. "
+            "Log in again."
+        )
+    if spent is not Spent.OK:
+        raise _unauthorized("The refresh token is unknown or expired; log in again.")
+    return await _pair(settings, stores, principal, token.family_id)
 
 
 @router.get(

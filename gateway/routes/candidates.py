@@ -6,18 +6,18 @@ import uuid
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     IfMatchHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries import candidates as queries
@@ -76,7 +76,7 @@ class DuplicateProblem(BaseModel):
 )
 async def create_candidate(
     body: CandidateFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("candidates:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -122,7 +122,7 @@ async def create_candidate(
 async def update_candidate(
     candidate_id: UUID,
     body: CandidatePatch,
-    principal: Writer,
+    principal: Annotated[Principal, allow("candidates:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,
@@ -155,7 +155,7 @@ async def update_candidate(
     description="Newest first. Pass `next_cursor` back as `cursor` for the next page.",
 )
 async def list_candidates(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("candidates:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -176,7 +176,10 @@ async def list_candidates(
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def get_candidate(
-    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+    candidate_id: UUID,
+    principal: Annotated[Principal, allow("candidates:read")],
+    stores: StoresDep,
+    response: Response,
 ) -> CandidateSnapshot:
     candidate = await queries.get_candidate(stores, principal.tenant_id, candidate_id)
     response.headers["ETag"] = etag_for(candidate.version)
@@ -201,13 +204,11 @@ async def get_candidate(
 )
 async def erase_candidate(
     candidate_id: UUID,
-    principal: Writer,
+    principal: Annotated[Principal, allow("candidates:erase")],
     bus: BusDep,
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyHeader = None,
 ) -> Response:
-    if principal.role not in ("admin", "recruiter"):
-        raise HTTPException(403, f"The role '{principal.role}' may not erase candidates.")
     outcome = await bus.submit(
         principal,
         topic=CANDIDATE_COMMANDS,
@@ -244,7 +245,7 @@ class DuplicateList(BaseModel):
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def candidate_duplicates(
-    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
 ) -> DuplicateList:
     matches = await find_duplicates(stores, principal.tenant_id, candidate_id)
     return DuplicateList(
@@ -275,7 +276,7 @@ class MergeRequest(BaseModel):
 async def merge_candidate(
     candidate_id: UUID,
     body: MergeRequest,
-    principal: Writer,
+    principal: Annotated[Principal, allow("candidates:merge")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,

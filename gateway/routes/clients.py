@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     IfMatchHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
@@ -73,7 +73,7 @@ class ContactPage(BaseModel):
 )
 async def create_client(
     body: ClientFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -103,7 +103,7 @@ async def create_client(
     description="Newest first; filter by `status`; pass `next_cursor` back as `cursor`.",
 )
 async def list_clients(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -128,7 +128,10 @@ async def list_clients(
     responses={404: {"description": "No such client in your agency"}},
 )
 async def get_client(
-    client_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+    client_id: UUID,
+    principal: Annotated[Principal, allow("clients:read")],
+    stores: StoresDep,
+    response: Response,
 ) -> ClientSnapshot:
     client = await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
     response.headers["ETag"] = etag_for(client.version)
@@ -145,7 +148,7 @@ async def get_client(
 async def update_client(
     client_id: UUID,
     body: ClientPatch,
-    principal: Writer,
+    principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,
@@ -179,7 +182,7 @@ async def update_client(
 async def create_contact(
     client_id: UUID,
     body: ContactFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -210,7 +213,7 @@ async def create_contact(
 )
 async def list_contacts(
     client_id: UUID,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -235,7 +238,10 @@ async def list_contacts(
     responses={404: {"description": "No such contact in your agency"}},
 )
 async def get_contact(
-    contact_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+    contact_id: UUID,
+    principal: Annotated[Principal, allow("clients:read")],
+    stores: StoresDep,
+    response: Response,
 ) -> ContactSnapshot:
     contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
     response.headers["ETag"] = etag_for(contact.version)
@@ -252,7 +258,7 @@ async def get_contact(
 async def update_contact(
     contact_id: UUID,
     body: ContactPatch,
-    principal: Writer,
+    principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,

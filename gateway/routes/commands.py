@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from core.errors import NotFound
-from gateway.deps import CurrentPrincipal, StoresDep
+from gateway.auth import Principal
+from gateway.deps import StoresDep, allow
 from topics.envelopes import OutcomeStatus
 
 router = APIRouter(tags=["commands"])
@@ -35,7 +36,7 @@ class CommandStatus(BaseModel):
     responses={404: {"description": "Unknown, expired, or another agency's command"}},
 )
 async def command_status(
-    command_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    command_id: UUID, principal: Annotated[Principal, allow("commands:read")], stores: StoresDep
 ) -> CommandStatus:
     outcome = await stores.redis.get_outcome(principal.tenant_id, command_id)
     if outcome is None:

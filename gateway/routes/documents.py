@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, UploadFile
@@ -11,13 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from domain.resume_text import media_type_for
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.queries.candidates import get_candidate
 from gateway.responses import CommandAccepted, outcome_response, wants_async
@@ -53,7 +54,7 @@ class DocumentList(BaseModel):
 async def upload_document(
     candidate_id: UUID,
     file: UploadFile,
-    principal: Writer,
+    principal: Annotated[Principal, allow("candidates:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -110,7 +111,7 @@ async def upload_document(
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def candidate_documents(
-    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
 ) -> DocumentList:
     await get_candidate(stores, principal.tenant_id, candidate_id)
     async with stores.db.read() as conn:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.queries.rows import all_of, get_one
 from gateway.responses import (
@@ -62,7 +63,7 @@ class FeedbackList(BaseModel):
 async def schedule_interview(
     submission_id: UUID,
     body: InterviewFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -93,7 +94,7 @@ async def schedule_interview(
     responses={404: {"description": "No such submission in your agency"}},
 )
 async def list_interviews(
-    submission_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    submission_id: UUID, principal: Annotated[Principal, allow("pipeline:read")], stores: StoresDep
 ) -> InterviewList:
     await get_one(stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id, submission_id)
     items = await all_of(
@@ -121,7 +122,7 @@ async def list_interviews(
 async def submit_feedback(
     interview_id: UUID,
     body: FeedbackFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -160,7 +161,7 @@ async def submit_feedback(
     responses={404: {"description": "No such interview in your agency"}},
 )
 async def list_feedback(
-    interview_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    interview_id: UUID, principal: Annotated[Principal, allow("pipeline:read")], stores: StoresDep
 ) -> FeedbackList:
     await get_one(stores, INTERVIEWS, InterviewSnapshot, principal.tenant_id, interview_id)
     items = await all_of(

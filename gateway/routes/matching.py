@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from gateway.deps import CurrentPrincipal, StoresDep
+from gateway.auth import Principal
+from gateway.deps import StoresDep, allow
 from gateway.queries.matching import candidates_for, requisitions_for
 
 router = APIRouter(tags=["matching"])
@@ -64,7 +65,7 @@ class RequisitionMatches(BaseModel):
 )
 async def match_candidates(
     requisition_id: UUID,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> CandidateMatches:
@@ -95,7 +96,7 @@ async def match_candidates(
 )
 async def match_requisitions(
     candidate_id: UUID,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> RequisitionMatches:

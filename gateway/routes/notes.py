@@ -11,13 +11,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.candidates import get_candidate
@@ -63,7 +63,7 @@ class Timeline(BaseModel):
 )
 async def create_note(
     body: NoteFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("notes:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -90,7 +90,7 @@ async def create_note(
     "/notes", response_model=NotePage, summary="Notes on a record", description="Newest first."
 )
 async def list_notes(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("notes:read")],
     stores: StoresDep,
     subject_id: UUID,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -116,7 +116,7 @@ async def list_notes(
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def candidate_timeline(
-    candidate_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
 ) -> Timeline:
     tenant = principal.tenant_id
     candidate = await get_candidate(stores, tenant, candidate_id)

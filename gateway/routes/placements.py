@@ -9,14 +9,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     IfMatchHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
@@ -51,7 +51,7 @@ class PlacementPage(BaseModel):
     description="Newest first; filter by `candidate_id`, `requisition_id`, `client_id`, `status`.",
 )
 async def list_placements(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("pipeline:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -84,7 +84,10 @@ async def list_placements(
     responses={404: {"description": "No such placement in your agency"}},
 )
 async def get_placement(
-    placement_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+    placement_id: UUID,
+    principal: Annotated[Principal, allow("pipeline:read")],
+    stores: StoresDep,
+    response: Response,
 ) -> PlacementSnapshot:
     found = await get_one(stores, PLACEMENTS, PlacementSnapshot, principal.tenant_id, placement_id)
     response.headers["ETag"] = etag_for(found.version)
@@ -113,7 +116,7 @@ async def get_placement(
 async def update_placement(
     placement_id: UUID,
     body: PlacementPatch,
-    principal: Writer,
+    principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     IfMatchHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
@@ -71,7 +71,7 @@ class RequisitionPage(BaseModel):
 )
 async def create_requisition(
     body: RequisitionFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("requisitions:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -101,7 +101,7 @@ async def create_requisition(
     description="Newest first; filter by `status`, `client_id`, `priority`.",
 )
 async def list_requisitions(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("requisitions:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -130,7 +130,10 @@ async def list_requisitions(
     responses={404: {"description": "No such requisition in your agency"}},
 )
 async def get_requisition(
-    requisition_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+    requisition_id: UUID,
+    principal: Annotated[Principal, allow("requisitions:read")],
+    stores: StoresDep,
+    response: Response,
 ) -> RequisitionSnapshot:
     found = await get_one(
         stores, REQUISITIONS, RequisitionSnapshot, principal.tenant_id, requisition_id
@@ -149,7 +152,7 @@ async def get_requisition(
 async def update_requisition(
     requisition_id: UUID,
     body: RequisitionPatch,
-    principal: Writer,
+    principal: Annotated[Principal, allow("requisitions:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,
@@ -185,7 +188,7 @@ async def update_requisition(
 async def set_requisition_status(
     requisition_id: UUID,
     body: StatusChange,
-    principal: Writer,
+    principal: Annotated[Principal, allow("requisitions:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,

@@ -15,11 +15,10 @@ from core.errors import NotFound
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.query_text import parsed_query
 from gateway.responses import CommandAccepted, no_content_response, wants_async
@@ -83,7 +82,7 @@ async def _mine(stores: Stores, principal: Principal, saved_search_id: UUID) -> 
 )
 async def create_saved_search(
     body: SavedSearchFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("saved_searches:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -117,7 +116,9 @@ async def create_saved_search(
     summary="List your saved searches",
     description="Newest first. Saved searches are their owner's.",
 )
-async def list_saved_searches(principal: CurrentPrincipal, stores: StoresDep) -> SavedSearchList:
+async def list_saved_searches(
+    principal: Annotated[Principal, allow("search:read")], stores: StoresDep
+) -> SavedSearchList:
     async with stores.db.read() as conn:
         found = await saved.list_own(conn, principal.tenant_id, _owner(principal), limit=500)
     return SavedSearchList(items=[SavedSearchSnapshot.model_validate(r) for r in found])
@@ -130,7 +131,7 @@ async def list_saved_searches(principal: CurrentPrincipal, stores: StoresDep) ->
     responses={404: {"description": "No such saved search of yours"}},
 )
 async def get_saved_search(
-    saved_search_id: UUID, principal: CurrentPrincipal, stores: StoresDep
+    saved_search_id: UUID, principal: Annotated[Principal, allow("search:read")], stores: StoresDep
 ) -> SavedSearchSnapshot:
     return await _mine(stores, principal, saved_search_id)
 
@@ -144,7 +145,7 @@ async def get_saved_search(
 )
 async def list_alerts(
     saved_search_id: UUID,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AlertList:
@@ -166,7 +167,7 @@ async def list_alerts(
 )
 async def delete_saved_search(
     saved_search_id: UUID,
-    principal: Writer,
+    principal: Annotated[Principal, allow("saved_searches:write")],
     bus: BusDep,
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyHeader = None,

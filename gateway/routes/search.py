@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from core.errors import BadQuery
 from domain.pipeline import PIPELINE_STAGES
 from domain.types import CountryCode, CurrencyCode
-from gateway.deps import CurrentPrincipal, StoresDep
+from gateway.auth import Principal
+from gateway.deps import StoresDep, allow
 from gateway.pagination import decode_cursor, encode_cursor
 from gateway.query_text import parsed_query
 from stores.search.query_dsl import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
@@ -86,7 +87,7 @@ def _values(raw: list[str] | None) -> list[str]:
     responses={400: {"description": "A malformed query; `position` is where it breaks"}},
 )
 async def search_candidates(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
     q: Annotated[
         str,
@@ -230,7 +231,7 @@ REQUISITION_STATUSES = frozenset({"open", "on_hold", "filled", "closed", "cancel
     responses={400: {"description": "A malformed query; `position` is where it breaks"}},
 )
 async def search_requisitions(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
     q: Annotated[str, Query(max_length=1000, description="e.g. `python AND type:contract`")] = "",
     status: Annotated[list[str] | None, Query(description="open, on_hold, filled, …")] = None,

@@ -11,14 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from domain.pipeline import Stage
+from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
-    CurrentPrincipal,
     IdempotencyHeader,
     IfMatchHeader,
     PreferHeader,
     StoresDep,
-    Writer,
+    allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
@@ -65,7 +65,7 @@ class SubmissionPage(BaseModel):
 )
 async def create_submission(
     body: SubmissionFields,
-    principal: Writer,
+    principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
     prefer: PreferHeader = None,
@@ -95,7 +95,7 @@ async def create_submission(
     description="Newest first; filter by `candidate_id`, `requisition_id`, `stage`.",
 )
 async def list_submissions(
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allow("pipeline:read")],
     stores: StoresDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -125,7 +125,10 @@ async def list_submissions(
     responses={404: {"description": "No such submission in your agency"}},
 )
 async def get_submission(
-    submission_id: UUID, principal: CurrentPrincipal, stores: StoresDep, response: Response
+    submission_id: UUID,
+    principal: Annotated[Principal, allow("pipeline:read")],
+    stores: StoresDep,
+    response: Response,
 ) -> SubmissionSnapshot:
     found = await get_one(
         stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id, submission_id
@@ -156,7 +159,7 @@ async def get_submission(
 async def transition_submission(
     submission_id: UUID,
     body: Transition,
-    principal: Writer,
+    principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
     if_match: IfMatchHeader = None,

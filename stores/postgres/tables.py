@@ -49,6 +49,8 @@ tenants = Table(
     Column("slug", String(63), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A suspended agency's people and integrations are refused until it is resumed.
+    Column("suspended_at", DateTime(timezone=True)),
 )
 
 users = Table(
@@ -61,6 +63,24 @@ users = Table(
     Column("role", String(30), nullable=False),
     Column("is_active", Boolean, nullable=False, server_default="true"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Tokens issued before this instant are void: a password change or a disable moves it.
+    Column(
+        "tokens_valid_after", DateTime(timezone=True), nullable=False, server_default=func.now()
+    ),
+)
+
+# Refresh tokens rotate on use; one that is used twice revokes its whole family (every
+# token descended from the same login), since one of the two users of it is a thief.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("family_id", Uuid, nullable=False, index=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
 )
 
 # Integrations' keys: the secret is shown once and kept only as a SHA-256 (it is random
@@ -76,6 +96,10 @@ api_keys = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
+    # What the key may do within its role (NULL: a key from before scopes, its whole role).
+    Column("scopes", ARRAY(Text)),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
 )
 
 candidates = Table(

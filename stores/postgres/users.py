@@ -1,4 +1,4 @@
-"""Tenants and users."""
+"""Tenants (agencies) and their users, and whether each may still act."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -44,7 +44,13 @@ async def upsert_user(
         )
         .on_conflict_do_update(
             index_elements=["username"],
-            set_={"password_hash": password_hash, "role": role, "tenant_id": tenant_id},
+            # A new password voids every token issued under the old one.
+            set_={
+                "password_hash": password_hash,
+                "role": role,
+                "tenant_id": tenant_id,
+                "tokens_valid_after": func.now(),
+            },
         )
         .returning(users.c.id)
     )
@@ -73,3 +79,58 @@ async def usernames(
         )
     )
     return {row.id: row.username for row in found}
+
+
+async def standing(conn: AsyncConnection, user_id: UUID) -> dict[str, Any] | None:
+    """What decides whether a user's token still works: the user's role, whether they and
+    their agency are active, and since when their tokens are valid."""
+    found = await conn.execute(
+        select(
+            users.c.id,
+            users.c.tenant_id,
+            users.c.username,
+            users.c.role,
+            users.c.is_active,
+            users.c.tokens_valid_after,
+            tenants.c.suspended_at,
+        )
+        .join(tenants, tenants.c.id == users.c.tenant_id)
+        .where(users.c.id == user_id)
+    )
+    row = found.mappings().first()
+    return dict(row) if row else None
+
+
+async def set_user_active(conn: AsyncConnection, username: str, *, active: bool) -> bool:
+    """Enable or disable a user; disabling voids their tokens. False: no such user."""
+    values: dict[str, Any] = {"is_active": active}
+    if not active:
+        values["tokens_valid_after"] = func.now()
+    result = await conn.execute(update(users).where(users.c.username == username).values(values))
+    return bool(result.rowcount)
+
+
+async def set_password(conn: AsyncConnection, username: str, password_hash: str) -> bool:
+    """A new password, which voids every token issued before. False: no such user."""
+    result = await conn.execute(
+        update(users)
+        .where(users.c.username == username)
+        .values(password_hash=password_hash, tokens_valid_after=func.now())
+    )
+    return bool(result.rowcount)
+
+
+async def set_tenant_suspended(conn: AsyncConnection, slug: str, *, suspended: bool) -> bool:
+    """Suspend or resume an agency: its people and integrations are refused while
+    suspended. False: no such agency."""
+    result = await conn.execute(
+        update(tenants)
+        .where(tenants.c.slug == slug)
+        .values(suspended_at=func.now() if suspended else None)
+    )
+    return bool(result.rowcount)
+
+
+async def tenant_suspended(conn: AsyncConnection, tenant_id: UUID) -> bool:
+    found = await conn.execute(select(tenants.c.suspended_at).where(tenants.c.id == tenant_id))
+    return found.scalar_one_or_none() is not None

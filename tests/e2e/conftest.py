@@ -49,8 +49,10 @@ class Agency:
     client: httpx.AsyncClient
 
 
-async def _make_agency(system: System, role: str = "recruiter") -> tuple[str, uuid.UUID, str]:
-    slug = f"t-{uuid.uuid4().hex[:12]}"
+async def _make_agency(
+    system: System, role: str = "recruiter", slug: str | None = None
+) -> tuple[str, uuid.UUID, str]:
+    slug = slug or f"t-{uuid.uuid4().hex[:12]}"
     username = f"{role}-{slug}"
     tenant_id, _ = await create_user(
         system.settings, tenant=slug, username=username, password=PASSWORD, role=role
@@ -68,8 +70,11 @@ async def login(base_url: str, username: str) -> str:
 
 
 @asynccontextmanager
-async def _agency(system: System, role: str = "recruiter") -> AsyncIterator[Agency]:
-    slug, tenant_id, username = await _make_agency(system, role)
+async def _agency(
+    system: System, role: str = "recruiter", slug: str | None = None
+) -> AsyncIterator[Agency]:
+    """A user of `role` in the agency `slug` (a new agency unless given), logged in."""
+    slug, tenant_id, username = await _make_agency(system, role, slug)
     token = await login(system.base_url, username)
     async with httpx.AsyncClient(
         base_url=system.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30

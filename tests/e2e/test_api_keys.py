@@ -18,7 +18,11 @@ async def test_api_key_reads_and_writes_within_its_agency(
     system: System, agency: Agency, other_agency: Agency
 ) -> None:
     _, key_id, key = await create_api_key(
-        system.settings, tenant=agency.slug, name="job-board", role="recruiter"
+        system.settings,
+        tenant=agency.slug,
+        name="job-board",
+        role="recruiter",
+        scopes=["candidates:read", "candidates:write"],
     )
     async with httpx.AsyncClient(base_url=system.base_url, headers={"X-API-Key": key}) as api:
         created = await api.post("/api/v1/candidates", json=candidate_body(source="integration"))

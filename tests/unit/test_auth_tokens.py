@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from core.settings import Settings
-from gateway.auth import InvalidToken, Principal, issue_token, read_token
+from gateway.auth import InvalidToken, Principal, check_secret, issue_token, read_token
 
 
 def _settings(**overrides: object) -> Settings:
@@ -18,26 +18,46 @@ def _principal() -> Principal:
 
 def test_access_token_round_trips_identity_and_tenant() -> None:
     settings, principal = _settings(), _principal()
-    token, ttl = issue_token(settings, principal, "access")
-    assert ttl == settings.jwt_expiry_seconds
-    assert read_token(settings, token, "access") == principal
+    issued = issue_token(settings, principal, "access")
+    assert issued.ttl == settings.jwt_expiry_seconds
+    token = read_token(settings, issued.text, "access")
+    assert token.principal == principal
+    assert token.token_id == issued.token_id
+    assert token.issued_at == issued.issued_at
+    assert token.family_id is None
 
 
 def test_refresh_token_is_not_an_access_token() -> None:
     settings = _settings()
-    token, _ = issue_token(settings, _principal(), "refresh")
+    family = uuid.uuid4()
+    issued = issue_token(settings, _principal(), "refresh", family_id=family)
+    assert read_token(settings, issued.text, "refresh").family_id == family
     with pytest.raises(InvalidToken, match="access token is required"):
-        read_token(settings, token, "access")
+        read_token(settings, issued.text, "access")
 
 
 def test_expired_token_is_refused() -> None:
     settings = _settings(JWT_EXPIRY_SECONDS=-5)
-    token, _ = issue_token(settings, _principal(), "access")
+    issued = issue_token(settings, _principal(), "access")
     with pytest.raises(InvalidToken, match="expired"):
-        read_token(settings, token, "access")
+        read_token(settings, issued.text, "access")
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:
-    token, _ = issue_token(_settings(), _principal(), "access")
+    issued = issue_token(_settings(), _principal(), "access")
     with pytest.raises(InvalidToken):
-        read_token(_settings(JWT_SECRET="y" * 40), token, "access")
+        read_token(_settings(JWT_SECRET="y" * 40), issued.text, "access")
+
+
+@pytest.mark.parametrize(("claim", "setting"), [("iss", "JWT_ISSUER"), ("aud", "JWT_AUDIENCE")])
+def test_a_token_for_another_issuer_or_audience_is_refused(claim: str, setting: str) -> None:
+    issued = issue_token(_settings(**{setting: "someone-else"}), _principal(), "access")
+    with pytest.raises(InvalidToken, match="not valid"):
+        read_token(_settings(), issued.text, "access")
+
+
+def test_the_gateway_refuses_a_weak_or_missing_secret() -> None:
+    for secret in ("", "short"):
+        with pytest.raises(RuntimeError, match="JWT_SECRET"):
+            check_secret(_settings(JWT_SECRET=secret))
+    check_secret(_settings())

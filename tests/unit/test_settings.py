@@ -12,7 +12,7 @@ def test_dev_accepts_the_default_secrets() -> None:
 
 def test_production_refuses_default_secrets_and_names_them() -> None:
     with pytest.raises(ValidationError) as info:
-        Settings.model_validate({"RT_ENV": "production"})
+        Settings.model_validate({"RT_ENV": "production", "JWT_SECRET": ""})
     assert "JWT_SECRET" in str(info.value)
     assert "POSTGRES_PASSWORD" in str(info.value)
 

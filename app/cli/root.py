@@ -1,4 +1,5 @@
-"""`refactortrack`: run the gateway and workers, the local stack, migrations and users."""
+"""`refactortrack`: the gateway and workers, the local stack, migrations, jobs; accounts in
+`app/cli/accounts.py`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from app.cli import accounts
 from core.settings import get_settings
 
 app = typer.Typer(
@@ -19,15 +21,14 @@ app = typer.Typer(
 stack_app = typer.Typer(
     help="The local stack of real servers (deploy/local).", no_args_is_help=True
 )
-users_app = typer.Typer(help="Users who log in to the API.", no_args_is_help=True)
-apikeys_app = typer.Typer(help="API keys for integrations (X-API-Key).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
-app.add_typer(users_app, name="users")
+app.add_typer(accounts.users_app, name="users")
+app.add_typer(accounts.tenants_app, name="tenants")
+app.add_typer(accounts.apikeys_app, name="apikeys")
 import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=True)
-app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(import_app, name="import")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
 
 
@@ -128,70 +129,6 @@ def migrate() -> None:
         f"kafka: {len(created)} topic(s) created" + (f" ({', '.join(created)})" if created else "")
     )
     typer.echo("mongodb, opensearch: indexes ready")
-
-
-@users_app.command("create")
-def users_create(
-    tenant: Annotated[str, typer.Option(help="Agency (tenant) slug; created if new")],
-    username: Annotated[str, typer.Option(help="Login name")],
-    password: Annotated[str, typer.Option(help="Password", prompt=True, hide_input=True)],
-    role: Annotated[
-        str, typer.Option(help="admin | recruiter | account_manager | viewer")
-    ] = "recruiter",
-) -> None:
-    """Create (or reset) a user of an agency."""
-    from app.jobs.accounts import create_user
-    from domain.permissions import ROLES
-
-    if role not in ROLES:
-        typer.echo(f"--role must be one of {', '.join(ROLES)}", err=True)
-        raise typer.Exit(2)
-    if len(password) < 8:
-        typer.echo("--password must have at least 8 characters", err=True)
-        raise typer.Exit(2)
-
-    tenant_id, user_id = asyncio.run(
-        create_user(get_settings(), tenant=tenant, username=username, password=password, role=role)
-    )
-    typer.echo(f"user {username} ({role}) id={user_id} tenant={tenant} tenant_id={tenant_id}")
-
-
-@apikeys_app.command("create")
-def apikeys_create(
-    tenant: Annotated[str, typer.Option(help="Agency (tenant) slug; created if new")],
-    name: Annotated[str, typer.Option(help="What the key is for, e.g. the job board")],
-    role: Annotated[str, typer.Option(help="recruiter | account_manager | viewer")] = "recruiter",
-) -> None:
-    """Issue a key; it is printed once and stored only as a hash."""
-    from app.jobs.accounts import create_api_key
-    from domain.permissions import INTEGRATION_ROLES
-
-    if role not in INTEGRATION_ROLES:
-        typer.echo("--role must be recruiter, account_manager or viewer", err=True)
-        raise typer.Exit(2)
-    tenant_id, key_id, key = asyncio.run(
-        create_api_key(get_settings(), tenant=tenant, name=name, role=role)
-    )
-    typer.echo(f"key id={key_id} tenant={tenant} tenant_id={tenant_id} role={role}")
-    typer.echo(f"X-API-Key: {key}")
-
-
-@apikeys_app.command("revoke")
-def apikeys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")]) -> None:
-    """Revoke a key: it stops working at once."""
-    from uuid import UUID
-
-    from app.jobs.accounts import revoke_api_key
-
-    try:
-        parsed = UUID(key_id)
-    except ValueError:
-        typer.echo(f"{key_id!r} is not a key id", err=True)
-        raise typer.Exit(2) from None
-    if not asyncio.run(revoke_api_key(get_settings(), parsed)):
-        typer.echo(f"no active key {key_id}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"revoked {key_id}")
 
 
 @app.command("demo-data")

@@ -1,0 +1,5 @@
+"""The `refactortrack` command line."""
+
+from app.cli.root import app, main
+
+__all__ = ["app", "main"]
