@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
+from domain.query_syntax import MAX_DEPTH, And, Not, Or, QuerySyntaxError, Term, parse_query
 from stores.search.query_dsl import FIELDS, FieldMap, is_negative_only, to_query
 
 
@@ -67,6 +67,40 @@ def test_nesting_and_length_are_bounded() -> None:
         parse_query("(" * 30 + "x" + ")" * 30)
     with pytest.raises(QuerySyntaxError, match="more than 100 terms"):
         parse_query(" ".join(f"w{i}" for i in range(101)))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "-" * 500 + "python",
+        "NOT " * 300 + "x",
+        "(" * 300 + "x" + ")" * 300,
+        "-(" * 200 + "x" + ")" * 200,
+        "NOT -" * 11 + "x",
+    ],
+)
+def test_every_operator_counts_toward_the_depth(query: str) -> None:
+    with pytest.raises(QuerySyntaxError, match="nest too deep") as raised:
+        parse_query(query)
+    assert raised.value.position < len(query)
+
+
+def _nested(levels: int) -> str:
+    """`a OR (b AND (c OR ...))`: each level is a parenthesis and an AND or OR."""
+    text = "z"
+    for i in range(levels):
+        text = f"w{i} {'OR' if i % 2 else 'AND'} ({text})"
+    return text
+
+
+def test_and_or_nesting_counts_as_deeply_as_parentheses() -> None:
+    assert parse_query(_nested(MAX_DEPTH // 2)) is not None
+    with pytest.raises(QuerySyntaxError, match="nest too deep"):
+        parse_query(_nested(MAX_DEPTH // 2 + 1))
+    # Exactly the bound is allowed, one more is not.
+    assert parse_query("-" * MAX_DEPTH + "x") is not None
+    with pytest.raises(QuerySyntaxError, match=f"more than {MAX_DEPTH}"):
+        parse_query("-" * (MAX_DEPTH + 1) + "x")
 
 
 def test_the_tree_becomes_an_opensearch_query() -> None:
