@@ -18,6 +18,7 @@ from gateway.outcomes import OutcomeWaiter
 from gateway.state import GatewayState
 from stores.bundle import Stores
 from stores.kafka import CommandPublisher
+from stores.rate_limits import RateLimits
 
 
 def build_state(settings: Settings) -> GatewayState:
@@ -31,7 +32,15 @@ def build_state(settings: Settings) -> GatewayState:
         wait_seconds=settings.command_wait_seconds,
         namespace=settings.topic_namespace,
     )
-    return GatewayState(settings, stores, publisher, waiter, bus, AnalyticsHub(stores.redis))
+    return GatewayState(
+        settings,
+        stores,
+        publisher,
+        waiter,
+        bus,
+        AnalyticsHub(stores.redis),
+        RateLimits(settings),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.problems import install_problem_handlers
+from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
     analytics,
     auth,
@@ -92,6 +93,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     install_problem_handlers(app)
 
     app.add_middleware(RequestMetrics)
+    app.add_middleware(RateLimitHeaders)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -105,7 +107,15 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
                 "Prefer",
                 "X-API-Key",
             ],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit-Policy",
+            ],
         )
     app.add_middleware(
         BodySizeLimit,

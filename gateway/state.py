@@ -11,6 +11,7 @@ from gateway.commands import CommandBus
 from gateway.outcomes import OutcomeWaiter
 from stores.bundle import Stores
 from stores.kafka import CommandPublisher
+from stores.rate_limits import RateLimits
 
 
 @dataclass
@@ -21,9 +22,11 @@ class GatewayState:
     waiter: OutcomeWaiter
     bus: CommandBus
     analytics_hub: AnalyticsHub
+    rate_limits: RateLimits
 
     async def start(self) -> None:
         await self.stores.start()
+        await self.rate_limits.start()
         await self.waiter.start()
         # The broker may come up after the gateway: /ready reports it, and the first
         # command connects.
@@ -34,4 +37,5 @@ class GatewayState:
         await self.publisher.stop()
         await self.waiter.stop()
         await self.analytics_hub.stop()
+        await self.rate_limits.stop()
         await self.stores.stop()
