@@ -13,6 +13,7 @@ from core.settings import Settings
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
+from gateway.metrics_server import MetricsServer
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
@@ -33,6 +34,7 @@ from gateway.routes import (
     search,
     submissions,
 )
+from gateway.security_headers import HeaderedAPI
 from gateway.state import GatewayState
 
 API_PREFIX = "/api/v1"
@@ -74,12 +76,22 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
+        metrics_server = None
+        if settings.metrics_port:
+            metrics_server = MetricsServer(
+                settings.metrics_host, settings.metrics_port, settings.metrics_token
+            )
+            metrics_server.start()
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.stop()
             await state.stop()
 
-    app = FastAPI(
+    app = HeaderedAPI(
+        hsts_max_age=settings.hsts_max_age_seconds,
+        force_hsts=settings.force_hsts,
         title="RefactorTrack API",
         version="1.0.0",
         description=DESCRIPTION,
