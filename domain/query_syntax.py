@@ -13,7 +13,8 @@ named by the caller, say `skill`, `title`, `city`). A malformed query raises
 
 A query is text from anyone, so its size is bounded before it reaches the index: at most
 `MAX_DEPTH` operators inside one another (each NOT or `-`, each parenthesis, each AND or
-OR that joins what is inside another counts one) and at most `MAX_TERMS` terms. A tree
+OR that joins what is inside another counts one), at most `MAX_TERMS` terms and
+`MAX_LENGTH` characters. A tree
 within those bounds always turns into a search request; a query past them is refused
 with where it goes too far, never taken down with a recursion error.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+MAX_LENGTH = 1000
 MAX_DEPTH = 20
 MAX_TERMS = 100
 # Values one list filter of a search may name (`skills`, `tags`, `status`...): each is a
@@ -236,6 +238,8 @@ def parse_query(query: str, fields: Collection[str] | None = None) -> Node | Non
 
     `fields` are the names `field:value` may use; None allows any.
     """
+    if len(query) > MAX_LENGTH:
+        raise QuerySyntaxError(f"the query is longer than {MAX_LENGTH} characters", MAX_LENGTH)
     tokens = _tokens(query)
     if not tokens:
         return None

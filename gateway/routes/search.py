@@ -16,6 +16,7 @@ from domain.query_syntax import (
     MAX_DEPTH,
     MAX_FILTER_VALUE_LENGTH,
     MAX_FILTER_VALUES,
+    MAX_LENGTH,
     MAX_TERMS,
 )
 from domain.types import CountryCode, CurrencyCode
@@ -121,8 +122,9 @@ async def search_candidates(
     q: Annotated[
         str,
         Query(
-            max_length=1000,
-            description="e.g. `senior python AND (kafka OR pulsar) NOT php city:berlin`",
+            # Its length is checked with its syntax, so a long one is a 400 like the rest.
+            description=f"At most {MAX_LENGTH} characters, e.g. "
+            "`senior python AND (kafka OR pulsar) NOT php city:berlin`",
         ),
     ] = "",
     skills: Annotated[
@@ -262,7 +264,10 @@ REQUISITION_STATUSES = frozenset({"open", "on_hold", "filled", "closed", "cancel
 async def search_requisitions(
     principal: CurrentPrincipal,
     stores: StoresDep,
-    q: Annotated[str, Query(max_length=1000, description="e.g. `python AND type:contract`")] = "",
+    q: Annotated[
+        str,
+        Query(description=f"At most {MAX_LENGTH} characters, e.g. `python AND type:contract`"),
+    ] = "",
     status: Annotated[list[str] | None, Query(description="open, on_hold, filled, …")] = None,
     priority: Annotated[list[str] | None, Query(description="hot, warm, cold")] = None,
     employment_type: Annotated[

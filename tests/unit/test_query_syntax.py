@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from domain.query_syntax import MAX_DEPTH, And, Not, Or, QuerySyntaxError, Term, parse_query
+from domain.query_syntax import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    And,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Term,
+    parse_query,
+)
 from stores.search.query_dsl import FIELDS, FieldMap, is_negative_only, to_query
 
 
@@ -73,7 +82,7 @@ def test_nesting_and_length_are_bounded() -> None:
     "query",
     [
         "-" * 500 + "python",
-        "NOT " * 300 + "x",
+        "NOT " * 200 + "x",
         "(" * 300 + "x" + ")" * 300,
         "-(" * 200 + "x" + ")" * 200,
         "NOT -" * 11 + "x",
@@ -139,3 +148,10 @@ def test_a_skill_is_searched_in_every_spelling_of_the_vocabulary() -> None:
     assert spelled == {"Go", "golang"}
     phrase = to_query(Term("golang", phrase=True), fields)
     assert phrase["multi_match"]["query"] == "golang"  # a quoted phrase is taken as written
+
+
+def test_a_query_longer_than_the_limit_is_a_syntax_error() -> None:
+    assert parse_query("x" * MAX_LENGTH) is not None
+    with pytest.raises(QuerySyntaxError, match=f"longer than {MAX_LENGTH}") as raised:
+        parse_query("NOT " * 300 + "x")
+    assert raised.value.position == MAX_LENGTH
