@@ -50,6 +50,10 @@ staffing agencies.
   for invalid fields, `errors` (field → message).
 * **Auth.** `POST /api/v1/auth/token` gives a bearer token; every route is scoped to your
   agency (tenant): another agency's data answers 404.
+* **Limits.** Requests spend a budget per minute, yours and your agency's (a search or
+  match costs 5, an upload 10, anything else 1); `RateLimit-Limit`, `RateLimit-Remaining`
+  and `RateLimit-Reset` say where you stand, and past it the answer is 429 with
+  `Retry-After`. Queries, list filters and cursors are bounded: past a bound, 400.
 """
 
 TAGS = [
