@@ -21,6 +21,7 @@ from gateway.outcomes import OutcomeWaiter
 from gateway.state import GatewayState
 from stores.bundle import Stores
 from stores.kafka import CommandPublisher
+from stores.rate_limits import RateLimits
 
 
 def build_state(settings: Settings) -> GatewayState:
@@ -43,6 +44,7 @@ def build_state(settings: Settings) -> GatewayState:
         AnalyticsHub(stores.redis),
         Identities(stores, settings.auth_recheck_seconds),
         LoginThrottle(stores.redis, settings),
+        RateLimits(settings),
     )
 
 

@@ -255,7 +255,7 @@ async def noop_baseline(n: int) -> float:
 
 async def run(args: argparse.Namespace) -> None:
     # The benchmark is one user sending far more than an interactive user would.
-    env = {**os.environ, "RATE_LIMIT_PER_MINUTE": "0"}
+    env = {**os.environ, "RATE_LIMIT_PER_MINUTE": "0", "AGENCY_RATE_LIMIT_PER_MINUTE": "0"}
     settings = get_settings()
     import_file = ROOT / "bench" / "results" / "import.csv"
     write_candidates_csv(import_file, args.import_rows)

@@ -36,8 +36,14 @@ class Settings(BaseSettings):
     # Region used to read phone numbers written without a country code (E.164 storage)
     default_phone_region: str = Field(default="US", alias="DEFAULT_PHONE_REGION")
 
-    # Requests per minute per user or API key (0: no limit).
-    rate_limit_per_minute: int = Field(default=6000, alias="RATE_LIMIT_PER_MINUTE")
+    # Request budget per minute, in units (a read or a write costs 1, a search or a match
+    # 5, a resume upload 10): per user or API key, and per agency (0: no limit).
+    rate_limit_per_minute: int = Field(default=6000, ge=0, alias="RATE_LIMIT_PER_MINUTE")
+    agency_rate_limit_per_minute: int = Field(
+        default=30000, ge=0, alias="AGENCY_RATE_LIMIT_PER_MINUTE"
+    )
+    # Redis down: refuse with 503 (false) or serve without counting (true, logged).
+    rate_limit_fail_open: bool = Field(default=False, alias="RATE_LIMIT_FAIL_OPEN")
     # Password guessing: failed logins allowed per account and per client address within
     # a quarter of an hour before each further attempt must wait, twice as long each time
     # up to the maximum (a growing back-off, not a lock-out anyone could trigger).
@@ -46,6 +52,25 @@ class Settings(BaseSettings):
         default=20, alias="LOGIN_FREE_FAILURES_PER_ADDRESS"
     )
     login_max_backoff_seconds: int = Field(default=900, alias="LOGIN_MAX_BACKOFF_SECONDS")
+    # Live analytics streams (SSE) open at once, per user or API key and per agency
+    # (0: no cap); past them a new stream answers 429.
+    sse_streams_per_user: int = Field(default=5, ge=0, alias="SSE_STREAMS_PER_USER")
+    sse_streams_per_agency: int = Field(default=50, ge=0, alias="SSE_STREAMS_PER_AGENCY")
+
+    # Browser-facing headers. HSTS is sent on answers over TLS: the request's scheme is
+    # https (uvicorn's own TLS, or `X-Forwarded-Proto: https` from a TRUSTED_PROXIES
+    # address), or always with FORCE_HSTS (TLS ended by a proxy that does not say so).
+    hsts_max_age_seconds: int = Field(default=31_536_000, ge=0, alias="HSTS_MAX_AGE_SECONDS")
+    force_hsts: bool = Field(default=False, alias="FORCE_HSTS")
+    # Addresses whose X-Forwarded-Proto and X-Forwarded-For are believed (comma-separated
+    # IPs or networks, `*` for any): uvicorn's forwarded_allow_ips.
+    trusted_proxies: str = Field(default="127.0.0.1", alias="TRUSTED_PROXIES")
+
+    # Operations: /metrics on a port of its own (0: on the API's port), and/or only with
+    # `Authorization: Bearer <METRICS_TOKEN>` (empty: open, as /health).
+    metrics_port: int = Field(default=0, ge=0, le=65535, alias="METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
+    metrics_token: str = Field(default="", alias="METRICS_TOKEN")
 
     # Auth. No default secret: `make dev` and the local stack generate one.
     jwt_secret: str = Field(default="", alias="JWT_SECRET")

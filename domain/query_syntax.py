@@ -10,6 +10,13 @@ operators only in capitals, so a search for "design and build" still finds words
 phrase matches its words in order. `field:value` searches one field (the fields are
 named by the caller, say `skill`, `title`, `city`). A malformed query raises
 `QuerySyntaxError` naming the character where it breaks.
+
+A query is text from anyone, so its size is bounded before it reaches the index: at most
+`MAX_DEPTH` operators inside one another (each NOT or `-`, each parenthesis, each AND or
+OR that joins what is inside another counts one), at most `MAX_TERMS` terms and
+`MAX_LENGTH` characters. A tree
+within those bounds always turns into a search request; a query past them is refused
+with where it goes too far, never taken down with a recursion error.
 """
 
 from __future__ import annotations
@@ -17,8 +24,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+MAX_LENGTH = 1000
 MAX_DEPTH = 20
 MAX_TERMS = 100
+# Values one list filter of a search may name (`skills`, `tags`, `status`...): each is a
+# clause of its own in the request, so a list is bounded like the terms of `q`.
+MAX_FILTER_VALUES = 20
+MAX_FILTER_VALUE_LENGTH = 100
 
 
 class QuerySyntaxError(ValueError):
@@ -118,12 +130,20 @@ def _phrase(query: str, start: int, field: str | None) -> _Token:
 
 
 class _Parser:
+    """Recursive descent; each rule returns its node and how deep its operators nest.
+
+    The depth is checked twice with the same bound: on the way down (every NOT and
+    parenthesis still open), so a chain of thousands of `-` never recurses past the
+    bound, and on the way up (the finished node, AND and OR included), so the tree handed
+    on is never deeper than `MAX_DEPTH`.
+    """
+
     def __init__(self, tokens: list[_Token], fields: Collection[str] | None, end: int) -> None:
         self.tokens = tokens
         self.fields = fields
         self.end = end
         self.i = 0
-        self.depth = 0
+        self.open = 0
         self.terms = 0
 
     def peek(self) -> _Token | None:
@@ -135,28 +155,50 @@ class _Parser:
         return token
 
     def parse(self) -> Node:
-        node = self.or_expr()
+        node, _ = self.or_expr()
         extra = self.peek()
         if extra is not None:
             raise QuerySyntaxError(f"unexpected '{extra.text}'", extra.position)
         return node
 
-    def or_expr(self) -> Node:
+    @staticmethod
+    def bounded(depth: int, position: int) -> int:
+        if depth > MAX_DEPTH:
+            raise QuerySyntaxError(
+                f"operators nest too deep (more than {MAX_DEPTH} NOT, -, AND, OR or "
+                "parentheses inside one another)",
+                position,
+            )
+        return depth
+
+    def or_expr(self) -> tuple[Node, int]:
         parts = [self.and_expr()]
+        position = -1
         while (t := self.peek()) is not None and t.kind == "or":
             self.take()
+            if position < 0:
+                position = t.position  # a refusal points at the first OR
             parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+        if len(parts) == 1:
+            return parts[0]
+        depth = self.bounded(1 + max(d for _, d in parts), position)
+        return Or(tuple(n for n, _ in parts)), depth
 
-    def and_expr(self) -> Node:
+    def and_expr(self) -> tuple[Node, int]:
         parts = [self.unary()]
+        position = -1
         while (t := self.peek()) is not None and t.kind not in ("or", "rparen"):
+            if position < 0:
+                position = t.position
             if t.kind == "and":
                 self.take()
             parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else And(tuple(parts))
+        if len(parts) == 1:
+            return parts[0]
+        depth = self.bounded(1 + max(d for _, d in parts), position)
+        return And(tuple(n for n, _ in parts)), depth
 
-    def unary(self) -> Node:
+    def unary(self) -> tuple[Node, int]:
         token = self.peek()
         if token is None:
             previous = self.tokens[self.i - 1] if self.i else None
@@ -164,19 +206,20 @@ class _Parser:
             raise QuerySyntaxError(f"a search term is missing {what}", self.end)
         if token.kind == "not":
             self.take()
-            return Not(self.unary())
+            self.open = self.bounded(self.open + 1, token.position)
+            part, depth = self.unary()
+            self.open -= 1
+            return Not(part), self.bounded(depth + 1, token.position)
         if token.kind == "lparen":
             self.take()
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise QuerySyntaxError("parentheses nest too deep", token.position)
-            inner = self.or_expr()
+            self.open = self.bounded(self.open + 1, token.position)
+            inner, depth = self.or_expr()
             close = self.peek()
             if close is None or close.kind != "rparen":
                 raise QuerySyntaxError("a parenthesis is not closed", token.position)
             self.take()
-            self.depth -= 1
-            return inner
+            self.open -= 1
+            return inner, self.bounded(depth + 1, token.position)
         if token.kind in ("word", "phrase"):
             self.take()
             self.terms += 1
@@ -186,7 +229,7 @@ class _Parser:
             if field is not None and fields is not None and field not in fields:
                 known = ", ".join(sorted(fields))
                 raise QuerySyntaxError(f"unknown field '{field}' (fields: {known})", token.position)
-            return Term(token.text, token.field, token.kind == "phrase")
+            return Term(token.text, token.field, token.kind == "phrase"), 0
         raise QuerySyntaxError(f"unexpected '{token.text}'", token.position)
 
 
@@ -195,6 +238,8 @@ def parse_query(query: str, fields: Collection[str] | None = None) -> Node | Non
 
     `fields` are the names `field:value` may use; None allows any.
     """
+    if len(query) > MAX_LENGTH:
+        raise QuerySyntaxError(f"the query is longer than {MAX_LENGTH} characters", MAX_LENGTH)
     tokens = _tokens(query)
     if not tokens:
         return None

@@ -13,7 +13,9 @@ from core.settings import Settings
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
+from gateway.metrics_server import MetricsServer
 from gateway.problems import install_problem_handlers
+from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
     analytics,
     auth,
@@ -32,6 +34,7 @@ from gateway.routes import (
     search,
     submissions,
 )
+from gateway.security_headers import HeaderedAPI
 from gateway.state import GatewayState
 
 API_PREFIX = "/api/v1"
@@ -47,6 +50,10 @@ staffing agencies.
   for invalid fields, `errors` (field → message).
 * **Auth.** `POST /api/v1/auth/token` gives a bearer token; every route is scoped to your
   agency (tenant): another agency's data answers 404.
+* **Limits.** Requests spend a budget per minute, yours and your agency's (a search or
+  match costs 5, an upload 10, anything else 1); `RateLimit-Limit`, `RateLimit-Remaining`
+  and `RateLimit-Reset` say where you stand, and past it the answer is 429 with
+  `Retry-After`. Queries, list filters and cursors are bounded: past a bound, 400.
 """
 
 TAGS = [
@@ -73,12 +80,22 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
+        metrics_server = None
+        if settings.metrics_port:
+            metrics_server = MetricsServer(
+                settings.metrics_host, settings.metrics_port, settings.metrics_token
+            )
+            metrics_server.start()
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.stop()
             await state.stop()
 
-    app = FastAPI(
+    app = HeaderedAPI(
+        hsts_max_age=settings.hsts_max_age_seconds,
+        force_hsts=settings.force_hsts,
         title="RefactorTrack API",
         version="1.0.0",
         description=DESCRIPTION,
@@ -92,6 +109,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     install_problem_handlers(app)
 
     app.add_middleware(RequestMetrics)
+    app.add_middleware(RateLimitHeaders)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -105,7 +123,15 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
                 "Prefer",
                 "X-API-Key",
             ],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit-Policy",
+            ],
         )
     app.add_middleware(
         BodySizeLimit,

@@ -12,7 +12,7 @@ from core.settings import Settings
 from domain.permissions import Permission, require
 from gateway.auth import InvalidToken, Principal, read_token
 from gateway.commands import CommandBus
-from gateway.ratelimit import hit
+from gateway.ratelimit import charge
 from gateway.state import GatewayState
 from stores.bundle import Stores
 from stores.postgres.api_keys import get_active_key, touch
@@ -74,6 +74,7 @@ async def _api_key_principal(state: GatewayState, key: str) -> Principal:
 
 
 async def current_principal(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
@@ -92,11 +93,8 @@ async def current_principal(
             "Send `Authorization: Bearer <access token>` (users) or `X-API-Key` (integrations).",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    await hit(
-        state.stores.redis,
-        f"caller:{principal.id}",
-        state.settings.rate_limit_per_minute,
-        "requests",
+    await charge(
+        request, state.settings, state.rate_limits, str(principal.id), str(principal.tenant_id)
     )
     return principal
 

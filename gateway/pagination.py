@@ -1,16 +1,26 @@
-"""Opaque cursors: base64url JSON the client hands back unchanged."""
+"""Opaque cursors: base64url JSON the client hands back unchanged.
+
+A cursor comes back from the client, so it is checked like any other input: one that
+does not decode, or decodes to values of the wrong number or types for the list it is
+used on, is a 400 (`bad_cursor`) here, before a store sees it.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from core import jsoncodec
 from core.errors import RTError
+from stores.search.sorting import SortValue
+
+NOT_OURS = "`cursor` is not one this API issued for this list; pass `next_cursor` unchanged"
+# Sort values OpenSearch hands back fit in a signed 64-bit long.
+LONG_RANGE = range(-(2**63), 2**63)
 
 
 class BadCursor(RTError):
@@ -28,11 +38,9 @@ def decode_cursor(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = jsoncodec.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error):
-        raise BadCursor(
-            "`cursor` is not one this API issued; pass `next_cursor` unchanged"
-        ) from None
+        raise BadCursor(NOT_OURS) from None
     if not isinstance(values, list):
-        raise BadCursor("`cursor` is not one this API issued; pass `next_cursor` unchanged")
+        raise BadCursor(NOT_OURS)
     return values
 
 
@@ -41,12 +49,17 @@ def decode_page_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
     if not cursor:
         return None
     values = decode_cursor(cursor)
+    if len(values) != 2 or not all(isinstance(v, str) for v in values):
+        raise BadCursor(NOT_OURS)
     try:
-        return datetime.fromisoformat(values[0]), UUID(values[1])
-    except (ValueError, IndexError, TypeError):
-        raise BadCursor(
-            "`cursor` is not one this API issued; pass `next_cursor` unchanged"
-        ) from None
+        created_at = datetime.fromisoformat(values[0])
+        # A time without a zone, or one that leaves the calendar once in UTC, is not
+        # one we wrote (we write UTC): the database would refuse it with a 500.
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+        return created_at.astimezone(UTC), UUID(values[1])
+    except (ValueError, OverflowError):
+        raise BadCursor(NOT_OURS) from None
 
 
 def next_page_cursor(items: Sequence[Any], limit: int) -> str | None:
@@ -55,3 +68,31 @@ def next_page_cursor(items: Sequence[Any], limit: int) -> str | None:
         return None
     last = items[-1]
     return encode_cursor([last.created_at.isoformat(), str(last.id)])
+
+
+def _fits(value: Any, kind: SortValue) -> bool:
+    if isinstance(value, bool):  # JSON true is not a number here
+        return False
+    if kind == "score":
+        return isinstance(value, int | float) and (
+            not isinstance(value, int) or value in LONG_RANGE
+        )
+    if kind == "millis":
+        return isinstance(value, int) and value in LONG_RANGE
+    if not isinstance(value, str):
+        return False
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def decode_search_cursor(cursor: str | None, shape: Sequence[SortValue]) -> list[Any] | None:
+    """The sort values a search page resumes after; `shape` is the order's (sorting.py)."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != len(shape) or not all(map(_fits, values, shape)):
+        raise BadCursor(NOT_OURS)
+    return values

@@ -13,6 +13,7 @@ from gateway.login_throttle import LoginThrottle
 from gateway.outcomes import OutcomeWaiter
 from stores.bundle import Stores
 from stores.kafka import CommandPublisher
+from stores.rate_limits import RateLimits
 
 
 @dataclass
@@ -25,9 +26,11 @@ class GatewayState:
     analytics_hub: AnalyticsHub
     identities: Identities
     login_throttle: LoginThrottle
+    rate_limits: RateLimits
 
     async def start(self) -> None:
         await self.stores.start()
+        await self.rate_limits.start()
         await self.waiter.start()
         # The broker may come up after the gateway: /ready reports it, and the first
         # command connects.
@@ -38,4 +41,5 @@ class GatewayState:
         await self.publisher.stop()
         await self.waiter.stop()
         await self.analytics_hub.stop()
+        await self.rate_limits.stop()
         await self.stores.stop()

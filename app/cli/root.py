@@ -50,6 +50,10 @@ def gateway(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # The scheme and client of a request come from X-Forwarded-Proto/-For only when
+        # a trusted proxy sends them (HSTS and logs rely on it).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 

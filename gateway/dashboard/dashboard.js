@@ -111,10 +111,18 @@ function live(on) {
 
 function handle(block) {
   let data = null;
+  let event = "message";
   for (const line of block.split("\n")) {
     if (line.startsWith("data: ")) data = line.slice(6);
+    if (line.startsWith("event: ")) event = line.slice(7);
   }
   if (data === null) return; // a keep-alive comment
+  if (event === "expired") {
+    // The server ends the stream when the token expires: log in again.
+    logout();
+    $("login-error").textContent = JSON.parse(data).detail;
+    return;
+  }
   render(JSON.parse(data));
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
 }

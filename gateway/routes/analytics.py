@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -25,8 +26,10 @@ from core.errors import BadQuery
 from domain.analytics.model import SliceTotals
 from domain.analytics.views import activity_windows, slice_view
 from domain.pipeline import CLOSED_STAGES
+from gateway import stream_limits
 from gateway.auth import Principal
 from gateway.deps import SettingsDep, StateDep, StoresDep, allow
+from gateway.stream_limits import token_expires_in
 from stores import analytics_views as views
 from stores.postgres.users import usernames
 
@@ -317,8 +320,12 @@ def _sse(event: str, data: Any, ident: int) -> bytes:
     "(funnel, conversion, durations, activity), the leaderboard, sources and alerts; then "
     "an `update` event with the same shape each time one of them changes (within about a "
     "second of the event), and a comment every 15 s to keep proxies from closing it. "
-    "Narrow with the same filters as the other routes.",
+    "Narrow with the same filters as the other routes. A stream opened with a bearer "
+    "token ends with an `expired` event when the token expires (reconnect with a fresh "
+    "one). At most SSE_STREAMS_PER_USER streams per user or API key and "
+    "SSE_STREAMS_PER_AGENCY per agency are open at once; past either, 429.",
     response_class=StreamingResponse,
+    responses={429: {"description": "Too many streams open for you or your agency"}},
 )
 async def stream(
     request: Request,
@@ -329,7 +336,14 @@ async def stream(
 ) -> StreamingResponse:
     field, _ = filters.field()
     tenant = str(principal.tenant_id)
-    queue = await state.analytics_hub.listen(tenant)
+    expires_in = token_expires_in(request, state.settings)
+    deadline = None if expires_in is None else time.monotonic() + expires_in
+    lease = await stream_limits.claim(state.settings, stores.redis, principal)
+    try:
+        queue = await state.analytics_hub.listen(tenant)
+    except BaseException:
+        await lease.release()
+        raise
     watched = {field, "leaderboard", "sources", "alerts"}
 
     async def events() -> AsyncIterator[bytes]:
@@ -337,10 +351,20 @@ async def stream(
         try:
             yield _sse("snapshot", await _snapshot(stores, tenant, field), ident)
             while not await request.is_disconnected():
+                left = HEARTBEAT_SECONDS if deadline is None else deadline - time.monotonic()
+                if left <= 0:
+                    yield _sse(
+                        "expired",
+                        {"detail": "The access token expired; reconnect with a fresh one."},
+                        ident + 1,
+                    )
+                    return
+                await lease.keep()
                 try:
-                    changed = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    changed = await asyncio.wait_for(queue.get(), min(HEARTBEAT_SECONDS, left))
                 except TimeoutError:
-                    yield f": {datetime.now(UTC).isoformat()}\n\n".encode()
+                    if deadline is None or deadline - time.monotonic() > 0:
+                        yield f": {datetime.now(UTC).isoformat()}\n\n".encode()
                     continue
                 while not queue.empty():  # a burst of changes: one update for all
                     changed = changed + queue.get_nowait()
@@ -350,6 +374,7 @@ async def stream(
                 yield _sse("update", await _snapshot(stores, tenant, field), ident)
         finally:
             state.analytics_hub.leave(tenant, queue)
+            await lease.release()
 
     return StreamingResponse(
         events(),

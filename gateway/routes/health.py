@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.deps import StateDep
+from gateway.deps import SettingsDep, StateDep
+from gateway.metrics_server import token_matches
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 
@@ -21,19 +25,22 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _check(probe: Callable[[], Awaitable[object]]) -> str:
+async def _check(name: str, probe: Callable[[], Awaitable[object]]) -> str:
+    """`up` or `down`. Why it is down goes to the log, never to the caller: the answer is
+    public, and driver messages name hosts, ports and users."""
     try:
         await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
-        return "ok"
+        return "up"
     except Exception as exc:
-        return f"down: {type(exc).__name__}: {exc}"[:300]
+        log.warning("readiness: %s is down: %s: %s", name, type(exc).__name__, exc)
+        return "down"
 
 
 @router.get(
     "/ready",
     summary="Readiness",
     description="200 when Postgres, MongoDB, OpenSearch, Redis and Kafka all answer; "
-    "otherwise 503 naming the ones that do not.",
+    "otherwise 503. `checks` says `up` or `down` for each (the reason is in the log).",
 )
 async def ready(state: StateDep) -> JSONResponse:
     names = ("postgres", "mongodb", "opensearch", "redis", "kafka")
@@ -44,14 +51,31 @@ async def ready(state: StateDep) -> JSONResponse:
         state.stores.redis.ping,
         state.publisher.ping,
     )
-    results = await asyncio.gather(*(_check(p) for p in probes))
+    results = await asyncio.gather(*(_check(n, p) for n, p in zip(names, probes, strict=True)))
     checks = dict(zip(names, results, strict=True))
-    ok = all(v == "ok" for v in checks.values())
+    ok = all(v == "up" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Open unless METRICS_TOKEN is set, then only with "
+    "`Authorization: Bearer <METRICS_TOKEN>`. With METRICS_PORT set they are served on "
+    "that port instead, and this path answers 404.",
+    response_class=Response,
+    responses={401: {"description": "METRICS_TOKEN is set and was not sent"}},
+)
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    if settings.metrics_port:
+        raise HTTPException(404, "Not Found")
+    token = settings.metrics_token
+    if token and not token_matches(request.headers.get("authorization"), token):
+        raise HTTPException(
+            401,
+            "Send `Authorization: Bearer <METRICS_TOKEN>` for the metrics.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -12,13 +12,21 @@ from pydantic import BaseModel, Field
 
 from core.errors import BadQuery
 from domain.pipeline import PIPELINE_STAGES
+from domain.query_syntax import (
+    MAX_DEPTH,
+    MAX_FILTER_VALUE_LENGTH,
+    MAX_FILTER_VALUES,
+    MAX_LENGTH,
+    MAX_TERMS,
+)
 from domain.types import CountryCode, CurrencyCode
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
-from gateway.pagination import decode_cursor, encode_cursor
+from gateway.pagination import decode_search_cursor, encode_cursor
 from gateway.query_text import parsed_query
 from stores.search.query_dsl import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
 from stores.search.requisitions import RequisitionFilters
+from stores.search.sorting import cursor_shape
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
 
@@ -61,9 +69,24 @@ class CandidateHits(BaseModel):
     next_cursor: str | None
 
 
-def _values(raw: list[str] | None) -> list[str]:
-    """Repeated parameters and comma-separated lists alike: `skills=go,rust&skills=sql`."""
-    return [v.strip() for item in raw or [] for v in item.split(",") if v.strip()]
+def _values(name: str, raw: list[str] | None) -> list[str]:
+    """Repeated parameters and comma-separated lists alike: `skills=go,rust&skills=sql`.
+
+    Each value becomes a clause of the search request, so a list is bounded (400 past it).
+    """
+    values = [v.strip() for item in raw or [] for v in item.split(",") if v.strip()]
+    if len(values) > MAX_FILTER_VALUES:
+        raise BadQuery(
+            f"{name}: {len(values)} values; a search takes at most {MAX_FILTER_VALUES}",
+            field=name,
+        )
+    long = next((v for v in values if len(v) > MAX_FILTER_VALUE_LENGTH), None)
+    if long is not None:
+        raise BadQuery(
+            f"{name}: '{long[:20]}…' is longer than {MAX_FILTER_VALUE_LENGTH} characters",
+            field=name,
+        )
+    return values
 
 
 @router.get(
@@ -76,15 +99,23 @@ def _values(raw: list[str] | None) -> list[str]:
         "capitals) and `-word`; parentheses; quoted phrases; `field:value` with the "
         f'fields {", ".join(sorted(FIELDS))} (`skill:python`, `title:"staff engineer"`, '
         "`city:berlin`). A malformed query answers 400 with the `position` where it "
-        "breaks. Filters narrow without ranking: skills (all, or `skills_any`; `k8s` finds "
-        "Kubernetes), city, country, remote, `available_before`, desired rate or salary "
+        f"breaks; a query is bounded: at most {MAX_DEPTH} operators (NOT, -, AND, OR, "
+        f"parentheses) inside one another and {MAX_TERMS} terms. Filters narrow without "
+        "ranking: skills (all, or `skills_any`; `k8s` finds Kubernetes), city, country, "
+        "remote, `available_before`, desired rate or salary "
         "range and currency, status, tags, owner, `updated_since`. The first page counts `facets` "
         "(skills, city, country, status, tags) over every match; hits carry `highlights`. "
         "Ranked by relevance or, with `sort=recent`, last updated first; pass "
         "`next_cursor` back as `cursor` for the next page. New and changed candidates "
-        "become searchable within a fraction of a second."
+        "become searchable within a fraction of a second. Each list filter takes at most "
+        f"{MAX_FILTER_VALUES} values; a cursor from another search or sort is refused with 400."
     ),
-    responses={400: {"description": "A malformed query; `position` is where it breaks"}},
+    responses={
+        400: {
+            "description": "A malformed or too large query (`position` is where it breaks), "
+            "a list filter past its limit, or a cursor this search did not issue"
+        }
+    },
 )
 async def search_candidates(
     principal: Annotated[Principal, allow("search:read")],
@@ -92,8 +123,9 @@ async def search_candidates(
     q: Annotated[
         str,
         Query(
-            max_length=1000,
-            description="e.g. `senior python AND (kafka OR pulsar) NOT php city:berlin`",
+            # Its length is checked with its syntax, so a long one is a 400 like the rest.
+            description=f"At most {MAX_LENGTH} characters, e.g. "
+            "`senior python AND (kafka OR pulsar) NOT php city:berlin`",
         ),
     ] = "",
     skills: Annotated[
@@ -133,13 +165,13 @@ async def search_candidates(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> CandidateHits:
     tree = parsed_query(q, FIELDS)
-    statuses = _values(status)
+    statuses = _values("status", status)
     unknown = sorted(set(statuses) - STATUSES)
     if unknown:
         raise BadQuery(
             f"status: unknown {', '.join(unknown)}; one of {', '.join(sorted(STATUSES))}"
         )
-    stages = _values(stage)
+    stages = _values("stage", stage)
     unknown = sorted(set(stages) - set(PIPELINE_STAGES))
     if unknown:
         raise BadQuery(f"stage: unknown {', '.join(unknown)}; one of {', '.join(PIPELINE_STAGES)}")
@@ -148,8 +180,8 @@ async def search_candidates(
     if salary_min is not None and salary_max is not None and salary_min > salary_max:
         raise BadQuery("salary_min is above salary_max")
     narrowing = CandidateFilters(
-        skills_all=_values(skills),
-        skills_any=_values(skills_any),
+        skills_all=_values("skills", skills),
+        skills_any=_values("skills_any", skills_any),
         city=city,
         country=country,
         remote=remote,
@@ -160,13 +192,13 @@ async def search_candidates(
         salary_max=salary_max,
         currency=currency,
         statuses=statuses,
-        tags=_values(tags),
+        tags=_values("tags", tags),
         owner_id=str(owner_id) if owner_id else None,
         updated_since=updated_since,
         stages=stages,
         in_pipeline=in_pipeline,
     )
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_search_cursor(cursor, cursor_shape(sort == "recent"))
     result = await stores.search.search_candidates(
         principal.tenant_id,
         tree,
@@ -233,7 +265,10 @@ REQUISITION_STATUSES = frozenset({"open", "on_hold", "filled", "closed", "cancel
 async def search_requisitions(
     principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
-    q: Annotated[str, Query(max_length=1000, description="e.g. `python AND type:contract`")] = "",
+    q: Annotated[
+        str,
+        Query(description=f"At most {MAX_LENGTH} characters, e.g. `python AND type:contract`"),
+    ] = "",
     status: Annotated[list[str] | None, Query(description="open, on_hold, filled, …")] = None,
     priority: Annotated[list[str] | None, Query(description="hot, warm, cold")] = None,
     employment_type: Annotated[
@@ -251,16 +286,16 @@ async def search_requisitions(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> RequisitionHits:
     tree = parsed_query(q, REQUISITION_FIELDS.names)
-    statuses = _values(status)
+    statuses = _values("status", status)
     unknown = sorted(set(statuses) - REQUISITION_STATUSES)
     if unknown:
         known = ", ".join(sorted(REQUISITION_STATUSES))
         raise BadQuery(f"status: unknown {', '.join(unknown)}; use one of {known}")
     filters = RequisitionFilters(
         statuses=statuses,
-        priorities=_values(priority),
-        employment_types=_values(employment_type),
-        skills_all=_values(skills),
+        priorities=_values("priority", priority),
+        employment_types=_values("employment_type", employment_type),
+        skills_all=_values("skills", skills),
         client_id=client_id,
         city=city,
         remote=remote,
@@ -270,7 +305,7 @@ async def search_requisitions(
         tree,
         filters=filters,
         size=limit,
-        search_after=decode_cursor(cursor) if cursor else None,
+        search_after=decode_search_cursor(cursor, cursor_shape(sort == "recent")),
         recent_first=sort == "recent",
         facets=facets,
     )

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.query_syntax import Node
 from stores.search.query_dsl import CandidateFilters, candidate_search_query, facet_aggregations
+from stores.search.sorting import order
 
 
 def candidate_search_body(
@@ -25,15 +26,10 @@ def candidate_search_body(
     resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters narrow
     without ranking; the tenant filter is always there.
     """
-    order: list[dict[str, Any]] = (
-        [{"updated_at": "desc"}, {"id": "asc"}]
-        if recent_first
-        else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
-    )
     body: dict[str, Any] = {
         "size": size,
         "query": candidate_search_query(str(tenant_id), tree, filters),
-        "sort": order,
+        "sort": order(recent_first),
         "highlight": {"fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}},
         "track_total_hits": False,
     }

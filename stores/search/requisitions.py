@@ -13,6 +13,7 @@ from domain.query_syntax import Node
 from domain.skills import skill_key
 from stores.search.aliases import ensure_alias
 from stores.search.query_dsl import REQUISITION_FIELDS, is_negative_only, to_query
+from stores.search.sorting import order
 
 REQUISITION_INDEX_VERSION = 1
 REQUISITION_MAPPINGS: dict[str, Any] = {
@@ -155,11 +156,7 @@ async def search(
                 "filter": [{"term": {"tenant_id": str(tenant_id)}}, *filters.clauses()],
             }
         },
-        "sort": (
-            [{"updated_at": "desc"}, {"id": "asc"}]
-            if recent_first
-            else [{"_score": "desc"}, {"updated_at": "desc"}, {"id": "asc"}]
-        ),
+        "sort": order(recent_first),
         "highlight": {"fields": {"title": {}, "description": {}, "skills": {}}},
         "track_total_hits": False,
     }

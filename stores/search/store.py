@@ -1,7 +1,9 @@
 """The OpenSearch adapter: one client, started and stopped with its process, and every
 call the rest of the system makes on the search indexes.
 
-A server that cannot be reached leaves every method as `StoreUnavailable`.
+A server that cannot be reached leaves every method as `StoreUnavailable`. A search
+built from a client's input that the node refuses (malformed, or too many clauses once
+expanded) leaves as `BadQuery` (stores/search/refusals.py), so the caller answers 400.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from stores.search.aliases import ensure_alias
 from stores.search.candidate_queries import candidate_search_body, skill_pool_body
 from stores.search.candidate_writes import SubmissionStages
 from stores.search.query_dsl import CandidateFilters, candidate_search_query
+from stores.search.refusals import refusals_translated
 from stores.search.requisitions import RequisitionFilters
 from stores.search.versioned import index_versioned
 
@@ -142,6 +145,7 @@ class SearchStore:
         return [hit["_source"] for hit in result["hits"]["hits"]]
 
     @unreachable
+    @refusals_translated
     async def search_candidates(
         self,
         tenant_id: UUID,
@@ -172,6 +176,7 @@ class SearchStore:
         await index_versioned(self.client, self.requisitions_alias, docs)
 
     @unreachable
+    @refusals_translated
     async def search_requisitions(
         self,
         tenant_id: UUID,
@@ -198,6 +203,7 @@ class SearchStore:
     # -- saved searches ------------------------------------------------------------
 
     @unreachable
+    @refusals_translated
     async def put_saved_search(
         self,
         *,

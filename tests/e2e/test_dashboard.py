@@ -54,6 +54,13 @@ async def test_log_in_and_watch_a_number_change(system: System, browser: Browser
         )
 
         page = await browser.new_page()
+        # The page runs under its Content-Security-Policy (no inline script): anything it
+        # tried that the policy blocks would show up here.
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         await page.goto(f"{system.base_url}/dashboard")
         await page.fill("#username", username)
         await page.fill("#password", "wrong password")
@@ -77,5 +84,6 @@ async def test_log_in_and_watch_a_number_change(system: System, browser: Browser
         await expect(page.locator("#activity-submissions")).to_have_text("submissions: 1")
         await expect(page.locator("#leaderboard tbody tr")).to_have_count(1)
         await expect(page.locator("#leaderboard tbody td").first).to_have_text(username)
+        assert blocked == []
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(LOG_DIR / "dashboard.png"), full_page=True)

@@ -14,6 +14,7 @@ async def test_health_ready_metrics_and_docs(system: System) -> None:
         ready = (await client.get("/ready")).json()
         assert ready["status"] == "ready"
         assert set(ready["checks"]) == {"postgres", "mongodb", "opensearch", "redis", "kafka"}
+        assert set(ready["checks"].values()) == {"up"}  # and nothing of why, if not
         assert "rt_http_requests_total" in (await client.get("/metrics")).text
         docs = await client.get("/api/docs")
         assert docs.status_code == 200

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from domain.query_syntax import And, Not, Or, QuerySyntaxError, Term, parse_query
+from domain.query_syntax import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    And,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Term,
+    parse_query,
+)
 from stores.search.query_dsl import FIELDS, FieldMap, is_negative_only, to_query
 
 
@@ -69,6 +78,40 @@ def test_nesting_and_length_are_bounded() -> None:
         parse_query(" ".join(f"w{i}" for i in range(101)))
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "-" * 500 + "python",
+        "NOT " * 200 + "x",
+        "(" * 300 + "x" + ")" * 300,
+        "-(" * 200 + "x" + ")" * 200,
+        "NOT -" * 11 + "x",
+    ],
+)
+def test_every_operator_counts_toward_the_depth(query: str) -> None:
+    with pytest.raises(QuerySyntaxError, match="nest too deep") as raised:
+        parse_query(query)
+    assert raised.value.position < len(query)
+
+
+def _nested(levels: int) -> str:
+    """`a OR (b AND (c OR ...))`: each level is a parenthesis and an AND or OR."""
+    text = "z"
+    for i in range(levels):
+        text = f"w{i} {'OR' if i % 2 else 'AND'} ({text})"
+    return text
+
+
+def test_and_or_nesting_counts_as_deeply_as_parentheses() -> None:
+    assert parse_query(_nested(MAX_DEPTH // 2)) is not None
+    with pytest.raises(QuerySyntaxError, match="nest too deep"):
+        parse_query(_nested(MAX_DEPTH // 2 + 1))
+    # Exactly the bound is allowed, one more is not.
+    assert parse_query("-" * MAX_DEPTH + "x") is not None
+    with pytest.raises(QuerySyntaxError, match=f"more than {MAX_DEPTH}"):
+        parse_query("-" * (MAX_DEPTH + 1) + "x")
+
+
 def test_the_tree_becomes_an_opensearch_query() -> None:
     tree = parse_query('cobol OR (skill:fortran -city:Berlin) title:"staff engineer"', FIELDS)
     fields = FieldMap({"skill": "skills", "title": "headline"}, {"city": "city"}, ["headline"])
@@ -105,3 +148,10 @@ def test_a_skill_is_searched_in_every_spelling_of_the_vocabulary() -> None:
     assert spelled == {"Go", "golang"}
     phrase = to_query(Term("golang", phrase=True), fields)
     assert phrase["multi_match"]["query"] == "golang"  # a quoted phrase is taken as written
+
+
+def test_a_query_longer_than_the_limit_is_a_syntax_error() -> None:
+    assert parse_query("x" * MAX_LENGTH) is not None
+    with pytest.raises(QuerySyntaxError, match=f"longer than {MAX_LENGTH}") as raised:
+        parse_query("NOT " * 300 + "x")
+    assert raised.value.position == MAX_LENGTH
