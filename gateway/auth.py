@@ -47,6 +47,7 @@ class Token:
     principal: Principal
     token_id: UUID
     issued_at: datetime
+    expires_at: datetime
     family_id: UUID | None = None
     """Refresh tokens only: the login this token descends from."""
 
@@ -136,6 +137,7 @@ def read_token(settings: Settings, token: str, kind: TokenKind) -> Token:
             principal=principal,
             token_id=UUID(claims["jti"]),
             issued_at=datetime.fromtimestamp(round(float(claims["iat"]), 3), tz=UTC),
+            expires_at=datetime.fromtimestamp(float(claims["exp"]), tz=UTC),
             family_id=UUID(family) if family else None,
         )
     except (ValueError, KeyError, TypeError):

@@ -15,12 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 
 import anyio
-import jwt
 from fastapi import HTTPException, Request
 
+from core.clock import utcnow
 from core.errors import StoreUnavailable
 from core.settings import Settings
-from gateway.auth import ALGORITHM, Principal
+from gateway.auth import InvalidToken, Principal, read_token
 from stores.redis import RedisStore
 from stores.stream_slots import (
     agency_streams_key,
@@ -94,7 +94,8 @@ def token_expires_in(request: Request, settings: Settings) -> float | None:
     if scheme.lower() != "bearer" or not token:
         return None
     # Already checked by `current_principal`; read again for its expiry alone.
-    claims = jwt.decode(
-        token, settings.jwt_secret, algorithms=[ALGORITHM], options={"verify_exp": False}
-    )
-    return float(claims["exp"]) - time.time()
+    try:
+        expires_at = read_token(settings, token, "access").expires_at
+    except InvalidToken:
+        return 0.0  # expired since it was checked: the stream ends at once
+    return (expires_at - utcnow()).total_seconds()

@@ -368,7 +368,9 @@ async def test_a_stream_ends_when_its_token_expires(system: System) -> None:
         system.settings, tenant=slug, username=f"u-{slug}", password=PASSWORD, role="recruiter"
     )
     short = system.settings.model_copy(update={"jwt_expiry_seconds": 3})
-    token, _ = issue_token(short, Principal(user_id, tenant_id, "recruiter", f"u-{slug}"), "access")
+    token = issue_token(
+        short, Principal(user_id, tenant_id, "recruiter", f"u-{slug}"), "access"
+    ).text
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         httpx.AsyncClient(base_url=system.base_url, headers=headers, timeout=30) as client,
