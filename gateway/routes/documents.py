@@ -28,7 +28,7 @@ from gateway.queries.candidates import get_candidate
 from gateway.responses import CommandAccepted, outcome_response, wants_async
 from stores.postgres.documents import list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
-from topics.names import CANDIDATE_COMMANDS
+from topics.names import DOCUMENT_COMMANDS
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
@@ -96,7 +96,7 @@ async def upload_document(
     }
     outcome = await bus.submit(
         principal,
-        topic=CANDIDATE_COMMANDS,
+        topic=DOCUMENT_COMMANDS,
         type=DOCUMENT_ATTACH,
         key=candidate_id,
         payload=payload,
