@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from docx import Document
 
@@ -15,32 +16,38 @@ DOCX_BODY_OPEN = (
 DOCX_BODY_CLOSE = b"</w:body></w:document>"
 
 
-def pdf_with_stream(stream: bytes, *, pages: int = 1, declared_pages: int | None = None) -> bytes:
-    """A PDF whose pages all show the content `stream` (Helvetica as F1).
+def pdf_with_streams(streams: list[bytes], *, declared_pages: int | None = None) -> bytes:
+    """A PDF of one page per content stream (text in Helvetica as F1).
 
     A stream starting with the zlib header is marked FlateDecode. `declared_pages` is what
     the page tree's /Count says (the truth by default).
     """
-    flate = b" /Filter /FlateDecode" if stream[:1] == b"\x78" else b""
-    page_numbers = range(5, 5 + pages)
-    kids = b" ".join(f"{n} 0 R".encode() for n in page_numbers)
+    pages = len(streams)
+    font = 3
+    first_page = font + 1
+    first_stream = first_page + pages
+    kids = b" ".join(f"{first_page + n} 0 R".encode() for n in range(pages))
     count = pages if declared_pages is None else declared_pages
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(count).encode() + b" >>",
-        b"<< /Length "
-        + str(len(stream)).encode()
-        + flate
-        + b" >>\nstream\n"
-        + stream
-        + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     page = (
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 3 0 R >>"
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        "/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"
     )
-    objects.extend(page for _ in page_numbers)
+    objects.extend(page.format(font=font, content=first_stream + n).encode() for n in range(pages))
+    for stream in streams:
+        flate = b" /Filter /FlateDecode" if stream[:1] == b"\x78" else b""
+        objects.append(
+            b"<< /Length "
+            + str(len(stream)).encode()
+            + flate
+            + b" >>\nstream\n"
+            + stream
+            + b"\nendstream"
+        )
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -58,26 +65,25 @@ def pdf_with_stream(stream: bytes, *, pages: int = 1, declared_pages: int | None
 
 def pdf_with_text(text: str) -> bytes:
     """A one-page PDF whose content stream shows `text` in Helvetica."""
-    return pdf_with_stream(f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode())
+    return pdf_with_streams([f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode()])
 
 
 def pdf_with_pages(pages: int, *, declared_pages: int | None = None) -> bytes:
     """A PDF of `pages` pages, each saying a word."""
-    return pdf_with_stream(
-        b"BT /F1 12 Tf 72 712 Td (page) Tj ET", pages=pages, declared_pages=declared_pages
+    return pdf_with_streams(
+        [b"BT /F1 12 Tf 72 712 Td (page) Tj ET"] * pages, declared_pages=declared_pages
     )
 
 
-def slow_pdf(operations: int = 5_000_000) -> bytes:
-    """One page whose compressed content stream is millions of no-op operators.
+def slow_pdf(pages: int = 40, pairs_per_page: int = 900_000) -> bytes:
+    """Pages whose compressed content streams are each 1.8 million no-op operators.
 
-    A few tens of KB that keep pypdf's text extraction busy for minutes (about 2 s a
-    million operators here), no page count or size limit in sight: only the CPU limit
-    stops it.
+    Some 200 KB that keep pypdf's text extraction busy for minutes (seconds a page here),
+    each stream under pypdf's own work budget (2 million per stream) and the page count
+    under RESUME_MAX_PDF_PAGES: only the CPU limit stops it.
     """
-    import zlib
-
-    return pdf_with_stream(zlib.compress(b"q Q " * operations, 9))
+    stream = zlib.compress(b"q Q " * pairs_per_page, 9)
+    return pdf_with_streams([stream] * pages)
 
 
 def docx_with_text(*paragraphs: str) -> bytes:
