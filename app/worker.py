@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import faust
 from mode import Service
 
@@ -10,6 +13,9 @@ from agents.analytics import agent as analytics
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
+from agents.documents import reader as resume_reader
+from agents.documents.reader import ResumeReader
+from agents.documents.sandbox import ParseSandbox
 from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.processor import CommandProcessor
@@ -27,6 +33,7 @@ from topics.names import (
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    DOCUMENT_COMMANDS,
     NOTE_COMMANDS,
     NOTE_EVENTS,
     PIPELINE_COMMANDS,
@@ -36,6 +43,8 @@ from topics.names import (
     SEARCH_COMMANDS,
     SEARCH_EVENTS,
 )
+
+log = logging.getLogger(__name__)
 
 
 def build_worker_app(settings: Settings) -> faust.App:
@@ -83,6 +92,19 @@ def build_worker_app(settings: Settings) -> faust.App:
             event_topics=event_topics,
         )
         command_agent.register(app, name, commands.name(ns), processor)
+    # Resumes are read by an agent of their own, in child processes with limits, and
+    # recorded by the candidates agent (agents/documents/reader.py).
+    sandbox = ParseSandbox.from_settings(settings)
+    reader = ResumeReader(
+        stores,
+        sandbox,
+        publisher,
+        record_topic=CANDIDATE_COMMANDS.name(ns),
+        dlq_topic=DOCUMENT_COMMANDS.dlq(ns),
+        concurrency=settings.resume_parse_concurrency,
+    )
+    resume_reader.register(app, reader, DOCUMENT_COMMANDS.name(ns))
+    _serve_sandbox(app, sandbox)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
@@ -90,6 +112,21 @@ def build_worker_app(settings: Settings) -> faust.App:
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)
     return app
+
+
+def _serve_sandbox(app: faust.App, sandbox: ParseSandbox) -> None:
+    @app.service
+    class ResumeSandboxService(Service):
+        async def on_start(self) -> None:
+            # The fork server imports the parsers (a second or so): started now rather
+            # than on the first resume. If it cannot start, the first read tries again.
+            try:
+                await asyncio.to_thread(sandbox.start)
+            except Exception:
+                log.exception("the resume fork server did not start; the first read retries")
+
+        async def on_stop(self) -> None:
+            await asyncio.to_thread(sandbox.stop)
 
 
 def _serve_stores(app: faust.App, stores: Stores) -> None:

@@ -70,6 +70,14 @@ class UnknownCommand(InvalidCommand):
     code = "unknown_command"
 
 
+class UnsupportedMediaType(RTError):
+    """A file whose content is none of the kinds accepted where it was sent."""
+
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+
+
 class Unavailable(RTError):
     code = "unavailable"
     status = 503

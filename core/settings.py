@@ -33,6 +33,26 @@ class Settings(BaseSettings):
     command_wait_seconds: float = Field(default=5.0, alias="COMMAND_WAIT_SECONDS")
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
 
+    # Resume reading (agents/documents/): each file is read in a process of its own with
+    # these limits, so a hostile file is refused instead of stalling the worker.
+    resume_parse_cpu_seconds: int = Field(default=5, ge=1, alias="RESUME_PARSE_CPU_SECONDS")
+    resume_parse_memory_bytes: int = Field(
+        default=512 * 1_048_576, ge=128 * 1_048_576, alias="RESUME_PARSE_MEMORY_BYTES"
+    )
+    resume_parse_timeout_seconds: float = Field(
+        default=10.0, gt=0, alias="RESUME_PARSE_TIMEOUT_SECONDS"
+    )
+    resume_parse_concurrency: int = Field(default=2, ge=1, alias="RESUME_PARSE_CONCURRENCY")
+    resume_max_pdf_pages: int = Field(default=50, ge=1, alias="RESUME_MAX_PDF_PAGES")
+    resume_max_inflated_bytes: int = Field(
+        default=20 * 1_048_576, ge=1, alias="RESUME_MAX_INFLATED_BYTES"
+    )
+    resume_max_zip_entries: int = Field(default=500, ge=1, alias="RESUME_MAX_ZIP_ENTRIES")
+    resume_max_compression_ratio: int = Field(
+        default=100, ge=1, alias="RESUME_MAX_COMPRESSION_RATIO"
+    )
+    resume_max_text_chars: int = Field(default=200_000, ge=1, alias="RESUME_MAX_TEXT_CHARS")
+
     # Region used to read phone numbers written without a country code (E.164 storage)
     default_phone_region: str = Field(default="US", alias="DEFAULT_PHONE_REGION")
 

@@ -105,6 +105,17 @@ class MongoStore:
         return doc if doc is not None and doc.get("tenant_id") == str(tenant_id) else None
 
     @unreachable
+    async def get_file_text(self, tenant_id: UUID, document_id: UUID) -> str | None:
+        """The text read from a stored file; None when the file is gone or not read yet."""
+        doc = await self.db[FILES].find_one(
+            {"_id": str(document_id)}, projection={"tenant_id": 1, "text": 1}
+        )
+        if doc is None or doc.get("tenant_id") != str(tenant_id):
+            return None
+        text = doc.get("text")
+        return text if isinstance(text, str) else None
+
+    @unreachable
     async def set_file_text(self, document_id: UUID, text: str) -> None:
         await self.db[FILES].update_one({"_id": str(document_id)}, {"$set": {"text": text}})
 

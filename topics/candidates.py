@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.types import CountryCode, CurrencyCode, PositiveAmount
 from topics.records import Patch, Record
@@ -18,6 +18,7 @@ CANDIDATE_UPDATED = "candidate.updated"
 CANDIDATE_ERASE = "candidate.erase"
 CANDIDATE_MERGE = "candidate.merge"
 DOCUMENT_ATTACH = "document.attach"
+DOCUMENT_RECORD = "document.record"
 DOCUMENT_PARSED = "document.parsed"
 CANDIDATE_MERGED = "candidate.merged"
 CANDIDATE_ERASED = "candidate.erased"
@@ -172,6 +173,33 @@ class DocumentAttach(Record):
     media_type: str
     size: int = Field(ge=0)
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Refusal(BaseModel):
+    """Why a file was not read, as a command outcome records an error (`limit` names the
+    limit a file broke)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    message: Annotated[str, StringConstraints(max_length=2000)]
+    status: int = Field(ge=400, le=599)
+    title: Annotated[str, StringConstraints(max_length=200)]
+
+
+class DocumentRecord(DocumentAttach):
+    """Payload of `document.record`, sent by the resume reader to the candidates agent with
+    the command id of the `document.attach` it read.
+
+    Either the text was read (it is stored with the file in MongoDB, `text_chars` long;
+    `skills` are the vocabulary's skills it mentions) or `refusal` says why not.
+    """
+
+    text_chars: int = Field(default=0, ge=0)
+    skills: list[Annotated[str, StringConstraints(max_length=80)]] = Field(
+        default_factory=list, max_length=500
+    )
+    refusal: Refusal | None = None
 
 
 class DocumentSnapshot(Record):

@@ -14,6 +14,7 @@ from topics.names import (
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    DOCUMENT_COMMANDS,
     NOTE_COMMANDS,
     NOTE_EVENTS,
     PIPELINE_COMMANDS,
@@ -56,9 +57,18 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             "Fold a duplicate into the survivor: submissions, notes, placements, contact points.",
         ),
         MessageType(
+            candidates.DOCUMENT_RECORD,
+            candidates.DocumentRecord,
+            "Internal, from the resume reader: record a resume it read (or its refusal), "
+            "under the id of the `document.attach` it answers.",
+        ),
+    ),
+    DOCUMENT_COMMANDS: (
+        MessageType(
             candidates.DOCUMENT_ATTACH,
             candidates.DocumentAttach,
-            "Read a stored resume (the file is in MongoDB under `document_id`).",
+            "Read a stored resume (the file is in MongoDB under `document_id`) in a process "
+            "with limits; the outcome is the `document.record` that follows.",
         ),
     ),
     CANDIDATE_EVENTS: (

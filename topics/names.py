@@ -40,6 +40,15 @@ CANDIDATE_EVENTS = TopicSpec(
     "tombstone).",
 )
 
+# Resumes are read apart from the candidates' other commands: a file that takes the whole
+# of its limits to refuse holds up other resumes only, never a candidate create.
+DOCUMENT_COMMANDS = TopicSpec(
+    "documents",
+    "commands",
+    description="Resumes to read (`document.attach`), keyed by candidate id; the reader "
+    "hands each result to the candidates agent as `document.record`.",
+)
+
 CLIENT_COMMANDS = TopicSpec(
     "clients",
     "commands",
@@ -99,6 +108,7 @@ ANALYTICS_BY_TENANT = TopicSpec(
 
 COMMAND_TOPICS: tuple[TopicSpec, ...] = (
     CANDIDATE_COMMANDS,
+    DOCUMENT_COMMANDS,
     CLIENT_COMMANDS,
     REQUISITION_COMMANDS,
     PIPELINE_COMMANDS,

@@ -18,12 +18,12 @@ from core.errors import (
     InvalidCommand,
     NotFound,
     RTError,
+    error_from_dict,
     invalid_from,
 )
 from core.settings import Settings
 from domain import contact_points as rules
-from domain.resume_text import extract_text
-from domain.skills import canonical_skill, extract_skills
+from domain.skills import canonical_skill
 from domain.versions import check_version
 from stores.postgres import candidates as repo
 from stores.postgres.database import Connection
@@ -40,8 +40,8 @@ from topics.candidates import (
     CANDIDATE_MERGED,
     CANDIDATE_UPDATE,
     CANDIDATE_UPDATED,
-    DOCUMENT_ATTACH,
     DOCUMENT_PARSED,
+    DOCUMENT_RECORD,
     PROFILE_DEFAULTS,
     CandidateCreate,
     CandidateErase,
@@ -51,7 +51,7 @@ from topics.candidates import (
     CandidateMerged,
     CandidateSnapshot,
     CandidateUpdate,
-    DocumentAttach,
+    DocumentRecord,
     DocumentSnapshot,
     compose_candidate,
 )
@@ -431,26 +431,32 @@ async def merge_candidates(
     return await each_command(commands, conn, apply)
 
 
-async def attach_documents(
+async def record_documents(
     commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
-    """Read a stored resume: its text, and the vocabulary's skills it adds to the profile's."""
+    """Record resumes the resume reader has read (agents/documents/): the row, and the
+    vocabulary's skills the text adds to the profile's.
+
+    No file is parsed here: the reader did it in a process with limits before any
+    transaction, and this only writes what it found, or rejects with its refusal.
+    """
 
     async def apply(command: CommandEnvelope) -> Applied:
-        payload = parse_payload(DocumentAttach, command)
+        payload = parse_payload(DocumentRecord, command)
+        if payload.refusal is not None:
+            raise error_from_dict(payload.refusal.model_dump())
         tenant_id = command.tenant_id
         record = await repo.get_candidate(conn, tenant_id, payload.candidate_id)
         if record is None:
             raise NotFound(f"no candidate {payload.candidate_id}")
-        stored = await ctx.stores.mongo.get_file(tenant_id, payload.document_id)
-        if stored is None:
-            raise NotFound(f"no stored file for document {payload.document_id}")
-        text = extract_text(bytes(stored["content"]), payload.media_type)
+        text = await ctx.stores.mongo.get_file_text(tenant_id, payload.document_id)
+        if text is None:
+            raise NotFound(f"no stored text for document {payload.document_id}")
         profile = (await ctx.stores.mongo.get_profiles(tenant_id, [payload.candidate_id])).get(
             str(payload.candidate_id)
         )
         known = {canonical_skill(s["name"]).lower() for s in (profile or {}).get("skills", [])}
-        proposed = [s for s in extract_skills(text) if s.lower() not in known]
+        proposed = [s for s in payload.skills if s.lower() not in known]
         document = DocumentSnapshot(
             id=payload.document_id,
             tenant_id=tenant_id,
@@ -465,7 +471,6 @@ async def attach_documents(
         )
         if not await insert_documents(conn, [document.model_dump()]):
             raise Conflict(f"document {document.id} already exists")
-        await ctx.stores.mongo.set_file_text(document.id, text)
         data = document.model_dump(mode="json")
         # The text rides on the event for the search indexer, capped well under a message.
         event = new_event(
@@ -485,5 +490,5 @@ HANDLERS: dict[str, BatchHandler] = {
     CANDIDATE_UPDATE: update_candidates,
     CANDIDATE_ERASE: erase_candidates,
     CANDIDATE_MERGE: merge_candidates,
-    DOCUMENT_ATTACH: attach_documents,
+    DOCUMENT_RECORD: record_documents,
 }

@@ -1,4 +1,8 @@
-"""Resumes: the file is stored, then a command has the agent read it and propose skills."""
+"""Resumes: the file is checked and stored, then a command has the resume reader read it.
+
+The gateway only sniffs (magic bytes, the zip's directory as bytes, a UTF-8 decode):
+reading is the worker's, in a process with limits (agents/documents/).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, UploadFile
+from fastapi import APIRouter, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from domain.resume_text import media_type_for
+from core.errors import UnsupportedMediaType
+from domain.resume_files import check_content, media_type_for
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -24,7 +29,7 @@ from gateway.queries.candidates import get_candidate
 from gateway.responses import CommandAccepted, outcome_response, wants_async
 from stores.postgres.documents import list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
-from topics.names import CANDIDATE_COMMANDS
+from topics.names import DOCUMENT_COMMANDS
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
@@ -39,16 +44,22 @@ class DocumentList(BaseModel):
     response_model=DocumentSnapshot,
     summary="Upload a resume",
     description=(
-        "Multipart form with a `file`: PDF, DOCX or TXT, up to MAX_UPLOAD_BYTES (10 MiB by "
-        "default). The text is extracted and the skills it mentions that the profile lacks "
-        "come back as `proposed_skills` (k8s is Kubernetes, js is JavaScript, …)."
+        "Multipart form with a `file`: PDF, DOCX or TXT (UTF-8), up to MAX_UPLOAD_BYTES "
+        "(10 MiB by default). The content must be what the name says (checked from its "
+        "first bytes before anything is accepted). The text is extracted in a process with "
+        "limits (RESUME_*: pages, inflated size, CPU, memory, time); a file that breaks one "
+        "is refused with 422 and `limit` naming it. The skills the text mentions that the "
+        "profile lacks come back as `proposed_skills` (k8s is Kubernetes, js is JavaScript, …)."
     ),
     responses={
         202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
         404: {"description": "No such candidate in your agency"},
         413: {"description": "The file is too large"},
-        415: {"description": "Not a PDF, DOCX or TXT file"},
-        422: {"description": "The file cannot be read as its type"},
+        415: {"description": "Not a PDF, DOCX or TXT file (by its name or its content)"},
+        422: {
+            "description": "Empty, damaged, not the type its name says, or over a limit "
+            "(`limit` names it)"
+        },
     },
 )
 async def upload_document(
@@ -64,10 +75,14 @@ async def upload_document(
     filename = file.filename or "resume"
     media_type = media_type_for(filename, file.content_type)
     if media_type is None:
-        raise HTTPException(
-            415, f"{filename} is not a PDF, DOCX or TXT file; upload a resume in one of those."
+        raise UnsupportedMediaType(
+            f"{filename} is not a PDF, DOCX or TXT file; upload a resume in one of those.",
+            field="file",
         )
     content = await file.read()
+    # Before anything is stored or published: a file that is not what it says is
+    # answered now, and never reaches a worker.
+    check_content(content, media_type, filename)
     sha256 = hashlib.sha256(content).hexdigest()
     document_id = uuid.uuid4()
     # The file is stored first (it is too large for a Kafka message); the command names it.
@@ -82,7 +97,7 @@ async def upload_document(
     }
     outcome = await bus.submit(
         principal,
-        topic=CANDIDATE_COMMANDS,
+        topic=DOCUMENT_COMMANDS,
         type=DOCUMENT_ATTACH,
         key=candidate_id,
         payload=payload,

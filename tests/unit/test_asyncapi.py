@@ -9,6 +9,7 @@ import jsonschema
 
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
+from agents.documents.reader import TAKES as DOCUMENT_TYPES
 from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.requisitions.handlers import HANDLERS as REQUISITION_HANDLERS
@@ -18,6 +19,7 @@ from topics.catalog import CATALOG
 from topics.names import (
     CANDIDATE_COMMANDS,
     CLIENT_COMMANDS,
+    DOCUMENT_COMMANDS,
     NOTE_COMMANDS,
     PIPELINE_COMMANDS,
     REQUISITION_COMMANDS,
@@ -44,6 +46,7 @@ def test_every_command_an_agent_takes_is_in_the_catalogue() -> None:
         (REQUISITION_COMMANDS, REQUISITION_HANDLERS),
         (PIPELINE_COMMANDS, PIPELINE_HANDLERS),
         (NOTE_COMMANDS, NOTE_HANDLERS),
+        (DOCUMENT_COMMANDS, DOCUMENT_TYPES),
     ):
         assert {m.name for m in CATALOG[topic]} == set(handlers)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidCommand
-from domain.resume_text import DOCX, PDF, TEXT, extract_text, media_type_for
+from domain.resume_files import DOCX, PDF, TEXT, media_type_for
+from domain.resume_text import extract_text, read_resume
 from domain.skills import canonical_skill, extract_skills
 from tests.resumes import docx_with_text, pdf_with_text
 
@@ -31,14 +32,25 @@ def test_text_comes_out_of_pdf_docx_and_txt() -> None:
     assert "Kubernetes" in extract_text(pdf_with_text("Kubernetes and Kafka"), PDF)
     assert "Rust" in extract_text(docx_with_text("Senior engineer", "Rust, Go"), DOCX)
     assert extract_text("Caf\u00e9 Python".encode(), TEXT) == "Caf\u00e9 Python"
-    assert extract_text("Caf\u00e9".encode("latin-1"), TEXT) == "Caf\u00e9"
+    assert extract_text("\ufeffPython".encode(), TEXT) == "Python"  # a BOM is not text
 
 
-def test_a_mislabelled_file_is_the_callers_error() -> None:
+def test_a_resume_is_read_with_its_skills() -> None:
+    read = read_resume(docx_with_text("Staff engineer", "golang, k8s"), DOCX)
+    assert read.text == "Staff engineer\ngolang, k8s"
+    assert read.skills == ["Go", "Kubernetes"]
+
+
+def test_a_mislabelled_or_broken_file_is_the_callers_error() -> None:
     with pytest.raises(InvalidCommand, match="could not be read"):
         extract_text(b"not a pdf at all", PDF)
     with pytest.raises(InvalidCommand):
         extract_text(b"PK\x03\x04broken", DOCX)
+    # Text is UTF-8: another encoding is refused rather than guessed.
+    with pytest.raises(InvalidCommand, match="could not be read as plain text"):
+        extract_text("Caf\u00e9".encode("latin-1"), TEXT)
+    with pytest.raises(InvalidCommand, match="could not be read"):
+        read_resume(b"this is no pdf", PDF)
 
 
 def test_media_type_by_extension_then_declared_type() -> None:

@@ -16,6 +16,8 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.candidates.commands",
         "rt-test.candidates.events",
         "rt-test.candidates.commands.dlq",
+        "rt-test.documents.commands",
+        "rt-test.documents.commands.dlq",
         "rt-test.clients.commands",
         "rt-test.clients.events",
         "rt-test.clients.commands.dlq",

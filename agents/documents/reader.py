@@ -1,0 +1,220 @@
+"""The resume reader: reads the files `document.attach` names, outside any transaction.
+
+An agent of its own on a topic of its own (`rt.documents.commands`), so a file that takes
+the whole of its limits to be refused holds up other resumes at most, never the candidates
+agent that applies every agency's creates. Each file is read in the sandbox (a child
+process with limits); the result goes to the candidates agent as a `document.record`
+command carrying the attach's command id, keyed by the candidate, where the row is written
+in the processor's transaction, in order with the candidate's other commands, and the
+outcome recorded under the id the gateway waits on. A redelivered attach is read again and
+sends the same record, which the candidates agent's ledger recognises.
+
+The reader itself writes only the text beside the stored file (idempotent). A command it
+cannot read as an attach is rejected (its outcome recorded directly); a message that is
+not a command goes to `rt.documents.commands.dlq`; a store or the broker failing is
+retried with back-off, and a command that keeps failing is dead-lettered and rejected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, cast
+
+import faust
+from pydantic import ValidationError
+
+from agents.documents.sandbox import ParseSandbox
+from agents.handling import parse_payload
+from agents.processor import Message, Publisher, RetryPolicy
+from core.errors import NotFound, RTError, UnknownCommand
+from domain.resume_text import ParsedResume
+from stores.bundle import Stores
+from topics.candidates import (
+    DOCUMENT_ATTACH,
+    DOCUMENT_RECORD,
+    DocumentAttach,
+    DocumentRecord,
+    Refusal,
+)
+from topics.envelopes import CommandEnvelope, CommandOutcome
+
+log = logging.getLogger(__name__)
+
+# Each command holds a file (up to MAX_UPLOAD_BYTES) while it is read: small batches,
+# and no more commands in flight than the sandbox reads at once.
+BATCH_SIZE = 16
+BATCH_WINDOW_SECONDS = 0.05
+MAX_REFUSAL_CHARS = 1000
+TAKES = frozenset({DOCUMENT_ATTACH})
+"""The command types on the reader's topic."""
+
+
+class ResumeReader:
+    def __init__(
+        self,
+        stores: Stores,
+        sandbox: ParseSandbox,
+        publisher: Publisher,
+        *,
+        record_topic: str,
+        dlq_topic: str,
+        concurrency: int = 2,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.stores = stores
+        self.sandbox = sandbox
+        self.publisher = publisher
+        self.record_topic = record_topic
+        self.dlq_topic = dlq_topic
+        self.concurrency = concurrency
+        self.retry = retry or RetryPolicy()
+
+    async def process_batch(self, messages: Sequence[Message]) -> None:
+        """Read a batch, a candidate's files in order, candidates side by side; never raises."""
+        by_key: dict[bytes | None, list[bytes | None]] = defaultdict(list)
+        for key, value in messages:
+            by_key[key].append(value)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def in_order(key: bytes | None, values: list[bytes | None]) -> None:
+            async with gate:
+                for value in values:
+                    await self.process(key, value)
+
+        await asyncio.gather(*(in_order(k, vs) for k, vs in by_key.items()))
+
+    async def process(self, key: bytes | None, value: bytes | None) -> None:
+        """Never raises: the command ends handed over, rejected, or in the DLQ."""
+        try:
+            command = CommandEnvelope.model_validate_json(value or b"")
+        except ValidationError as exc:
+            await self.dead_letter(key, value, f"unparseable command envelope: {exc}"[:1000])
+            return
+        if command.type not in TAKES:
+            unknown = UnknownCommand(
+                f"unknown command type '{command.type}'; this topic takes: {DOCUMENT_ATTACH}"
+            )
+            await self.reject(command, unknown.as_dict())
+            return
+        try:
+            payload = parse_payload(DocumentAttach, command)
+        except RTError as error:
+            await self.reject(command, error.as_dict())
+            return
+        delays = self.retry.delays()
+        record: DocumentRecord | None = None
+        for attempt in range(len(delays) + 1):
+            try:
+                # A file read once is not read again because the hand-over failed.
+                record = record or await self._read(command, payload)
+                await self._hand_over(command, record)
+                return
+            except Exception as exc:
+                if attempt == len(delays):
+                    log.exception("reading document %s failed for good", payload.document_id)
+                    await self._give_up(key, value, command, exc)
+                    return
+                log.warning(
+                    "reading document %s, attempt %d failed (%r); retrying",
+                    payload.document_id,
+                    attempt + 1,
+                    exc,
+                )
+                await asyncio.sleep(delays[attempt])
+
+    async def _read(self, command: CommandEnvelope, payload: DocumentAttach) -> DocumentRecord:
+        """Read the stored file in the sandbox; its text goes beside it, the rest in the record."""
+        parsed: ParsedResume | None = None
+        refusal: RTError | None = None
+        stored = await self.stores.mongo.get_file(command.tenant_id, payload.document_id)
+        if stored is None:
+            refusal = NotFound(f"no stored file for document {payload.document_id}")
+        else:
+            try:
+                parsed = await self.sandbox.read(bytes(stored["content"]), payload.media_type)
+            except RTError as error:
+                log.info("document %s refused: %s", payload.document_id, error.message)
+                refusal = error
+        if parsed is not None:
+            # Beside the file, not on the command: 200,000 characters may not fit a message.
+            await self.stores.mongo.set_file_text(payload.document_id, parsed.text)
+        return DocumentRecord(
+            **payload.model_dump(),
+            text_chars=len(parsed.text) if parsed else 0,
+            skills=parsed.skills if parsed else [],
+            refusal=_refusal(refusal) if refusal else None,
+        )
+
+    async def _hand_over(self, command: CommandEnvelope, record: DocumentRecord) -> None:
+        """To the candidates agent, under the attach's own id: its outcome is the record's,
+        recorded once by that agent's ledger."""
+        envelope = command.model_copy(
+            update={"type": DOCUMENT_RECORD, "payload": record.model_dump(mode="json")}
+        )
+        await self.publisher.publish(
+            self.record_topic,
+            str(record.candidate_id).encode(),
+            envelope.model_dump_json().encode(),
+            [("command_type", DOCUMENT_RECORD.encode())],
+        )
+
+    async def reject(self, command: CommandEnvelope, error: dict[str, Any]) -> None:
+        """Record a rejection straight away: nothing was read, so nothing else is to record."""
+        outcome = CommandOutcome(
+            command_id=command.command_id,
+            tenant_id=command.tenant_id,
+            type=command.type,
+            status="rejected",
+            error=error,
+        )
+        quiet = () if command.reply else ((command.tenant_id, command.command_id),)
+        try:
+            await self.stores.redis.record_outcomes([outcome], quiet=quiet)
+        except Exception:
+            log.exception("could not record the outcome of %s", command.command_id)
+
+    async def _give_up(
+        self, key: bytes | None, value: bytes | None, command: CommandEnvelope, exc: Exception
+    ) -> None:
+        reason = f"processing failed after {self.retry.attempts} attempts: {exc!r}"
+        await self.dead_letter(key, value, reason)
+        await self.reject(command, {"code": "processing_failed", "message": reason})
+
+    async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
+        log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
+        delay = self.retry.first_delay
+        # Until the DLQ has it the message must not be acknowledged: wait out an outage.
+        while True:
+            try:
+                await self.publisher.publish(
+                    self.dlq_topic, key or b"", value or b"", [("reason", reason.encode()[:4000])]
+                )
+                return
+            except Exception as exc:
+                log.warning("DLQ publish failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry.max_delay)
+
+
+def _refusal(error: RTError) -> Refusal:
+    # A parser's own words can run long; the record keeps what a person reads.
+    said = error.as_dict()
+    said["message"] = str(said["message"])[:MAX_REFUSAL_CHARS]
+    return Refusal.model_validate(said)
+
+
+def register(app: faust.App, reader: ResumeReader, topic: str) -> None:
+    commands = app.topic(topic)
+
+    async def read_resumes(stream: faust.StreamT[bytes]) -> None:
+        # take_events is on the concrete Stream, not (yet) on the StreamT protocol.
+        batches = cast(faust.Stream[bytes], stream).take_events(
+            BATCH_SIZE, within=BATCH_WINDOW_SECONDS
+        )
+        async for events in batches:
+            await reader.process_batch([(e.message.key, e.message.value) for e in events])
+
+    app.agent(commands, name="documents.reader")(read_resumes)
