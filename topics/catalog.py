@@ -280,3 +280,7 @@ COMMAND_PERMISSIONS: dict[str, Permission] = {
     saved_searches.SAVED_SEARCH_DELETE: "saved_searches:write",
 }
 """What each command needs of its sender (domain/permissions.py has who has what)."""
+
+INTERNAL_COMMANDS: frozenset[str] = frozenset({candidates.DOCUMENT_RECORD})
+"""Commands only the workers send each other (a resume's reading, recorded): nobody
+outside may send one, whatever their role."""
