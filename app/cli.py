@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from core.settings import get_settings
+from core.settings import KAFKA_ROLE_USE, KafkaRole, MissingSetting, get_settings
 
 app = typer.Typer(
     help="RefactorTrack: the ATS backend for staffing agencies.", no_args_is_help=True
@@ -26,6 +26,11 @@ app.add_typer(users_app, name="users")
 import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=True)
 app.add_typer(apikeys_app, name="apikeys")
 app.add_typer(import_app, name="import")
+kafka_app = typer.Typer(
+    help="Kafka principals: their credentials and ACLs (as KAFKA_ADMIN_USERNAME; docs/kafka.md).",
+    no_args_is_help=True,
+)
+app.add_typer(kafka_app, name="kafka")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -104,30 +109,125 @@ def stack_status() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Migrate Postgres, create the Kafka topics and the search and document indexes."""
+    """Migrate Postgres, create the Kafka topics, principals and ACLs, and the search and
+    document indexes. Kafka is administered as KAFKA_ADMIN_USERNAME."""
     from stores.bundle import Stores
     from stores.kafka import ensure_topics
+    from stores.kafka_access import AccessReport, grant_access
     from stores.postgres.migrate import upgrade
 
     settings = get_settings()
     upgrade(settings)
     typer.echo("postgres: migrated to head")
 
-    async def prepare() -> list[str]:
+    async def prepare() -> tuple[list[str], AccessReport]:
         created = await ensure_topics(settings)
+        access = await grant_access(settings)
         stores = Stores(settings)
         await stores.start()
         try:
             await stores.prepare()
         finally:
             await stores.stop()
-        return created
+        return created, access
 
-    created = asyncio.run(prepare())
+    created, access = asyncio.run(prepare())
     typer.echo(
         f"kafka: {len(created)} topic(s) created" + (f" ({', '.join(created)})" if created else "")
     )
+    if access.credentials_set:
+        typer.echo(f"kafka: SCRAM credentials set for {', '.join(access.credentials_set)}")
+    if access.credentials_left:
+        typer.echo(
+            f"kafka: no password here for {', '.join(access.credentials_left)}; "
+            "their credentials are left as the broker has them"
+        )
+    typer.echo(f"kafka: {access.acls} ACL(s) in place for {settings.topic_namespace}")
     typer.echo("mongodb, opensearch: indexes ready")
+
+
+def _kafka_username(who: str) -> tuple[str, KafkaRole | None]:
+    """(username, role) for a role name, or (who, None) for any other Kafka username."""
+    for role in KAFKA_ROLE_USE:
+        if who == role:
+            return get_settings().kafka_username(role), role
+    return who, None
+
+
+@kafka_app.command("show")
+def kafka_show(
+    who: Annotated[str, typer.Argument(help="admin, gateway, worker, jobs, or any Kafka username")],
+) -> None:
+    """What the broker knows of a principal: its SCRAM credentials and what it may do."""
+    from stores.kafka_admin import KafkaAdmin
+
+    username, _ = _kafka_username(who)
+
+    async def describe() -> Any:
+        async with KafkaAdmin(get_settings()) as admin:
+            return await admin.describe_principal(username)
+
+    found = asyncio.run(describe())
+    mechanisms = ", ".join(f"{c.mechanism} ({c.iterations} iterations)" for c in found.credentials)
+    typer.echo(f"User:{username}")
+    typer.echo(f"  credentials: {mechanisms or 'none (cannot log in with SCRAM)'}")
+    if username == get_settings().kafka_admin_username:
+        typer.echo("  super user: every operation, whatever the ACLs")
+    typer.echo(f"  allowed ({len(found.grants)}):" if found.grants else "  allowed: nothing")
+    for grant in found.grants:
+        typer.echo(f"    {grant}")
+    for other in found.other_acls:
+        typer.echo(f"    other ACL: {other}")
+
+
+@kafka_app.command("set-password")
+def kafka_set_password(
+    who: Annotated[str, typer.Argument(help="gateway, worker, jobs, or any Kafka username")],
+    from_settings: Annotated[
+        bool,
+        typer.Option(
+            "--from-settings",
+            help="Take the password from KAFKA_<ROLE>_PASSWORD (environment, .env) "
+            "instead of asking for it",
+        ),
+    ] = False,
+) -> None:
+    """Create a principal's SCRAM credential, or rotate its password.
+
+    Connections already open keep working; the process using the principal must get the
+    new password before it next connects (docs/kafka.md, "Rotating a password").
+    """
+    from stores.kafka_admin import KafkaAdmin
+
+    settings = get_settings()
+    username, role = _kafka_username(who)
+    if username == settings.kafka_admin_username:
+        typer.echo(
+            "the admin's password is also the broker's own login (inter-broker): rotate it "
+            "as docs/kafka.md says, not with this command",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if from_settings:
+        if role is None:
+            typer.echo("--from-settings needs a role: gateway, worker or jobs", err=True)
+            raise typer.Exit(2)
+        password = settings.kafka_login(role).password.get_secret_value()
+    else:
+        password = typer.prompt(
+            f"New Kafka password for {username}", hide_input=True, confirmation_prompt=True
+        )
+    if len(password) < 16:
+        typer.echo("a Kafka password needs at least 16 characters", err=True)
+        raise typer.Exit(2)
+
+    async def upsert() -> None:
+        async with KafkaAdmin(settings) as admin:
+            await admin.upsert_scram_user(username, password)
+            await admin.wait_for_scram_users([username])
+
+    asyncio.run(upsert())
+    typer.echo(f"kafka: {settings.kafka_sasl_mechanism} credential of {username} set")
 
 
 @users_app.command("create")
@@ -254,4 +354,9 @@ def import_candidates(
 
 
 def main() -> None:
-    sys.exit(app())
+    try:
+        sys.exit(app())
+    except MissingSetting as exc:
+        # A configuration gap, not a bug: the message says what to set, no traceback.
+        typer.echo(f"refactortrack: {exc}", err=True)
+        sys.exit(2)

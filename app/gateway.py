@@ -22,7 +22,8 @@ from stores.kafka import CommandPublisher
 
 def build_state(settings: Settings) -> GatewayState:
     stores = Stores(settings)
-    publisher = CommandPublisher(settings)
+    # The gateway logs in to Kafka as its own principal: it may only write commands.
+    publisher = CommandPublisher(settings, settings.kafka_login("gateway"))
     waiter = OutcomeWaiter(stores.redis)
     bus = CommandBus(
         publisher,
