@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import faust
 
-from core.settings import Settings
+from core.settings import KafkaLogin, Settings
+from stores.kafka_auth import ssl_context
 
 
-def create_faust_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
+def broker_credentials(settings: Settings, login: KafkaLogin) -> faust.SASLCredentials:
+    """Faust's form of the login: SASL_SSL when given a TLS context, else SASL_PLAINTEXT."""
+    return faust.SASLCredentials(
+        username=login.username,
+        password=login.password.get_secret_value(),
+        mechanism=settings.kafka_sasl_mechanism,
+        ssl_context=ssl_context(settings),
+    )
+
+
+def create_faust_app(
+    settings: Settings, *, app_id: str | None = None, login: KafkaLogin | None = None
+) -> faust.App:
+    """The worker's app, logged in as the worker principal unless `login` names another
+    (the no-op benchmark's agent, on a topic outside the worker's ACLs)."""
     return faust.App(
         app_id or settings.worker_id,
         broker=settings.kafka_broker_url,
+        broker_credentials=broker_credentials(settings, login or settings.kafka_login("worker")),
         # Commands and events are JSON bytes we parse ourselves, so a bad message
         # reaches our code (and the DLQ) instead of failing inside the codec.
         key_serializer="raw",

@@ -26,7 +26,8 @@ from stores.rate_limits import RateLimits
 
 def build_state(settings: Settings) -> GatewayState:
     stores = Stores(settings)
-    publisher = CommandPublisher(settings)
+    # The gateway logs in to Kafka as its own principal: it may only write commands.
+    publisher = CommandPublisher(settings, settings.kafka_login("gateway"))
     waiter = OutcomeWaiter(stores.redis)
     bus = CommandBus(
         publisher,

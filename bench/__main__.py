@@ -39,6 +39,7 @@ from bench.relevance import evaluate
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
 from core.settings import get_settings
+from stores.kafka_auth import client_options
 from stores.postgres.database import Database
 from stores.postgres.migrate import upgrade
 from stores.postgres.tables import candidates
@@ -213,12 +214,12 @@ async def noop_baseline(n: int) -> float:
     """The same broker and partition count, a Faust agent that only counts."""
     settings = get_settings()
     topic = f"rt.bench.noop.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    # A topic outside the contract, so the admin (bench tooling) makes, fills and reads it.
+    admin_login = client_options(settings, settings.kafka_login("admin"))
+    admin = AIOKafkaAdminClient(**admin_login)
     await admin.start()
     await admin.create_topics([NewTopic(topic, settings.kafka_partitions, 1)])
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5
-    )
+    producer = AIOKafkaProducer(**admin_login, acks="all", linger_ms=5)
     await producer.start()
     tenant = uuid.uuid4()
     for i in range(n):

@@ -29,6 +29,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from core.settings import Settings
 from stores.kafka import ensure_topics
+from stores.kafka_access import grant_access, revoke_access
+from stores.kafka_auth import client_options
 from topics.envelopes import Actor, EventEnvelope
 from topics.names import PIPELINE_EVENTS
 
@@ -99,7 +101,10 @@ async def sse_latency(
 
     reader = asyncio.create_task(follow())
     await asyncio.wait_for(snapshot.wait(), 30)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    # The benchmark stands in for the worker's agents, as the admin (bench tooling).
+    producer = AIOKafkaProducer(
+        **client_options(settings, settings.kafka_login("admin")), acks="all"
+    )
     await producer.start()
     try:
         started = time.perf_counter()
@@ -140,10 +145,11 @@ async def analytics_throughput(settings: Settings, n: int) -> dict[str, float]:
     namespace = f"rt-bench-analytics-{uuid.uuid4().hex[:6]}"
     own = settings.model_copy(update={"topic_namespace": namespace, "worker_id": namespace})
     await ensure_topics(own)
+    # The timed workers log in as the worker principal: it needs its ACLs here too.
+    await grant_access(own)
     topic = PIPELINE_EVENTS.name(namespace)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5
-    )
+    admin_login = client_options(settings, settings.kafka_login("admin"))
+    producer = AIOKafkaProducer(**admin_login, acks="all", linger_ms=5)
     await producer.start()
     agencies = [(uuid.uuid4(), uuid.uuid4()) for _ in range(20)]
     at = datetime.now(UTC)
@@ -176,13 +182,14 @@ async def analytics_throughput(settings: Settings, n: int) -> dict[str, float]:
         env,
         results / "noop-analytics.json",
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**admin_login)
     await admin.start()
     try:
         ours = [t for t in await admin.list_topics() if t.startswith(namespace)]
         await admin.delete_topics(ours)
     finally:
         await admin.close()
+    await revoke_access(own)
     return {
         "analytics_rate": measured["count"] / measured["seconds"],
         "noop_rate": noop["count"] / noop["seconds"],

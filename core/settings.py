@@ -1,23 +1,99 @@
-"""Runtime settings, read from the environment and `.env`.
+"""Runtime settings, read from the environment, `.env` and the local stack's secrets.
 
 Variable names follow the product's original description where they fit
 (`POSTGRES_*`, `REDIS_*`, `JWT_*`); every variable is documented in `.env.example`.
+
+Precedence, highest first: the environment, `.env`, then `<state dir>/secrets.env`, the
+random passwords `deploy/local/stack.sh up` makes for the local stack (the state dir is
+`RT_STATE_DIR`, else `$XDG_STATE_HOME/refactortrack`, else
+`~/.local/state/refactortrack`, as in deploy/local/lib/common.sh). So `make dev`, the
+tests and the CLI find the local broker's credentials without a step of their own, and
+a deployment, which has no such file, sets each process's own secret in its environment.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEV_POSTGRES_PASSWORD = "refactortrack"
+
+KafkaRole = Literal["admin", "gateway", "worker", "jobs"]
+"""Who logs in to Kafka: each process as its own principal (docs/kafka.md)."""
+
+# What each principal is, for the messages that name a missing secret.
+KAFKA_ROLE_USE: dict[KafkaRole, str] = {
+    "admin": "migrations, topic and ACL administration and test resets",
+    "gateway": "the gateway's command producer",
+    "worker": "the Faust workers",
+    "jobs": "imports and demo data",
+}
+
+# Letters, digits, '.', '_' and '-': nothing SCRAM or a JAAS line would need to escape.
+KAFKA_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class MissingSetting(RuntimeError):
+    """A setting this process needs is not set; the message says which and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaLogin:
+    """One principal's SASL login. The password stays a SecretStr until the client needs it."""
+
+    role: str  # a KafkaRole for our processes; what the login is for, in messages
+    username: str
+    password: SecretStr
+
+
+def local_state_dir() -> Path:
+    """The local stack's state dir, found the way deploy/local/lib/common.sh finds it."""
+    dotenv = dotenv_values(".env") if Path(".env").is_file() else {}
+
+    def setting(name: str) -> str | None:
+        return os.environ.get(name) or dotenv.get(name) or None
+
+    raw = setting("RT_STATE_DIR")
+    if raw is None:
+        xdg = setting("XDG_STATE_HOME")
+        raw = f"{xdg}/refactortrack" if xdg else "~/.local/state/refactortrack"
+    return Path(raw).expanduser()
+
+
+def local_secrets_file() -> Path:
+    return local_state_dir() / "secrets.env"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: the local stack's generated secrets only fill what the
+        # environment and .env leave unset.
+        local_secrets = DotEnvSettingsSource(settings_cls, env_file=local_secrets_file())
+        return init_settings, env_settings, dotenv_settings, local_secrets, file_secret_settings
 
     environment: Literal["dev", "test", "staging", "production"] = Field(
         default="dev", alias="RT_ENV"
@@ -128,6 +204,25 @@ class Settings(BaseSettings):
 
     # Kafka
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    # Every listener authenticates: SASL over plain TCP (the local stack, a private
+    # network) or over TLS, checked against KAFKA_SSL_CAFILE (the system's CAs if unset).
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="SASL_PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        default="SCRAM-SHA-512", alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_ssl_cafile: str | None = Field(default=None, alias="KAFKA_SSL_CAFILE")
+    # One principal per kind of process, each with only the rights it needs; a process
+    # reads only its own password (no defaults: a process without one refuses to start).
+    kafka_admin_username: str = Field(default="admin", alias="KAFKA_ADMIN_USERNAME")
+    kafka_admin_password: SecretStr | None = Field(default=None, alias="KAFKA_ADMIN_PASSWORD")
+    kafka_gateway_username: str = Field(default="rt-gateway", alias="KAFKA_GATEWAY_USERNAME")
+    kafka_gateway_password: SecretStr | None = Field(default=None, alias="KAFKA_GATEWAY_PASSWORD")
+    kafka_worker_username: str = Field(default="rt-worker", alias="KAFKA_WORKER_USERNAME")
+    kafka_worker_password: SecretStr | None = Field(default=None, alias="KAFKA_WORKER_PASSWORD")
+    kafka_jobs_username: str = Field(default="rt-jobs", alias="KAFKA_JOBS_USERNAME")
+    kafka_jobs_password: SecretStr | None = Field(default=None, alias="KAFKA_JOBS_PASSWORD")
     # Topic names are <namespace>.<domain>.<kind>; only the test suite changes it.
     topic_namespace: str = Field(default="rt", alias="TOPIC_NAMESPACE")
     kafka_partitions: int = Field(default=4, alias="KAFKA_PARTITIONS")
@@ -153,6 +248,35 @@ class Settings(BaseSettings):
         default=30.0, alias="ANALYTICS_ALERT_CHECK_SECONDS"
     )
     analytics_push_seconds: float = Field(default=0.2, alias="ANALYTICS_PUSH_SECONDS")
+
+    @field_validator(
+        "kafka_admin_username",
+        "kafka_gateway_username",
+        "kafka_worker_username",
+        "kafka_jobs_username",
+    )
+    @classmethod
+    def _plain_username(cls, value: str) -> str:
+        if not KAFKA_USERNAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a Kafka username we accept: 1-64 letters, digits, "
+                "'.', '_' or '-', starting with a letter or digit"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_principal_each(self) -> Settings:
+        # Two roles under one name would merge their ACLs: least privilege is gone.
+        seen: dict[str, str] = {}
+        for role in KAFKA_ROLE_USE:
+            name = self._kafka_username(role)
+            if name in seen:
+                raise ValueError(
+                    f"KAFKA_{role.upper()}_USERNAME and KAFKA_{seen[name].upper()}_USERNAME "
+                    f"are both {name!r}: each kind of process needs a principal of its own"
+                )
+            seen[name] = role
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -184,6 +308,42 @@ class Settings(BaseSettings):
     @property
     def kafka_broker_url(self) -> str:
         return ";".join(f"kafka://{hp}" for hp in self.kafka_bootstrap_servers.split(","))
+
+    def _kafka_username(self, role: KafkaRole) -> str:
+        return {
+            "admin": self.kafka_admin_username,
+            "gateway": self.kafka_gateway_username,
+            "worker": self.kafka_worker_username,
+            "jobs": self.kafka_jobs_username,
+        }[role]
+
+    def _kafka_password(self, role: KafkaRole) -> SecretStr | None:
+        return {
+            "admin": self.kafka_admin_password,
+            "gateway": self.kafka_gateway_password,
+            "worker": self.kafka_worker_password,
+            "jobs": self.kafka_jobs_password,
+        }[role]
+
+    def kafka_username(self, role: KafkaRole) -> str:
+        """The principal's name; needs no password, so the admin can write its ACLs."""
+        return self._kafka_username(role)
+
+    def has_kafka_password(self, role: KafkaRole) -> bool:
+        password = self._kafka_password(role)
+        return password is not None and bool(password.get_secret_value())
+
+    def kafka_login(self, role: KafkaRole) -> KafkaLogin:
+        """The role's login, or MissingSetting naming the variable to set."""
+        password = self._kafka_password(role)
+        if password is None or not password.get_secret_value():
+            name = f"KAFKA_{role.upper()}_PASSWORD"
+            raise MissingSetting(
+                f"{name} is not set: it is the Kafka password of {self._kafka_username(role)!r}"
+                f" ({KAFKA_ROLE_USE[role]}). Locally `refactortrack stack up` writes it to "
+                f"{local_secrets_file()}; elsewhere set {name} in this process's environment."
+            )
+        return KafkaLogin(role, self._kafka_username(role), password)
 
 
 @lru_cache

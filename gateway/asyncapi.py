@@ -90,9 +90,30 @@ def asyncapi_document(settings: Settings) -> dict[str, Any]:
             ),
         },
         "servers": {
-            "kafka": {"host": settings.kafka_bootstrap_servers, "protocol": "kafka"},
+            "kafka": {
+                "host": settings.kafka_bootstrap_servers,
+                # AsyncAPI's name for Kafka over TLS.
+                "protocol": "kafka-secure"
+                if settings.kafka_security_protocol == "SASL_SSL"
+                else "kafka",
+                "security": [{"$ref": "#/components/securitySchemes/sasl"}],
+            },
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": schemas},
+        "components": {
+            "messages": messages,
+            "schemas": schemas,
+            "securitySchemes": {
+                "sasl": {
+                    # scramSha512 or scramSha256, as the broker is configured.
+                    "type": "scramSha" + settings.kafka_sasl_mechanism.rsplit("-", 1)[1],
+                    "description": (
+                        f"Every client logs in with SASL {settings.kafka_sasl_mechanism} "
+                        "as a user of its own, whose ACLs allow only the topics that user "
+                        "needs; there is no anonymous access."
+                    ),
+                }
+            },
+        },
     }

@@ -1,4 +1,9 @@
-"""The gateway's Kafka producer and the topic bootstrap shared by every process."""
+"""The command producers (the gateway's, the jobs') and the topic bootstrap.
+
+Each client logs in as the principal its caller names (stores/kafka_auth.py): the
+gateway's producer as the gateway, the jobs' as the jobs principal, the topic bootstrap
+as the admin.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,33 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from core.errors import Unavailable
-from core.settings import Settings
+from core.settings import KafkaLogin, Settings
+from stores.kafka_auth import client_options
 from topics.names import COMMAND_TOPICS, EVENT_TOPICS, INTERNAL_TOPICS
 
 log = logging.getLogger(__name__)
 
 
+def _cannot_connect(login: KafkaLogin, exc: BaseException) -> str:
+    """Log, and return for an operator, as whom we failed to connect.
+
+    aiokafka reports a refused login only in its own log ("SaslAuthenticationFailed ...
+    invalid credentials") and then fails the bootstrap like an unreachable broker.
+    """
+    why = (
+        f"cannot connect to Kafka as {login.username!r} ({exc}); if the log shows "
+        f"SaslAuthenticationFailed, the broker refused KAFKA_{login.role.upper()}_PASSWORD"
+    )
+    log.warning(why)
+    return why
+
+
 class CommandPublisher:
     """Publishes command envelopes and returns only once the broker has acknowledged them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, login: KafkaLogin) -> None:
         self._settings = settings
+        self._login = login
         self._producer: AIOKafkaProducer | None = None
         self._connecting = asyncio.Lock()
 
@@ -42,7 +63,7 @@ class CommandPublisher:
             if self._producer is not None:
                 return
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                **client_options(self._settings, self._login),
                 acks="all",
                 enable_idempotence=True,
                 linger_ms=1,
@@ -50,8 +71,10 @@ class CommandPublisher:
             )
             try:
                 await asyncio.wait_for(producer.start(), timeout=10)
-            except Exception:
+            except Exception as exc:
                 await producer.stop()
+                _cannot_connect(self._login, exc)
+                # An API client learns no more than that: the log has the rest.
                 raise Unavailable("the broker cannot be reached") from None
             self._producer = producer
 
@@ -80,9 +103,10 @@ class BatchPublisher:
     them, and nothing is reported sent before the broker has it.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, login: KafkaLogin) -> None:
+        self._login = login
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **client_options(settings, login),
             acks="all",
             enable_idempotence=True,
             linger_ms=20,
@@ -94,7 +118,7 @@ class BatchPublisher:
             await self._producer.start()
         except KafkaError as exc:
             await self._producer.stop()
-            raise Unavailable(f"the broker cannot be reached: {exc}") from None
+            raise Unavailable(_cannot_connect(self._login, exc)) from None
 
     async def stop(self) -> None:
         await self._producer.stop()
@@ -128,8 +152,11 @@ def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create every topic of the contract with our partition count; returns those created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    """Create every topic of the contract with our partition count; returns those created.
+
+    As the admin: no other principal may create or reconfigure the contract's topics.
+    """
+    admin = AIOKafkaAdminClient(**client_options(settings, settings.kafka_login("admin")))
     await admin.start()
     created: list[str] = []
     try:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
 
 from core.settings import Settings
+from stores.kafka import ensure_topics
+from stores.kafka_access import grant_access, revoke_access
+from stores.kafka_auth import client_options
 
 
 async def ensure_database(settings: Settings) -> None:
@@ -24,3 +33,31 @@ async def ensure_database(settings: Settings) -> None:
             await conn.execute(f'CREATE DATABASE "{settings.postgres_db}"')
     finally:
         await conn.close()
+
+
+def admin_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka client options for the tests' own producers and consumers: the admin's."""
+    return client_options(settings, settings.kafka_login("admin"))
+
+
+@asynccontextmanager
+async def own_namespace(settings: Settings, prefix: str) -> AsyncIterator[Settings]:
+    """Topics, a consumer group and ACLs of their own, so only this test's workers take
+    part; every topic of the namespace (tables' changelogs too) and its ACLs are deleted
+    afterwards."""
+    namespace = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    own = settings.model_copy(update={"topic_namespace": namespace, "worker_id": namespace})
+    await ensure_topics(own)
+    await grant_access(own)
+    try:
+        yield own
+    finally:
+        admin = AIOKafkaAdminClient(**admin_options(settings))
+        await admin.start()
+        try:
+            await admin.delete_topics(
+                [t for t in await admin.list_topics() if t.startswith(namespace)]
+            )
+        finally:
+            await admin.close()
+        await revoke_access(own)

@@ -7,8 +7,10 @@ commands, nor a developer's worker a test's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+from uuid import UUID
 
 DEFAULT_NAMESPACE = "rt"
 
@@ -125,3 +127,37 @@ EVENT_TOPICS: tuple[TopicSpec, ...] = (
     ANALYTICS_EVENTS,
 )
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (ANALYTICS_BY_TENANT,)
+
+
+# Integrations (the integrations CLI makes them): each publishes to a command topic of its
+# own, which only it may write and the worker reads, and reads its agency's event topic,
+# which only the worker writes. Ids are single name segments (no '.'), so that
+# `<namespace>.integrations.` and `<namespace>.agencies.` are prefixes of these and
+# nothing else, and an ACL on one integration's name cannot match another's.
+SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _segment(what: str, value: str) -> str:
+    if not SEGMENT.fullmatch(value):
+        raise ValueError(
+            f"{what} {value!r} cannot be part of a topic name: use 1-64 letters, digits, '_' or '-'"
+        )
+    return value
+
+
+def integrations_prefix(namespace: str = DEFAULT_NAMESPACE) -> str:
+    return f"{namespace}.integrations."
+
+
+def integration_commands(integration_id: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """`<namespace>.integrations.<integration id>.commands`: one integration's commands."""
+    return f"{integrations_prefix(namespace)}{_segment('integration id', integration_id)}.commands"
+
+
+def agencies_prefix(namespace: str = DEFAULT_NAMESPACE) -> str:
+    return f"{namespace}.agencies."
+
+
+def agency_events(tenant_id: UUID | str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """`<namespace>.agencies.<tenant id>.events`: what one agency's integrations may read."""
+    return f"{agencies_prefix(namespace)}{_segment('tenant id', str(tenant_id))}.events"

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts
-from core.settings import get_settings
+from app.cli import accounts, kafka
+from core.settings import MissingSetting, get_settings
 
 app = typer.Typer(
     help="RefactorTrack: the ATS backend for staffing agencies.", no_args_is_help=True
@@ -27,6 +27,7 @@ app.add_typer(accounts.tenants_app, name="tenants")
 app.add_typer(accounts.apikeys_app, name="apikeys")
 import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(kafka.kafka_app, name="kafka")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"
@@ -109,29 +110,40 @@ def stack_status() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Migrate Postgres, create the Kafka topics and the search and document indexes."""
+    """Migrate Postgres, create the Kafka topics, principals and ACLs, and the search and
+    document indexes. Kafka is administered as KAFKA_ADMIN_USERNAME."""
     from stores.bundle import Stores
     from stores.kafka import ensure_topics
+    from stores.kafka_access import AccessReport, grant_access
     from stores.postgres.migrate import upgrade
 
     settings = get_settings()
     upgrade(settings)
     typer.echo("postgres: migrated to head")
 
-    async def prepare() -> list[str]:
+    async def prepare() -> tuple[list[str], AccessReport]:
         created = await ensure_topics(settings)
+        access = await grant_access(settings)
         stores = Stores(settings)
         await stores.start()
         try:
             await stores.prepare()
         finally:
             await stores.stop()
-        return created
+        return created, access
 
-    created = asyncio.run(prepare())
+    created, access = asyncio.run(prepare())
     typer.echo(
         f"kafka: {len(created)} topic(s) created" + (f" ({', '.join(created)})" if created else "")
     )
+    if access.credentials_set:
+        typer.echo(f"kafka: SCRAM credentials set for {', '.join(access.credentials_set)}")
+    if access.credentials_left:
+        typer.echo(
+            f"kafka: no password here for {', '.join(access.credentials_left)}; "
+            "their credentials are left as the broker has them"
+        )
+    typer.echo(f"kafka: {access.acls} ACL(s) in place for {settings.topic_namespace}")
     typer.echo("mongodb, opensearch: indexes ready")
 
 
@@ -195,4 +207,9 @@ def import_candidates(
 
 
 def main() -> None:
-    sys.exit(app())
+    try:
+        sys.exit(app())
+    except MissingSetting as exc:
+        # A configuration gap, not a bug: the message says what to set, no traceback.
+        typer.echo(f"refactortrack: {exc}", err=True)
+        sys.exit(2)

@@ -33,7 +33,9 @@ class CommandSender:
         self.settings = settings
         self.poll_seconds = poll_seconds
         self.db = Database(settings)
-        self._producer = BatchPublisher(settings)
+        # The jobs principal may write the command topics and nothing else: an import
+        # reads files from outside, and needs none of the admin's power to send them.
+        self._producer = BatchPublisher(settings, settings.kafka_login("jobs"))
 
     async def __aenter__(self) -> CommandSender:
         await self.db.start()

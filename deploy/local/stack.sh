@@ -2,11 +2,14 @@
 # Real servers for tests and local development, on 127.0.0.1, with all runtime
 # data under one state dir. See README.md beside this file.
 #
-#   stack.sh up | down | status | logs NAME
+#   stack.sh up | down | status [NAME...] | logs NAME
+#
+# NAME picks servers (postgres redis kafka opensearch ferretdb); none means all.
 set -euo pipefail
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd -P)
 SERVERS=(postgres redis kafka opensearch ferretdb)
+ALL_SERVERS=("${SERVERS[@]}")
 
 # shellcheck source=lib/common.sh
 source "$LIB_DIR/common.sh"
@@ -21,13 +24,26 @@ unset _server
 declare -A READY_TIMEOUT=([postgres]=60 [redis]=30 [kafka]=120 [opensearch]=120 [ferretdb]=60)
 
 usage() {
-    sed -n '2,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
+}
+
+# The servers this run acts on: those named on the command line, else all of them.
+# Several engineers can run a second Kafka (own RT_STATE_DIR and ports) beside a
+# shared stack this way, without starting a second copy of everything else.
+select_servers() {
+    local name
+    (($#)) || return 0
+    for name in "$@"; do
+        [[ " ${SERVERS[*]} " == *" $name "* ]] || die "unknown server '$name'; name one of: ${SERVERS[*]}"
+    done
+    SERVERS=("$@")
 }
 
 setup() {
     load_settings
     init_dirs
+    load_secrets
     local s
     for s in "${SERVERS[@]}"; do "${s}_vars"; done
 }
@@ -38,7 +54,12 @@ browser_packages() { command -v chromium >/dev/null 2>&1 || echo chromium; }
 # The Debian packages, installed in one apt run when any is missing.
 install_packages() {
     local missing=()
-    mapfile -t missing < <(postgres_packages; redis_packages; browser_packages)
+    mapfile -t missing < <(
+        if selected postgres; then postgres_packages; fi
+        if selected redis; then redis_packages; fi
+        # Only a full `up` (what `make test` runs) needs the browser.
+        if ((${#SERVERS[@]} == ${#ALL_SERVERS[@]})); then browser_packages; fi
+    )
     ((${#missing[@]})) || return 0
     ((EUID == 0)) || die "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})"
     note "installing Debian packages: ${missing[*]}"
@@ -49,21 +70,28 @@ install_packages() {
         apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+selected() { [[ " ${SERVERS[*]} " == *" $1 "* ]]; }
+
 install_all() {
     install_packages
-    command -v java >/dev/null || die "java (OpenJDK 17) is not on PATH"
+    if selected kafka || selected opensearch; then
+        command -v java >/dev/null || die "java (OpenJDK 17) is not on PATH"
+    fi
     # The Go build is CPU-bound and Maven's downloads network-bound: overlap them.
     local fb_job=""
-    if ! ferretdb_installed; then
+    if selected ferretdb && ! ferretdb_installed; then
         command -v go >/dev/null || die "go is not on PATH (needed once, to build FerretDB)"
         ferretdb_install &
         fb_job=$!
     fi
-    if ! kafka_installed || ! opensearch_installed; then
+    local need_kafka=0 need_opensearch=0
+    if selected kafka && ! kafka_installed; then need_kafka=1; fi
+    if selected opensearch && ! opensearch_installed; then need_opensearch=1; fi
+    if ((need_kafka || need_opensearch)); then
         command -v mvn >/dev/null || die "mvn is not on PATH (needed once, to fetch the Kafka and OpenSearch jars)"
     fi
-    if ! kafka_installed; then kafka_install; fi
-    if ! opensearch_installed; then opensearch_install; fi
+    if ((need_kafka)); then kafka_install; fi
+    if ((need_opensearch)); then opensearch_install; fi
     if [[ -n $fb_job ]] && ! wait "$fb_job"; then
         die "ferretdb: build failed"
     fi
@@ -120,14 +148,22 @@ wait_ready() {
 cmd_up() {
     setup
     take_lock
+    ensure_secrets
     install_all
 
-    local s failed=()
+    local s failed=() why
     declare -A state=()
     for s in "${SERVERS[@]}"; do
         if "${s}_pid" >/dev/null; then
-            state[$s]=running
-            continue
+            # A server started by an older stack.sh (e.g. Kafka without SASL) is
+            # restarted with the setup this one writes.
+            if declare -F "${s}_stale" >/dev/null && why=$("${s}_stale"); then
+                note "$s: running with an outdated setup ($why); restarting it"
+                "${s}_stop"
+            else
+                state[$s]=running
+                continue
+            fi
         fi
         if ! claim_port "$s"; then
             printf 'stack: error: %s did not come up: port %s is in use (set %s in .env or the environment to move it)\n' \
@@ -214,10 +250,12 @@ cmd_logs() {
     done < <("${name}_logs")
 }
 
-case ${1:-} in
-up) cmd_up ;;
-down) cmd_down ;;
-status) cmd_status ;;
-logs) shift; cmd_logs "$@" ;;
+action=${1:-}
+if (($#)); then shift; fi
+case $action in
+up) select_servers "$@"; cmd_up ;;
+down) select_servers "$@"; cmd_down ;;
+status) select_servers "$@"; cmd_status ;;
+logs) cmd_logs "$@" ;;
 *) usage ;;
 esac

@@ -3,15 +3,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from core.settings import Settings
-from stores.kafka import ensure_topics
+from tests.support import admin_options
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Agency
@@ -91,8 +89,11 @@ async def eventually(
 
 
 async def tail_topic(settings: Settings, topic: str) -> AIOKafkaConsumer:
-    """A consumer positioned at the current end of every partition of `topic`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    """A consumer positioned at the current end of every partition of `topic`.
+
+    Logged in as the admin: it reads what no service principal may read together.
+    """
+    consumer = AIOKafkaConsumer(**admin_options(settings))
     await consumer.start()
     # `refactortrack migrate` creates every contract topic with this many partitions.
     partitions = [TopicPartition(topic, p) for p in range(settings.kafka_partitions)]
@@ -101,23 +102,3 @@ async def tail_topic(settings: Settings, topic: str) -> AIOKafkaConsumer:
     for tp in partitions:  # resolve the lazy seek now, before anything is produced
         await consumer.position(tp)
     return consumer
-
-
-@asynccontextmanager
-async def own_namespace(settings: Settings, prefix: str) -> AsyncIterator[Settings]:
-    """Topics and a consumer group of their own, so only this test's workers take part;
-    every topic of the namespace (tables' changelogs too) is deleted afterwards."""
-    namespace = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    own = settings.model_copy(update={"topic_namespace": namespace, "worker_id": namespace})
-    await ensure_topics(own)
-    try:
-        yield own
-    finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-        await admin.start()
-        try:
-            await admin.delete_topics(
-                [t for t in await admin.list_topics() if t.startswith(namespace)]
-            )
-        finally:
-            await admin.close()

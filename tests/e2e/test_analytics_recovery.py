@@ -29,8 +29,9 @@ from domain.analytics.views import slice_view
 from stores.analytics_views import read_view
 from stores.bundle import Stores
 from tests.e2e.conftest import LOG_DIR, ROOT, System
-from tests.e2e.helpers import eventually, own_namespace
+from tests.e2e.helpers import eventually
 from tests.harness.processes import spawn, stop, wait_for
+from tests.support import admin_options, own_namespace
 from topics.envelopes import Actor, EventEnvelope
 from topics.names import CANDIDATE_EVENTS, PIPELINE_EVENTS, REQUISITION_EVENTS
 
@@ -133,7 +134,7 @@ async def _publish(
     settings: Settings, events: list[tuple[str, EventEnvelope]], rng: random.Random
 ) -> None:
     """Each event once or twice; some agencies' submissions out of order."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**admin_options(settings), acks="all")
     await producer.start()
     try:
         sends = events + rng.sample(events, len(events) // 4)

@@ -86,7 +86,7 @@ async def _workload(agency: Agency, system: System, rng: random.Random) -> list[
             "priority": "hot" if i % 4 == 0 else "warm",
         }
         reqs.append(await post_json(agency, "/api/v1/requisitions", body))
-    publisher = CommandPublisher(system.settings)
+    publisher = CommandPublisher(system.settings, system.settings.kafka_login("gateway"))
     ns = system.settings.topic_namespace
     sent: list[uuid.UUID] = []
     try:

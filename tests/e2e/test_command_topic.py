@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from core.clock import utcnow
 from tests.e2e.conftest import Agency, System
 from tests.e2e.helpers import candidate_body, eventually, tail_topic
+from tests.support import admin_options
 from topics.envelopes import Actor, CommandEnvelope, EventEnvelope
 from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture
 async def producer(system: System) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(bootstrap_servers=system.settings.kafka_bootstrap_servers, acks="all")
+    p = AIOKafkaProducer(**admin_options(system.settings), acks="all")
     await p.start()
     try:
         yield p

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.e2e.conftest import Agency, System
 from tests.e2e.helpers import candidate_body, eventually
+from tests.support import admin_options
 from topics.names import SEARCH_EVENTS
 
 pytestmark = pytest.mark.stack
@@ -37,7 +38,7 @@ async def test_a_saved_search_alerts_its_owner_once_per_new_match(
 
     consumer = AIOKafkaConsumer(
         SEARCH_EVENTS.name(system.settings.topic_namespace),
-        bootstrap_servers=system.settings.kafka_bootstrap_servers,
+        **admin_options(system.settings),
         auto_offset_reset="latest",
         group_id=None,
     )

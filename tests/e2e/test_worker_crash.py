@@ -19,8 +19,9 @@ from core.settings import Settings
 from stores.postgres.database import Database
 from stores.postgres.tables import candidate_contact_points, candidates, processed_commands
 from tests.e2e.conftest import LOG_DIR, ROOT, System
-from tests.e2e.helpers import candidate_body, eventually, own_namespace
+from tests.e2e.helpers import candidate_body, eventually
 from tests.harness.processes import spawn, stop, wait_for
+from tests.support import admin_options, own_namespace
 from topics.envelopes import Actor, CommandEnvelope, EventEnvelope
 from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 
@@ -62,7 +63,7 @@ async def test_kill_9_mid_stream_then_restart(crash_settings: Settings) -> None:
         )
         for _ in range(COMMANDS)
     ]
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**admin_options(settings), acks="all")
     await producer.start()
     for e in envelopes:
         await producer.send(
@@ -129,7 +130,7 @@ async def test_kill_9_mid_stream_then_restart(crash_settings: Settings) -> None:
 
     # Every candidate's event was emitted; a redelivery re-emits the very same event.
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **admin_options(settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

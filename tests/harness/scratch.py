@@ -18,6 +18,7 @@ from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 
 from core.settings import Settings
+from stores.kafka_auth import client_options
 
 SCRATCH = (("_test", "-test"), ("_bench", "-bench"))
 
@@ -68,7 +69,7 @@ async def _drop_topics(settings: Settings) -> None:
     """
     if not settings.topic_namespace.endswith(("-test", "-bench")):
         return  # not a scratch namespace: its topics are someone's data
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings, settings.kafka_login("admin")))
     await admin.start()
     try:
         prefixes = (f"{settings.topic_namespace}.", f"{settings.worker_id}-")

@@ -25,6 +25,15 @@ APP_DOCKERFILE = "deploy/Dockerfile"
 STORES = ("postgres", "redis", "kafka", "opensearch", "mongo")
 APP_SERVICES = ("migrate", "gateway", "worker")
 APP_COMMANDS = {"migrate": "migrate", "gateway": "gateway", "worker": "worker"}
+KAFKA_ENTRYPOINT = "deploy/compose/kafka-entrypoint.sh"
+# Each app service logs in to Kafka as one principal, and holds that one's password only.
+KAFKA_ROLE_OF = {
+    "migrate": "ADMIN",
+    "gateway": "GATEWAY",
+    "worker": "WORKER",
+    "analytics": "WORKER",
+}
+KAFKA_ROLES = ("ADMIN", "GATEWAY", "WORKER", "JOBS")
 APP_ENV = (
     "RT_ENV",
     "LOG_LEVEL",
@@ -43,6 +52,12 @@ APP_ENV = (
     "OPENSEARCH_URL",
     "KAFKA_BOOTSTRAP_SERVERS",
     "KAFKA_PARTITIONS",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_ADMIN_USERNAME",
+    "KAFKA_GATEWAY_USERNAME",
+    "KAFKA_WORKER_USERNAME",
+    "KAFKA_JOBS_USERNAME",
     "WORKER_DATA_DIR",
 )
 
@@ -50,6 +65,10 @@ APP_ENV = (
 OPERATOR_ENV = {
     "JWT_SECRET": "a-random-secret-of-more-than-thirty-two-characters",
     "POSTGRES_PASSWORD": "a-production-password",
+    "KAFKA_ADMIN_PASSWORD": "kafka-admin-secret",
+    "KAFKA_GATEWAY_PASSWORD": "kafka-gateway-secret",
+    "KAFKA_WORKER_PASSWORD": "kafka-worker-secret",
+    "KAFKA_CONTROLLER_PASSWORD": "kafka-controller-secret",
 }
 
 
@@ -281,3 +300,94 @@ def test_the_app_image_holds_every_package() -> None:
         re.findall(r"^COPY\s+(\S+)\s", (ROOT / APP_DOCKERFILE).read_text(encoding="utf-8"), re.M)
     )
     assert set(packages) <= copied, f"deploy/Dockerfile does not copy {set(packages) - copied}"
+
+
+# --- Kafka: authenticated, authorized, one principal per service -------------------
+
+
+def broker_properties(service: dict[str, Any]) -> dict[str, str]:
+    """server.properties as the apache/kafka image makes it from KAFKA_* variables
+    (kafka.docker.KafkaDockerWrapper: drop KAFKA_, lower-case, '_' to '.', then '...' to
+    '-' and '..' to '_')."""
+    excluded = {"KAFKA_HEAP_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS", "KAFKA_LOG4J_OPTS"}
+    properties = {}
+    for name, value in environment_of(service).items():
+        if not name.startswith("KAFKA_") or name in excluded:
+            continue
+        key = name.replace("KAFKA_", "").lower().replace("_", ".")
+        properties[key.replace("...", "-").replace("..", "_")] = str(value)
+    return properties
+
+
+def listeners(value: str) -> dict[str, str]:
+    """LISTENER_NAME -> host:port."""
+    return dict(item.split("://", 1) for item in value.split(","))
+
+
+def test_kafka_has_no_listener_without_authentication(services: dict[str, Any]) -> None:
+    props = broker_properties(services["kafka"])
+    protocols = dict(
+        item.split(":", 1) for item in props["listener.security.protocol.map"].split(",")
+    )
+    assert set(protocols.values()) <= {"SASL_PLAINTEXT", "SASL_SSL"}, protocols
+    opened = listeners(props["listeners"]) | listeners(props["advertised.listeners"])
+    assert set(opened) <= set(protocols), (
+        f"listeners without a protocol: {set(opened) - set(protocols)}"
+    )
+    assert props["inter.broker.listener.name"] in protocols
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["sasl.mechanism.inter.broker.protocol"] == "SCRAM-SHA-512"
+    # The controller listener: SASL PLAIN from a static user (KRaft cannot use SCRAM there).
+    controller = props["controller.listener.names"]
+    assert props[f"listener.name.{controller.lower()}.sasl.enabled.mechanisms"] == "PLAIN"
+    assert props["sasl.mechanism.controller.protocol"] == "PLAIN"
+    jaas = props[f"listener.name.{controller.lower()}.plain.sasl.jaas.config"]
+    secret = OPERATOR_ENV["KAFKA_CONTROLLER_PASSWORD"]
+    assert f'password="{secret}"' in jaas
+    assert f'user_controller="{secret}"' in jaas
+
+
+def test_kafka_logs_itself_in_as_the_admin(services: dict[str, Any]) -> None:
+    props = broker_properties(services["kafka"])
+    listener = props["inter.broker.listener.name"].lower()
+    jaas = props[f"listener.name.{listener}.scram-sha-512.sasl.jaas.config"]
+    assert "ScramLoginModule required" in jaas
+    assert 'username="admin"' in jaas
+    assert f'password="{OPERATOR_ENV["KAFKA_ADMIN_PASSWORD"]}";' in jaas
+
+
+def test_kafka_refuses_what_no_acl_allows(services: dict[str, Any]) -> None:
+    props = broker_properties(services["kafka"])
+    assert props["authorizer.class.name"] == (
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert set(props["super.users"].split(";")) == {"User:admin", "User:controller"}
+
+
+def test_kafka_is_formatted_with_the_principals_the_apps_log_in_as(
+    services: dict[str, Any],
+) -> None:
+    kafka = services["kafka"]
+    env = environment_of(kafka)
+    assert kafka["entrypoint"][-1] == "/opt/refactortrack/kafka-entrypoint.sh"
+    assert f"./{KAFKA_ENTRYPOINT}:/opt/refactortrack/kafka-entrypoint.sh:ro" in kafka["volumes"]
+    assert (ROOT / KAFKA_ENTRYPOINT).is_file()
+    app_env = environment_of(services["gateway"])
+    for role in KAFKA_ROLES:
+        assert env[f"RT_SCRAM_{role}_USERNAME"] == app_env[f"KAFKA_{role}_USERNAME"]
+        assert env[f"RT_SCRAM_{role}_PASSWORD"] == OPERATOR_ENV.get(f"KAFKA_{role}_PASSWORD", "")
+    # The healthcheck logs in too: a broker refusing its admin is not healthy.
+    assert "--command-config" in " ".join(kafka["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("name", sorted(KAFKA_ROLE_OF))
+def test_each_app_service_gets_only_its_own_kafka_secret(
+    services: dict[str, Any], name: str
+) -> None:
+    env = environment_of(services[name])
+    secrets = {var for var in env if var.startswith("KAFKA_") and var.endswith("_PASSWORD")}
+    own = f"KAFKA_{KAFKA_ROLE_OF[name]}_PASSWORD"
+    assert secrets == {own}, f"{name} holds {sorted(secrets)}, not just {own}"
+    assert env[own] == OPERATOR_ENV[own]
+    assert env["KAFKA_SECURITY_PROTOCOL"] in ("SASL_PLAINTEXT", "SASL_SSL")

@@ -60,6 +60,9 @@ load_settings() {
     KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
     OPENSEARCH_PORT=${OPENSEARCH_PORT:-9200}
     MONGO_PORT=${MONGO_PORT:-27017}
+    # The broker's super user and mechanism; the app reads the same settings.
+    KAFKA_ADMIN_USERNAME=${KAFKA_ADMIN_USERNAME:-admin}
+    KAFKA_SASL_MECHANISM=${KAFKA_SASL_MECHANISM:-SCRAM-SHA-512}
 
     # Pinned so a cache hit means the same bits every time; bump deliberately.
     PG_MAJOR=15
@@ -73,6 +76,46 @@ load_settings() {
     # Hosts are fixed: the stack is for tests on this machine only.
     BIND_HOST=127.0.0.1
 }
+
+# The local stack's secrets: random, made once by `up`, kept in the state dir as
+# KEY=VALUE lines (mode 600). The app's settings read the same file after .env, so
+# every process of `make dev`/`make test` finds its own credentials there. Nothing
+# here has a known default: a leaked .env.example or README cannot open the broker.
+STACK_SECRETS=(
+    KAFKA_ADMIN_PASSWORD      # the broker's super user: migrations, ACLs, test resets
+    KAFKA_GATEWAY_PASSWORD    # the gateway's producer
+    KAFKA_WORKER_PASSWORD     # the Faust workers
+    KAFKA_JOBS_PASSWORD       # imports and demo data
+    KAFKA_CONTROLLER_PASSWORD # the broker's own login to its KRaft controller listener
+    JWT_SECRET                # signs the API's access tokens
+)
+
+secrets_file() { printf '%s/secrets.env\n' "$RT_STATE_DIR"; }
+
+random_secret() { python3 -c 'import secrets; print(secrets.token_hex(24))'; }
+
+# Adds whichever of STACK_SECRETS the file lacks (all of them the first time), so a
+# secret added in a later version appears without touching the existing ones.
+ensure_secrets() {
+    local file key missing=()
+    file=$(secrets_file)
+    (umask 077 && touch "$file")
+    chmod 600 "$file"
+    for key in "${STACK_SECRETS[@]}"; do
+        grep -q "^$key=" "$file" || missing+=("$key")
+    done
+    if ((${#missing[@]})); then
+        {
+            [[ -s $file ]] || printf '# Made by deploy/local/stack.sh for the local stack only; see deploy/local/README.md.\n'
+            for key in "${missing[@]}"; do printf '%s=%s\n' "$key" "$(random_secret)"; done
+        } >>"$file"
+        note "secrets: made ${missing[*]} in $file"
+    fi
+    load_secrets
+}
+
+# Values already set (the environment, then .env) win, as in the app's settings.
+load_secrets() { load_dotenv "$(secrets_file)"; }
 
 init_dirs() {
     mkdir -p "$RT_STATE_DIR" "$RT_CACHE_DIR"

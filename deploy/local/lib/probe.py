@@ -6,10 +6,17 @@ not merely that its port accepts connections.
 
 Usage: probe.py tcp|kafka|mongo|opensearch HOST PORT [TIMEOUT_S]
 Exit status 0 when the server answered as a ready server would.
+
+The Kafka probe logs in first when RT_PROBE_SASL_USERNAME is set (with
+RT_PROBE_SASL_PASSWORD and RT_PROBE_SASL_MECHANISM, SCRAM-SHA-512 or -256): the
+environment, not argv, so the password is not on a command line.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -49,11 +56,58 @@ def _kafka_call(sock: socket.socket, api_key: int, version: int, corr: int, body
     return resp[4:]
 
 
+SCRAM_HASHES = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
+
+
+def _sasl_authenticate(sock: socket.socket, corr: int, token: bytes) -> bytes:
+    """One SaslAuthenticate v1 round trip; returns the server's SCRAM message."""
+    resp = _kafka_call(sock, 36, 1, corr, struct.pack(">i", len(token)) + token)
+    error, mlen = struct.unpack(">hh", resp[:4])
+    pos = 4 + max(mlen, 0)
+    if error != 0:
+        message = resp[4:pos].decode(errors="replace")
+        raise ConnectionError(f"kafka: authentication failed ({error}): {message}")
+    (blen,) = struct.unpack(">i", resp[pos : pos + 4])
+    return resp[pos + 4 : pos + 4 + blen]
+
+
+def _scram_login(sock: socket.socket, mechanism: str, username: str, password: str) -> None:
+    """SaslHandshake v1, then the SCRAM exchange of RFC 5802 (no channel binding)."""
+    hash_name = SCRAM_HASHES[mechanism]
+    mech = mechanism.encode()
+    resp = _kafka_call(sock, 17, 1, 10, struct.pack(">h", len(mech)) + mech)
+    (error,) = struct.unpack(">h", resp[:2])
+    if error != 0:
+        raise ConnectionError(f"kafka: the broker does not offer {mechanism}")
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    user = username.replace("=", "=3D").replace(",", "=2C")
+    first_bare = f"n={user},r={nonce}"
+    server_first = _sasl_authenticate(sock, 11, f"n,,{first_bare}".encode()).decode()
+    attrs = dict(item.split("=", 1) for item in server_first.split(","))
+    if not attrs["r"].startswith(nonce):
+        raise ConnectionError("kafka: the server's SCRAM nonce does not extend ours")
+    salted = hashlib.pbkdf2_hmac(
+        hash_name, password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"])
+    )
+    client_key = hmac.new(salted, b"Client Key", hash_name).digest()
+    stored_key = hashlib.new(hash_name, client_key).digest()
+    final_bare = f"c=biws,r={attrs['r']}"
+    auth_message = f"{first_bare},{server_first},{final_bare}".encode()
+    signature = hmac.new(stored_key, auth_message, hash_name).digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature, strict=True)))
+    server_final = _sasl_authenticate(sock, 12, f"{final_bare},p={proof.decode()}".encode())
+    server_key = hmac.new(salted, b"Server Key", hash_name).digest()
+    expected = base64.b64encode(hmac.new(server_key, auth_message, hash_name).digest())
+    if server_final != b"v=" + expected:
+        raise ConnectionError("kafka: the server's SCRAM signature does not match")
+
+
 def probe_kafka(host: str, port: int, timeout: float) -> bool:
     """Ready = Metadata lists at least one broker and a controller.
 
     Metadata v1..v8 share the non-flexible layout parsed here; ApiVersions v0
-    tells which of them this broker still accepts.
+    tells which of them this broker still accepts. A SASL listener answers
+    ApiVersions before the login and everything else only after it.
     """
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.settimeout(timeout)
@@ -61,6 +115,14 @@ def probe_kafka(host: str, port: int, timeout: float) -> bool:
         error, count = struct.unpack(">hi", resp[:6])
         if error != 0:
             return False
+        username = os.environ.get("RT_PROBE_SASL_USERNAME")
+        if username:
+            _scram_login(
+                sock,
+                os.environ.get("RT_PROBE_SASL_MECHANISM", "SCRAM-SHA-512"),
+                username,
+                os.environ.get("RT_PROBE_SASL_PASSWORD", ""),
+            )
         meta_range = None
         for i in range(count):
             key, lo, hi = struct.unpack(">hhh", resp[6 + 6 * i : 12 + 6 * i])
@@ -181,7 +243,7 @@ def main(argv: list[str]) -> int:
     timeout = float(argv[4]) if len(argv) == 5 else 2.0
     try:
         return 0 if PROBES[argv[1]](argv[2], int(argv[3]), timeout) else 1
-    except (OSError, ValueError, struct.error, IndexError) as exc:
+    except (OSError, ValueError, KeyError, struct.error, IndexError) as exc:
         if os.environ.get("RT_PROBE_VERBOSE"):
             print(f"{argv[1]} probe: {exc}", file=sys.stderr)
         return 1
