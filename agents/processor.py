@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
 from core.errors import UnknownCommand
 from stores.postgres import commands as ledger
@@ -84,6 +85,7 @@ class CommandProcessor:
         retry: RetryPolicy | None = None,
         concurrency: int = 8,
         event_topics: Mapping[str, str] | None = None,
+        namespace: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.handlers = handlers
@@ -95,6 +97,8 @@ class CommandProcessor:
         # A command may change another domain's aggregate (a placement fills a requisition):
         # its event goes to that domain's topic, found by the event type's first word.
         self.event_topics = dict(event_topics or {})
+        # Where integrations read about their commands (None: nobody to tell, in tests).
+        self.namespace = namespace
 
     async def process_batch(self, messages: Sequence[Message]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
@@ -180,6 +184,7 @@ class CommandProcessor:
                     raise ConcurrentDelivery("rolled back: a command was already recorded")
         events: list[EventEnvelope] = []
         finals: list[CommandOutcome] = []
+        told: list[OutgoingMessage] = []
         for command in commands:
             prior = priors.get(_key(command))
             if prior is not None:
@@ -197,9 +202,30 @@ class CommandProcessor:
                 )
             else:
                 finals.append(_outcome(command, "rejected", None, result.as_dict()))
+                told.extend(self._tell_integration(command, result.as_dict()))
         await self._emit(events)
+        if told:
+            await self.publisher.publish_many(told)
         quiet = {_key(c) for c in commands if not c.reply}
         await self.ctx.stores.redis.record_outcomes(finals, quiet=quiet)
+
+    def _tell_integration(
+        self, command: CommandEnvelope, error: dict[str, Any]
+    ) -> list[OutgoingMessage]:
+        """An integration reads its refusals on its agency's topic (nobody waits on it)."""
+        integration_id = integration_id_of(command)
+        if integration_id is None or self.namespace is None:
+            return []
+        return [
+            rejected_message(
+                self.namespace,
+                command.tenant_id,
+                integration_id,
+                command.command_id,
+                command.type,
+                error,
+            )
+        ]
 
     def _topic_for(self, event: EventEnvelope) -> str:
         return self.event_topics.get(event.type.split(".", 1)[0], self.events_topic)

@@ -16,6 +16,9 @@ from agents.context import HandlerContext
 from agents.documents import reader as resume_reader
 from agents.documents.reader import ResumeReader
 from agents.documents.sandbox import ParseSandbox
+from agents.integrations import forwarder as agency_events
+from agents.integrations.gate import IntegrationGate
+from agents.integrations.registry import IntegrationRegistry
 from agents.notes.handlers import HANDLERS as NOTE_HANDLERS
 from agents.pipeline.handlers import HANDLERS as PIPELINE_HANDLERS
 from agents.processor import CommandProcessor
@@ -28,12 +31,14 @@ from agents.search_indexer import requisitions as requisition_indexer
 from app.faust_app import create_faust_app
 from core.settings import Settings
 from stores.bundle import Stores
+from stores.kafka_patterns import PatternConsumer
 from topics.names import (
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
     DOCUMENT_COMMANDS,
+    EVENT_TOPICS,
     NOTE_COMMANDS,
     NOTE_EVENTS,
     PIPELINE_COMMANDS,
@@ -42,6 +47,7 @@ from topics.names import (
     REQUISITION_EVENTS,
     SEARCH_COMMANDS,
     SEARCH_EVENTS,
+    integration_commands_pattern,
 )
 
 log = logging.getLogger(__name__)
@@ -90,6 +96,7 @@ def build_worker_app(settings: Settings) -> faust.App:
             dlq_topic=commands.dlq(ns),
             concurrency=concurrency,
             event_topics=event_topics,
+            namespace=ns,
         )
         command_agent.register(app, name, commands.name(ns), processor)
     # Resumes are read by an agent of their own, in child processes with limits, and
@@ -105,6 +112,12 @@ def build_worker_app(settings: Settings) -> faust.App:
     )
     resume_reader.register(app, reader, DOCUMENT_COMMANDS.name(ns))
     _serve_sandbox(app, sandbox)
+    # Integrations: their commands pass the gate (as their own agency and role) to the
+    # domain topics; their agency's events are copied to the one topic they may read.
+    registry = IntegrationRegistry(stores)
+    gate = IntegrationGate(registry, publisher, stores.redis, namespace=ns)
+    agency_events.register(app, registry, publisher, [s.name(ns) for s in EVENT_TOPICS], ns)
+    _serve_gate(app, settings, gate)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
@@ -112,6 +125,24 @@ def build_worker_app(settings: Settings) -> faust.App:
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)
     return app
+
+
+def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> None:
+    consumer = PatternConsumer(
+        settings,
+        settings.kafka_login("worker"),
+        pattern=integration_commands_pattern(settings.topic_namespace),
+        group_id=f"{settings.worker_id}-integrations",
+        handler=gate.handle,
+    )
+
+    @app.service
+    class IntegrationGateService(Service):
+        async def on_start(self) -> None:
+            await consumer.start()
+
+        async def on_stop(self) -> None:
+            await consumer.stop()
 
 
 def _serve_sandbox(app: faust.App, sandbox: ParseSandbox) -> None:

@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from topics.names import (
-    CANDIDATE_EVENTS,
     COMMAND_TOPICS,
     EVENT_TOPICS,
     INTERNAL_TOPICS,
-    PIPELINE_EVENTS,
-    REQUISITION_EVENTS,
     TopicSpec,
     agencies_prefix,
     agency_events,
     integration_commands,
+    integrations_dlq,
     integrations_prefix,
 )
 
@@ -73,9 +71,10 @@ def _names(specs: tuple[TopicSpec, ...], namespace: str) -> list[str]:
 
 
 # The event topics the worker's agents consume: the search indexers (candidates,
-# requisitions, pipeline) and the analytics' router (the same three). A unit test
-# checks this against the topics the worker app actually subscribes to.
-WORKER_READS_EVENTS: tuple[TopicSpec, ...] = (CANDIDATE_EVENTS, REQUISITION_EVENTS, PIPELINE_EVENTS)
+# requisitions, pipeline), the analytics' router (the same three) and the agency
+# forwarder (every one: it copies an integrated agency's events to its own topic). A
+# unit test checks this against the topics the worker app actually subscribes to.
+WORKER_READS_EVENTS: tuple[TopicSpec, ...] = EVENT_TOPICS
 
 
 def command_writer_grants(namespace: str) -> list[Grant]:
@@ -103,7 +102,10 @@ def worker_grants(namespace: str, worker_id: str) -> list[Grant]:
     # changelog and leader topics itself, hence CREATE on its prefix only.
     own = f"{worker_id}-"
     return [
-        *_topics(commands, "read", "describe"),
+        # Read, and write: the integration gate forwards what integrations send, and the
+        # resume reader hands its results to the candidates agent.
+        *_topics(commands, "read", "write", "describe"),
+        *_topics([integrations_dlq(namespace)], "write", "describe"),
         *_topics(_names(WORKER_READS_EVENTS, namespace), "read"),
         *_topics(_names(EVENT_TOPICS, namespace), "write", "describe"),
         *_topics(dlqs, "write", "describe"),

@@ -14,6 +14,7 @@ from topics.names import (
     CANDIDATE_EVENTS,
     CLIENT_COMMANDS,
     CLIENT_EVENTS,
+    COMMAND_TOPICS,
     DOCUMENT_COMMANDS,
     NOTE_COMMANDS,
     NOTE_EVENTS,
@@ -284,3 +285,11 @@ COMMAND_PERMISSIONS: dict[str, Permission] = {
 INTERNAL_COMMANDS: frozenset[str] = frozenset({candidates.DOCUMENT_RECORD})
 """Commands only the workers send each other (a resume's reading, recorded): nobody
 outside may send one, whatever their role."""
+
+
+def command_topic_of(command_type: str) -> TopicSpec | None:
+    """The command topic whose agent applies `command_type` (None: no such command)."""
+    for spec in COMMAND_TOPICS:
+        if any(m.name == command_type for m in CATALOG.get(spec, ())):
+            return spec
+    return None

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.clock import utcnow
 
-ActorKind = Literal["user", "api_key", "system"]
+ActorKind = Literal["user", "api_key", "integration", "system"]
 
 
 class Actor(BaseModel):

@@ -161,3 +161,23 @@ def agencies_prefix(namespace: str = DEFAULT_NAMESPACE) -> str:
 def agency_events(tenant_id: UUID | str, namespace: str = DEFAULT_NAMESPACE) -> str:
     """`<namespace>.agencies.<tenant id>.events`: what one agency's integrations may read."""
     return f"{agencies_prefix(namespace)}{_segment('tenant id', str(tenant_id))}.events"
+
+
+def integration_commands_pattern(namespace: str = DEFAULT_NAMESPACE) -> str:
+    """A regular expression that matches every integration's command topic, and no other."""
+    return rf"^{re.escape(integrations_prefix(namespace))}{SEGMENT.pattern}\.commands$"
+
+
+def integration_of(topic: str, namespace: str = DEFAULT_NAMESPACE) -> str | None:
+    """The integration id a command topic belongs to (None: not an integration's topic)."""
+    prefix, suffix = integrations_prefix(namespace), ".commands"
+    if not (topic.startswith(prefix) and topic.endswith(suffix)):
+        return None
+    found = topic[len(prefix) : -len(suffix)]
+    return found if SEGMENT.fullmatch(found) else None
+
+
+def integrations_dlq(namespace: str = DEFAULT_NAMESPACE) -> str:
+    """Where the worker puts what integrations sent and it refused, with the reason: for
+    operators (integrations read their refusals as `command.rejected` on their event topic)."""
+    return f"{namespace}.integrations-refused.dlq"

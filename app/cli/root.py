@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, kafka
+from app.cli import accounts, integrations, kafka
 from core.settings import MissingSetting, get_settings
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(accounts.apikeys_app, name="apikeys")
 import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(kafka.kafka_app, name="kafka")
+app.add_typer(integrations.integrations_app, name="integrations")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"

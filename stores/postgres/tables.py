@@ -69,6 +69,21 @@ users = Table(
     ),
 )
 
+# Integrations that publish commands to Kafka: the worker applies what each one writes
+# as its own agency and role, whatever a message claims.
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("kafka_username", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
 # Refresh tokens rotate on use; one that is used twice revokes its whole family (every
 # token descended from the same login), since one of the two users of it is a thief.
 refresh_tokens = Table(

@@ -1,0 +1,82 @@
+"""Copies an integrated agency's events to its own topic, the only one its integrations read.
+
+The domain topics carry every agency's events; an integration may read only its own
+agency's (a Kafka ACL on `<namespace>.agencies.<tenant id>.events`). Events of agencies
+without a live integration are not copied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import cast
+from uuid import UUID
+
+import faust
+import orjson
+
+from agents.integrations.registry import IntegrationRegistry
+from agents.processor import OutgoingMessage, Publisher
+from topics.names import agency_events
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+BATCH_WINDOW_SECONDS = 0.05
+MAX_DELAY_SECONDS = 10.0
+
+
+def agency_copies(
+    records: Sequence[tuple[bytes | None, bytes | None]],
+    tenants: frozenset[UUID],
+    namespace: str,
+) -> list[OutgoingMessage]:
+    """The copies of the integrated agencies' events, in order; tombstones and unreadable
+    messages are not copied."""
+    copies: list[OutgoingMessage] = []
+    for key, value in records:
+        if value is None:
+            continue
+        try:
+            event = orjson.loads(value)
+            tenant_id, event_type = UUID(str(event["tenant_id"])), str(event["type"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+        if tenant_id in tenants:
+            topic = agency_events(tenant_id, namespace)
+            copies.append((topic, key or b"", value, [("event_type", event_type.encode())]))
+    return copies
+
+
+def register(
+    app: faust.App,
+    registry: IntegrationRegistry,
+    publisher: Publisher,
+    topics: Sequence[str],
+    namespace: str,
+) -> None:
+    events = app.topic(*topics)
+
+    async def copy_to_agencies(stream: faust.StreamT[bytes]) -> None:
+        batches = cast(faust.Stream[bytes], stream).take_events(
+            BATCH_SIZE, within=BATCH_WINDOW_SECONDS
+        )
+        async for batch in batches:
+            records = [(e.message.key, e.message.value) for e in batch]
+            delay = 0.2
+            # Until the copies are out the batch must not be acknowledged: a store or the
+            # broker away is waited out, never skipped.
+            while True:
+                try:
+                    tenants = await registry.integrated_tenants()
+                    copies = agency_copies(records, tenants, namespace) if tenants else []
+                    if copies:
+                        await publisher.publish_many(copies)
+                    break
+                except Exception as exc:
+                    log.warning("copying events to agencies failed (%r); retrying", exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, MAX_DELAY_SECONDS)
+
+    app.agent(events, name="integrations.agency-events")(copy_to_agencies)
