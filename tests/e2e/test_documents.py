@@ -19,6 +19,7 @@ from stores.mongo import MongoStore
 from tests.e2e.conftest import Agency, System
 from tests.e2e.helpers import candidate_body, eventually, tail_topic
 from tests.resumes import docx_bomb, docx_with_text, pdf_with_text, slow_pdf
+from tests.support import admin_options
 from topics.candidates import DOCUMENT_ATTACH
 from topics.envelopes import Actor, CommandEnvelope
 from topics.names import DOCUMENT_COMMANDS
@@ -271,7 +272,7 @@ async def test_an_integrations_attach_meets_the_same_checks(agency: Agency, syst
     )
     ns = system.settings.topic_namespace
     dead_letters = await tail_topic(system.settings, DOCUMENT_COMMANDS.dlq(ns))
-    producer = AIOKafkaProducer(bootstrap_servers=system.settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**admin_options(system.settings))
     await producer.start()
     try:
         key = candidate["id"].encode()

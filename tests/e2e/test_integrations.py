@@ -179,10 +179,14 @@ async def test_an_integration_cannot_step_outside_its_topics(
     )
     try:
         with pytest.raises(KafkaError):
-            await consumer.start()
-            await asyncio.wait_for(consumer.getmany(timeout_ms=3000), 20)
+            await _first_read(consumer)
     finally:
         await consumer.stop()
+
+
+async def _first_read(consumer: AIOKafkaConsumer) -> None:
+    await consumer.start()
+    await asyncio.wait_for(consumer.getmany(timeout_ms=3000), 20)
 
 
 async def test_a_revoked_integration_can_no_longer_log_in(system: System, agency: Agency) -> None:

@@ -58,8 +58,9 @@ def test_the_worker_writes_every_event_dead_letter_and_internal_topic() -> None:
     grants = worker_grants(NS, WORKER)
     written = [name for name, _ in topic_layout(NS) if not name.endswith(".commands")]
     assert all(allows(grants, "topic", name, "write") for name in written)
-    # Commands come from the gateway, jobs and integrations, never from the worker.
-    assert not any(allows(grants, "topic", s.name(NS), "write") for s in COMMAND_TOPICS)
+    # The worker writes commands too: the integration gate forwards what integrations
+    # send, and the resume reader hands its results to the candidates agent.
+    assert all(allows(grants, "topic", s.name(NS), "write") for s in COMMAND_TOPICS)
 
 
 def test_the_worker_reads_any_integration_and_writes_any_agency_topic_only() -> None:
