@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from core.settings import Settings
 from topics.catalog import CATALOG, COMMAND_PERMISSIONS
 from topics.envelopes import CommandEnvelope, EventEnvelope
+from topics.integrations import COMMAND_REJECTED, CommandRejected
 from topics.names import COMMAND_TOPICS
 
 
@@ -17,6 +18,70 @@ def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any
     components.update(schema.pop("$defs", {}))
     components[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _integration_channels(
+    namespace: str,
+    messages: dict[str, Any],
+    channels: dict[str, Any],
+    operations: dict[str, Any],
+    schemas: dict[str, Any],
+    event_envelope: dict[str, Any],
+) -> None:
+    """An integration's two topics (docs/integrations.md): the one it writes, with the
+    commands it may send, and its agency's, with the events and its refusals."""
+    messages["command_rejected"] = {
+        "name": COMMAND_REJECTED,
+        "summary": "A command an integration sent was refused (by the gate or a rule).",
+        "contentType": "application/json",
+        "payload": {
+            "allOf": [
+                event_envelope,
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": COMMAND_REJECTED},
+                        "data": _schema(CommandRejected, schemas),
+                    },
+                },
+            ]
+        },
+    }
+    commands = {
+        m.replace(".", "_"): {"$ref": f"#/components/messages/{m.replace('.', '_')}"}
+        for m in sorted(COMMAND_PERMISSIONS)
+    }
+    events = {
+        message.name.replace(".", "_"): {
+            "$ref": f"#/components/messages/{message.name.replace('.', '_')}"
+        }
+        for spec, types in CATALOG.items()
+        if spec not in COMMAND_TOPICS
+        for message in types
+    }
+    events["command_rejected"] = {"$ref": "#/components/messages/command_rejected"}
+    channels["integration_commands"] = {
+        "address": f"{namespace}.integrations.{{integration_id}}.commands",
+        "description": "An integration's own command topic: only it may write it; what it "
+        "writes is applied as its agency and role, whatever a message claims.",
+        "parameters": {"integration_id": {"description": "From `integrations create`"}},
+        "messages": commands,
+    }
+    channels["agency_events"] = {
+        "address": f"{namespace}.agencies.{{tenant_id}}.events",
+        "description": "An agency's events, and its integrations' refusals: readable by "
+        "that agency's integrations alone.",
+        "parameters": {"tenant_id": {"description": "The integration's agency"}},
+        "messages": events,
+    }
+    operations["send_integration_commands"] = {
+        "action": "send",
+        "channel": {"$ref": "#/channels/integration_commands"},
+    }
+    operations["receive_agency_events"] = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/agency_events"},
+    }
 
 
 def asyncapi_document(settings: Settings) -> dict[str, Any]:
@@ -78,6 +143,7 @@ def asyncapi_document(settings: Settings) -> dict[str, Any]:
             "action": "send" if is_commands else "receive",
             "channel": {"$ref": f"#/channels/{channel_id}"},
         }
+    _integration_channels(namespace, messages, channels, operations, schemas, event_envelope)
     return {
         "asyncapi": "3.0.0",
         "info": {
