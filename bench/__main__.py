@@ -39,6 +39,7 @@ from bench.relevance import evaluate
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
 from core.settings import get_settings
+from stores.connections import opensearch_options
 from stores.kafka_auth import client_options
 from stores.postgres.database import Database
 from stores.postgres.migrate import upgrade
@@ -145,7 +146,7 @@ async def latency(
     sent_at: dict[str, float] = {}
     slow: list[int] = []  # answered 202: not applied within the gateway's wait limit
     done = asyncio.Event()
-    search = AsyncOpenSearch(hosts=[settings.opensearch_url])
+    search = AsyncOpenSearch(**opensearch_options(settings))
     alias = f"{settings.index_prefix}-candidates"
 
     async def poll_search() -> None:

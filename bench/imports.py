@@ -24,6 +24,7 @@ from sqlalchemy import text
 from app.jobs.imports.runner import CandidateImport
 from core import jsoncodec
 from core.settings import Settings
+from stores.connections import opensearch_options
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant
@@ -167,7 +168,7 @@ async def import_throughput(
     started = time.monotonic()
     summary = await CandidateImport(settings, slug).run(path)
     stored = time.monotonic() - started
-    client = AsyncOpenSearch(hosts=[settings.opensearch_url])
+    client = AsyncOpenSearch(**opensearch_options(settings))
     alias = SearchStore(settings).candidates_alias
     try:
         deadline = time.monotonic() + 600

@@ -28,6 +28,7 @@ from app.jobs.accounts import create_user
 from app.jobs.imports.files import file_facts
 from app.jobs.imports.runner import CandidateImport, command_id_for
 from core.settings import Settings
+from stores.connections import opensearch_options
 from stores.postgres.database import Database
 from stores.postgres.users import find_tenant
 from stores.search.store import SearchStore
@@ -88,7 +89,7 @@ async def evaluate(settings: Settings, base_url: str) -> dict[str, Any]:
     ]
     path.unlink()
     headers = {"Authorization": f"Bearer {token}"}
-    raw = AsyncOpenSearch(hosts=[settings.opensearch_url])
+    raw = AsyncOpenSearch(**opensearch_options(settings))
     alias = SearchStore(settings).candidates_alias
     figures: dict[str, list[float]] = {k: [] for k in ("match", "search", "bm25")}
     recalls: dict[str, list[float]] = {k: [] for k in figures}

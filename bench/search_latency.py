@@ -19,6 +19,7 @@ from app.jobs.accounts import create_user
 from bench.stats import percentile
 from core.settings import Settings
 from domain.query_syntax import parse_query
+from stores.connections import opensearch_options
 from stores.search.candidate_queries import candidate_search_body
 from stores.search.query_dsl import FIELDS
 from stores.search.store import SearchStore
@@ -40,7 +41,7 @@ async def search_latency(
     tenant_id, _ = await create_user(
         settings, tenant=tenant, username=username, password=password, role="recruiter"
     )
-    raw = AsyncOpenSearch(hosts=[settings.opensearch_url])
+    raw = AsyncOpenSearch(**opensearch_options(settings))
     alias = SearchStore(settings).candidates_alias
     api_ms: list[float] = []
     raw_ms: list[float] = []

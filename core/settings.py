@@ -187,18 +187,36 @@ class Settings(BaseSettings):
     postgres_user: str = Field(default="refactortrack", alias="POSTGRES_USER")
     postgres_password: str = Field(default=DEV_POSTGRES_PASSWORD, alias="POSTGRES_PASSWORD")
     postgres_pool_size: int = Field(default=10, alias="POSTGRES_POOL_SIZE")
+    # TLS to Postgres, as libpq names it: `require` encrypts; `verify-ca` and
+    # `verify-full` (the host name too) check the server against POSTGRES_SSLROOTCERT.
+    postgres_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = Field(
+        default="prefer", alias="POSTGRES_SSLMODE"
+    )
+    postgres_sslrootcert: str | None = Field(default=None, alias="POSTGRES_SSLROOTCERT")
 
-    # Redis
+    # Redis: with REDIS_PASSWORD (and REDIS_USERNAME for an ACL user) it logs in; with
+    # REDIS_TLS it speaks TLS (rediss://), checked against REDIS_CA_FILE or the system's CAs.
     redis_host: str = Field(default="127.0.0.1", alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")
     redis_db: int = Field(default=0, alias="REDIS_DB")
+    redis_username: str | None = Field(default=None, alias="REDIS_USERNAME")
+    redis_password: str | None = Field(default=None, alias="REDIS_PASSWORD")
+    redis_tls: bool = Field(default=False, alias="REDIS_TLS")
+    redis_ca_file: str | None = Field(default=None, alias="REDIS_CA_FILE")
 
     # MongoDB (FerretDB locally)
     mongo_url: str = Field(default="mongodb://127.0.0.1:27017", alias="MONGODB_URL")
     mongo_db: str = Field(default="refactortrack", alias="MONGODB_DB")
 
-    # OpenSearch
+    # OpenSearch: an https:// URL speaks TLS, checked against OPENSEARCH_CA_FILE (or the
+    # system's CAs); OPENSEARCH_USERNAME/PASSWORD log in (the security plugin's users).
     opensearch_url: str = Field(default="http://127.0.0.1:9200", alias="OPENSEARCH_URL")
+    opensearch_username: str | None = Field(default=None, alias="OPENSEARCH_USERNAME")
+    opensearch_password: str | None = Field(default=None, alias="OPENSEARCH_PASSWORD")
+    opensearch_ca_file: str | None = Field(default=None, alias="OPENSEARCH_CA_FILE")
+    # Off only where the node's certificate cannot be checked (a self-signed demo
+    # certificate on a private network): the password still travels encrypted.
+    opensearch_verify_certs: bool = Field(default=True, alias="OPENSEARCH_VERIFY_CERTS")
     index_prefix: str = Field(default="rt", alias="INDEX_PREFIX")
     search_refresh_interval: str = Field(default="200ms", alias="SEARCH_REFRESH_INTERVAL")
 
@@ -303,7 +321,12 @@ class Settings(BaseSettings):
 
     @property
     def redis_url(self) -> str:
-        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+        scheme = "rediss" if self.redis_tls else "redis"
+        login = ""
+        if self.redis_password:
+            user = quote(self.redis_username or "", safe="")
+            login = f"{user}:{quote(self.redis_password, safe='')}@"
+        return f"{scheme}://{login}{self.redis_host}:{self.redis_port}/{self.redis_db}"
 
     @property
     def kafka_broker_url(self) -> str:

@@ -19,6 +19,7 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from core.settings import Settings
+from stores.connections import redis_options
 from stores.redis import unreachable
 
 KEY_PREFIX = "rt:rl"
@@ -83,6 +84,7 @@ class RateLimits:
             timeout=SOCKET_TIMEOUT_SECONDS,  # waiting for a free connection
             socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
             socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            **redis_options(s),
         )
         storage = RedisStorage(
             f"async+{s.redis_url}",

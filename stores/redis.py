@@ -15,6 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import jsoncodec
 from core.settings import Settings
+from stores.connections import redis_options
 from stores.errors import translated
 from topics.envelopes import CommandOutcome
 
@@ -44,7 +45,10 @@ class RedisStore:
         if self._client is None:
             # A blocking pool makes a burst wait for a free connection instead of failing.
             pool = aioredis.BlockingConnectionPool.from_url(
-                self._settings.redis_url, max_connections=200, timeout=10
+                self._settings.redis_url,
+                max_connections=200,
+                timeout=10,
+                **redis_options(self._settings),
             )
             self._client = aioredis.Redis(connection_pool=pool, health_check_interval=30)
 

@@ -11,6 +11,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from core.settings import Settings
+from stores.connections import postgres_ssl
 from stores.kafka import ensure_topics
 from stores.kafka_access import grant_access, revoke_access
 from stores.kafka_auth import client_options
@@ -24,6 +25,7 @@ async def ensure_database(settings: Settings) -> None:
         user=settings.postgres_user,
         password=settings.postgres_password,
         database="postgres",
+        ssl=postgres_ssl(settings),
     )
     try:
         exists = await conn.fetchval(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.settings import Settings
+from stores.connections import postgres_connect_args
 from stores.errors import unavailable_on
 
 UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
@@ -29,6 +30,7 @@ class Database:
         if self._engine is None:
             self._engine = create_async_engine(
                 self._settings.postgres_dsn,
+                connect_args=postgres_connect_args(self._settings),
                 pool_size=self._settings.postgres_pool_size,
                 max_overflow=self._settings.postgres_pool_size,
                 # No pre-ping: on this path each checkout would cost three extra round

@@ -16,6 +16,8 @@ def alembic_config(settings: Settings) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", settings.postgres_dsn.replace("%", "%%"))
+    # The migration connects as the app does (TLS included): env.py reads these settings.
+    config.attributes["settings"] = settings
     return config
 
 

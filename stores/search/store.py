@@ -17,6 +17,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from core.settings import Settings
 from domain.query_syntax import Node
+from stores.connections import opensearch_options
 from stores.errors import translated
 from stores.search import candidate_index, candidate_writes, requisitions, saved_searches
 from stores.search.aliases import ensure_alias
@@ -39,7 +40,7 @@ class SearchStore:
     async def start(self) -> None:
         if self._client is None:
             self._client = AsyncOpenSearch(
-                hosts=[self._settings.opensearch_url], timeout=10, max_retries=0
+                **opensearch_options(self._settings), timeout=10, max_retries=0
             )
 
     async def stop(self) -> None:

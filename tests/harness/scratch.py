@@ -18,6 +18,7 @@ from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 
 from core.settings import Settings
+from stores.connections import opensearch_options, postgres_ssl, redis_options
 from stores.kafka_auth import client_options
 
 SCRATCH = (("_test", "-test"), ("_bench", "-bench"))
@@ -36,6 +37,7 @@ async def empty_scratch_stores(settings: Settings) -> None:
         user=settings.postgres_user,
         password=settings.postgres_password,
         database="postgres",
+        ssl=postgres_ssl(settings),
     )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{settings.postgres_db}" WITH (FORCE)')
@@ -47,12 +49,12 @@ async def empty_scratch_stores(settings: Settings) -> None:
         await mongo.drop_database(settings.mongo_db)
     finally:
         await mongo.close()
-    search = AsyncOpenSearch(hosts=[settings.opensearch_url])
+    search = AsyncOpenSearch(**opensearch_options(settings))
     try:
         await search.indices.delete(index=f"{settings.index_prefix}-*", ignore_unavailable=True)
     finally:
         await search.close()
-    redis = aioredis.Redis.from_url(settings.redis_url)
+    redis = aioredis.Redis.from_url(settings.redis_url, **redis_options(settings))
     try:
         await redis.flushdb()
     finally:

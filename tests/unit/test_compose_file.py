@@ -65,6 +65,9 @@ APP_ENV = (
 OPERATOR_ENV = {
     "JWT_SECRET": "a-random-secret-of-more-than-thirty-two-characters",
     "POSTGRES_PASSWORD": "a-production-password",
+    "REDIS_PASSWORD": "redis-secret",
+    "MONGO_PASSWORD": "mongo-secret",
+    "OPENSEARCH_PASSWORD": "Search-Secret-0",
     "KAFKA_ADMIN_PASSWORD": "kafka-admin-secret",
     "KAFKA_GATEWAY_PASSWORD": "kafka-gateway-secret",
     "KAFKA_WORKER_PASSWORD": "kafka-worker-secret",
@@ -391,3 +394,19 @@ def test_each_app_service_gets_only_its_own_kafka_secret(
     assert secrets == {own}, f"{name} holds {sorted(secrets)}, not just {own}"
     assert env[own] == OPERATOR_ENV[own]
     assert env["KAFKA_SECURITY_PROTOCOL"] in ("SASL_PLAINTEXT", "SASL_SSL")
+
+
+def test_every_store_asks_for_a_password(services: dict[str, Any]) -> None:
+    assert "--requirepass" in " ".join(services["redis"]["command"])
+    mongo = environment_of(services["mongo"])
+    assert mongo["MONGO_INITDB_ROOT_PASSWORD"] == OPERATOR_ENV["MONGO_PASSWORD"]
+    search = environment_of(services["opensearch"])
+    assert "DISABLE_SECURITY_PLUGIN" not in search
+    assert search["OPENSEARCH_INITIAL_ADMIN_PASSWORD"] == OPERATOR_ENV["OPENSEARCH_PASSWORD"]
+    for name in ("migrate", "gateway", "worker", "analytics"):
+        app = environment_of(services[name])
+        assert app["REDIS_PASSWORD"] == OPERATOR_ENV["REDIS_PASSWORD"], name
+        assert f":{OPERATOR_ENV['MONGO_PASSWORD']}@mongo:" in app["MONGODB_URL"], name
+        assert app["OPENSEARCH_URL"].startswith("https://"), name
+        assert app["OPENSEARCH_PASSWORD"] == OPERATOR_ENV["OPENSEARCH_PASSWORD"], name
+        assert app["POSTGRES_PASSWORD"] == OPERATOR_ENV["POSTGRES_PASSWORD"], name

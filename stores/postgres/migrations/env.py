@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.settings import get_settings
+from stores.connections import postgres_connect_args
 from stores.postgres.tables import metadata
 
 
@@ -19,8 +20,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    url = context.config.get_main_option("sqlalchemy.url") or get_settings().postgres_dsn
-    engine = create_async_engine(url)
+    settings = context.config.attributes.get("settings") or get_settings()
+    url = context.config.get_main_option("sqlalchemy.url") or settings.postgres_dsn
+    engine = create_async_engine(url, connect_args=postgres_connect_args(settings))
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
