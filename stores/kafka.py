@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from core.errors import Unavailable
 from core.settings import KafkaLogin, Settings
 from stores.kafka_auth import client_options
-from topics.names import COMMAND_TOPICS, EVENT_TOPICS, INTERNAL_TOPICS
+from topics.names import COMMAND_TOPICS, EVENT_TOPICS, INTERNAL_TOPICS, integrations_dlq
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +142,15 @@ COMPACTED = {
 
 
 def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
-    """Every topic of the contract with its broker config: commands, their DLQs, events."""
+    """Every topic of the contract with its broker config: commands, their DLQs, events,
+    and where the integration gate puts what it refuses (the worker may write it, not
+    create it)."""
     layout: list[tuple[str, dict[str, str]]] = []
     for spec in (*COMMAND_TOPICS, *EVENT_TOPICS, *INTERNAL_TOPICS):
         config = COMPACTED if spec.compacted else {}
         layout.append((spec.name(namespace), config))
     layout.extend((spec.dlq(namespace), {}) for spec in COMMAND_TOPICS)
+    layout.append((integrations_dlq(namespace), {}))
     return layout
 
 
