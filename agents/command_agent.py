@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import cast
 
 import faust
 
-from agents.processor import CommandProcessor
+from agents.processor import Arrival, CommandProcessor
 
 BATCH_SIZE = 1000
+LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
+
+
+def arrival_of(message: faust.types.Message) -> Arrival:
+    # The broker's own time of append (command topics use log-append time); a producer's
+    # time on a topic that keeps it could be anything, so it judges no deadline.
+    appended_at = None
+    if message.timestamp_type == LOG_APPEND_TIME and message.timestamp:
+        appended_at = datetime.fromtimestamp(message.timestamp, tz=UTC)
+    return Arrival(message.key, message.value, appended_at)
 
 
 def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
@@ -21,6 +32,6 @@ def register(app: faust.App, name: str, topic: str, processor: CommandProcessor)
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
         async for events in batches:
-            await processor.process_batch([(e.message.key, e.message.value) for e in events])
+            await processor.process_batch([arrival_of(e.message) for e in events])
 
     app.agent(commands, name=name)(handle_commands)

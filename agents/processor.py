@@ -3,6 +3,10 @@
 Delivery is at-least-once; effects are exactly-once because the outcome of every command
 is recorded in the same transaction as its change, and a known command id only re-emits
 what was recorded.
+
+A store or the broker being away is waited out, however long: a valid command is never
+sent to the DLQ for it. Only a command that keeps failing while everything answers (a
+bug) goes there, after a few attempts, so one message never holds its partition forever.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -20,7 +25,7 @@ from pydantic import ValidationError
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
-from core.errors import UnknownCommand
+from core.errors import StoreUnavailable, TooLate, UnknownCommand
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
 from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
@@ -28,6 +33,20 @@ from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
 log = logging.getLogger(__name__)
 
 Message = tuple[bytes | None, bytes | None]
+"""(key, value) of a command message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A command message as the broker delivered it."""
+
+    key: bytes | None
+    value: bytes | None
+    appended_at: datetime | None = None
+    """When the broker appended it (command topics use log-append time)."""
+
+
+Arrivals = Mapping[CommandKey, datetime | None]
 
 
 OutgoingMessage = tuple[str, bytes, bytes | None, list[tuple[str, bytes]] | None]
@@ -52,6 +71,16 @@ class ConcurrentDelivery(Exception):
     """Another delivery of one of the commands recorded its outcome first."""
 
 
+# Worth waiting out, however long: the world will change (a store comes back, a racing
+# delivery finishes), not the command.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    StoreUnavailable,
+    ConcurrentDelivery,
+    OSError,
+    TimeoutError,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     attempts: int = 8
@@ -64,6 +93,22 @@ class RetryPolicy:
 
 def _key(command: CommandEnvelope) -> CommandKey:
     return (command.tenant_id, command.command_id)
+
+
+def _too_late(command: CommandEnvelope, arrivals: Arrivals) -> TooLate | None:
+    return too_late(command, arrivals.get(_key(command)))
+
+
+def too_late(command: CommandEnvelope, appended_at: datetime | None) -> TooLate | None:
+    """The refusal of a command the broker appended after its deadline (None: on time, or
+    no deadline, or a topic without log-append time to judge by)."""
+    if command.deadline is None or appended_at is None or appended_at <= command.deadline:
+        return None
+    return TooLate(
+        f"the broker took this command at {appended_at.isoformat()}, after its deadline "
+        f"{command.deadline.isoformat()}: its sender was told it failed, so it is not applied",
+        appended_at=appended_at.isoformat(),
+    )
 
 
 def _parse(value: bytes | None) -> CommandEnvelope | ValidationError:
@@ -100,7 +145,7 @@ class CommandProcessor:
         # Where integrations read about their commands (None: nobody to tell, in tests).
         self.namespace = namespace
 
-    async def process_batch(self, messages: Sequence[Message]) -> None:
+    async def process_batch(self, messages: Sequence[Message | Arrival]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
 
         The first command of each aggregate (key) in the batch is applied together with
@@ -108,60 +153,84 @@ class CommandProcessor:
         later command of an aggregate runs after that, in order, so every aggregate's
         history stays ordered.
         """
-        first: dict[str, list[tuple[Message, CommandEnvelope]]] = defaultdict(list)
-        later: dict[bytes | None, list[bytes | None]] = defaultdict(list)
-        for key, value in messages:
-            parsed = _parse(value) if key not in later else None
+        first: dict[str, list[tuple[Arrival, CommandEnvelope]]] = defaultdict(list)
+        later: dict[bytes | None, list[Arrival]] = defaultdict(list)
+        for message in messages:
+            arrival = message if isinstance(message, Arrival) else Arrival(*message)
+            key = arrival.key
+            parsed = _parse(arrival.value) if key not in later else None
             if isinstance(parsed, CommandEnvelope) and parsed.type in self.handlers:
-                first[parsed.type].append(((key, value), parsed))
+                first[parsed.type].append((arrival, parsed))
                 later[key] = []  # marks the key as seen
             else:
-                later[key].append(value)
+                later[key].append(arrival)
         for group in first.values():
             await self._apply_set(group)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def in_order(key: bytes | None, values: list[bytes | None]) -> None:
+        async def in_order(arrivals: list[Arrival]) -> None:
             async with gate:
-                for value in values:
-                    await self.process(key, value)
+                for arrival in arrivals:
+                    await self.process(arrival)
 
-        await asyncio.gather(*(in_order(k, vs) for k, vs in later.items() if vs))
+        await asyncio.gather(*(in_order(arrivals) for arrivals in later.values() if arrivals))
 
-    async def _apply_set(self, group: list[tuple[Message, CommandEnvelope]]) -> None:
+    async def _apply_set(self, group: list[tuple[Arrival, CommandEnvelope]]) -> None:
         try:
-            await self._apply([command for _, command in group])
+            await self._apply(
+                [command for _, command in group],
+                {_key(command): arrival.appended_at for arrival, command in group},
+            )
         except Exception as exc:
-            # One bad apple (or a race) fails the set; one by one isolates it.
+            # One bad apple (or a race, or a store away) fails the set; one by one isolates
+            # it, and waits out what is transient.
             log.warning("set-wise apply of %d commands failed (%r); one by one", len(group), exc)
-            for (key, value), _ in group:
-                await self.process(key, value)
+            for arrival, _ in group:
+                await self.process(arrival)
 
-    async def process(self, key: bytes | None, value: bytes | None) -> None:
-        """Never raises: whatever happens, the message ends applied, rejected or in the DLQ."""
+    async def process(self, message: Arrival | bytes | None, value: bytes | None = None) -> None:
+        """Never raises: whatever happens, the message ends applied, rejected or in the DLQ.
+
+        (`process(key, value)` is also accepted, for a message with no arrival time.)
+        """
+        arrival = message if isinstance(message, Arrival) else Arrival(message, value)
+        key, value = arrival.key, arrival.value
         command = _parse(value)
         if isinstance(command, ValidationError):
             await self.dead_letter(key, value, f"unparseable command envelope: {_summary(command)}")
             return
+        arrivals = {_key(command): arrival.appended_at}
         delays = self.retry.delays()
-        for attempt in range(len(delays) + 1):
+        attempt = 0
+        while True:
             try:
-                await self._apply([command])
+                await self._apply([command], arrivals)
                 return
+            except TRANSIENT as exc:
+                # Not the command's fault: wait however long it takes, never the DLQ.
+                delay = delays[min(attempt, len(delays) - 1)] if delays else self.retry.max_delay
+                log.warning(
+                    "command %s waits for a store or the broker (%r); again in %.1fs",
+                    command.command_id,
+                    exc,
+                    delay,
+                )
             except Exception as exc:
-                if attempt == len(delays):
+                if attempt >= len(delays):
                     log.exception("command %s failed for good", command.command_id)
                     await self._give_up(key, value, command, exc)
                     return
+                delay = delays[attempt]
                 log.warning(
                     "command %s attempt %d failed (%r); retrying",
                     command.command_id,
                     attempt + 1,
                     exc,
                 )
-                await asyncio.sleep(delays[attempt])
+            attempt += 1
+            await asyncio.sleep(delay)
 
-    async def _apply(self, commands: Sequence[CommandEnvelope]) -> None:
+    async def _apply(self, commands: Sequence[CommandEnvelope], arrivals: Arrivals) -> None:
         """Apply commands of one type in one transaction, then emit and record outcomes."""
         await self.ctx.stores.start()
         handler = self.handlers.get(commands[0].type)
@@ -169,16 +238,19 @@ class CommandProcessor:
         async with self.ctx.stores.db.transaction() as conn:
             priors = await ledger.get_processed_many(conn, [_key(c) for c in commands])
             fresh = [c for c in commands if _key(c) not in priors]
+            late = {_key(c): error for c in fresh if (error := _too_late(c, arrivals))}
+            on_time = [c for c in fresh if _key(c) not in late]
             if fresh:
-                if handler is None:
+                results = dict(late)
+                if on_time and handler is None:
                     known = ", ".join(sorted(self.handlers))
                     unknown = UnknownCommand(
                         f"unknown command type '{commands[0].type}'; this topic takes: {known}"
                     )
-                    outcomes: list[Result] = [unknown] * len(fresh)
-                else:
-                    outcomes = await handler(fresh, self.ctx, conn)
-                results = {_key(c): r for c, r in zip(fresh, outcomes, strict=True)}
+                    results.update(dict.fromkeys((_key(c) for c in on_time), unknown))
+                elif on_time and handler is not None:
+                    outcomes = await handler(on_time, self.ctx, conn)
+                    results.update({_key(c): r for c, r in zip(on_time, outcomes, strict=True)})
                 rows = [ledger_row(c, results[_key(c)]) for c in fresh]
                 if not await ledger.record_processed_many(conn, rows):
                     raise ConcurrentDelivery("rolled back: a command was already recorded")

@@ -35,6 +35,7 @@ def build_state(settings: Settings) -> GatewayState:
         waiter,
         wait_seconds=settings.command_wait_seconds,
         namespace=settings.topic_namespace,
+        publish_seconds=settings.command_publish_seconds,
     )
     return GatewayState(
         settings,

@@ -84,6 +84,15 @@ class Unavailable(RTError):
     title = "Service unavailable"
 
 
+class TooLate(RTError):
+    """The broker appended the command after its deadline: the gateway had already told
+    its sender 503, so it is refused, never applied."""
+
+    code = "deadline_passed"
+    status = 503
+    title = "Arrived too late"
+
+
 class StoreUnavailable(Exception):
     """A store cannot be reached, or is too busy to answer: worth a retry, never a verdict.
 

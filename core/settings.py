@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     # Resume uploads (POST .../documents) may be larger than other requests.
     max_upload_bytes: int = Field(default=10 * 1_048_576, alias="MAX_UPLOAD_BYTES")
     command_wait_seconds: float = Field(default=5.0, alias="COMMAND_WAIT_SECONDS")
+    # How long a write waits for the broker to take its command before answering 503: a
+    # command the broker appends after that is refused by the worker, never applied.
+    command_publish_seconds: float = Field(default=3.0, gt=0, alias="COMMAND_PUBLISH_SECONDS")
+    # On SIGTERM the gateway answers the requests in flight for at most this long.
+    shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
 
     # Resume reading (agents/documents/): each file is read in a process of its own with

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from core import jsoncodec
 from core.clock import utcnow
-from core.errors import InvalidCommand
+from core.errors import InvalidCommand, Unavailable
 from gateway.auth import Principal
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
@@ -31,12 +33,14 @@ class CommandBus:
         *,
         wait_seconds: float,
         namespace: str,
+        publish_seconds: float = 3.0,
     ) -> None:
         self._publisher = publisher
         self._redis = redis
         self._waiter = waiter
         self._wait_seconds = wait_seconds
         self._namespace = namespace
+        self._publish_seconds = publish_seconds
 
     async def submit(
         self,
@@ -76,13 +80,20 @@ class CommandBus:
                 done = await self._redis.get_outcome(principal.tenant_id, command_id)
                 if done is not None and done.status != "accepted":
                     return done
+        now = utcnow()
+        # The worker applies the command only if the broker appended it by `deadline`,
+        # which falls a little before this gateway stops waiting for the broker: an append
+        # it has not heard of by then is late, and refused, so a 503 is never a ghost write
+        # (as long as the broker's acknowledgement takes less than the margin).
+        deadline = now + timedelta(seconds=self._publish_seconds - _margin(self._publish_seconds))
         envelope = CommandEnvelope(
             command_id=command_id,
             type=type,
             tenant_id=principal.tenant_id,
             actor=Actor(id=str(principal.id), kind=principal.kind),
-            issued_at=utcnow(),
+            issued_at=now,
             expected_version=expected_version,
+            deadline=deadline,
             payload=payload,
         )
         accepted = CommandOutcome(
@@ -96,12 +107,20 @@ class CommandBus:
         future = self._waiter.register(tenant_id, command_id) if wait else None
         try:
             await self._redis.mark_accepted(accepted)
-            await self._publisher.publish(
+            appended_at = await self._publisher.publish(
                 topic.name(self._namespace),
                 str(key),
                 envelope.model_dump_json().encode(),
                 headers=[("command_type", type.encode())],
+                wait=self._publish_seconds,
             )
+            if appended_at is not None and appended_at > deadline:
+                raise Unavailable("the broker took the command too late; it will not be applied")
+        except Unavailable as refused:
+            if future is not None:
+                self._waiter.forget(tenant_id, command_id, future)
+            await self._tell_refused(accepted, refused)
+            raise
         except BaseException:
             if future is not None:
                 self._waiter.forget(tenant_id, command_id, future)
@@ -110,3 +129,18 @@ class CommandBus:
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
         return outcome or accepted
+
+    async def _tell_refused(self, accepted: CommandOutcome, refused: Unavailable) -> None:
+        """GET /commands/{id} says what the 503 said: this command will not be applied."""
+        outcome = accepted.model_copy(
+            update={"status": "rejected", "resource_id": None, "error": refused.as_dict()}
+        )
+        with contextlib.suppress(Exception):
+            await self._redis.record_outcomes(
+                [outcome], quiet={(outcome.tenant_id, outcome.command_id)}
+            )
+
+
+def _margin(publish_seconds: float) -> float:
+    """How much earlier than the gateway's wait ends the deadline falls."""
+    return min(0.5, publish_seconds / 4)

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 TYPE_BASE = "https://refactortrack.dev/problems/"
+RETRY_AFTER_SECONDS = 2
 
 
 class ProblemResponse(JSONResponse):
@@ -69,7 +70,11 @@ def _request_validation(request: Request, exc: Exception) -> ProblemResponse:
 
 def _rt_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RTError)
-    return problem(exc.status, exc.message, code=exc.code, title=exc.title, **exc.extra)
+    # Anything unavailable is worth trying again shortly: say when.
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+    return problem(
+        exc.status, exc.message, code=exc.code, title=exc.title, headers=headers, **exc.extra
+    )
 
 
 def _http_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -85,7 +90,7 @@ def _store_unavailable(request: Request, exc: Exception) -> ProblemResponse:
         503,
         "A data store is unavailable or overloaded; retry shortly.",
         code="unavailable",
-        headers={"Retry-After": "2"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

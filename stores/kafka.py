@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -22,6 +24,11 @@ from stores.kafka_auth import client_options
 from topics.names import COMMAND_TOPICS, EVENT_TOPICS, INTERNAL_TOPICS, integrations_dlq
 
 log = logging.getLogger(__name__)
+
+LOG_APPEND_TIME = 1
+"""Kafka's timestamp type of a message stamped by the broker when it appended it."""
+KNOWN_DOWN_SECONDS = 2.0
+"""After a failed publish, refuse at once for this long rather than pile up waiting."""
 
 
 def _cannot_connect(login: KafkaLogin, exc: BaseException) -> str:
@@ -39,13 +46,20 @@ def _cannot_connect(login: KafkaLogin, exc: BaseException) -> str:
 
 
 class CommandPublisher:
-    """Publishes command envelopes and returns only once the broker has acknowledged them."""
+    """Publishes command envelopes and returns only once the broker has acknowledged them.
+
+    Never waits long: past `wait_seconds` the caller is told Unavailable, and for a short
+    while after a failure every publish is refused at once rather than queued behind a
+    broker that is known to be away.
+    """
 
     def __init__(self, settings: Settings, login: KafkaLogin) -> None:
         self._settings = settings
         self._login = login
         self._producer: AIOKafkaProducer | None = None
         self._connecting = asyncio.Lock()
+        self._wait = settings.command_publish_seconds
+        self._down_until = 0.0
 
     async def start(self) -> None:
         await self.ensure_connected()
@@ -70,7 +84,7 @@ class CommandPublisher:
                 request_timeout_ms=10_000,
             )
             try:
-                await asyncio.wait_for(producer.start(), timeout=10)
+                await asyncio.wait_for(producer.start(), timeout=self._wait)
             except Exception as exc:
                 await producer.stop()
                 _cannot_connect(self._login, exc)
@@ -79,16 +93,36 @@ class CommandPublisher:
             self._producer = producer
 
     async def publish(
-        self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]] | None = None
-    ) -> None:
+        self,
+        topic: str,
+        key: str,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+        *,
+        wait: float | None = None,
+    ) -> datetime | None:
+        """Publish and wait for the broker's acknowledgement, at most `wait` seconds.
+
+        Returns when the broker appended the message (its log-append time; None on a topic
+        that keeps the producer's time). Raises Unavailable past the wait, or at once while
+        the broker is known to be away.
+        """
+        if time.monotonic() < self._down_until:
+            raise Unavailable("the broker is unavailable; retry shortly")
         try:
-            await self.ensure_connected()
-            assert self._producer is not None
-            await self._producer.send_and_wait(
-                topic, value=value, key=key.encode(), headers=headers
-            )
-        except KafkaError as exc:
-            raise Unavailable(f"the broker did not accept the command: {exc}") from None
+            async with asyncio.timeout(self._wait if wait is None else wait):
+                await self.ensure_connected()
+                assert self._producer is not None
+                sent = await self._producer.send_and_wait(
+                    topic, value=value, key=key.encode(), headers=headers
+                )
+        except (KafkaError, TimeoutError) as exc:
+            self._down_until = time.monotonic() + KNOWN_DOWN_SECONDS
+            log.warning("publishing to %s failed: %r", topic, exc)
+            raise Unavailable("the broker did not take the command in time; retry") from None
+        if sent.timestamp_type != LOG_APPEND_TIME or sent.timestamp < 0:
+            return None
+        return datetime.fromtimestamp(sent.timestamp / 1000, tz=UTC)
 
     async def ping(self) -> None:
         await self.ensure_connected()
@@ -131,6 +165,10 @@ class BatchPublisher:
         await self._producer.flush()
 
 
+# Command topics are stamped by the broker: a worker compares that append time with a
+# command's deadline, which only the broker's own clock can be trusted for.
+COMMANDS = {"message.timestamp.type": "LogAppendTime"}
+
 # Compacted topics roll segments hourly so an erasure's tombstone takes effect within hours,
 # not after the default week.
 COMPACTED = {
@@ -147,7 +185,7 @@ def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
     create it)."""
     layout: list[tuple[str, dict[str, str]]] = []
     for spec in (*COMMAND_TOPICS, *EVENT_TOPICS, *INTERNAL_TOPICS):
-        config = COMPACTED if spec.compacted else {}
+        config = COMPACTED if spec.compacted else COMMANDS if spec in COMMAND_TOPICS else {}
         layout.append((spec.name(namespace), config))
     layout.extend((spec.dlq(namespace), {}) for spec in COMMAND_TOPICS)
     layout.append((integrations_dlq(namespace), {}))

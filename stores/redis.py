@@ -36,10 +36,18 @@ def idempotency_key(tenant_id: UUID, principal: str, key: str) -> str:
     return f"rt:idem:{tenant_id}:{principal}:{key}"
 
 
+# A Redis that does not answer must not hold a request: connecting and every reply are
+# bounded, and so is the wait for a free pooled connection.
+CONNECT_TIMEOUT_SECONDS = 2.0
+REPLY_TIMEOUT_SECONDS = 3.0
+POOL_WAIT_SECONDS = 3.0
+
+
 class RedisStore:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: aioredis.Redis | None = None
+        self._listener: aioredis.Redis | None = None
 
     async def start(self) -> None:
         if self._client is None:
@@ -47,15 +55,28 @@ class RedisStore:
             pool = aioredis.BlockingConnectionPool.from_url(
                 self._settings.redis_url,
                 max_connections=200,
-                timeout=10,
+                timeout=POOL_WAIT_SECONDS,
+                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=REPLY_TIMEOUT_SECONDS,
                 **redis_options(self._settings),
             )
             self._client = aioredis.Redis(connection_pool=pool, health_check_interval=30)
+            # Subscriptions wait for messages as long as it takes: no reply timeout there
+            # (a quiet channel is not a dead server; the health check finds that out).
+            self._listener = aioredis.Redis.from_url(
+                self._settings.redis_url,
+                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                health_check_interval=30,
+                **redis_options(self._settings),
+            )
 
     async def stop(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._listener is not None:
+            await self._listener.aclose()
+            self._listener = None
 
     @property
     def client(self) -> aioredis.Redis:
@@ -156,9 +177,12 @@ class RedisStore:
         the first subscription stands, so a caller can wait for it before publishing
         anything it must not miss.
         """
+        listener = self._listener
+        if listener is None:
+            raise RuntimeError("RedisStore.start() was not called")
         delay = 0.1
         while True:
-            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            pubsub = listener.pubsub(ignore_subscribe_messages=True)
             try:
                 if channels:
                     await pubsub.subscribe(*channels)

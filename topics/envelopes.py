@@ -36,6 +36,12 @@ class CommandEnvelope(BaseModel):
     actor: Actor
     issued_at: datetime = Field(default_factory=utcnow)
     expected_version: int | None = Field(default=None, ge=0)
+    deadline: datetime | None = Field(
+        default=None,
+        description="Apply only if the broker appended the command by then (command topics "
+        "use log-append time): the gateway stops waiting for the broker at this instant and "
+        "answers 503, so a command that arrives later is refused, never applied",
+    )
     reply: bool = Field(
         default=True,
         description="False when no one waits on the outcome (a bulk import): the worker "

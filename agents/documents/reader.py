@@ -26,9 +26,10 @@ from typing import Any, cast
 import faust
 from pydantic import ValidationError
 
+from agents.command_agent import arrival_of
 from agents.documents.sandbox import ParseSandbox
 from agents.handling import parse_payload
-from agents.processor import Message, Publisher, RetryPolicy
+from agents.processor import TRANSIENT, Arrival, Message, Publisher, RetryPolicy, too_late
 from core.errors import NotFound, RTError, UnknownCommand
 from domain.resume_text import ParsedResume
 from stores.bundle import Stores
@@ -72,22 +73,25 @@ class ResumeReader:
         self.concurrency = concurrency
         self.retry = retry or RetryPolicy()
 
-    async def process_batch(self, messages: Sequence[Message]) -> None:
+    async def process_batch(self, messages: Sequence[Message | Arrival]) -> None:
         """Read a batch, a candidate's files in order, candidates side by side; never raises."""
-        by_key: dict[bytes | None, list[bytes | None]] = defaultdict(list)
-        for key, value in messages:
-            by_key[key].append(value)
+        by_key: dict[bytes | None, list[Arrival]] = defaultdict(list)
+        for message in messages:
+            arrival = message if isinstance(message, Arrival) else Arrival(*message)
+            by_key[arrival.key].append(arrival)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def in_order(key: bytes | None, values: list[bytes | None]) -> None:
+        async def in_order(arrivals: list[Arrival]) -> None:
             async with gate:
-                for value in values:
-                    await self.process(key, value)
+                for arrival in arrivals:
+                    await self.process(arrival)
 
-        await asyncio.gather(*(in_order(k, vs) for k, vs in by_key.items()))
+        await asyncio.gather(*(in_order(arrivals) for arrivals in by_key.values()))
 
-    async def process(self, key: bytes | None, value: bytes | None) -> None:
+    async def process(self, message: Arrival | bytes | None, value: bytes | None = None) -> None:
         """Never raises: the command ends handed over, rejected, or in the DLQ."""
+        arrival = message if isinstance(message, Arrival) else Arrival(message, value)
+        key, value = arrival.key, arrival.value
         try:
             command = CommandEnvelope.model_validate_json(value or b"")
         except ValidationError as exc:
@@ -99,6 +103,10 @@ class ResumeReader:
             )
             await self.reject(command, unknown.as_dict())
             return
+        late = too_late(command, arrival.appended_at)
+        if late is not None:
+            await self.reject(command, late.as_dict())
+            return
         try:
             payload = parse_payload(DocumentAttach, command)
         except RTError as error:
@@ -106,24 +114,33 @@ class ResumeReader:
             return
         delays = self.retry.delays()
         record: DocumentRecord | None = None
-        for attempt in range(len(delays) + 1):
+        attempt = 0
+        while True:
             try:
                 # A file read once is not read again because the hand-over failed.
                 record = record or await self._read(command, payload)
                 await self._hand_over(command, record)
                 return
+            except TRANSIENT as exc:
+                # A store or the broker away: waited out, never the DLQ.
+                delay = delays[min(attempt, len(delays) - 1)] if delays else self.retry.max_delay
+                log.warning(
+                    "document %s waits for a store or the broker (%r)", payload.document_id, exc
+                )
             except Exception as exc:
-                if attempt == len(delays):
+                if attempt >= len(delays):
                     log.exception("reading document %s failed for good", payload.document_id)
                     await self._give_up(key, value, command, exc)
                     return
+                delay = delays[attempt]
                 log.warning(
                     "reading document %s, attempt %d failed (%r); retrying",
                     payload.document_id,
                     attempt + 1,
                     exc,
                 )
-                await asyncio.sleep(delays[attempt])
+            attempt += 1
+            await asyncio.sleep(delay)
 
     async def _read(self, command: CommandEnvelope, payload: DocumentAttach) -> DocumentRecord:
         """Read the stored file in the sandbox; its text goes beside it, the rest in the record."""
@@ -151,8 +168,13 @@ class ResumeReader:
     async def _hand_over(self, command: CommandEnvelope, record: DocumentRecord) -> None:
         """To the candidates agent, under the attach's own id: its outcome is the record's,
         recorded once by that agent's ledger."""
+        # The deadline was the attach's, judged on its arrival here; the record is ours.
         envelope = command.model_copy(
-            update={"type": DOCUMENT_RECORD, "payload": record.model_dump(mode="json")}
+            update={
+                "type": DOCUMENT_RECORD,
+                "payload": record.model_dump(mode="json"),
+                "deadline": None,
+            }
         )
         await self.publisher.publish(
             self.record_topic,
@@ -215,6 +237,6 @@ def register(app: faust.App, reader: ResumeReader, topic: str) -> None:
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
         async for events in batches:
-            await reader.process_batch([(e.message.key, e.message.value) for e in events])
+            await reader.process_batch([arrival_of(e.message) for e in events])
 
     app.agent(commands, name="documents.reader")(read_resumes)

@@ -56,6 +56,9 @@ def gateway(
         # a trusted proxy sends them (HSTS and logs rely on it).
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
+        # SIGTERM (a rolling deploy): stop taking connections, answer what is in flight,
+        # then close the clients; a request still running after this long is cut.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

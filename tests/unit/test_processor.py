@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from agents.processor import CommandProcessor, RetryPolicy
+from agents.processor import Arrival, CommandProcessor, RetryPolicy, too_late
+from core.clock import utcnow
+from core.errors import StoreUnavailable
+from topics.envelopes import Actor, CommandEnvelope
 
 
 class RecordingPublisher:
@@ -63,12 +68,12 @@ async def test_a_batch_keeps_each_keys_order_and_runs_keys_side_by_side() -> Non
     peak = 0
 
     class Probe(CommandProcessor):
-        async def process(self, key: bytes | None, value: bytes | None) -> None:
+        async def process(self, message: Any, value: bytes | None = None) -> None:
             nonlocal running, peak
             running += 1
             peak = max(peak, running)
             await asyncio.sleep(0.01)
-            order.append((key, value))
+            order.append((message.key, message.value))
             running -= 1
 
     ctx: Any = object()
@@ -78,3 +83,65 @@ async def test_a_batch_keeps_each_keys_order_and_runs_keys_side_by_side() -> Non
     assert [v for k, v in order if k == b"a"] == [b"1", b"2", b"3"]
     assert sorted(order) == sorted(batch)
     assert peak == 3
+
+
+def _command(**fields: Any) -> CommandEnvelope:
+    return CommandEnvelope(
+        command_id=uuid.uuid4(),
+        type="candidate.create",
+        tenant_id=uuid.uuid4(),
+        actor=Actor(id="u"),
+        payload={},
+        **fields,
+    )
+
+
+def test_a_command_the_broker_took_after_its_deadline_is_refused() -> None:
+    now = utcnow()
+    command = _command(deadline=now)
+    refusal = too_late(command, now + timedelta(milliseconds=1))
+    assert refusal is not None
+    assert refusal.code == "deadline_passed"
+    assert too_late(command, now) is None
+    # No deadline, or no broker time to judge by: applied as ever.
+    assert too_late(_command(), now) is None
+    assert too_late(command, None) is None
+
+
+class Flaky(CommandProcessor):
+    """Fails its first `failures` applies with `error`, then applies."""
+
+    def __init__(self, error: Exception, failures: int) -> None:
+        ctx: Any = object()
+        super().__init__(
+            ctx,
+            {},
+            RecordingPublisher(),
+            events_topic="e",
+            dlq_topic="t.commands.dlq",
+            retry=RetryPolicy(attempts=3, first_delay=0.001, max_delay=0.002),
+        )
+        self.error, self.failures, self.calls = error, failures, 0
+
+    async def _apply(self, commands: Any, arrivals: Any) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+
+
+async def test_a_store_away_is_waited_out_and_never_sends_the_command_to_the_dlq() -> None:
+    # Many more failures than the retry policy's attempts: a store can be away for long.
+    flaky = Flaky(StoreUnavailable("postgres", ConnectionRefusedError()), failures=20)
+    value = _command().model_dump_json().encode()
+    await flaky.process(Arrival(b"k", value))
+    assert flaky.calls == 21
+    assert not flaky.publisher.sent  # type: ignore[attr-defined]
+
+
+async def test_a_command_that_keeps_failing_while_everything_answers_ends_in_the_dlq() -> None:
+    flaky = Flaky(ValueError("a bug"), failures=100)
+    await flaky.process(Arrival(b"k", _command().model_dump_json().encode()))
+    assert flaky.calls == 3
+    [(topic, _, _, headers)] = flaky.publisher.sent  # type: ignore[attr-defined]
+    assert topic == "t.commands.dlq"
+    assert "processing failed" in dict(headers or [])["reason"].decode()
