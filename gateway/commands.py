@@ -11,7 +11,7 @@ from uuid import UUID
 
 from core import jsoncodec
 from core.clock import utcnow
-from core.errors import InvalidCommand, Unavailable
+from core.errors import InvalidCommand, TooLate, Unavailable
 from gateway.auth import Principal
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
@@ -62,24 +62,10 @@ class CommandBus:
         """
         command_id = uuid.uuid4()
         if idempotency is not None:
-            command_id = uuid.uuid5(
-                IDEMPOTENCY_NAMESPACE, f"{principal.tenant_id}:{principal.id}:{idempotency}"
-            )
-            digest = hashlib.sha256(jsoncodec.dumps([type, fingerprint])).hexdigest()
-            earlier = await self._redis.claim_idempotency_key(
-                idempotency_key(principal.tenant_id, str(principal.id), idempotency),
-                {"command_id": str(command_id), "digest": digest},
-            )
-            if earlier is not None:
-                if earlier.get("digest") != digest:
-                    raise InvalidCommand(
-                        "this Idempotency-Key was already used with a different request; "
-                        "send a new key for a new request",
-                        code_detail="idempotency_key_reused",
-                    )
-                done = await self._redis.get_outcome(principal.tenant_id, command_id)
-                if done is not None and done.status != "accepted":
-                    return done
+            command_id = await self._idempotent_id(principal, idempotency, type, fingerprint)
+            done = await self._redis.get_outcome(principal.tenant_id, command_id)
+            if done is not None and done.status != "accepted":
+                return done
         now = utcnow()
         # The worker applies the command only if the broker appended it by `deadline`,
         # which falls a little before this gateway stops waiting for the broker: an append
@@ -130,6 +116,42 @@ class CommandBus:
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
         return outcome or accepted
 
+    async def _idempotent_id(
+        self, principal: Principal, idempotency: str, type: str, fingerprint: Any
+    ) -> UUID:
+        """The command id a request with this Idempotency-Key is sent under.
+
+        The same key names the same command, all the way to the agent's ledger, so a
+        retried request is applied once. But an attempt that was refused as never applied
+        (503: the broker did not take it in time) leaves nothing to repeat: a retry is a
+        new attempt, under an id of its own, that a late copy of the old one cannot shadow.
+        """
+        base = f"{principal.tenant_id}:{principal.id}:{idempotency}"
+        digest = hashlib.sha256(jsoncodec.dumps([type, fingerprint])).hexdigest()
+        key = idempotency_key(principal.tenant_id, str(principal.id), idempotency)
+        first = uuid.uuid5(IDEMPOTENCY_NAMESPACE, base)
+        earlier = await self._redis.claim_idempotency_key(
+            key, {"command_id": str(first), "digest": digest, "attempt": 0}
+        )
+        if earlier is None:
+            return first
+        if earlier.get("digest") != digest:
+            raise InvalidCommand(
+                "this Idempotency-Key was already used with a different request; "
+                "send a new key for a new request",
+                code_detail="idempotency_key_reused",
+            )
+        command_id = UUID(str(earlier["command_id"]))
+        done = await self._redis.get_outcome(principal.tenant_id, command_id)
+        if done is None or not _never_applied(done):
+            return command_id
+        attempt = int(earlier.get("attempt", 0)) + 1
+        retry = uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{base}:{attempt}")
+        await self._redis.replace_idempotency_key(
+            key, {"command_id": str(retry), "digest": digest, "attempt": attempt}
+        )
+        return retry
+
     async def _tell_refused(self, accepted: CommandOutcome, refused: Unavailable) -> None:
         """GET /commands/{id} says what the 503 said: this command will not be applied."""
         outcome = accepted.model_copy(
@@ -139,6 +161,14 @@ class CommandBus:
             await self._redis.record_outcomes(
                 [outcome], quiet={(outcome.tenant_id, outcome.command_id)}
             )
+
+
+NEVER_APPLIED = frozenset({Unavailable.code, TooLate.code})
+"""Refusals that mean the command was not applied and never will be."""
+
+
+def _never_applied(outcome: CommandOutcome) -> bool:
+    return outcome.status == "rejected" and (outcome.error or {}).get("code") in NEVER_APPLIED
 
 
 def _margin(publish_seconds: float) -> float:

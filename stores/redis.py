@@ -135,6 +135,11 @@ class RedisStore:
         return dict(jsoncodec.loads(raw)) if raw else None
 
     @unreachable
+    async def replace_idempotency_key(self, key: str, value: dict[str, Any]) -> None:
+        """Point `key` at a new attempt (the earlier one was refused, never applied)."""
+        await self.client.set(key, jsoncodec.dumps(value), ex=IDEMPOTENCY_TTL_SECONDS)
+
+    @unreachable
     async def count_hit(self, key: str, ttl_seconds: int) -> int:
         """Add one to the counter `key` (made to expire after `ttl_seconds`); its new value."""
         async with self.client.pipeline(transaction=False) as pipe:

@@ -119,3 +119,23 @@ async def test_without_a_broker_a_write_answers_503_within_seconds(
         # Reads do not need the broker.
         assert (await client.get("/api/v1/candidates")).status_code == 200
     assert max(timings) < 5, timings
+
+
+async def test_a_write_refused_503_goes_through_when_retried_with_its_key(
+    system: System, agency: Agency, cut_off: tuple[str, Path]
+) -> None:
+    base_url, _ = cut_off
+    username = (await agency.client.get("/api/v1/me")).json()["username"]
+    token = await login(base_url, username)
+    body, key = candidate_body(), {"Idempotency-Key": f"retry-{uuid.uuid4().hex}"}
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as cut:
+        refused = await cut.post("/api/v1/candidates", json=body, headers=key)
+    assert refused.status_code == 503
+    # The same request, same key, once the broker is reachable: a new attempt, applied.
+    created = await agency.client.post("/api/v1/candidates", json=body, headers=key)
+    assert created.status_code == 201, created.text
+    again = await agency.client.post("/api/v1/candidates", json=body, headers=key)
+    assert again.status_code == 201
+    assert again.json()["id"] == created.json()["id"]
