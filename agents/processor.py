@@ -25,7 +25,13 @@ from pydantic import ValidationError
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
-from core.errors import StoreUnavailable, TooLate, UnknownCommand
+from core.errors import (
+    StoreUnavailable,
+    TooLate,
+    UnknownCommand,
+    failure_reason,
+    validation_summary,
+)
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
 from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
@@ -197,7 +203,8 @@ class CommandProcessor:
         key, value = arrival.key, arrival.value
         command = _parse(value)
         if isinstance(command, ValidationError):
-            await self.dead_letter(key, value, f"unparseable command envelope: {_summary(command)}")
+            why = f"unparseable command envelope: {validation_summary(command)}"
+            await self.dead_letter(key, value, why)
             return
         arrivals = {_key(command): arrival.appended_at}
         delays = self.retry.delays()
@@ -317,7 +324,7 @@ class CommandProcessor:
     async def _give_up(
         self, key: bytes | None, value: bytes | None, command: CommandEnvelope, exc: Exception
     ) -> None:
-        reason = f"processing failed after {self.retry.attempts} attempts: {exc!r}"
+        reason = f"processing failed after {self.retry.attempts} attempts: {failure_reason(exc)}"
         await self.dead_letter(key, value, reason)
         try:
             error = {"code": "processing_failed", "message": reason}
@@ -362,11 +369,3 @@ def _outcome(
             "resource": resource,
         }
     )
-
-
-def _summary(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "message"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.logging import mask
+
 
 class RTError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -136,7 +138,17 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return out
 
 
+def validation_summary(exc: ValidationError, limit: int = 5) -> str:
+    """Where and what, never the value: `str(exc)` quotes the input, which may be personal."""
+    return "; ".join(f"{k}: {v}" for k, v in list(field_errors(exc).items())[:limit])
+
+
+def failure_reason(exc: BaseException) -> str:
+    """An unexpected failure, told for a DLQ entry or a rejection: its kind and its text
+    with anything shaped like an email or a phone number masked (a driver's message can
+    quote the row it failed on)."""
+    return f"{type(exc).__name__}: {mask(str(exc))}"[:500]
+
+
 def invalid_from(exc: ValidationError) -> InvalidCommand:
-    errors = field_errors(exc)
-    summary = "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
-    return InvalidCommand(f"invalid payload: {summary}", errors=errors)
+    return InvalidCommand(f"invalid payload: {validation_summary(exc)}", errors=field_errors(exc))

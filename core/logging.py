@@ -1,6 +1,50 @@
+"""Logging for every process, with personal data masked on the way out.
+
+Code logs ids, never addresses or names; but a driver's exception text can quote a row
+(a unique-key violation names the email it clashed on), so every handler also masks
+anything shaped like an email address or an E.164 phone number.
+"""
+
 from __future__ import annotations
 
 import logging
+import re
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"\+\d[\d ().-]{5,}\d")
+# Loggers that servers configure with handlers of their own, besides the root's.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def mask(text: str) -> str:
+    return PHONE.sub("<phone>", EMAIL.sub("<email>", text))
+
+
+class MaskPersonalData(logging.Filter):
+    """Rewrites a record's message and traceback with emails and phones masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        return True
+
+
+def mask_every_handler() -> None:
+    """Put the mask on every handler configured so far (idempotent)."""
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in SERVER_LOGGERS)]
+    handlers = [h for logger in loggers for h in logger.handlers]
+    # A command-line job configures no handler: its warnings go to the last resort.
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
+            handler.addFilter(MaskPersonalData())
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -8,3 +52,4 @@ def configure_logging(level: str = "INFO") -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    mask_every_handler()

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from core.logging import mask_every_handler
 from core.settings import Settings
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
@@ -79,6 +80,8 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # uvicorn has set its log handlers up by now: mask personal data on them too.
+        mask_every_handler()
         await state.start()
         metrics_server = None
         if settings.metrics_port:

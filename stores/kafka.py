@@ -165,17 +165,32 @@ class BatchPublisher:
         await self._producer.flush()
 
 
-# Command topics are stamped by the broker: a worker compares that append time with a
-# command's deadline, which only the broker's own clock can be trusted for.
-COMMANDS = {"message.timestamp.type": "LogAppendTime"}
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+# Every topic keeps what it holds for a stated time, because a command or an event can carry
+# personal data: erasure removes it from the stores at once and from a topic when it ages
+# out. Compacted topics instead keep the latest record of each key until it is tombstoned.
+
+# Command topics: a command is handled within seconds; three days leave room to replay a
+# weekend's outage. Stamped by the broker, so a worker compares a command's deadline with a
+# clock it can trust.
+COMMANDS = {"message.timestamp.type": "LogAppendTime", "retention.ms": str(3 * DAY_MS)}
+
+# Dead letters wait for an operator: two weeks to look, fix and replay.
+DEAD_LETTERS = {"retention.ms": str(14 * DAY_MS)}
+
+# Event streams that are not compacted (pipeline moves, an agency's integration feed):
+# a week for a consumer to catch up after an outage.
+EVENTS = {"retention.ms": str(7 * DAY_MS)}
 
 # Compacted topics roll segments hourly so an erasure's tombstone takes effect within hours,
 # not after the default week.
 COMPACTED = {
     "cleanup.policy": "compact",
-    "segment.ms": "3600000",
+    "segment.ms": str(HOUR_MS),
     "min.cleanable.dirty.ratio": "0.1",
-    "delete.retention.ms": "3600000",
+    "delete.retention.ms": str(HOUR_MS),
 }
 
 
@@ -185,10 +200,10 @@ def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
     create it)."""
     layout: list[tuple[str, dict[str, str]]] = []
     for spec in (*COMMAND_TOPICS, *EVENT_TOPICS, *INTERNAL_TOPICS):
-        config = COMPACTED if spec.compacted else COMMANDS if spec in COMMAND_TOPICS else {}
+        config = COMPACTED if spec.compacted else COMMANDS if spec in COMMAND_TOPICS else EVENTS
         layout.append((spec.name(namespace), config))
-    layout.extend((spec.dlq(namespace), {}) for spec in COMMAND_TOPICS)
-    layout.append((integrations_dlq(namespace), {}))
+    layout.extend((spec.dlq(namespace), DEAD_LETTERS) for spec in COMMAND_TOPICS)
+    layout.append((integrations_dlq(namespace), DEAD_LETTERS))
     return layout
 
 

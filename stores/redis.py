@@ -111,13 +111,14 @@ class RedisStore:
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for outcome in outcomes:
-                # The resource rides only on the wake-up message: kept for 24 h it would be
-                # one more copy of personal data to find and erase.
-                kept = outcome.model_dump_json(exclude={"resource"})
+                # Ids and status only, kept and broadcast alike: the resource itself would be
+                # one more copy of personal data, sent to every gateway and kept for 24 h.
+                # The waiting gateway reads it from the stores.
+                bare = outcome.model_dump_json(exclude={"resource"})
                 key = (outcome.tenant_id, outcome.command_id)
-                pipe.set(outcome_key(*key), kept, ex=OUTCOME_TTL_SECONDS)
+                pipe.set(outcome_key(*key), bare, ex=OUTCOME_TTL_SECONDS)
                 if key not in quiet:
-                    pipe.publish(OUTCOMES_CHANNEL, outcome.model_dump_json())
+                    pipe.publish(OUTCOMES_CHANNEL, bare)
             await pipe.execute()
 
     @unreachable

@@ -133,9 +133,10 @@ def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate
 
 
 def _duplicate(key: tuple[UUID, str, str], holder: UUID) -> Duplicate:
-    _, kind, value = key
+    _, kind, _value = key
     return Duplicate(
-        f"a candidate with {kind} {value} already exists",
+        # The value stays out of the text: refusals are kept and shown; the id suffices.
+        f"a candidate with this {kind} already exists",
         duplicate_of=str(holder),
         field="emails" if kind == "email" else "phones",
     )

@@ -30,7 +30,7 @@ from agents.command_agent import arrival_of
 from agents.documents.sandbox import ParseSandbox
 from agents.handling import parse_payload
 from agents.processor import TRANSIENT, Arrival, Message, Publisher, RetryPolicy, too_late
-from core.errors import NotFound, RTError, UnknownCommand
+from core.errors import NotFound, RTError, UnknownCommand, failure_reason, validation_summary
 from domain.resume_text import ParsedResume
 from stores.bundle import Stores
 from topics.candidates import (
@@ -95,7 +95,8 @@ class ResumeReader:
         try:
             command = CommandEnvelope.model_validate_json(value or b"")
         except ValidationError as exc:
-            await self.dead_letter(key, value, f"unparseable command envelope: {exc}"[:1000])
+            why = f"unparseable command envelope: {validation_summary(exc)}"
+            await self.dead_letter(key, value, why)
             return
         if command.type not in TAKES:
             unknown = UnknownCommand(
@@ -201,7 +202,7 @@ class ResumeReader:
     async def _give_up(
         self, key: bytes | None, value: bytes | None, command: CommandEnvelope, exc: Exception
     ) -> None:
-        reason = f"processing failed after {self.retry.attempts} attempts: {exc!r}"
+        reason = f"processing failed after {self.retry.attempts} attempts: {failure_reason(exc)}"
         await self.dead_letter(key, value, reason)
         await self.reject(command, {"code": "processing_failed", "message": reason})
 

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from agents.integrations.refusals import rejected_message
 from agents.integrations.registry import Integration, IntegrationRegistry
 from agents.processor import OutgoingMessage, Publisher
+from core.errors import validation_summary
 from domain.permissions import allowed
 from stores.kafka_patterns import Record
 from stores.redis import RedisStore
@@ -112,10 +113,8 @@ class IntegrationGate:
         try:
             command = CommandEnvelope.model_validate_json(value or b"")
         except ValidationError as exc:
-            why = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in exc.errors()[:5]
-            )
-            return [self._dead(topic, key, value, "unparseable", f"not a command envelope: {why}")]
+            why = f"not a command envelope: {validation_summary(exc)}"
+            return [self._dead(topic, key, value, "unparseable", why)]
         verdict = judge(integration, command, self._namespace)
         if isinstance(verdict, Refusal):
             log.info(

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from pydantic import ValidationError
 
+from core.errors import validation_summary
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -21,4 +22,4 @@ def readable_events(values: Sequence[bytes | None], what: str) -> Iterator[Event
         try:
             yield EventEnvelope.model_validate_json(value)
         except ValidationError as exc:
-            log.error("skipping an unparseable %s event: %s", what, exc)
+            log.error("skipping an unparseable %s event: %s", what, validation_summary(exc))

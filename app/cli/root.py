@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from app.cli import accounts, integrations, kafka
+from core.logging import mask_every_handler
 from core.settings import MissingSetting, get_settings
 
 app = typer.Typer(
@@ -29,6 +30,13 @@ import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=Tr
 app.add_typer(import_app, name="import")
 app.add_typer(kafka.kafka_app, name="kafka")
 app.add_typer(integrations.integrations_app, name="integrations")
+
+
+@app.callback()
+def mask_personal_data() -> None:
+    """RefactorTrack: the ATS backend for staffing agencies."""
+    mask_every_handler()
+
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "stack.sh"

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from core.settings import Settings
 from domain.permissions import DEFAULT_INTEGRATION_SCOPES, INTEGRATION_ROLES, parse_scopes
+from stores.kafka import COMMANDS, EVENTS
 from stores.kafka_admin import KafkaAdmin
 from stores.postgres import integrations as repo
 from stores.postgres.database import Database
@@ -77,7 +78,8 @@ async def create_integration(
         events = agency_events(tenant_id, ns)
         grants = integration_grants(ns, str(integration_id), str(tenant_id))
         async with KafkaAdmin(settings) as admin:
-            await admin.create_topics([commands, events])
+            await admin.create_topics([commands], config=COMMANDS)
+            await admin.create_topics([events], config=EVENTS)
             await admin.upsert_scram_user(username, password)
             await admin.create_acls(username, grants)
             try:

@@ -13,8 +13,18 @@ def test_email_is_lower_cased_and_trimmed() -> None:
 @pytest.mark.parametrize("bad", ["", "ada", "ada@", "@example.com", "a b@example.com"])
 def test_bad_email_is_rejected_with_the_field(bad: str) -> None:
     with pytest.raises(InvalidCommand) as info:
-        rules.normalize_email(bad)
-    assert info.value.extra["field"] == "emails"
+        rules.normalize_emails(["ada@example.com", bad])
+    assert info.value.extra["field"] == "emails[1]"
+    # Refusals are kept and shown to others: they name the place, not the value.
+    assert bad not in info.value.message or not bad
+
+
+@pytest.mark.parametrize("bad", ["call me 555", "12"])
+def test_a_bad_phone_is_named_by_its_place_not_its_value(bad: str) -> None:
+    with pytest.raises(InvalidCommand) as info:
+        rules.normalize_phones([bad], "US")
+    assert info.value.extra["field"] == "phones[0]"
+    assert bad not in info.value.message
 
 
 def test_phone_becomes_e164_in_the_default_region() -> None:

@@ -1,0 +1,58 @@
+"""Logs carry ids, never addresses: whatever a message or a traceback quotes is masked."""
+
+from __future__ import annotations
+
+import logging
+
+from core.logging import MaskPersonalData, mask
+
+
+def test_emails_and_phones_are_masked_ids_and_numbers_are_not() -> None:
+    text = (
+        "duplicate key value violates unique constraint: Key (value)=(ada.l+cv@example.co.uk) "
+        "phone +44 20 7946 0958 / +14155552671; candidate 3f0c1d2e-aaaa-4bbb-8ccc-123456789012 "
+        "at offset 123456789"
+    )
+    masked = mask(text)
+    assert "example.co.uk" not in masked
+    assert "7946" not in masked
+    assert "4155552671" not in masked
+    assert "3f0c1d2e-aaaa-4bbb-8ccc-123456789012" in masked
+    assert "offset 123456789" in masked
+
+
+def test_a_record_and_its_traceback_leave_masked() -> None:
+    try:
+        raise ValueError("a candidate with email grace@example.com")
+    except ValueError:
+        record = logging.LogRecord(
+            "t", logging.ERROR, __file__, 1, "refused %s", ("+14155552671",), exc_info=None
+        )
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert MaskPersonalData().filter(record)
+    out = logging.Formatter().format(record)
+    assert "grace@example.com" not in out
+    assert "4155552671" not in out
+    assert "<email>" in out
+    assert "<phone>" in out
+
+
+def test_core_errors_tell_the_kind_and_where_never_the_value() -> None:
+    from pydantic import BaseModel, EmailStr, ValidationError
+
+    from core.errors import failure_reason, validation_summary
+
+    class Person(BaseModel):
+        email: EmailStr
+
+    try:
+        Person.model_validate({"email": "not-an-address grace@example"})
+    except ValidationError as exc:
+        summary = validation_summary(exc)
+    assert summary.startswith("email: ")
+    assert "grace" not in summary
+    reason = failure_reason(RuntimeError("Key (value)=(grace@example.com) already exists"))
+    assert reason.startswith("RuntimeError: ")
+    assert "grace@example.com" not in reason
