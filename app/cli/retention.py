@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from core.errors import StoreUnavailable
+from core.errors import RTError, StoreUnavailable
 from core.settings import get_settings
 from domain.retention import MAX_INACTIVE_MONTHS, MIN_INACTIVE_MONTHS
 
@@ -122,6 +122,8 @@ def run(
             raise _fail(str(exc)) from None
         except StoreUnavailable as exc:
             raise _fail(f"{exc}; is the stack up (`refactortrack stack status`)?") from None
+        except RTError as exc:  # the broker refused the jobs principal, or is away
+            raise _fail(exc.message) from None
     code = 1 if report.failed else 0
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
