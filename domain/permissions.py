@@ -33,19 +33,24 @@ Permission = Literal[
     "saved_searches:write",
     "analytics:read",
     "analytics:configure",
+    "retention:configure",
     "commands:read",
 ]
 PERMISSIONS: tuple[Permission, ...] = get_args(Permission)
 READS: frozenset[Permission] = frozenset(p for p in PERMISSIONS if p.endswith(":read"))
 
+ADMINISTRATION: frozenset[Permission] = frozenset({"analytics:configure", "retention:configure"})
+"""The agency's settings: its service levels, how long it keeps people's data."""
+
 MATRIX: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(PERMISSIONS),
     # Recruiters own the people: they may also merge duplicates and erase a person.
-    "recruiter": frozenset(PERMISSIONS) - {"analytics:configure"},
+    "recruiter": frozenset(PERMISSIONS) - ADMINISTRATION,
     # Account managers own the clients and their requisitions and move the pipeline;
     # merging and erasing people stays with recruiters and admins.
     "account_manager": frozenset(PERMISSIONS)
-    - {"analytics:configure", "candidates:merge", "candidates:erase"},
+    - ADMINISTRATION
+    - {"candidates:merge", "candidates:erase"},
     "viewer": READS,
 }
 

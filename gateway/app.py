@@ -31,6 +31,7 @@ from gateway.routes import (
     notes,
     placements,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -69,6 +70,11 @@ TAGS = [
         "name": "analytics",
         "description": "Live pipeline analytics: funnel, KPIs, activity windows, leaderboard, "
         "sources, service-level alerts, and a Server-Sent Events stream of changes.",
+    },
+    {
+        "name": "retention",
+        "description": "How long the agency keeps candidates with no activity and no valid "
+        "consent (admins).",
     },
     {"name": "commands", "description": "What became of an asynchronous write."},
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
@@ -117,7 +123,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -157,6 +163,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         saved_searches,
         matching,
         analytics,
+        retention,
         commands,
     ):
         api.include_router(module.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ARRAY,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -82,6 +83,20 @@ integrations = Table(
     Column("kafka_username", String(200), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+# An agency's retention policy: erase candidates with no activity and no valid consent
+# for `inactive_months` (NULL: off, which is also what an agency without a row has).
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), primary_key=True),
+    Column("inactive_months", Integer),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(250), nullable=False),
+    CheckConstraint(
+        "inactive_months BETWEEN 1 AND 600", name="ck_retention_policies_inactive_months"
+    ),
 )
 
 # Refresh tokens rotate on use; one that is used twice revokes its whole family (every

@@ -28,6 +28,7 @@ from gateway.routes import (
     notes,
     placements,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -91,6 +92,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/analytics/limits"): "analytics:read",
     ("PUT", "/analytics/limits"): "analytics:configure",
     ("GET", "/analytics/stream"): "analytics:read",
+    ("GET", "/retention-policy"): "retention:configure",
+    ("PUT", "/retention-policy"): "retention:configure",
     ("GET", "/commands/{command_id}"): "commands:read",
 }
 
@@ -105,6 +108,7 @@ ROUTERS = (
     notes,
     placements,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -146,16 +150,26 @@ def test_every_command_an_integration_may_send_requires_a_permission() -> None:
     ("role", "may", "may_not"),
     [
         ("admin", PERMISSIONS, ()),
-        ("recruiter", ("candidates:erase", "candidates:merge"), ("analytics:configure",)),
+        (
+            "recruiter",
+            ("candidates:erase", "candidates:merge"),
+            ("analytics:configure", "retention:configure"),
+        ),
         (
             "account_manager",
             ("clients:write", "pipeline:write", "candidates:write"),
-            ("candidates:erase", "candidates:merge", "analytics:configure"),
+            ("candidates:erase", "candidates:merge", "analytics:configure", "retention:configure"),
         ),
         (
             "viewer",
             ("candidates:read", "analytics:read", "search:read"),
-            ("candidates:write", "pipeline:write", "saved_searches:write", "notes:write"),
+            (
+                "candidates:write",
+                "pipeline:write",
+                "saved_searches:write",
+                "notes:write",
+                "retention:configure",
+            ),
         ),
     ],
 )
