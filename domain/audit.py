@@ -4,7 +4,8 @@ Each agency's entries form one chain: entry `seq` carries the hash of entry `seq
 (`prev_hash`) and a hash of its own content and of that link (`hash`). Changing an entry
 changes its hash, and breaks the link the next one holds; deleting one leaves a gap in
 `seq`; deleting the newest ones leaves the chain's head (kept beside the chain) pointing
-past the end. `ChainWalker` finds the first of these.
+past the end. `ChainWalker` finds the first of these, and checks the chain still passes
+through a head recorded earlier elsewhere (an anchor), which a wholesale rewrite does not.
 
 The hash covers a canonical JSON form of the entry, so whoever reads the rows back (the
 CLI, another language) can recompute it: keys sorted, no spaces, ASCII only, times in UTC
@@ -293,13 +294,19 @@ class ChainVerdict:
 
 
 class ChainWalker:
-    """Checks an agency's entries fed in `seq` order, a page at a time; stops at the first break."""
+    """Checks an agency's entries fed in `seq` order, a page at a time; stops at the first break.
 
-    def __init__(self) -> None:
+    `anchor` is a head recorded earlier, elsewhere (what `audit verify` printed then): the
+    chain must still pass through it. A chain rewritten wholesale from some entry on, head
+    included, verifies on its own; it no longer passes through an older anchor.
+    """
+
+    def __init__(self, anchor: ChainHead | None = None) -> None:
         self.checked = 0
         self.broken: ChainBreak | None = None
         self._seq = 0
         self._hash = GENESIS_HASH
+        self._anchor = anchor
 
     def feed(self, entries: Iterable[AuditEntry]) -> ChainBreak | None:
         for entry in entries:
@@ -321,10 +328,18 @@ class ChainWalker:
             return ChainBreak(entry.seq, "its link to the entry before does not match")
         if entry_hash(entry) != entry.hash:
             return ChainBreak(entry.seq, "its content no longer matches its hash")
+        anchor = self._anchor
+        if anchor is not None and entry.seq == anchor.seq and entry.hash != anchor.hash:
+            return ChainBreak(entry.seq, "its hash is not the one recorded for it (anchor)")
         return None
 
     def finish(self, head: ChainHead) -> ChainVerdict:
         """The verdict, once every entry was fed; `head` is the one recorded beside the chain."""
+        anchor = self._anchor
+        if self.broken is None and anchor is not None and anchor.seq > self._seq:
+            self.broken = ChainBreak(
+                self._seq + 1, f"the chain no longer reaches the anchor at seq {anchor.seq}"
+            )
         if self.broken is None and (head.seq, head.hash) != (self._seq, self._hash):
             if head.seq > self._seq:
                 self.broken = ChainBreak(
@@ -340,8 +355,10 @@ class ChainWalker:
         return ChainVerdict(self.checked, head, self.broken)
 
 
-def verify(entries: Iterable[AuditEntry], head: ChainHead) -> ChainVerdict:
+def verify(
+    entries: Iterable[AuditEntry], head: ChainHead, anchor: ChainHead | None = None
+) -> ChainVerdict:
     """Check a whole chain at once (ChainWalker for one read in pages)."""
-    walker = ChainWalker()
+    walker = ChainWalker(anchor)
     walker.feed(entries)
     return walker.finish(head)

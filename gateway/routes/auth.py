@@ -141,7 +141,9 @@ async def _read_credentials(request: Request) -> TokenRequest:
     summary="Log in",
     description=(
         "Exchange a username and password (JSON `{username, password}` or the OAuth2 "
-        "password form) for an access token and a refresh token."
+        "password form) for an access token and a refresh token. A login, and a refused "
+        "attempt on an existing account, are recorded in the agency's audit log with the "
+        "client's address (never the password)."
     ),
     responses={
         401: {"description": "Wrong username or password"},

@@ -169,15 +169,20 @@ async def head_of(conn: AsyncConnection, tenant_id: UUID) -> ChainHead:
 
 
 async def verify_chain(
-    conn: AsyncConnection, tenant_id: UUID, *, page_size: int = VERIFY_PAGE
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    *,
+    anchor: ChainHead | None = None,
+    page_size: int = VERIFY_PAGE,
 ) -> ChainVerdict:
     """Walk the agency's chain from its first entry; the verdict names the first break.
 
     Give it a connection in a snapshot (`Database.snapshot()`): the head and the entries
     must be read at one instant, or an append made meanwhile looks like a break.
+    `anchor`: a head recorded earlier that the chain must still pass through.
     """
     head = await head_of(conn, tenant_id)
-    walker = ChainWalker()
+    walker = ChainWalker(anchor)
     after = 0
     c = audit_log.c
     while True:

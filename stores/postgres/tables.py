@@ -23,6 +23,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData(
@@ -390,7 +391,8 @@ audit_log = Table(
     Column("address", String(100)),
     Column("subject_type", String(30)),
     Column("subject_id", Uuid),
-    Column("subject_ids", ARRAY(Uuid), nullable=False, server_default="{}"),
+    # Postgres's own ARRAY: its @> and && (containment, overlap) use the GIN index.
+    Column("subject_ids", postgresql.ARRAY(Uuid), nullable=False, server_default="{}"),
     Column("detail", JSONB, nullable=False, server_default="{}"),
     Column("prev_hash", CHAR(64), nullable=False),
     Column("hash", CHAR(64), nullable=False),

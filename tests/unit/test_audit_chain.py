@@ -192,3 +192,22 @@ def test_a_detail_holds_ids_names_and_counts_never_free_text() -> None:
         safe_detail({"score": 0.5})
     with pytest.raises(ValueError, match="an id, a name or a count"):
         safe_detail({"profile": {"first_name": "Ada"}})
+
+
+def test_a_chain_rewritten_wholesale_no_longer_passes_through_an_older_anchor() -> None:
+    entries, head = _chain(4)
+    anchor = ChainHead(2, entries[1].hash)
+    assert verify(entries, head, anchor).intact
+    # Rewrite from entry 2 on, head included: consistent on its own, not with the anchor.
+    forged, forged_head = chain(
+        ChainHead(1, entries[0].hash), _drafts(3), [uuid.uuid4() for _ in range(3)]
+    )
+    rewritten = [entries[0], *forged]
+    assert verify(rewritten, forged_head).intact
+    broken = verify(rewritten, forged_head, anchor).broken
+    assert broken is not None
+    assert broken.seq == 2
+    # A chain cut back below the anchor (and its head with it) is found too.
+    short = verify(entries[:1], ChainHead(1, entries[0].hash), anchor).broken
+    assert short is not None
+    assert short.seq == 2
