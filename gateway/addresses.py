@@ -11,7 +11,12 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 UNKNOWN = "unknown"
+MAX_ADDRESS_CHARS = 100
+"""As the audit log and the command envelope keep it (an IPv6 address is at most 45)."""
 
 
 def client_address(request: HTTPConnection) -> str:
-    return request.client.host if request.client else UNKNOWN
+    host = request.client.host if request.client else ""
+    # Whatever a proxy forwarded, what is kept is printable and fits its column.
+    cleaned = "".join(ch for ch in host if ch.isprintable())[:MAX_ADDRESS_CHARS]
+    return cleaned or UNKNOWN

@@ -72,7 +72,13 @@ async def list_audit(
     ] = None,
     actor: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Entries of this actor (its id)"),
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\w.:@-]+$",
+            description="Entries of this actor: a user's, API key's or integration's id, or "
+            "a job's name (`import`)",
+        ),
     ] = None,
     since: Annotated[datetime | None, Query(description="At or after this time")] = None,
     until: Annotated[datetime | None, Query(description="Before this time")] = None,

@@ -149,6 +149,13 @@ async def test_filters_and_pagination(admin: Agency, recruiter: Agency) -> None:
         ids.append(made.json()["id"])
     for cid in ids:
         assert (await admin.client.get(f"/api/v1/candidates/{cid}")).status_code == 200
+    # Whatever a trusted proxy forwards is kept printable and within its column.
+    odd = await admin.client.get(
+        f"/api/v1/candidates/{ids[0]}", headers={"X-Forwarded-For": "2001:db8::" + "f" * 300}
+    )
+    assert odd.status_code == 200
+    [kept] = [e for e in await _audit(admin, subject_id=ids[0]) if e["action"] == "read"][:1]
+    assert kept["address"] == ("2001:db8::" + "f" * 300)[:100]
 
     everything = await _audit(admin)
     seqs = [e["seq"] for e in everything]
@@ -192,6 +199,11 @@ async def test_filters_and_pagination(admin: Agency, recruiter: Agency) -> None:
     assert (await admin.client.get("/api/v1/audit", params={"cursor": "nope"})).status_code == 400
     bad_id = await admin.client.get("/api/v1/audit", params={"subject_id": "x"})
     assert bad_id.status_code == 422
+    for hostile in ("\x00", "a" * 201, "x' OR 1=1"):
+        refused = await admin.client.get("/api/v1/audit", params={"actor": hostile})
+        assert refused.status_code == 422, hostile
+    far = await admin.client.get("/api/v1/audit", params={"since": "9999-12-31T23:59:59-05:00"})
+    assert far.status_code == 422
 
 
 async def test_an_agency_sees_only_its_own_log(
