@@ -19,12 +19,14 @@ from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
     analytics,
+    audit,
     auth,
     candidates,
     clients,
     commands,
     dashboard,
     documents,
+    exports,
     health,
     interviews,
     matching,
@@ -77,6 +79,11 @@ TAGS = [
         "consent (admins).",
     },
     {"name": "commands", "description": "What became of an asynchronous write."},
+    {
+        "name": "audit",
+        "description": "Who read, changed, exported or erased what: the agency's "
+        "tamper-evident audit log (admins).",
+    },
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
 ]
 
@@ -153,6 +160,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         auth,
         candidates,
         documents,
+        exports,
         clients,
         requisitions,
         submissions,
@@ -165,6 +173,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         analytics,
         retention,
         commands,
+        audit,
     ):
         api.include_router(module.router)
     app.include_router(api)

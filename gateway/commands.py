@@ -80,6 +80,7 @@ class CommandBus:
             issued_at=now,
             expected_version=expected_version,
             deadline=deadline,
+            address=principal.address,
             payload=payload,
         )
         accepted = CommandOutcome(

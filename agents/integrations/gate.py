@@ -66,9 +66,14 @@ def judge(
             f"(role {integration.role}) was not given",
         )
     # Whatever actor the message claims, it is the integration's; its outcome is read from
-    # the ledger or the event topic, so no one waits on a wake-up.
+    # the ledger or the event topic, so no one waits on a wake-up. An address it claims
+    # is dropped too: only the gateway sees a client's address.
     trusted = command.model_copy(
-        update={"actor": Actor(id=str(integration.id), kind="integration"), "reply": False}
+        update={
+            "actor": Actor(id=str(integration.id), kind="integration"),
+            "reply": False,
+            "address": None,
+        }
     )
     return trusted, spec.name(namespace)
 

@@ -2,7 +2,7 @@
 JSONB and needs no column).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 revision = "0018"
 # 0017 is another branch's; whoever merges both re-chains this one after it.
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
