@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 CENTS = Decimal("0.01")
 FRACTION_SCALE = Decimal("0.0001")
@@ -43,17 +43,49 @@ CurrencyCode = Annotated[
     BeforeValidator(_letter_code(3, "a three-letter ISO 4217 currency code, such as EUR")),
     Field(description="ISO 4217 currency code, e.g. EUR (any case; kept upper-case)"),
 ]
+# What the OpenAPI document says of a decimal: pydantic's own schema ("a number or any
+# string") hides the bounds the validators enforce. A client sends a decimal string of at
+# most 10 digits before the point and 2 after (4 for a fraction), or a whole number; the
+# API writes decimal strings. (A JSON number with a fraction is read too, but no schema
+# can bound its digits: a float such as 0.1 has no exact decimal.)
+DECIMAL_OUT = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+
+
+def _decimal_in(pattern: str, minimum: int, maximum: int, example: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": pattern},
+                {"type": "integer", "minimum": minimum, "maximum": maximum},
+            ],
+            "examples": [example],
+        },
+        mode="validation",
+    )
+
+
 Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=12, decimal_places=2),
     # One scale everywhere, so a response and a later read print the same "90.00".
     AfterValidator(lambda d: d.quantize(CENTS)),
+    _decimal_in(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$", 0, 9_999_999_999, "90.00"),
+    WithJsonSchema(DECIMAL_OUT, mode="serialization"),
 ]
-PositiveAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+PositiveAmount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=12, decimal_places=2),
+    _decimal_in(
+        r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$", 1, 9_999_999_999, "95.50"
+    ),
+    WithJsonSchema(DECIMAL_OUT, mode="serialization"),
+]
 """An amount a person asks for (a desired rate or salary), kept as written."""
 Fraction = Annotated[
     Decimal,
     Field(ge=0, le=1, max_digits=5, decimal_places=4, description="0.2 means 20 %"),
     AfterValidator(lambda d: d.quantize(FRACTION_SCALE)),
+    _decimal_in(r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$", 0, 1, "0.2000"),
+    WithJsonSchema(DECIMAL_OUT, mode="serialization"),
 ]
 """A share such as a fee percent, as a fraction of one."""

@@ -9,7 +9,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.errors import RTError, StoreUnavailable
 
@@ -67,15 +69,37 @@ def _request_validation(request: Request, exc: Exception) -> ProblemResponse:
     return problem(422, "Some fields are invalid; see `errors`.", code="invalid", errors=errors)
 
 
+# A 503 always says when to come back (the OpenAPI document promises `Retry-After`).
+RETRY_AFTER_SECONDS = "2"
+
+
 def _rt_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RTError)
-    return problem(exc.status, exc.message, code=exc.code, title=exc.title, **exc.extra)
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
+    return problem(
+        exc.status, exc.message, code=exc.code, title=exc.title, headers=headers, **exc.extra
+    )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path. Starlette's own 405 names only the
+    first route that matched the path, and FastAPI makes one route per method."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(route.methods or ())
+    return sorted(methods)
 
 
 def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
-    headers = dict(exc.headers) if exc.headers else None
-    return problem(exc.status_code, str(exc.detail), headers=headers)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    if exc.status_code == 503:
+        headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
+    return problem(exc.status_code, str(exc.detail), headers=headers or None)
 
 
 def _store_unavailable(request: Request, exc: Exception) -> ProblemResponse:
@@ -85,7 +109,7 @@ def _store_unavailable(request: Request, exc: Exception) -> ProblemResponse:
         503,
         "A data store is unavailable or overloaded; retry shortly.",
         code="unavailable",
-        headers={"Retry-After": "2"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from gateway.queries.matching import candidates_for, requisitions_for
 
 router = APIRouter(tags=["matching"])
@@ -61,7 +62,7 @@ class RequisitionMatches(BaseModel):
         "nice-to-have skills (with years), title, location, availability and rate. "
         f"{REASONS} Candidates already in the requisition's pipeline are marked, not hidden."
     ),
-    responses={404: {"description": "No such requisition in your agency"}},
+    responses=problems({404: "No such requisition in your agency"}),
 )
 async def match_candidates(
     requisition_id: UUID,
@@ -92,7 +93,7 @@ async def match_candidates(
     response_model=RequisitionMatches,
     summary="Rank the agency's open requisitions for a candidate",
     description=f"Open requisitions scored as for requisition matches. {REASONS}",
-    responses={404: {"description": "No such candidate in your agency"}},
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def match_requisitions(
     candidate_id: UUID,
