@@ -8,12 +8,42 @@ case and kept upper-case.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 CENTS = Decimal("0.01")
+# A character pydantic's `strip_whitespace` keeps (it strips Unicode White_Space, which
+# has NEL, U+0085, that JSON Schema's `\s` lacks).
+NOT_BLANK_PATTERN = r"[^\s\x85]"
+
+
+@dataclass(frozen=True, slots=True)
+class NotBlank:
+    """Says in the JSON Schema what `strip_whitespace` and `min_length=1` enforce
+    together: the text has a character that is not blank (a schema alone would accept
+    "   ", which the validator strips to nothing and refuses)."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = NOT_BLANK_PATTERN
+        return schema
+
+
+NOT_BLANK = NotBlank()
 FRACTION_SCALE = Decimal("0.0001")
 
 

@@ -59,29 +59,41 @@ class BodySizeLimit:
             return
         seen = 0
         started = False
-        body_done = False
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal seen, body_done
+            # A body without Content-Length is counted as it arrives. Past the limit the
+            # 413 is sent from here: an exception would reach the route's body parser,
+            # which makes any error of reading a 400. The app then hears that the client
+            # left, and whatever it answers goes nowhere.
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                body_done = not message.get("more_body", False)
                 if seen > limit:
-                    raise _TooLarge
+                    if started:
+                        raise _TooLarge  # too late for a 413: end the exchange
+                    done = not message.get("more_body", False)
+                    await self._reject(scope, receive, send, limit, drained=done)
+                    answered = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if answered:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(scope, receive, send, limit, drained=body_done)
+        except Exception:
+            if not answered:
+                raise
 
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, limit: int, *, drained: bool = False

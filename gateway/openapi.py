@@ -8,6 +8,7 @@ beside what the route itself declares:
 - a permission (`allow(...)`): 403;
 - parameters or a body: 422 (a value of the wrong type or out of its bounds);
 - a JSON body: 400 (not a JSON object of the expected shape) and 413 (past the limit);
+- a `cursor`: 400 (one this list did not issue);
 - a command to publish (`BusDep`): 202 with the command's status URL, and 503 (the
   broker); with `If-Match`, 400 (not an ETag of ours) and 412 (an older version).
 
@@ -60,6 +61,8 @@ def shape_answers(route: APIRoute | RouteContext) -> Responses:
         statuses.add(422)
     if route.body_field is not None:
         statuses |= {400, 413}
+    if any(p.alias == "cursor" for p in params):
+        statuses.add(400)  # a cursor this list did not issue
     answers: Responses = {}
     if get_bus in calls:
         statuses.add(503)

@@ -56,8 +56,9 @@ def etag_for(version: int) -> str:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    """The version an `If-Match` names (`"3"` or `W/"3"`); None for no header or `*`."""
-    if if_match is None or if_match.strip() == "*":
+    """The version an `If-Match` names (`"3"` or `W/"3"`); None for no header, an empty
+    one (RFC 9110's list of no tags) or `*`."""
+    if if_match is None or if_match.strip() in ("", "*"):
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
