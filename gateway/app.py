@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from core.logging import mask_every_handler
 from core.settings import Settings
@@ -15,6 +16,7 @@ from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.metrics_server import MetricsServer
+from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
@@ -32,6 +34,7 @@ from gateway.routes import (
     matching,
     notes,
     placements,
+    reference,
     requisitions,
     retention,
     saved_searches,
@@ -50,8 +53,11 @@ staffing agencies.
 * **Writes are commands.** A write is published to the domain's Kafka command topic and
   answered once an agent has applied it (201/200), or at once with 202 and a status URL
   when you send `Prefer: respond-async`. `Idempotency-Key` makes a retry safe for 24 h.
-* **Errors** are `application/problem+json` with `type`, `title`, `status`, `detail` and,
-  for invalid fields, `errors` (field → message).
+* **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
+  `detail` and, for invalid fields, `errors` (field → message); every route lists the
+  errors it can answer. Bad input is a 4xx, never a 500.
+* **Money** is a decimal string (`"90.00"`) beside an ISO 4217 code; a whole JSON number is
+  read too. Fractions (`fee_percent`) are decimals between 0 and 1.
 * **Auth.** `POST /api/v1/auth/token` gives a bearer token; every route is scoped to your
   agency (tenant): another agency's data answers 404.
 * **Limits.** Requests spend a budget per minute, yours and your agency's (a search or
@@ -88,6 +94,11 @@ TAGS = [
 ]
 
 
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (`create_candidate`): unique, and what links name."""
+    return route.name
+
+
 def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     """The REST API over `state`'s clients, which its lifespan starts and stops."""
 
@@ -116,9 +127,11 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/api/docs",
+        # Our own pages (gateway/routes/reference.py): Swagger UI served from here.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.gateway = state
@@ -179,6 +192,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     dashboard.install(app)
+    reference.install(app)
 
     catalogue = asyncapi_document(settings)
 
@@ -186,9 +200,12 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         "/api/asyncapi.json",
         tags=["operations"],
         summary="Event catalogue (AsyncAPI)",
-        description="Every topic, command and event with its payload schema.",
+        description="Every topic, command and event with its payload schema; readable at "
+        "`/api/asyncapi`.",
+        responses={200: {"description": "An AsyncAPI 3.0 document"}},
     )
     async def asyncapi() -> dict[str, Any]:
         return catalogue
 
+    install_openapi(app)
     return app

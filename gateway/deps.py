@@ -128,10 +128,16 @@ IdempotencyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Repeat a request safely: the same key within 24 h applies once.",
+        description="Repeat a request safely: the same key within 24 h applies once (and "
+        "answers as the first time); the same key with another request is refused (422).",
     ),
 ]
 IfMatchHeader = Annotated[
     str | None,
-    Header(description="The `ETag` you last read: the change is refused (412) if it moved on."),
+    Header(
+        description='The `ETag` you last read (`"3"`, or `*`): the change is refused (412) '
+        "if it moved on; anything else is a 400",
+        # Checked by `expected_version` (a 400 naming the header), told to the document here.
+        json_schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]+")?\s*$'},
+    ),
 ]

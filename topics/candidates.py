@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.retention import ConsentBasis, check_consent_dates
-from domain.types import CountryCode, CurrencyCode, PositiveAmount, UtcDateTime
+from domain.types import NOT_BLANK, CountryCode, CurrencyCode, PositiveAmount, UtcDateTime
 from topics.records import Patch, Record
 
 CANDIDATE_CREATE = "candidate.create"
@@ -25,8 +25,12 @@ CANDIDATE_MERGED = "candidate.merged"
 CANDIDATE_ERASED = "candidate.erased"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK
+]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NOT_BLANK
+]
 CandidateStatus = Literal["active", "placed", "do_not_use"]
 Source = Literal["job_board", "referral", "sourced", "integration", "agency", "other"]
 
@@ -39,7 +43,9 @@ class Location(Record):
 
 
 class Skill(Record):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NOT_BLANK
+    ]
     years: float | None = Field(default=None, ge=0, le=60)
     level: Literal["beginner", "intermediate", "advanced", "expert"] | None = None
 

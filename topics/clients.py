@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from domain.types import Fraction
+from domain.types import NOT_BLANK, Fraction
 from topics.records import Patch, Record
 
 CLIENT_CREATE = "client.create"
@@ -24,7 +24,9 @@ CONTACT_UPDATE = "contact.update"
 CONTACT_CREATED = "contact.created"
 CONTACT_UPDATED = "contact.updated"
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 ClientStatus = Literal["prospect", "active", "inactive"]
 ContactRole = Literal["hiring_manager", "hr", "billing", "other"]
 

@@ -16,10 +16,13 @@ from core.clock import utcnow
 from core.errors import field_errors
 from core.passwords import dummy_verify, verify_password
 from core.settings import Settings
+from gateway import examples
 from gateway.addresses import client_address
 from gateway.audit_trail import record_login
 from gateway.auth import InvalidToken, Principal, issue_token, read_token
 from gateway.deps import CurrentPrincipal, StateDep
+from gateway.error_responses import problems
+from gateway.openapi import found
 from gateway.problems import ProblemResponse, problem
 from stores.bundle import Stores
 from stores.postgres import refresh_tokens
@@ -34,6 +37,17 @@ router = APIRouter(tags=["auth"])
 class TokenRequest(BaseModel):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=500)
+
+
+# Without `title`s, as FastAPI writes a schema (the request body is documented by hand).
+CREDENTIALS_SCHEMA = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {
+        "username": {"type": "string", "minLength": 1, "maxLength": 150},
+        "password": {"type": "string", "minLength": 1, "maxLength": 500},
+    },
+}
 
 
 class RefreshRequest(BaseModel):
@@ -145,12 +159,31 @@ async def _read_credentials(request: Request) -> TokenRequest:
         "attempt on an existing account, are recorded in the agency's audit log with the "
         "client's address (never the password)."
     ),
+    # The body is read by hand (JSON or a form), so the document is told what it takes.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": CREDENTIALS_SCHEMA,
+                    "example": examples.TOKEN_REQUEST,
+                },
+                "application/x-www-form-urlencoded": {"schema": CREDENTIALS_SCHEMA},
+            },
+        }
+    },
     responses={
-        401: {"description": "Wrong username or password"},
-        429: {
-            "description": "Too many failed logins for this user or from this address; "
-            "wait the seconds in Retry-After (each further failure doubles the wait)"
-        },
+        200: found(examples.TOKEN_PAIR),
+        **problems(
+            {
+                401: "Wrong username or password, a disabled user or a suspended agency",
+                422: "No `username` and `password`, or not JSON or a form",
+                429: "Too many failed logins for this user or from this address; wait the "
+                "seconds in Retry-After (each further failure doubles the wait)",
+            },
+            413,
+            503,
+        ),
     },
 )
 async def issue(request: Request, state: StateDep) -> TokenPair | object:
@@ -196,7 +229,10 @@ async def issue(request: Request, state: StateDep) -> TokenPair | object:
         "token works once: using it again (someone else holds a copy) revokes every token "
         "of that login, and both holders must log in again."
     ),
-    responses={401: {"description": "Expired, revoked or already used refresh token"}},
+    responses={
+        200: found(examples.TOKEN_PAIR),
+        **problems({401: "Expired, revoked or already used refresh token"}, 503),
+    },
 )
 async def refresh(body: RefreshRequest, state: StateDep) -> TokenPair:
     settings, stores = state.settings, state.stores
@@ -224,6 +260,7 @@ async def refresh(body: RefreshRequest, state: StateDep) -> TokenPair:
     response_model=Me,
     summary="Who am I",
     description="The caller's identity as the access token states it.",
+    responses={200: found(examples.ME)},
 )
 async def me(principal: CurrentPrincipal) -> Me:
     return Me(

@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway import examples
 from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
@@ -20,13 +21,11 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import changed, created, found
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
-from gateway.responses import (
-    CommandAccepted,
-    etag_for,
-    expected_version,
-)
+from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
 from stores.postgres.clients import CLIENTS, CONTACTS
 from topics.clients import (
@@ -46,13 +45,6 @@ from topics.names import CLIENT_COMMANDS
 
 router = APIRouter(tags=["clients"])
 
-WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
-    202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-    404: {"description": "Not found in your agency"},
-    422: {"description": "Invalid fields"},
-    503: {"description": "The broker cannot take the command"},
-}
-
 
 class ClientPage(BaseModel):
     items: list[ClientSnapshot]
@@ -70,10 +62,21 @@ class ContactPage(BaseModel):
     response_model=ClientSnapshot,
     summary="Create a client company",
     description="`default_fee_percent` is a fraction: 0.2 means 20 %.",
-    responses=WRITE_RESPONSES,
+    responses={
+        201: created(
+            examples.CLIENT_SNAPSHOT,
+            "client_id",
+            "get_client",
+            "update_client",
+            "create_contact",
+            "list_contacts",
+        )
+    },
 )
 async def create_client(
-    body: ClientFields,
+    body: Annotated[
+        ClientFields, Body(openapi_examples=examples.examples("A client", examples.CLIENT_FIELDS))
+    ],
     principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -106,8 +109,8 @@ async def create_client(
 async def list_clients(
     principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
     status: ClientStatus | None = None,
 ) -> ClientPage:
     items = await page(
@@ -126,7 +129,10 @@ async def list_clients(
     "/clients/{client_id}",
     response_model=ClientSnapshot,
     summary="Get a client",
-    responses={404: {"description": "No such client in your agency"}},
+    responses={
+        200: found(examples.CLIENT_SNAPSHOT, etag=True),
+        **problems({404: "No such client in your agency"}),
+    },
 )
 async def get_client(
     client_id: UUID,
@@ -144,7 +150,10 @@ async def get_client(
     response_model=ClientSnapshot,
     summary="Change a client",
     description="A JSON merge patch; `If-Match` refuses the change (412) if it moved on.",
-    responses={**WRITE_RESPONSES, 412: {"description": "`If-Match` names an older version"}},
+    responses={
+        200: changed(examples.CLIENT_SNAPSHOT),
+        **problems({404: "No such client in your agency"}),
+    },
 )
 async def update_client(
     client_id: UUID,
@@ -178,11 +187,22 @@ async def update_client(
     response_model=ContactSnapshot,
     summary="Add a contact to a client",
     description="Email is stored lower-cased and phone in E.164.",
-    responses=WRITE_RESPONSES,
+    responses={
+        201: created(examples.CONTACT_SNAPSHOT, "contact_id", "get_contact", "update_contact"),
+        **problems(
+            {
+                404: "No such client in your agency",
+                422: "Invalid fields, or an email or phone that is not one",
+            }
+        ),
+    },
 )
 async def create_contact(
     client_id: UUID,
-    body: ContactFields,
+    body: Annotated[
+        ContactFields,
+        Body(openapi_examples=examples.examples("A hiring manager", examples.CONTACT_FIELDS)),
+    ],
     principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -211,14 +231,14 @@ async def create_contact(
     response_model=ContactPage,
     summary="List a client's contacts",
     description="Newest first. The ids answered are recorded in the audit log (`list`).",
-    responses={404: {"description": "No such client in your agency"}},
+    responses=problems({404: "No such client in your agency"}),
 )
 async def list_contacts(
     client_id: UUID,
     principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> ContactPage:
     await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
     items = await page(
@@ -246,7 +266,10 @@ async def list_contacts(
     response_model=ContactSnapshot,
     summary="Get a contact",
     description="The contact. The read is recorded in the audit log (`read`).",
-    responses={404: {"description": "No such contact in your agency"}},
+    responses={
+        200: found(examples.CONTACT_SNAPSHOT, etag=True),
+        **problems({404: "No such contact in your agency"}),
+    },
 )
 async def get_contact(
     contact_id: UUID,
@@ -267,7 +290,16 @@ async def get_contact(
     response_model=ContactSnapshot,
     summary="Change a contact",
     description="A JSON merge patch; `If-Match` refuses the change (412) if it moved on.",
-    responses={**WRITE_RESPONSES, 412: {"description": "`If-Match` names an older version"}},
+    responses={
+        200: changed(examples.CONTACT_SNAPSHOT),
+        **problems(
+            {
+                404: "No such contact in your agency",
+                422: "Invalid fields, a required field set to null, or an email or phone "
+                "that is not one",
+            }
+        ),
+    },
 )
 async def update_contact(
     contact_id: UUID,

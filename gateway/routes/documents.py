@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from core.errors import NotFound, UnsupportedMediaType
 from domain.resume_files import check_content, media_type_for
+from gateway import examples
 from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
@@ -27,8 +28,10 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
+from gateway.error_responses import problems
+from gateway.openapi import LOCATION
 from gateway.queries.candidates import get_candidate
-from gateway.responses import CommandAccepted, outcome_response, wants_async
+from gateway.responses import outcome_response, wants_async
 from stores.postgres.documents import get_document, list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
 from topics.names import DOCUMENT_COMMANDS
@@ -54,14 +57,21 @@ class DocumentList(BaseModel):
         "profile lacks come back as `proposed_skills` (k8s is Kubernetes, js is JavaScript, …)."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such candidate in your agency"},
-        413: {"description": "The file is too large"},
-        415: {"description": "Not a PDF, DOCX or TXT file (by its name or its content)"},
-        422: {
-            "description": "Empty, damaged, not the type its name says, or over a limit "
-            "(`limit` names it)"
+        201: {
+            "description": "Read: the document as stored, with its proposed skills",
+            "headers": {"Location": LOCATION},
+            "content": {"application/json": {"example": examples.DOCUMENT_SNAPSHOT}},
         },
+        **problems(
+            {
+                400: "Not a multipart form with a `file`",
+                404: "No such candidate in your agency",
+                413: "The file is larger than MAX_UPLOAD_BYTES",
+                415: "Not a PDF, DOCX or TXT file (by its name or its content)",
+                422: "Empty, damaged, not the type its name says, or over a limit "
+                "(`limit` names it)",
+            }
+        ),
     },
 )
 async def upload_document(
@@ -128,7 +138,7 @@ async def upload_document(
         "Oldest first, with the skills each proposed. The ids answered are recorded in "
         "the audit log (`list`)."
     ),
-    responses={404: {"description": "No such candidate in your agency"}},
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def candidate_documents(
     candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep

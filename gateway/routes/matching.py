@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from gateway.queries.matching import candidates_for, requisitions_for
 
 router = APIRouter(tags=["matching"])
@@ -63,7 +64,7 @@ class RequisitionMatches(BaseModel):
         f"{REASONS} Candidates already in the requisition's pipeline are marked, not hidden. "
         "The candidates answered are recorded in the audit log (`list`, view `matches`)."
     ),
-    responses={404: {"description": "No such requisition in your agency"}},
+    responses=problems({404: "No such requisition in your agency"}),
 )
 async def match_candidates(
     requisition_id: UUID,
@@ -104,7 +105,7 @@ async def match_candidates(
         f"Open requisitions scored as for requisition matches. {REASONS} The read of the "
         "candidate is recorded in the audit log (`read`, view `matches`)."
     ),
-    responses={404: {"description": "No such candidate in your agency"}},
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def match_requisitions(
     candidate_id: UUID,
