@@ -8,6 +8,7 @@ clock the worker stamps `created_at` and `updated_at` with on this machine.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
@@ -80,6 +81,8 @@ class HttpLoad:
     rate: float
     count: int
     in_flight: int = 256
+    # Past `count`, go on at the same rate while this says so (a fault not yet over).
+    more: Callable[[], bool] | None = None
     commands: list[HttpCommand] = field(default_factory=list)
     started_at: float = 0.0
     finished_at: float = 0.0
@@ -114,7 +117,9 @@ class HttpLoad:
 
             tasks = []
             self.started_at = t0 = time.time()
-            for i in range(self.count):
+            for i in itertools.count():
+                if i >= self.count and not (self.more is not None and self.more()):
+                    break
                 await asyncio.sleep(max(0.0, t0 + i / self.rate - time.time()))
                 await gate.acquire()
                 email = marker(self.run, "http", i)

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tests.faults.audit import StoreView
-from tests.faults.load import HttpCommand, TopicCommand
+from tests.faults.load import CLIENT_TIMEOUT_SECONDS, HttpCommand, TopicCommand
 
 TOLD_WITHIN_SECONDS = 5.0
 RECOVERY_TARGET_SECONDS = 10.0
@@ -206,7 +206,13 @@ def tally(
             if sent_at[key] >= outage.back_at
         ]
         outage.recovery_seconds = round(min(after), 2) if after else None
+    failed_seconds: dict[str, list[float]] = {}
+    for c in http:
+        if not c.accepted:
+            label = str(c.status) if c.status is not None else "no answer"
+            failed_seconds.setdefault(label, []).append(c.seconds or CLIENT_TIMEOUT_SECONDS)
     result.evidence.update(
+        failure_seconds={k: _spread(v) for k, v in failed_seconds.items()},
         answers=dict(statuses),
         lost_why=dict(lost_why),
         lost_examples=lost_examples,
@@ -214,6 +220,15 @@ def tally(
         refused_yet_applied_examples=ghosts,
         applied_twice_examples=versions_off[:5],
     )
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"n": len(ordered), "p50": at(0.5), "p95": at(0.95), "max": round(ordered[-1], 2)}
 
 
 def _fmt_recovery(result: ScenarioResult) -> str:

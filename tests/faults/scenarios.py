@@ -40,6 +40,22 @@ from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 
 STORES = ("postgres", "redis", "opensearch", "ferretdb")
 
+# Load goes on this long after the last fault is over, to see the system apply again.
+TAIL_SECONDS = 20.0
+
+
+class Tail:
+    """Keeps the load going until the fault script says how long, then `TAIL_SECONDS` more."""
+
+    def __init__(self) -> None:
+        self.until: float | None = None
+
+    def end_after(self, moment: float) -> None:
+        self.until = moment + TAIL_SECONDS
+
+    def more(self) -> bool:
+        return self.until is None or time.time() < self.until
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -159,12 +175,14 @@ async def _with_load(
     http_count: int,
     http_rate: float,
     fault: Callable[[float], Awaitable[None]],
+    tail: Tail,
     topic_pairs: int = 0,
     topic_rate: float = 1.0,
 ) -> tuple[HttpLoad, TopicLoad | None, float]:
-    """Run the load and the fault script side by side; the fault gets the load's start."""
+    """Run the load and the fault script side by side; the fault gets the load's start and
+    must call `tail.end_after` (the HTTP load goes on until then)."""
     settings = system.harness.settings
-    http = HttpLoad(system.base_url, agency.token, run, http_rate, http_count)
+    http = HttpLoad(system.base_url, agency.token, run, http_rate, http_count, more=tail.more)
     topic = (
         TopicLoad(
             settings,
@@ -178,8 +196,16 @@ async def _with_load(
         else None
     )
     t0 = time.time()
+
+    async def faulted() -> None:
+        try:
+            await fault(t0)
+        finally:
+            if tail.until is None:
+                tail.end_after(time.time())
+
     loads = [http.run_load()] + ([topic.run_load()] if topic else [])
-    await asyncio.gather(*loads, fault(t0))
+    await asyncio.gather(*loads, faulted())
     return http, topic, time.time() - t0
 
 
@@ -195,13 +221,11 @@ async def kill_worker(harness: Harness, scale: Scale) -> ScenarioResult:
             harness.settings, CANDIDATE_EVENTS.name(harness.settings.topic_namespace)
         )
         run = _run_id()
-        load_ends = time.time() + scale.kill_http / scale.kill_http_rate
+        tail = Tail()
 
         async def fault(t0: float) -> None:
             for n in range(scale.kills):
                 await _until(t0, scale.kill_every * (n + 0.5))
-                if load_ends - time.time() < 15:
-                    break  # no load left to see it recover
                 down_at = time.time()
                 system.signal_worker(signal.SIGKILL)
                 await system.wait_worker_exit(10)
@@ -212,6 +236,7 @@ async def kill_worker(harness: Harness, scale: Scale) -> ScenarioResult:
                     await system.wait_worker_ready() - back_at, 1
                 )
                 outage.notes["log"] = str(system.worker_log)
+            tail.end_after(time.time())
 
         http, topic, seconds = await _with_load(
             system,
@@ -222,12 +247,13 @@ async def kill_worker(harness: Harness, scale: Scale) -> ScenarioResult:
             topic_pairs=scale.kill_pairs,
             topic_rate=scale.kill_topic_rate,
             fault=fault,
+            tail=tail,
         )
         result.checks.append(
             Check(
                 "kills",
                 len(result.outages) == scale.kills,
-                f"{len(result.outages)} of {scale.kills} kills done while load remained",
+                f"{len(result.outages)} of {scale.kills} kills done",
             )
         )
         await _finish(
@@ -263,6 +289,7 @@ async def server_outage(
         events_from = await topic_ends(
             harness.settings, CANDIDATE_EVENTS.name(harness.settings.topic_namespace)
         )
+        tail = Tail()
 
         async def fault(t0: float) -> None:
             await _until(t0, scale.outage_at)
@@ -281,6 +308,7 @@ async def server_outage(
                 if not await asyncio.to_thread(stack.is_up, server):
                     await asyncio.to_thread(stack.up, server)
             back_at = time.time()
+            tail.end_after(back_at)
             result.outages.append(
                 Outage(
                     server,
@@ -301,6 +329,7 @@ async def server_outage(
             http_count=scale.outage_http,
             http_rate=scale.outage_rate,
             fault=fault,
+            tail=tail,
         )
         await _finish(
             result, harness, agency, http=http, events_from=events_from, load_seconds=seconds
