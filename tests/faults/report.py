@@ -8,6 +8,7 @@ of its own (the poison all in the DLQ, the worker alive, offsets committed...).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections import Counter
@@ -200,12 +201,14 @@ def tally(
     result.applied_twice = len(versions_off) + doubled_events
     sent_at = {id(c): c.sent_at for c in http} | {id(t): t.sent_at for t in topic}
     for outage in result.outages:
-        after = [
-            when - outage.back_at
-            for key, when in applied_at.items()
-            if sent_at[key] >= outage.back_at
-        ]
-        outage.recovery_seconds = round(min(after), 2) if after else None
+        # Recovery, as the target reads: from the return until commands apply again (the
+        # first apply at or after it). A scenario in which no command sent after the return
+        # ever applies has not recovered, whatever its backlog did.
+        notes = _around(outage, sorted(applied_at.values()), sent_at, applied_at)
+        outage.notes.update(notes)
+        again = notes["applying_again_after_return_seconds"]
+        new = notes["new_command_applied_after_seconds"]
+        outage.recovery_seconds = again if new is not None else None
     failed_seconds: dict[str, list[float]] = {}
     for c in http:
         if not c.accepted:
@@ -222,6 +225,31 @@ def tally(
     )
 
 
+def _around(
+    outage: Outage, times: list[float], sent_at: dict[int, float], applied_at: dict[int, float]
+) -> dict[str, float | None]:
+    """What applying looked like around one outage, to tell a consumer that did not resume
+    from one that resumed behind a backlog."""
+    again = [t - outage.back_at for t in times if t >= outage.back_at]
+    new = [w - outage.back_at for k, w in applied_at.items() if sent_at[k] >= outage.back_at]
+    earlier = [w for k, w in applied_at.items() if sent_at[k] < outage.back_at]
+    # From the fault to the first apply after the return: later outages are not this one's.
+    end = outage.back_at + min(again) if again else float("inf")
+    window = [t for t in times if outage.down_at <= t <= end]
+    gaps = [b - a for a, b in itertools.pairwise(window)]
+    if window:  # from the fault to the first apply after it
+        gaps.append(window[0] - outage.down_at)
+    return {
+        "applying_again_after_return_seconds": round(min(again), 2) if again else None,
+        # A command sent after the return: it waits behind whatever backlog the outage left.
+        "new_command_applied_after_seconds": round(min(new), 2) if new else None,
+        "sent_before_return_all_applied_after_seconds": (
+            round(max(earlier) - outage.back_at, 2) if earlier else None
+        ),
+        "longest_pause_in_applying_seconds": round(max(gaps), 2) if gaps else None,
+    }
+
+
 def _spread(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
 
@@ -235,7 +263,12 @@ def _fmt_recovery(result: ScenarioResult) -> str:
     if not result.outages:
         return "n/a"
     worst = result.recovery_seconds
-    return "never" if worst is None else f"{worst:.1f} s"
+    if worst is None:
+        return "never"
+    new = [o.notes.get("new_command_applied_after_seconds") for o in result.outages]
+    slowest = max((n for n in new if isinstance(n, float | int)), default=None)
+    behind = f" (a new command: {slowest:.1f} s)" if slowest is not None else ""
+    return f"{worst:.1f} s{behind}"
 
 
 def render(results: Sequence[ScenarioResult], console: Console) -> None:
