@@ -210,12 +210,22 @@ def tally(
         new = notes["new_command_applied_after_seconds"]
         outage.recovery_seconds = again if new is not None else None
     failed_seconds: dict[str, list[float]] = {}
+    failure_examples: dict[str, list[str]] = {}
+    t0 = min(sent_at.values(), default=0.0)
     for c in http:
         if not c.accepted:
             label = str(c.status) if c.status is not None else "no answer"
             failed_seconds.setdefault(label, []).append(c.seconds or CLIENT_TIMEOUT_SECONDS)
+            examples = failure_examples.setdefault(label, [])
+            if len(examples) < 3:
+                examples.append(
+                    f"sent at +{c.sent_at - t0:.1f} s, answered after {c.seconds or 0:.1f} s: "
+                    f"{(c.error or '')[:200]}"
+                )
     result.evidence.update(
+        timeline=_timeline(t0, http, topic, applied_at, result.outages),
         failure_seconds={k: _spread(v) for k, v in failed_seconds.items()},
+        failure_examples=failure_examples,
         answers=dict(statuses),
         lost_why=dict(lost_why),
         lost_examples=lost_examples,
@@ -247,6 +257,38 @@ def _around(
             round(max(earlier) - outage.back_at, 2) if earlier else None
         ),
         "longest_pause_in_applying_seconds": round(max(gaps), 2) if gaps else None,
+    }
+
+
+def _timeline(
+    t0: float,
+    http: Sequence[HttpCommand],
+    topic: Sequence[TopicCommand],
+    applied_at: dict[int, float],
+    outages: Sequence[Outage],
+) -> dict[str, Any]:
+    """Per second from the first command: sent, refused or failed (by send time), applied."""
+
+    def counts(times: list[float]) -> list[int]:
+        out: list[int] = []
+        for t in times:
+            second = max(0, int(t - t0))
+            out.extend([0] * (second + 1 - len(out)))
+            out[second] += 1
+        return out
+
+    sent = [c.sent_at for c in http] + [t.sent_at for t in topic]
+    failed = [c.sent_at for c in http if not c.accepted]
+    failed += [t.sent_at for t in topic if not t.accepted]
+    return {
+        "seconds_from": t0,
+        "outages": [
+            {"what": o.what, "down": round(o.down_at - t0, 1), "back": round(o.back_at - t0, 1)}
+            for o in outages
+        ],
+        "sent": counts(sent),
+        "failed": counts(failed),
+        "applied": counts(list(applied_at.values())),
     }
 
 
