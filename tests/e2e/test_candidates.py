@@ -166,7 +166,9 @@ async def test_agent_rule_violations_come_back_as_422(agency: Agency) -> None:
         "/api/v1/candidates", json=candidate_body(emails=["not-an-email"])
     )
     assert response.status_code == 422, response.text
-    assert "not-an-email" in response.json()["detail"]
+    # Where, never what: a refusal is kept and shown, and must not hold the value.
+    assert "emails[0]" in response.json()["detail"]
+    assert "not-an-email" not in response.text
 
 
 async def test_oversized_body_is_413(agency: Agency) -> None:
