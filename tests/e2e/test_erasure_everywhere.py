@@ -141,8 +141,8 @@ async def test_an_erased_person_is_readable_nowhere(
         {"rating": 5, "recommendation": "strong_yes", "notes": f"{first} knows Kafka"},
     )
     await move(agency, sid, "placed")
-    placements = (await agency.client.get("/api/v1/placements", params={"candidate_id": cid})).json()
-    placement = placements["items"][0]
+    placements = await agency.client.get("/api/v1/placements", params={"candidate_id": cid})
+    placement = placements.json()["items"][0]
     ended = await agency.client.patch(
         f"/api/v1/placements/{placement['id']}",
         json={"status": "terminated", "end_reason": f"{first} moved to {email}"},
