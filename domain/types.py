@@ -8,6 +8,7 @@ case and kept upper-case.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -57,3 +58,17 @@ Fraction = Annotated[
     AfterValidator(lambda d: d.quantize(FRACTION_SCALE)),
 ]
 """A share such as a fee percent, as a fraction of one."""
+
+
+def _in_utc(moment: datetime) -> datetime:
+    # A time without an offset is read as UTC (the API's times are UTC), so every stored
+    # instant can be compared with every other.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcDateTime = Annotated[
+    datetime,
+    AfterValidator(_in_utc),
+    Field(description="RFC 3339; a time without an offset is taken as UTC"),
+]
+"""An instant, kept in UTC."""

@@ -19,18 +19,21 @@ from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
     analytics,
+    audit,
     auth,
     candidates,
     clients,
     commands,
     dashboard,
     documents,
+    exports,
     health,
     interviews,
     matching,
     notes,
     placements,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -70,7 +73,17 @@ TAGS = [
         "description": "Live pipeline analytics: funnel, KPIs, activity windows, leaderboard, "
         "sources, service-level alerts, and a Server-Sent Events stream of changes.",
     },
+    {
+        "name": "retention",
+        "description": "How long the agency keeps candidates with no activity and no valid "
+        "consent (admins).",
+    },
     {"name": "commands", "description": "What became of an asynchronous write."},
+    {
+        "name": "audit",
+        "description": "Who read, changed, exported or erased what: the agency's "
+        "tamper-evident audit log (admins).",
+    },
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
 ]
 
@@ -117,7 +130,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -147,6 +160,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         auth,
         candidates,
         documents,
+        exports,
         clients,
         requisitions,
         submissions,
@@ -157,7 +171,9 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         saved_searches,
         matching,
         analytics,
+        retention,
         commands,
+        audit,
     ):
         api.include_router(module.router)
     app.include_router(api)

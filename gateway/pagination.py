@@ -96,3 +96,19 @@ def decode_search_cursor(cursor: str | None, shape: Sequence[SortValue]) -> list
     if len(values) != len(shape) or not all(map(_fits, values, shape)):
         raise BadCursor(NOT_OURS)
     return values
+
+
+def encode_seq_cursor(seq: int) -> str:
+    return encode_cursor([seq])
+
+
+def decode_seq_cursor(cursor: str | None) -> int | None:
+    """The seq a page of a sequence (the audit log) resumes before."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != 1 or isinstance(values[0], bool) or not isinstance(values[0], int):
+        raise BadCursor(NOT_OURS)
+    if not 1 <= values[0] < 2**63:
+        raise BadCursor(NOT_OURS)
+    return int(values[0])

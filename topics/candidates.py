@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.types import CountryCode, CurrencyCode, PositiveAmount
+from domain.retention import ConsentBasis, check_consent_dates
+from domain.types import CountryCode, CurrencyCode, PositiveAmount, UtcDateTime
 from topics.records import Patch, Record
 
 CANDIDATE_CREATE = "candidate.create"
@@ -75,8 +76,23 @@ class Salary(Record):
 
 
 class Consent(Record):
-    given_at: datetime
-    basis: Literal["consent", "legitimate_interest", "contract"]
+    """The lawful basis on which the agency holds the person's data, since when and until
+    when. Only a `consent` that is given and not expired holds a candidate back from the
+    agency's retention policy (docs/data.md)."""
+
+    given_at: UtcDateTime = Field(description="When the basis was established")
+    basis: ConsentBasis = Field(
+        description="`consent` (the person agreed), `legitimate_interest` or `contract`"
+    )
+    expires_at: UtcDateTime | None = Field(
+        default=None,
+        description="When it lapses (after `given_at`); none: until withdrawn",
+    )
+
+    @model_validator(mode="after")
+    def _expires_after_given(self) -> Consent:
+        check_consent_dates(self.given_at, self.expires_at)
+        return self
 
 
 class CandidateFields(Record):

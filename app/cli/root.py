@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, integrations, kafka
+from app.cli import accounts, audit, integrations, kafka, retention
 from core.logging import mask_every_handler
 from core.settings import MissingSetting, get_settings
 
@@ -30,6 +30,8 @@ import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=Tr
 app.add_typer(import_app, name="import")
 app.add_typer(kafka.kafka_app, name="kafka")
 app.add_typer(integrations.integrations_app, name="integrations")
+app.add_typer(retention.retention_app, name="retention")
+app.add_typer(audit.audit_app, name="audit")
 
 
 @app.callback()

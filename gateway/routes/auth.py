@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
+from starlette.background import BackgroundTask
 
 from core.clock import utcnow
 from core.errors import field_errors
 from core.passwords import dummy_verify, verify_password
 from core.settings import Settings
+from gateway.addresses import client_address
+from gateway.audit_trail import record_login
 from gateway.auth import InvalidToken, Principal, issue_token, read_token
 from gateway.deps import CurrentPrincipal, StateDep
-from gateway.problems import problem
+from gateway.problems import ProblemResponse, problem
 from stores.bundle import Stores
 from stores.postgres import refresh_tokens
 from stores.postgres import users as users_repo
 from stores.postgres.refresh_tokens import Spent
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["auth"])
 
@@ -55,9 +61,18 @@ def _principal(user: dict[str, Any]) -> Principal:
 
 
 async def _pair(
-    settings: Settings, stores: Stores, principal: Principal, family_id: UUID
+    settings: Settings,
+    stores: Stores,
+    principal: Principal,
+    family_id: UUID,
+    *,
+    login_from: str | None = None,
 ) -> TokenPair:
-    """An access token, and the next refresh token of the family, recorded to be spent once."""
+    """An access token, and the next refresh token of the family, recorded to be spent once.
+
+    `login_from`: this pair answers a login from that address, recorded in the audit log
+    in the same transaction as the refresh token.
+    """
     access = issue_token(settings, principal, "access")
     refresh = issue_token(settings, principal, "refresh", family_id=family_id)
     async with stores.db.transaction() as conn:
@@ -69,11 +84,35 @@ async def _pair(
             issued_at=refresh.issued_at,
             expires_at=refresh.expires_at,
         )
+        if login_from is not None:
+            await record_login(conn, principal.tenant_id, principal.id, login_from)
     return TokenPair(access_token=access.text, refresh_token=refresh.text, expires_in=access.ttl)
 
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _record_failed_login(
+    stores: Stores, user: dict[str, Any], address: str, reason: str
+) -> None:
+    try:
+        async with stores.db.transaction() as conn:
+            await record_login(conn, user["tenant_id"], user["id"], address, failed=reason)
+    except Exception as exc:
+        # The answer is already sent; the brake has counted the failure either way.
+        log.warning("a failed login of user %s was not audited: %r", user["id"], exc)
+
+
+def _refused_login(
+    stores: Stores, detail: str, user: dict[str, Any] | None, address: str, reason: str
+) -> ProblemResponse:
+    """401 for a login refused; an attempt on an existing account is audited after the
+    answer is sent, so the time taken does not tell which usernames exist."""
+    response = problem(401, detail, headers={"WWW-Authenticate": "Bearer"})
+    if user is not None:
+        response.background = BackgroundTask(_record_failed_login, stores, user, address, reason)
+    return response
 
 
 class _CredentialsShape(Exception):
@@ -102,7 +141,9 @@ async def _read_credentials(request: Request) -> TokenRequest:
     summary="Log in",
     description=(
         "Exchange a username and password (JSON `{username, password}` or the OAuth2 "
-        "password form) for an access token and a refresh token."
+        "password form) for an access token and a refresh token. A login, and a refused "
+        "attempt on an existing account, are recorded in the agency's audit log with the "
+        "client's address (never the password)."
     ),
     responses={
         401: {"description": "Wrong username or password"},
@@ -118,7 +159,7 @@ async def issue(request: Request, state: StateDep) -> TokenPair | object:
         credentials = await _read_credentials(request)
     except _CredentialsShape as exc:
         return problem(422, "Send `username` and `password`.", code="invalid", errors=exc.errors)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     await state.login_throttle.check(credentials.username, address)
     async with stores.db.read() as conn:
         user = await users_repo.get_user_by_username(conn, credentials.username)
@@ -133,12 +174,17 @@ async def issue(request: Request, state: StateDep) -> TokenPair | object:
         )
     if not right or user is None or not user["is_active"]:
         await state.login_throttle.failed(credentials.username, address)
-        raise _unauthorized("Wrong username or password.")
+        reason = "wrong_password" if not right else "user_disabled"
+        return _refused_login(stores, "Wrong username or password.", user, address, reason)
     async with stores.db.read() as conn:
         if await users_repo.tenant_suspended(conn, user["tenant_id"]):
-            raise _unauthorized("The agency is suspended.")
+            return _refused_login(
+                stores, "The agency is suspended.", user, address, "agency_suspended"
+            )
     await state.login_throttle.succeeded(credentials.username)
-    return await _pair(settings, stores, _principal(user), family_id=uuid.uuid4())
+    return await _pair(
+        settings, stores, _principal(user), family_id=uuid.uuid4(), login_from=address
+    )
 
 
 @router.post(

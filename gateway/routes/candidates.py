@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -152,7 +153,10 @@ async def update_candidate(
     "",
     response_model=CandidatePage,
     summary="List candidates",
-    description="Newest first. Pass `next_cursor` back as `cursor` for the next page.",
+    description=(
+        "Newest first. Pass `next_cursor` back as `cursor` for the next page. The ids "
+        "answered are recorded in the audit log (`list`)."
+    ),
 )
 async def list_candidates(
     principal: Annotated[Principal, allow("candidates:read")],
@@ -165,6 +169,7 @@ async def list_candidates(
     items = await queries.list_candidates(
         stores, principal.tenant_id, limit=limit, after=after, status=status
     )
+    await record_list(stores, principal, "candidate", [c.id for c in items], view="list")
     return CandidatePage(items=items, next_cursor=next_page_cursor(items, limit))
 
 
@@ -172,7 +177,10 @@ async def list_candidates(
     "/{candidate_id}",
     response_model=CandidateSnapshot,
     summary="Get a candidate",
-    description="The candidate with its profile. `ETag` carries the version for `If-Match`.",
+    description=(
+        "The candidate with its profile. `ETag` carries the version for `If-Match`. The "
+        "read is recorded in the audit log (`read`)."
+    ),
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def get_candidate(
@@ -182,6 +190,7 @@ async def get_candidate(
     response: Response,
 ) -> CandidateSnapshot:
     candidate = await queries.get_candidate(stores, principal.tenant_id, candidate_id)
+    await record_read(stores, principal, "candidate", candidate_id, view="profile")
     response.headers["ETag"] = etag_for(candidate.version)
     return candidate
 
@@ -248,6 +257,14 @@ async def candidate_duplicates(
     candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
 ) -> DuplicateList:
     matches = await find_duplicates(stores, principal.tenant_id, candidate_id)
+    await record_list(
+        stores,
+        principal,
+        "candidate",
+        [UUID(m.id) for m in matches],
+        view="duplicates",
+        about=("candidate", candidate_id),
+    )
     return DuplicateList(
         items=[DuplicateMatch(id=UUID(m.id), score=m.score, reasons=m.reasons) for m in matches]
     )

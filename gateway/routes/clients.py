@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -209,6 +210,7 @@ async def create_contact(
     "/clients/{client_id}/contacts",
     response_model=ContactPage,
     summary="List a client's contacts",
+    description="Newest first. The ids answered are recorded in the audit log (`list`).",
     responses={404: {"description": "No such client in your agency"}},
 )
 async def list_contacts(
@@ -228,6 +230,14 @@ async def list_contacts(
         after=decode_page_cursor(cursor),
         client_id=client_id,
     )
+    await record_list(
+        stores,
+        principal,
+        "contact",
+        [c.id for c in items],
+        view="contacts",
+        about=("client", client_id),
+    )
     return ContactPage(items=items, next_cursor=next_page_cursor(items, limit))
 
 
@@ -235,6 +245,7 @@ async def list_contacts(
     "/contacts/{contact_id}",
     response_model=ContactSnapshot,
     summary="Get a contact",
+    description="The contact. The read is recorded in the audit log (`read`).",
     responses={404: {"description": "No such contact in your agency"}},
 )
 async def get_contact(
@@ -244,6 +255,9 @@ async def get_contact(
     response: Response,
 ) -> ContactSnapshot:
     contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    await record_read(
+        stores, principal, "contact", contact_id, view="contact", related=[contact.client_id]
+    )
     response.headers["ETag"] = etag_for(contact.version)
     return contact
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from core.errors import UnsupportedMediaType
+from core.errors import NotFound, UnsupportedMediaType
 from domain.resume_files import check_content, media_type_for
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -27,7 +29,7 @@ from gateway.deps import (
 )
 from gateway.queries.candidates import get_candidate
 from gateway.responses import CommandAccepted, outcome_response, wants_async
-from stores.postgres.documents import list_documents
+from stores.postgres.documents import get_document, list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
 from topics.names import DOCUMENT_COMMANDS
 
@@ -122,7 +124,10 @@ async def upload_document(
     "/{candidate_id}/documents",
     response_model=DocumentList,
     summary="A candidate's documents",
-    description="Oldest first, with the skills each proposed.",
+    description=(
+        "Oldest first, with the skills each proposed. The ids answered are recorded in "
+        "the audit log (`list`)."
+    ),
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def candidate_documents(
@@ -131,4 +136,67 @@ async def candidate_documents(
     await get_candidate(stores, principal.tenant_id, candidate_id)
     async with stores.db.read() as conn:
         found = await list_documents(conn, principal.tenant_id, candidate_id)
-    return DocumentList(items=[DocumentSnapshot.model_validate(d) for d in found])
+    items = [DocumentSnapshot.model_validate(d) for d in found]
+    await record_list(
+        stores,
+        principal,
+        "document",
+        [d.id for d in items],
+        view="documents",
+        about=("candidate", candidate_id),
+    )
+    return DocumentList(items=items)
+
+
+def _disposition(filename: str) -> str:
+    # RFC 6266/5987: the name as the uploader gave it, percent-encoded, so no quote,
+    # newline or non-Latin-1 character can break the header.
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@router.get(
+    "/{candidate_id}/documents/{document_id}/content",
+    response_class=Response,
+    summary="Download a document's stored file",
+    description=(
+        "The file exactly as it was uploaded, with its media type and its name in "
+        "`Content-Disposition` (always an attachment: a browser never renders it in the "
+        "API's origin). The read is recorded in the audit log (`read`, view "
+        "`document_content`)."
+    ),
+    responses={
+        200: {
+            "description": "The file's bytes",
+            "content": {
+                "application/pdf": {},
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
+                "text/plain": {},
+            },
+        },
+        404: {"description": "No such document of this candidate in your agency"},
+    },
+)
+async def document_content(
+    candidate_id: UUID,
+    document_id: UUID,
+    principal: Annotated[Principal, allow("candidates:read")],
+    stores: StoresDep,
+) -> Response:
+    async with stores.db.read() as conn:
+        document = await get_document(conn, principal.tenant_id, candidate_id, document_id)
+    stored = await stores.mongo.get_file(principal.tenant_id, document_id) if document else None
+    if document is None or stored is None:
+        raise NotFound(f"no document {document_id} of candidate {candidate_id}")
+    await record_read(
+        stores,
+        principal,
+        "document",
+        document_id,
+        view="document_content",
+        related=[candidate_id],
+    )
+    return Response(
+        content=bytes(stored["content"]),
+        media_type=document["media_type"],
+        headers={"Content-Disposition": _disposition(document["filename"])},
+    )

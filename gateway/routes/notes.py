@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -87,7 +88,10 @@ async def create_note(
 
 
 @router.get(
-    "/notes", response_model=NotePage, summary="Notes on a record", description="Newest first."
+    "/notes",
+    response_model=NotePage,
+    summary="Notes on a record",
+    description="Newest first. The ids answered are recorded in the audit log (`list`).",
 )
 async def list_notes(
     principal: Annotated[Principal, allow("notes:read")],
@@ -105,6 +109,9 @@ async def list_notes(
         after=decode_page_cursor(cursor),
         subject_id=subject_id,
     )
+    await record_list(
+        stores, principal, "note", [n.id for n in items], view="notes", related=[subject_id]
+    )
     return NotePage(items=items, next_cursor=next_page_cursor(items, limit))
 
 
@@ -112,7 +119,10 @@ async def list_notes(
     "/candidates/{candidate_id}/timeline",
     response_model=Timeline,
     summary="A candidate's timeline",
-    description="Creation, notes, stage changes in every pipeline and placements, oldest first.",
+    description=(
+        "Creation, notes, stage changes in every pipeline and placements, oldest first. "
+        "The read is recorded in the audit log (`read`, view `timeline`)."
+    ),
     responses={404: {"description": "No such candidate in your agency"}},
 )
 async def candidate_timeline(
@@ -186,4 +196,16 @@ async def candidate_timeline(
             )
         )
     items.sort(key=lambda item: item.at)
+    await record_read(
+        stores,
+        principal,
+        "candidate",
+        candidate_id,
+        view="timeline",
+        related=[
+            *(n.id for n in notes),
+            *(s.id for s in submissions),
+            *(p.id for p in placements),
+        ],
+    )
     return Timeline(items=items)

@@ -20,6 +20,7 @@ from domain.query_syntax import (
     MAX_TERMS,
 )
 from domain.types import CountryCode, CurrencyCode
+from gateway.audit_trail import record_list
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
 from gateway.pagination import decode_search_cursor, encode_cursor
@@ -108,7 +109,9 @@ def _values(name: str, raw: list[str] | None) -> list[str]:
         "Ranked by relevance or, with `sort=recent`, last updated first; pass "
         "`next_cursor` back as `cursor` for the next page. New and changed candidates "
         "become searchable within a fraction of a second. Each list filter takes at most "
-        f"{MAX_FILTER_VALUES} values; a cursor from another search or sort is refused with 400."
+        f"{MAX_FILTER_VALUES} values; a cursor from another search or sort is refused with 400. "
+        "The ids answered are recorded in the audit log (`list`, view `search`), the query "
+        "never."
     ),
     responses={
         400: {
@@ -217,6 +220,8 @@ async def search_candidates(
     ]
     next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None
     counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
+    # The ids found, never the query: a search for a name would put the name in the log.
+    await record_list(stores, principal, "candidate", [UUID(i.id) for i in items], view="search")
     return CandidateHits(
         items=items,
         facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,

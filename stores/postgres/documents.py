@@ -26,6 +26,14 @@ async def list_documents(
     return await DOCUMENTS.where(conn, tenant_id, order_by="created_at", candidate_id=candidate_id)
 
 
+async def get_document(
+    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID, document_id: UUID
+) -> dict[str, Any] | None:
+    """The document's row, if it is the agency's and the candidate's."""
+    found = await DOCUMENTS.get(conn, tenant_id, document_id)
+    return found if found is not None and found["candidate_id"] == candidate_id else None
+
+
 async def latest_documents(
     conn: AsyncConnection, candidate_ids: Sequence[UUID]
 ) -> list[tuple[UUID, UUID, UUID]]:
