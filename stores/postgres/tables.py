@@ -427,6 +427,7 @@ audit_heads = Table(
     Column("tenant_id", Uuid, primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", CHAR(64), nullable=False),
+)
 
 # Envelope encryption (core/crypto.py): each agency's keys, wrapped by the master key, one
 # row per version (the highest is the one in use); and each person's key, wrapped by an
