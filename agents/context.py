@@ -56,4 +56,6 @@ def new_event(
         caused_by=command.command_id,
         actor=command.actor,
         data=data,
+        # An event about the command's person is sealed with that person's key.
+        subject_id=command.subject_id,
     )

@@ -27,7 +27,9 @@ from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
 from core.errors import (
+    RTError,
     StoreUnavailable,
+    SubjectErased,
     TooLate,
     UnknownCommand,
     failure_reason,
@@ -36,6 +38,8 @@ from core.errors import (
 from stores.postgres import audit
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
+from stores.postgres.keys import delete_unused_person_keys
+from stores.sealing import Sealer
 from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -117,6 +121,21 @@ def too_late(command: CommandEnvelope, appended_at: datetime | None) -> TooLate 
         f"{command.deadline.isoformat()}: its sender was told it failed, so it is not applied",
         appended_at=appended_at.isoformat(),
     )
+
+
+def _erased(command: CommandEnvelope) -> SubjectErased:
+    return SubjectErased(
+        f"the person this {command.type} is about was erased: its personal fields can no "
+        "longer be read, so it is not applied"
+    )
+
+
+async def _sealed(sealer: Sealer, result: Result) -> Result:
+    """The result with its events' personal fields sealed, as they are kept and sent."""
+    if not isinstance(result, Applied) or not result.events:
+        return result
+    events = await sealer.seal_events(result.events)
+    return Applied(result.resource_id, events, result.resource)
 
 
 def _parse(value: bytes | None) -> CommandEnvelope | ValidationError:
@@ -242,13 +261,19 @@ class CommandProcessor:
     async def _apply(self, commands: Sequence[CommandEnvelope], arrivals: Arrivals) -> None:
         """Apply commands of one type in one transaction, then emit and record outcomes."""
         await self.ctx.stores.start()
+        sealer = self.ctx.stores.sealer
         handler = self.handlers.get(commands[0].type)
         results: dict[CommandKey, Result] = {}
+        opened = await sealer.open_commands(commands)
+        readable = {_key(c): o for c, o in zip(commands, opened, strict=True) if o is not None}
         async with self.ctx.stores.db.transaction() as conn:
             priors = await ledger.get_processed_many(conn, [_key(c) for c in commands])
             fresh = [c for c in commands if _key(c) not in priors]
-            late = {_key(c): error for c in fresh if (error := _too_late(c, arrivals))}
-            on_time = [c for c in fresh if _key(c) not in late]
+            late: dict[CommandKey, RTError] = {
+                _key(c): error for c in fresh if (error := _too_late(c, arrivals))
+            }
+            late.update({_key(c): _erased(c) for c in fresh if _key(c) not in readable})
+            on_time = [readable[_key(c)] for c in fresh if _key(c) not in late]
             if fresh:
                 results = dict(late)
                 if on_time and handler is None:
@@ -259,7 +284,20 @@ class CommandProcessor:
                     results.update(dict.fromkeys((_key(c) for c in on_time), unknown))
                 elif on_time and handler is not None:
                     outcomes = await handler(on_time, self.ctx, conn)
-                    results.update({_key(c): r for c, r in zip(on_time, outcomes, strict=True)})
+                    results.update(
+                        {
+                            _key(c): await _sealed(sealer, r)
+                            for c, r in zip(on_time, outcomes, strict=True)
+                        }
+                    )
+                # A refused create leaves a key that no record belongs to, sealing a command
+                # that stays in its topic: without the key, that command says nothing.
+                refused: dict[UUID, set[UUID]] = defaultdict(set)
+                for c in fresh:
+                    if c.subject_id and not isinstance(results[_key(c)], Applied):
+                        refused[c.tenant_id].add(c.subject_id)
+                for tenant_id, subject_ids in refused.items():
+                    await delete_unused_person_keys(conn, tenant_id, subject_ids)
                 rows = [ledger_row(c, results[_key(c)]) for c in fresh]
                 if not await ledger.record_processed_many(conn, rows):
                     raise ConcurrentDelivery("rolled back: a command was already recorded")

@@ -32,6 +32,7 @@ def build_state(settings: Settings) -> GatewayState:
     bus = CommandBus(
         publisher,
         stores.redis,
+        stores.sealer,
         waiter,
         wait_seconds=settings.command_wait_seconds,
         namespace=settings.topic_namespace,

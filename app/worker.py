@@ -116,8 +116,10 @@ def build_worker_app(settings: Settings) -> faust.App:
     # Integrations: their commands pass the gate (as their own agency and role) to the
     # domain topics; their agency's events are copied to the one topic they may read.
     registry = IntegrationRegistry(stores)
-    gate = IntegrationGate(registry, publisher, stores.redis, namespace=ns)
-    agency_events.register(app, registry, publisher, [s.name(ns) for s in EVENT_TOPICS], ns)
+    gate = IntegrationGate(registry, publisher, stores.redis, stores.sealer, namespace=ns)
+    agency_events.register(
+        app, registry, publisher, stores.sealer, [s.name(ns) for s in EVENT_TOPICS], ns
+    )
     _serve_gate(app, settings, gate)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
@@ -135,6 +137,8 @@ def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> No
         pattern=integration_commands_pattern(settings.topic_namespace),
         group_id=f"{settings.worker_id}-integrations",
         handler=gate.handle,
+        # What an integration sent is kept sealed where it went, not in the clear here.
+        delete_handled=True,
     )
 
     @app.service

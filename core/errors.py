@@ -95,6 +95,14 @@ class TooLate(RTError):
     title = "Arrived too late"
 
 
+class SubjectErased(RTError):
+    """The person a command is about was erased: its personal fields can no longer be read."""
+
+    code = "subject_erased"
+    status = 410
+    title = "Gone"
+
+
 class StoreUnavailable(Exception):
     """A store cannot be reached, or is too busy to answer: worth a retry, never a verdict.
 

@@ -16,6 +16,14 @@ PHONE = re.compile(r"\+\d[\d ().-]{5,}\d")
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
+def _without_query_values(path: str) -> str:
+    base, _, query = path.partition("?")
+    if not query:
+        return path
+    names = [part.split("=", 1)[0] for part in query.split("&") if part]
+    return base + "?" + "&".join(f"{name}=…" for name in names)
+
+
 def mask(text: str) -> str:
     return PHONE.sub("<phone>", EMAIL.sub("<email>", text))
 
@@ -24,6 +32,13 @@ class MaskPersonalData(logging.Filter):
     """Rewrites a record's message and traceback with emails and phones masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            # A query string can hold what was searched for (a name, an address): the
+            # access log keeps the path, and the query's parameter names only.
+            record.args = tuple(
+                _without_query_values(a) if i == 2 and isinstance(a, str) else a
+                for i, a in enumerate(record.args)
+            )
         message = record.getMessage()
         masked = mask(message)
         if masked != message:

@@ -185,6 +185,14 @@ class Settings(BaseSettings):
     # tokens revoked?): a disabled user's token stops working within this many seconds.
     auth_recheck_seconds: float = Field(default=2.0, alias="AUTH_RECHECK_SECONDS")
 
+    # Personal data: the master key wraps every agency's key (core/crypto.py). No default:
+    # the local stack makes one; a deployment sets a random value of 32+ characters and
+    # keeps it as safe as its backups (without it, nothing sealed can be read again).
+    data_master_key: str = Field(default="", alias="DATA_MASTER_KEY", repr=False)
+    # How long a process trusts a person key it read: an erased person's data stops
+    # opening everywhere within this many seconds (at once in the erasing process).
+    key_cache_seconds: float = Field(default=10.0, alias="KEY_CACHE_SECONDS", gt=0, le=300)
+
     # PostgreSQL
     postgres_host: str = Field(default="127.0.0.1", alias="POSTGRES_HOST")
     postgres_port: int = Field(default=5432, alias="POSTGRES_PORT")
@@ -307,6 +315,8 @@ class Settings(BaseSettings):
             weak = []
             if len(self.jwt_secret) < 32:
                 weak.append("JWT_SECRET (set a random value of 32+ characters)")
+            if len(self.data_master_key) < 32:
+                weak.append("DATA_MASTER_KEY (set a random value of 32+ characters)")
             if self.postgres_password == DEV_POSTGRES_PASSWORD:
                 weak.append("POSTGRES_PASSWORD")
             if weak:

@@ -24,6 +24,7 @@ Permission = Literal[
     "candidates:export",
     "clients:read",
     "clients:write",
+    "contacts:erase",
     "requisitions:read",
     "requisitions:write",
     "pipeline:read",

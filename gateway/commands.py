@@ -16,6 +16,7 @@ from gateway.auth import Principal
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
 from stores.redis import RedisStore, idempotency_key
+from stores.sealing import Sealer
 from topics.envelopes import Actor, CommandEnvelope, CommandOutcome
 from topics.names import TopicSpec
 
@@ -29,6 +30,7 @@ class CommandBus:
         self,
         publisher: CommandPublisher,
         redis: RedisStore,
+        sealer: Sealer,
         waiter: OutcomeWaiter,
         *,
         wait_seconds: float,
@@ -37,6 +39,7 @@ class CommandBus:
     ) -> None:
         self._publisher = publisher
         self._redis = redis
+        self._sealer = sealer
         self._waiter = waiter
         self._wait_seconds = wait_seconds
         self._namespace = namespace
@@ -66,23 +69,26 @@ class CommandBus:
             done = await self._redis.get_outcome(principal.tenant_id, command_id)
             if done is not None and done.status != "accepted":
                 return done
+        # Personal fields leave this process sealed with the person's key (made here for a
+        # new person): erasing the person later makes every copy unreadable.
+        envelope = await self._sealer.seal_command(
+            CommandEnvelope(
+                command_id=command_id,
+                type=type,
+                tenant_id=principal.tenant_id,
+                actor=Actor(id=str(principal.id), kind=principal.kind),
+                expected_version=expected_version,
+                address=principal.address,
+                payload=payload,
+            )
+        )
         now = utcnow()
         # The worker applies the command only if the broker appended it by `deadline`,
         # which falls a little before this gateway stops waiting for the broker: an append
         # it has not heard of by then is late, and refused, so a 503 is never a ghost write
         # (as long as the broker's acknowledgement takes less than the margin).
         deadline = now + timedelta(seconds=self._publish_seconds - _margin(self._publish_seconds))
-        envelope = CommandEnvelope(
-            command_id=command_id,
-            type=type,
-            tenant_id=principal.tenant_id,
-            actor=Actor(id=str(principal.id), kind=principal.kind),
-            issued_at=now,
-            expected_version=expected_version,
-            deadline=deadline,
-            address=principal.address,
-            payload=payload,
-        )
+        envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
         accepted = CommandOutcome(
             command_id=command_id,
             tenant_id=principal.tenant_id,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from core.settings import Settings
+from stores.keyring import Keyring
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
 from stores.redis import RedisStore
+from stores.sealing import Sealer
 from stores.search.store import SearchStore
 
 
@@ -18,6 +20,8 @@ class Stores:
         self.mongo = MongoStore(settings)
         self.redis = RedisStore(settings)
         self.search = SearchStore(settings)
+        self.keys = Keyring(self.db, settings)
+        self.sealer = Sealer(self.keys, self.db)
         self._lock = asyncio.Lock()
         self._started = False
 

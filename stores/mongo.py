@@ -55,6 +55,7 @@ class MongoStore:
     @unreachable
     async def ensure_indexes(self) -> None:
         await self.db[PROFILES].create_index([("tenant_id", 1)])
+        await self.db[FILES].create_index([("tenant_id", 1), ("candidate_id", 1)])
 
     @unreachable
     async def put_profile(
@@ -123,6 +124,13 @@ class MongoStore:
     async def delete_files(self, document_ids: Iterable[UUID]) -> None:
         for document_id in document_ids:
             await self.db[FILES].delete_one({"_id": str(document_id)})
+
+    @unreachable
+    async def delete_files_of(self, tenant_id: UUID, candidate_id: UUID) -> int:
+        done = await self.db[FILES].delete_many(
+            {"tenant_id": str(tenant_id), "candidate_id": str(candidate_id)}
+        )
+        return done.deleted_count
 
     @unreachable
     async def delete_profile(self, candidate_id: UUID) -> None:

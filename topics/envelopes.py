@@ -54,6 +54,11 @@ class CommandEnvelope(BaseModel):
         "records it for `GET /commands/{id}` without waking the gateway",
     )
     payload: dict[str, Any]
+    subject_id: UUID | None = Field(
+        default=None,
+        description="The person this command is about, whose key seals its personal fields "
+        "(topics/personal.py); set by whoever seals it, never by an integration",
+    )
 
 
 class EventEnvelope(BaseModel):
@@ -68,6 +73,8 @@ class EventEnvelope(BaseModel):
     caused_by: UUID
     actor: Actor
     data: dict[str, Any]
+    subject_id: UUID | None = None
+    """The person whose key seals this event's personal fields (None: nothing sealed)."""
 
 
 OutcomeStatus = Literal["accepted", "applied", "rejected"]

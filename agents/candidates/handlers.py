@@ -28,7 +28,7 @@ from domain.versions import check_version
 from stores.postgres import candidates as repo
 from stores.postgres.database import Connection
 from stores.postgres.documents import delete_documents, insert_documents
-from stores.postgres.erasure import erase_candidate_data, record_erasure
+from stores.postgres.erasure import erase_candidate_data, merged_into, record_erasure
 from stores.postgres.merging import move_candidate_records
 from stores.postgres.rows import to_row
 from topics.candidates import (
@@ -307,24 +307,31 @@ async def erase_candidates(
         tenant_id, candidate_id = command.tenant_id, payload.candidate_id
         if await repo.lock_candidate(conn, tenant_id, candidate_id) is None:
             raise NotFound(f"no candidate {candidate_id}")
-        await erase_candidate_data(conn, tenant_id, candidate_id)
-        await ctx.stores.mongo.delete_profile(candidate_id)
-        await ctx.stores.mongo.delete_files(await delete_documents(conn, tenant_id, candidate_id))
-        erased = CandidateErased(
-            id=candidate_id,
-            tenant_id=tenant_id,
-            erased_at=utcnow(),
-            erased_by=command.actor.label,
-        )
-        await record_erasure(conn, erased)
-        event = new_event(
-            command,
-            type=CANDIDATE_ERASED,
-            aggregate_id=candidate_id,
-            version=0,
-            data=erased.model_dump(mode="json"),
-        )
-        return Applied(candidate_id, [event], resource=None)
+        # Duplicates merged into this candidate are the same person: they go too.
+        people = [candidate_id, *await merged_into(conn, tenant_id, candidate_id)]
+        events = []
+        for person in people:
+            await erase_candidate_data(conn, tenant_id, person)
+            await delete_documents(conn, tenant_id, person)
+            # Every file of the person, including one whose attach was refused and that
+            # no document row points to.
+            await ctx.stores.mongo.delete_files_of(tenant_id, person)
+            await ctx.stores.mongo.delete_profile(person)
+            erased = CandidateErased(
+                id=person, tenant_id=tenant_id, erased_at=utcnow(), erased_by=command.actor.label
+            )
+            await record_erasure(conn, erased)
+            events.append(
+                new_event(
+                    command,
+                    type=CANDIDATE_ERASED,
+                    aggregate_id=person,
+                    version=0,
+                    data=erased.model_dump(mode="json"),
+                )
+            )
+        ctx.stores.keys.forget(tenant_id, people)
+        return Applied(candidate_id, events, resource=None)
 
     return await each_command(commands, conn, apply)
 

@@ -30,7 +30,14 @@ from agents.command_agent import arrival_of
 from agents.documents.sandbox import ParseSandbox
 from agents.handling import parse_payload
 from agents.processor import TRANSIENT, Arrival, Message, Publisher, RetryPolicy, too_late
-from core.errors import NotFound, RTError, UnknownCommand, failure_reason, validation_summary
+from core.errors import (
+    NotFound,
+    RTError,
+    SubjectErased,
+    UnknownCommand,
+    failure_reason,
+    validation_summary,
+)
 from domain.resume_text import ParsedResume
 from stores.bundle import Stores
 from topics.candidates import (
@@ -108,6 +115,12 @@ class ResumeReader:
         if late is not None:
             await self.reject(command, late.as_dict())
             return
+        opened = await self._open(command)
+        if opened is None:
+            gone = SubjectErased("the candidate this document belongs to was erased")
+            await self.reject(command, gone.as_dict())
+            return
+        command = opened
         try:
             payload = parse_payload(DocumentAttach, command)
         except RTError as error:
@@ -143,6 +156,18 @@ class ResumeReader:
             attempt += 1
             await asyncio.sleep(delay)
 
+    async def _open(self, command: CommandEnvelope) -> CommandEnvelope | None:
+        """The command with its personal fields opened (None: the person was erased); the
+        keys' store being away is waited out."""
+        delay = self.retry.first_delay
+        while True:
+            try:
+                return (await self.stores.sealer.open_commands([command]))[0]
+            except TRANSIENT as exc:
+                log.warning("opening command %s waits for Postgres (%r)", command.command_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry.max_delay)
+
     async def _read(self, command: CommandEnvelope, payload: DocumentAttach) -> DocumentRecord:
         """Read the stored file in the sandbox; its text goes beside it, the rest in the record."""
         parsed: ParsedResume | None = None
@@ -170,12 +195,14 @@ class ResumeReader:
         """To the candidates agent, under the attach's own id: its outcome is the record's,
         recorded once by that agent's ledger."""
         # The deadline was the attach's, judged on its arrival here; the record is ours.
-        envelope = command.model_copy(
-            update={
-                "type": DOCUMENT_RECORD,
-                "payload": record.model_dump(mode="json"),
-                "deadline": None,
-            }
+        envelope = await self.stores.sealer.seal_command(
+            command.model_copy(
+                update={
+                    "type": DOCUMENT_RECORD,
+                    "payload": record.model_dump(mode="json"),
+                    "deadline": None,
+                }
+            )
         )
         await self.publisher.publish(
             self.record_topic,

@@ -18,6 +18,8 @@ import orjson
 
 from agents.integrations.registry import IntegrationRegistry
 from agents.processor import OutgoingMessage, Publisher
+from stores.sealing import Sealer
+from topics.envelopes import EventEnvelope
 from topics.names import agency_events
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,37 @@ def agency_copies(
     return copies
 
 
+async def opened(copies: list[OutgoingMessage], sealer: Sealer) -> list[OutgoingMessage]:
+    """The copies with personal fields opened: integrations hold no keys, and read their
+    agency's data as the agency's processors. (The feed keeps it for its retention, a week;
+    an erased person's later events no longer open, and are not copied.)"""
+    sealed = [
+        (i, EventEnvelope.model_validate_json(value))
+        for i, (_, _, value, _) in enumerate(copies)
+        if value is not None and _is_personal(value)
+    ]
+    if not sealed:
+        return copies
+    readable = {e.event_id: e for e in await sealer.open_events([e for _, e in sealed])}
+    out = list(copies)
+    for i, event in reversed(sealed):
+        topic, key, _, headers = out[i]
+        if (found := readable.get(event.event_id)) is None:
+            del out[i]
+        else:
+            out[i] = (topic, key, found.model_dump_json().encode(), headers)
+    return out
+
+
+def _is_personal(value: bytes) -> bool:
+    return b'"rt1:' in value
+
+
 def register(
     app: faust.App,
     registry: IntegrationRegistry,
     publisher: Publisher,
+    sealer: Sealer,
     topics: Sequence[str],
     namespace: str,
 ) -> None:
@@ -71,6 +100,7 @@ def register(
                 try:
                     tenants = await registry.integrated_tenants()
                     copies = agency_copies(records, tenants, namespace) if tenants else []
+                    copies = await opened(copies, sealer)
                     if copies:
                         await publisher.publish_many(copies)
                     break

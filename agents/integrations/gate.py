@@ -28,6 +28,7 @@ from core.errors import validation_summary
 from domain.permissions import allowed
 from stores.kafka_patterns import Record
 from stores.redis import RedisStore
+from stores.sealing import Sealer
 from topics.catalog import COMMAND_PERMISSIONS, INTERNAL_COMMANDS, command_topic_of
 from topics.envelopes import Actor, CommandEnvelope, CommandOutcome
 from topics.names import integration_of, integrations_dlq
@@ -72,6 +73,7 @@ def judge(
         update={
             "actor": Actor(id=str(integration.id), kind="integration"),
             "reply": False,
+            "subject_id": None,  # the sealer names the subject, never the sender
             "address": None,
         }
     )
@@ -84,12 +86,14 @@ class IntegrationGate:
         registry: IntegrationRegistry,
         publisher: Publisher,
         redis: RedisStore,
+        sealer: Sealer,
         *,
         namespace: str,
     ) -> None:
         self._registry = registry
         self._publisher = publisher
         self._redis = redis
+        self._sealer = sealer
         self._namespace = namespace
 
     async def handle(self, records: Sequence[Record]) -> None:
@@ -134,8 +138,12 @@ class IntegrationGate:
                     error=verdict.as_error(),
                 )
             )
+            # Kept for an operator, so kept sealed like every other copy of personal data.
+            kept = await self._sealer.seal_command(command.model_copy(update={"subject_id": None}))
             return [
-                self._dead(topic, key, value, verdict.code, verdict.message),
+                self._dead(
+                    topic, key, kept.model_dump_json().encode(), verdict.code, verdict.message
+                ),
                 rejected_message(
                     self._namespace,
                     integration.tenant_id,
@@ -146,11 +154,13 @@ class IntegrationGate:
                 ),
             ]
         trusted, target = verdict
+        # Integrations send in the clear (they have no keys); what goes on is sealed.
+        sealed = await self._sealer.seal_command(trusted)
         return [
             (
                 target,
                 key or str(command.command_id).encode(),
-                trusted.model_dump_json().encode(),
+                sealed.model_dump_json().encode(),
                 [("command_type", trusted.type.encode())],
             )
         ]

@@ -25,6 +25,7 @@ from topics.candidates import (
     CANDIDATE_UPDATED,
     DOCUMENT_PARSED,
 )
+from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,10 @@ class IndexBatch:
     merges: list[SubmissionStages] = field(default_factory=list)
 
 
-def documents_from(values: Sequence[bytes | None]) -> IndexBatch:
-    """Parse a batch of event messages; skip what is not ours to index."""
+def documents_from(events: Sequence[EventEnvelope]) -> IndexBatch:
+    """What a batch of (opened) events asks of the index; skip what is not ours to index."""
     batch = IndexBatch()
-    for event in readable_events(values, "candidate"):
+    for event in events:
         candidate_id = str(event.aggregate_id)
         if event.type == CANDIDATE_ERASED:
             batch.docs.pop(candidate_id, None)
@@ -94,17 +95,20 @@ def register(app: faust.App, stores: Stores, topic: str, alerts_topic: str) -> N
     @app.agent(events, name="search-indexer.candidates")
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:
         async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
-            wanted = documents_from(batch)
+            events = list(readable_events(batch, "candidate"))
             await until_written(
-                f"{len(wanted.docs)} candidates",
+                f"{len(events)} candidate events",
                 stores,
-                partial(_write, stores, publisher, alerts_topic, wanted),
+                partial(_write, stores, publisher, alerts_topic, events),
             )
 
 
 async def _write(
-    stores: Stores, publisher: FaustPublisher, alerts_topic: str, wanted: IndexBatch
+    stores: Stores, publisher: FaustPublisher, alerts_topic: str, events: list[EventEnvelope]
 ) -> None:
+    # Personal fields arrive sealed; an erased person's events no longer open, and are
+    # left out (their erasure, later in the topic, removes the document).
+    wanted = documents_from(await stores.sealer.open_events(events))
     search = stores.search
     await search.bulk_index_candidates(list(wanted.docs.values()), wanted.resumes)
     await search.fold_submissions(wanted.merges)

@@ -17,10 +17,15 @@ from uuid import UUID
 
 from core.settings import Settings
 from stores.kafka import BatchPublisher
+from stores.keyring import Keyring
 from stores.postgres import commands as ledger
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant, find_tenant
+from stores.sealing import Sealer
 from topics.envelopes import CommandEnvelope
+
+# Commands sealed together: one round trip makes the keys of this many new people.
+SEAL_BATCH = 500
 
 Outcome = tuple[str, dict[str, Any] | None]
 """(status, error) of a command the ledger has recorded."""
@@ -36,6 +41,8 @@ class CommandSender:
         # The jobs principal may write the command topics and nothing else: an import
         # reads files from outside, and needs none of the admin's power to send them.
         self._producer = BatchPublisher(settings, settings.kafka_login("jobs"))
+        self._sealer = Sealer(Keyring(self.db, settings), self.db)
+        self._pending: list[tuple[str, UUID, CommandEnvelope]] = []
 
     async def __aenter__(self) -> CommandSender:
         await self.db.start()
@@ -69,11 +76,24 @@ class CommandSender:
 
     async def send(self, topic: str, key: UUID, envelope: CommandEnvelope) -> None:
         """Queue one command, keyed by its aggregate so the aggregate's commands stay in order."""
-        await self._producer.send(topic, str(key).encode(), envelope.model_dump_json().encode())
+        self._pending.append((topic, key, envelope))
+        if len(self._pending) >= SEAL_BATCH:
+            await self._seal_pending()
 
     async def flush(self) -> None:
         """Return once the broker has acknowledged everything sent so far."""
+        await self._seal_pending()
         await self._producer.flush()
+
+    async def _seal_pending(self) -> None:
+        """Seal the queued commands' personal fields (their people's keys made in one round
+        trip) and hand them to the producer."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        sealed = await self._sealer.seal_commands([envelope for _, _, envelope in pending])
+        for (topic, key, _), envelope in zip(pending, sealed, strict=True):
+            await self._producer.send(topic, str(key).encode(), envelope.model_dump_json().encode())
 
     async def outcomes(
         self, tenant_id: UUID, command_ids: Iterable[UUID], *, timeout: float

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from core.errors import InvalidCommand
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from gateway.pagination import decode_seq_cursor, encode_seq_cursor
 from gateway.queries.audit_entries import AuditEntryView, entry_view
 from stores.postgres import audit
@@ -57,12 +58,13 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
         "The entries of an agency form a hash chain (`prev_hash`, `hash`); `refactortrack "
         "audit verify --tenant T` checks it (see docs/security.md)."
     ),
-    responses={
-        400: {"description": "A cursor this list did not issue"},
-        401: {"description": "No credentials, or they are not valid"},
-        403: {"description": "Only admins may read the audit log"},
-        422: {"description": "An invalid filter (an id, a time, `since` not before `until`)"},
-    },
+    responses=problems(
+        {
+            400: "A cursor this list did not issue",
+            403: "Only admins may read the audit log",
+            422: "An invalid filter (an id, a time, `since` not before `until`)",
+        }
+    ),
 )
 async def list_audit(
     principal: Annotated[Principal, allow("audit:read")],

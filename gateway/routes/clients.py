@@ -25,13 +25,19 @@ from gateway.error_responses import problems
 from gateway.openapi import changed, created, found
 from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
-from gateway.responses import etag_for, expected_version
+from gateway.responses import (
+    etag_for,
+    expected_version,
+    no_content_response,
+    wants_async,
+)
 from gateway.writes import row_loader, write
 from stores.postgres.clients import CLIENTS, CONTACTS
 from topics.clients import (
     CLIENT_CREATE,
     CLIENT_UPDATE,
     CONTACT_CREATE,
+    CONTACT_ERASE,
     CONTACT_UPDATE,
     ClientFields,
     ClientPatch,
@@ -331,3 +337,40 @@ async def update_contact(
         expected_version=expected_version(if_match),
         load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
     )
+
+
+@router.delete(
+    "/contacts/{contact_id}",
+    status_code=204,
+    summary="Erase a contact (GDPR)",
+    description=(
+        "A client's contact asked to be forgotten: their record and the notes on them go, "
+        "and so does their key, so every copy of their data in a topic or a backup stops "
+        "opening. Requisitions they were the contact for stay, without the link. Admins, "
+        "recruiters and account managers (`contacts:erase`)."
+    ),
+    responses=problems(
+        {403: "Your role may not erase contacts", 404: "No such contact in your agency"}
+    ),
+)
+async def erase_contact(
+    contact_id: UUID,
+    principal: Annotated[Principal, allow("contacts:erase")],
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    # Keyed by the client, like every command about its contacts, so they apply in order.
+    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    outcome = await bus.submit(
+        principal,
+        topic=CLIENT_COMMANDS,
+        type=CONTACT_ERASE,
+        key=contact.client_id,
+        payload={"contact_id": str(contact_id), "client_id": str(contact.client_id)},
+        fingerprint=[str(contact_id)],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+    return no_content_response(outcome)

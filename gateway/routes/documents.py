@@ -183,7 +183,7 @@ def _disposition(filename: str) -> str:
                 "text/plain": {},
             },
         },
-        404: {"description": "No such document of this candidate in your agency"},
+        **problems({404: "No such document of this candidate in your agency"}),
     },
 )
 async def document_content(

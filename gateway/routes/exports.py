@@ -11,6 +11,7 @@ from core.clock import utcnow
 from gateway.audit_trail import record_export
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from gateway.queries.audit_entries import entry_view
 from gateway.queries.candidates import get_candidate
 from gateway.queries.subject_export import SubjectExport, gather
@@ -34,10 +35,12 @@ router = APIRouter(prefix="/candidates", tags=["candidates"])
         "`exported_at` and `format_version`. Admins only; the export is recorded in the "
         "audit log (`export`). An erased candidate holds nothing and answers 404."
     ),
-    responses={
-        403: {"description": "Only admins may export a person's data"},
-        404: {"description": "No such candidate in your agency (or erased)"},
-    },
+    responses=problems(
+        {
+            403: "Only admins may export a person's data",
+            404: "No such candidate in your agency (or erased)",
+        }
+    ),
 )
 async def export_candidate(
     candidate_id: UUID,

@@ -18,6 +18,7 @@ from core.clock import utcnow
 from domain.retention import MAX_INACTIVE_MONTHS, MIN_INACTIVE_MONTHS
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from stores.postgres import retention as repo
 
 router = APIRouter(prefix="/retention-policy", tags=["retention"])
@@ -82,7 +83,7 @@ def _view(row: dict[str, object] | None) -> RetentionPolicy:
     response_model=RetentionPolicy,
     summary="The agency's retention policy (admins)",
     description="Off (`inactive_months` null) until an admin sets it. " + RULE,
-    responses={403: {"description": "Only admins may see or set the retention policy"}},
+    responses=problems({403: "Only admins may see or set the retention policy"}),
 )
 async def get_retention_policy(
     principal: Annotated[Principal, allow("retention:configure")], stores: StoresDep
@@ -97,14 +98,14 @@ async def get_retention_policy(
     summary="Set the agency's retention policy (admins)",
     description="Replaces the policy: send `inactive_months`, or null to turn it off. "
     "It applies from the next `refactortrack retention run`. " + RULE,
-    responses={
-        400: {"description": "The body is not a JSON object"},
-        403: {"description": "Only admins may see or set the retention policy"},
-        422: {
-            "description": "`inactive_months` missing, not a whole number, or outside "
-            f"{MIN_INACTIVE_MONTHS}-{MAX_INACTIVE_MONTHS}; or an unknown field"
-        },
-    },
+    responses=problems(
+        {
+            400: "The body is not a JSON object",
+            403: "Only admins may see or set the retention policy",
+            422: "`inactive_months` missing, not a whole number, or outside "
+            f"{MIN_INACTIVE_MONTHS}-{MAX_INACTIVE_MONTHS}; or an unknown field",
+        }
+    ),
 )
 async def put_retention_policy(
     body: RetentionPolicyChange,

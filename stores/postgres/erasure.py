@@ -2,8 +2,10 @@
 
 Kept: submissions (stage history with dates and actors), interviews' dates and ratings,
 placements' economics; each still carries the candidate's id, which no longer leads
-to a person. Gone: the record, its emails and phones, notes on the person, interview
-feedback prose, and the events the command ledger kept for replays.
+to a person. Gone: the record, its emails and phones, notes on the person and on their
+submissions, the reasons written on their stage changes and placements, interview
+feedback prose, the events the command ledger kept for replays, and the person's key
+(so every sealed copy of their data, in any topic or backup, stops opening).
 """
 
 from __future__ import annotations
@@ -15,17 +17,37 @@ from uuid import UUID
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stores.postgres.keys import delete_person_keys
 from stores.postgres.tables import (
     candidate_contact_points,
     candidates,
+    contacts,
     erasures,
     feedback,
     interviews,
     notes,
+    placements,
+    requisitions,
     saved_search_matches,
     submissions,
 )
 from topics.candidates import CandidateErased
+
+
+async def merged_into(conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID) -> list[UUID]:
+    """The candidates merged into this one, directly or through another merged one: the
+    same person, whose erasure is this one's."""
+    found = await conn.execute(
+        text(
+            "WITH RECURSIVE family(id) AS ("
+            " SELECT id FROM candidates WHERE tenant_id = :tenant AND merged_into = :id"
+            " UNION SELECT c.id FROM candidates c JOIN family f ON c.merged_into = f.id"
+            " WHERE c.tenant_id = :tenant)"
+            " SELECT id FROM family"
+        ),
+        {"tenant": tenant_id, "id": candidate_id},
+    )
+    return [row[0] for row in found]
 
 
 async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID) -> None:
@@ -48,6 +70,32 @@ async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate
             saved_search_matches.c.candidate_id == candidate_id,
         )
     )
+    their_submissions = select(submissions.c.id).where(
+        submissions.c.tenant_id == tenant_id, submissions.c.candidate_id == candidate_id
+    )
+    await conn.execute(
+        delete(notes).where(
+            notes.c.tenant_id == tenant_id,
+            notes.c.subject_type == "submission",
+            notes.c.subject_id.in_(their_submissions),
+        )
+    )
+    # A stage change's reason is free text about the person ("withdrew: moving to Leeds"):
+    # the move, its date and its actor stay for the pipeline's numbers, the words go.
+    await conn.execute(
+        text(
+            "UPDATE submissions SET history = (SELECT jsonb_agg(entry - 'reason' ORDER BY n)"
+            " FROM jsonb_array_elements(history) WITH ORDINALITY AS h(entry, n))"
+            " WHERE tenant_id = :tenant AND candidate_id = :id AND jsonb_array_length(history) > 0"
+        ),
+        {"tenant": tenant_id, "id": candidate_id},
+    )
+    await conn.execute(
+        update(placements)
+        .where(placements.c.tenant_id == tenant_id, placements.c.candidate_id == candidate_id)
+        .values(end_reason=None)
+    )
+    await delete_person_keys(conn, tenant_id, [candidate_id])
     their_interviews = (
         select(interviews.c.id)
         .join(submissions, submissions.c.id == interviews.c.submission_id)
@@ -71,6 +119,27 @@ async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate
         delete(candidates).where(
             candidates.c.tenant_id == tenant_id, candidates.c.id == candidate_id
         )
+    )
+
+
+async def erase_contact_data(conn: AsyncConnection, tenant_id: UUID, contact_id: UUID) -> None:
+    """A client's contact goes: the record, notes on them, their key; requisitions they
+    were the contact for keep their history and lose only the link."""
+    await conn.execute(
+        delete(notes).where(
+            notes.c.tenant_id == tenant_id,
+            notes.c.subject_type == "contact",
+            notes.c.subject_id == contact_id,
+        )
+    )
+    await conn.execute(
+        update(requisitions)
+        .where(requisitions.c.tenant_id == tenant_id, requisitions.c.contact_id == contact_id)
+        .values(contact_id=None)
+    )
+    await delete_person_keys(conn, tenant_id, [contact_id])
+    await conn.execute(
+        delete(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.id == contact_id)
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -426,4 +427,29 @@ audit_heads = Table(
     Column("tenant_id", Uuid, primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", CHAR(64), nullable=False),
+)
+
+# Envelope encryption (core/crypto.py): each agency's keys, wrapped by the master key, one
+# row per version (the highest is the one in use); and each person's key, wrapped by an
+# agency key version. Erasing a person deletes their row: what was sealed with it is gone.
+agency_keys = Table(
+    "agency_keys",
+    metadata,
+    Column("tenant_id", Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "version"),
+)
+
+person_keys = Table(
+    "person_keys",
+    metadata,
+    Column("tenant_id", Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("subject_id", Uuid, nullable=False),
+    Column("subject_type", String(20), nullable=False),
+    Column("agency_key_version", Integer, nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "subject_id"),
 )

@@ -240,7 +240,10 @@ async def test_content_that_is_not_what_it_claims_is_refused_before_publishing(
             ]
     finally:
         await published.stop()
-    assert [c["payload"]["filename"] for c in mine] == ["cv.txt"]
+    assert [c["payload"]["document_id"] for c in mine] == [good.json()["id"]]
+    # The file's name is the person's business: it travels sealed with their key.
+    assert mine[0]["payload"]["filename"].startswith("rt1:")
+    assert mine[0]["subject_id"] == candidate["id"]
 
 
 async def test_an_integrations_attach_meets_the_same_checks(agency: Agency, system: System) -> None:

@@ -40,6 +40,7 @@ APP_ENV = (
     "HOST",
     "PORT",
     "JWT_SECRET",
+    "DATA_MASTER_KEY",
     "POSTGRES_HOST",
     "POSTGRES_PORT",
     "POSTGRES_DB",
@@ -64,6 +65,7 @@ APP_ENV = (
 # The operator's shell when running `docker compose up`: the secrets and nothing else.
 OPERATOR_ENV = {
     "JWT_SECRET": "a-random-secret-of-more-than-thirty-two-characters",
+    "DATA_MASTER_KEY": "another-random-secret-of-more-than-thirty-two-characters",
     "POSTGRES_PASSWORD": "a-production-password",
     "REDIS_PASSWORD": "redis-secret",
     "MONGO_PASSWORD": "mongo-secret",

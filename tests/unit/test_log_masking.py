@@ -56,3 +56,19 @@ def test_core_errors_tell_the_kind_and_where_never_the_value() -> None:
     reason = failure_reason(RuntimeError("Key (value)=(grace@example.com) already exists"))
     assert reason.startswith("RuntimeError: ")
     assert "grace@example.com" not in reason
+
+
+def test_access_logs_keep_the_path_and_parameter_names_not_what_was_searched() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/search/candidates?q=Ada+Lovelace&limit=5", "1.1", 200),
+        None,
+    )
+    assert MaskPersonalData().filter(record)
+    line = record.getMessage()
+    assert "Lovelace" not in line
+    assert "/api/v1/search/candidates?q=…&limit=…" in line

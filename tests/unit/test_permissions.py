@@ -100,6 +100,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/retention-policy"): "retention:configure",
     ("GET", "/commands/{command_id}"): "commands:read",
     ("GET", "/audit"): "audit:read",
+    ("DELETE", "/contacts/{contact_id}"): "contacts:erase",
 }
 
 ROUTERS = (

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-from agents.search_indexer.agent import documents_from
+from agents.search_indexer.agent import IndexBatch, documents_from
+from agents.search_indexer.events import readable_events
 from core.clock import utcnow
 from topics.envelopes import Actor, EventEnvelope
+
+
+def _documents(values: list[bytes | None]) -> IndexBatch:
+    return documents_from(list(readable_events(values, "candidate")))
 
 
 def _event(candidate_id: uuid.UUID, version: int, headline: str) -> bytes:
@@ -38,7 +43,7 @@ def _event(candidate_id: uuid.UUID, version: int, headline: str) -> bytes:
 
 def test_a_batch_keeps_the_newest_version_of_each_candidate() -> None:
     cid = uuid.uuid4()
-    docs = list(documents_from([_event(cid, 2, "new"), _event(cid, 1, "old")]).docs.values())
+    docs = list(_documents([_event(cid, 2, "new"), _event(cid, 1, "old")]).docs.values())
     assert [(d["id"], d["version"], d["headline"]) for d in docs] == [(str(cid), 2, "new")]
     assert docs[0]["full_name"] == "Grace Hopper"
     assert docs[0]["skills"] == ["COBOL"]
@@ -46,7 +51,7 @@ def test_a_batch_keeps_the_newest_version_of_each_candidate() -> None:
 
 def test_garbage_in_a_batch_is_skipped_not_fatal() -> None:
     cid = uuid.uuid4()
-    docs = documents_from([b"{oops", None, _event(cid, 1, "ok")]).docs
+    docs = _documents([b"{oops", None, _event(cid, 1, "ok")]).docs
     assert list(docs) == [str(cid)]
 
 
@@ -67,6 +72,6 @@ def test_an_erasure_in_a_batch_wins_over_earlier_and_later_documents() -> None:
         .model_dump_json()
         .encode()
     )
-    batch = documents_from([_event(cid, 1, "x"), erased, None, _event(cid, 2, "late")])
+    batch = _documents([_event(cid, 1, "x"), erased, None, _event(cid, 2, "late")])
     assert batch.docs == {}
     assert batch.erased == {str(cid)}

@@ -88,6 +88,7 @@ STACK_SECRETS=(
     KAFKA_JOBS_PASSWORD       # imports and demo data
     KAFKA_CONTROLLER_PASSWORD # the broker's own login to its KRaft controller listener
     JWT_SECRET                # signs the API's access tokens
+    DATA_MASTER_KEY           # wraps every agency's keys for personal data
 )
 
 secrets_file() { printf '%s/secrets.env\n' "$RT_STATE_DIR"; }

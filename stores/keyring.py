@@ -1,0 +1,196 @@
+"""Keys for personal data: unwrapped on demand, cached briefly, created where missing.
+
+The master key (from DATA_MASTER_KEY) wraps each agency's key; an agency key wraps each
+person's key. Person keys are cached for a few seconds per process: erasing a person
+deletes the key in Postgres at once (the erasing process forgets it too), and every other
+process stops being able to open that person's data within `KEY_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from uuid import UUID
+
+from core import crypto
+from core.settings import MissingSetting, Settings
+from stores.postgres import keys as repo
+from stores.postgres.database import Connection, Database
+
+CACHE_SIZE = 50_000
+
+
+def _agency_context(tenant_id: UUID, version: int) -> bytes:
+    return f"rt/agency-key/{tenant_id}/{version}".encode()
+
+
+def _person_context(tenant_id: UUID, subject_id: UUID) -> bytes:
+    return f"rt/person-key/{tenant_id}/{subject_id}".encode()
+
+
+class Keyring:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._secret = settings.data_master_key
+        self._ttl = settings.key_cache_seconds
+        self._master: bytes | None = None
+        # (tenant, version) → agency key: a version's key never changes while it exists.
+        self._agency: dict[tuple[UUID, int], bytes] = {}
+        # tenant → (current version, until when that is trusted)
+        self._current: dict[UUID, tuple[int, float]] = {}
+        self._people: OrderedDict[tuple[UUID, UUID], tuple[bytes, float]] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    # --- the master and agency keys ---------------------------------------------------
+
+    def master(self) -> bytes:
+        if self._master is None:
+            if len(self._secret) < 32:
+                raise MissingSetting(
+                    "DATA_MASTER_KEY is not set (or shorter than 32 characters): it protects "
+                    "every agency's keys. `bash deploy/local/stack.sh up` makes one for the "
+                    "local stack; a deployment sets a random value of 32+ characters"
+                )
+            self._master = crypto.derive(self._secret.encode(), "refactortrack master key v1")
+        return self._master
+
+    def wrap_agency_key(self, tenant_id: UUID, version: int, key: bytes) -> bytes:
+        return crypto.seal(self.master(), key, _agency_context(tenant_id, version))
+
+    def _unwrap_agency_key(self, tenant_id: UUID, version: int, wrapped: bytes) -> bytes:
+        return crypto.open_sealed(self.master(), wrapped, _agency_context(tenant_id, version))
+
+    async def _load_agency(self, conn: Connection, tenant_id: UUID) -> int:
+        versions = await repo.agency_key_versions(conn, tenant_id)
+        for version, wrapped in versions.items():
+            if (tenant_id, version) not in self._agency:
+                key = self._unwrap_agency_key(tenant_id, version, wrapped)
+                self._agency[(tenant_id, version)] = key
+        current = max(versions, default=0)
+        if current:
+            self._current[tenant_id] = (current, time.monotonic() + self._ttl)
+        return current
+
+    async def agency_key(self, tenant_id: UUID, version: int | None = None) -> tuple[int, bytes]:
+        """The agency's key in use (or the given version), made on first need."""
+        if version is None:
+            known = self._current.get(tenant_id)
+            if known is not None and known[1] > time.monotonic():
+                version = known[0]
+        if version is not None and (tenant_id, version) in self._agency:
+            return version, self._agency[(tenant_id, version)]
+        async with self._db.read() as conn:
+            current = await self._load_agency(conn, tenant_id)
+        if version is None and current == 0:
+            async with self._db.transaction() as conn:
+                key = crypto.new_key()
+                await repo.insert_agency_key(
+                    conn, tenant_id, 1, self.wrap_agency_key(tenant_id, 1, key)
+                )
+            async with self._db.read() as conn:
+                current = await self._load_agency(conn, tenant_id)
+        wanted = current if version is None else version
+        found = self._agency.get((tenant_id, wanted))
+        if found is None:
+            raise LookupError(f"agency {tenant_id} has no key version {wanted}")
+        return wanted, found
+
+    def forget_agency(self, tenant_id: UUID) -> None:
+        self._current.pop(tenant_id, None)
+        for cached in [k for k in self._agency if k[0] == tenant_id]:
+            del self._agency[cached]
+
+    async def index_key(self, tenant_id: UUID) -> bytes:
+        """The agency's key for blind indexes (equal e-mails give equal digests)."""
+        _, key = await self.agency_key(tenant_id)
+        return crypto.derive(key, "blind index")
+
+    # --- person keys --------------------------------------------------------------------
+
+    def _cached(self, tenant_id: UUID, subject_id: UUID) -> bytes | None:
+        found = self._people.get((tenant_id, subject_id))
+        if found is None:
+            return None
+        if found[1] < time.monotonic():
+            del self._people[(tenant_id, subject_id)]
+            return None
+        return found[0]
+
+    def _remember(self, tenant_id: UUID, subject_id: UUID, key: bytes) -> None:
+        self._people[(tenant_id, subject_id)] = (key, time.monotonic() + self._ttl)
+        self._people.move_to_end((tenant_id, subject_id))
+        while len(self._people) > CACHE_SIZE:
+            self._people.popitem(last=False)
+
+    def forget(self, tenant_id: UUID, subject_ids: Iterable[UUID]) -> None:
+        for subject_id in subject_ids:
+            self._people.pop((tenant_id, subject_id), None)
+
+    async def people(
+        self,
+        tenant_id: UUID,
+        subject_ids: Iterable[UUID],
+        *,
+        create: Mapping[UUID, str] | None = None,
+    ) -> dict[UUID, bytes]:
+        """The keys of these people that exist; those in `create` (id → subject type) are
+        made when missing. One round trip for all that are not cached."""
+        wanted = set(subject_ids) | set(create or ())
+        found: dict[UUID, bytes] = {}
+        for subject_id in wanted:
+            key = self._cached(tenant_id, subject_id)
+            if key is not None:
+                found[subject_id] = key
+        missing = wanted - found.keys()
+        if not missing:
+            return found
+        async with self._db.read() as conn:
+            stored = await repo.person_keys_of(conn, tenant_id, missing)
+        to_make = {s: t for s, t in (create or {}).items() if s in missing and s not in stored}
+        if to_make:
+            stored.update(await self._make(tenant_id, to_make))
+        for subject_id, (version, wrapped) in stored.items():
+            _, agency = await self.agency_key(tenant_id, version)
+            key = crypto.open_sealed(agency, wrapped, _person_context(tenant_id, subject_id))
+            self._remember(tenant_id, subject_id, key)
+            found[subject_id] = key
+        return found
+
+    async def _make(
+        self, tenant_id: UUID, subjects: Mapping[UUID, str]
+    ) -> dict[UUID, tuple[int, bytes]]:
+        version, agency = await self.agency_key(tenant_id)
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "subject_id": subject_id,
+                "subject_type": subject_type,
+                "agency_key_version": version,
+                "wrapped": crypto.seal(
+                    agency, crypto.new_key(), _person_context(tenant_id, subject_id)
+                ),
+            }
+            for subject_id, subject_type in subjects.items()
+        ]
+        async with self._db.transaction() as conn:
+            await repo.insert_person_keys(conn, rows)
+        # Another process may have made some first: what is stored is what counts.
+        async with self._db.read() as conn:
+            return await repo.person_keys_of(conn, tenant_id, subjects)
+
+    async def person(
+        self, tenant_id: UUID, subject_id: UUID, *, create_as: str | None = None
+    ) -> bytes | None:
+        create = {subject_id: create_as} if create_as else None
+        return (await self.people(tenant_id, [subject_id], create=create)).get(subject_id)
+
+    # --- rotation -----------------------------------------------------------------------
+
+    def rewrap(
+        self, tenant_id: UUID, subject_id: UUID, old: bytes, new: bytes, wrapped: bytes
+    ) -> bytes:
+        """A person key wrapped by the old agency key, wrapped again by the new one."""
+        context = _person_context(tenant_id, subject_id)
+        return crypto.seal(new, crypto.open_sealed(old, wrapped, context), context)
