@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import faust
 
@@ -12,6 +14,12 @@ from agents.processor import Arrival, CommandProcessor
 BATCH_SIZE = 1000
 LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
+
+# Batches an agent was stopped in the middle of. Faust acknowledges a whole batch when its
+# generator is closed, applied or not; kept here, it is never closed in this process, so
+# those offsets are not committed and the batch is delivered again (the ledger makes the
+# commands already applied change nothing).
+_unfinished: list[AsyncIterator[Any]] = []
 
 
 def arrival_of(message: faust.types.Message) -> Arrival:
@@ -23,6 +31,20 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     return Arrival(message.key, message.value, appended_at)
 
 
+async def apply_batches(
+    batches: AsyncIterator[Sequence[faust.types.EventT[bytes]]], processor: CommandProcessor
+) -> None:
+    """Hand each batch to the processor; a batch is acknowledged only once it is applied."""
+    async for events in batches:
+        try:
+            await processor.process_batch([arrival_of(e.message) for e in events])
+        except asyncio.CancelledError:
+            # Stopped mid-batch (the worker's grace for finishing it ran out): leave the
+            # batch unacknowledged rather than let closing the generator acknowledge it.
+            _unfinished.append(batches)
+            raise
+
+
 def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
     commands = app.topic(topic)
 
@@ -31,7 +53,6 @@ def register(app: faust.App, name: str, topic: str, processor: CommandProcessor)
         batches = cast(faust.Stream[bytes], stream).take_events(
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
-        async for events in batches:
-            await processor.process_batch([arrival_of(e.message) for e in events])
+        await apply_batches(batches, processor)
 
     app.agent(commands, name=name)(handle_commands)
