@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from core.logging import mask_every_handler
 from core.settings import Settings
+from gateway.admission import RequestClock
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
@@ -167,6 +168,8 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         upload_bytes=settings.max_upload_bytes,
     )
+    # Added last, so it runs first: a write's time is counted from here (gateway/admission.py).
+    app.add_middleware(RequestClock)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (
