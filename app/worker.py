@@ -133,26 +133,22 @@ def build_worker_app(settings: Settings) -> faust.App:
 
 
 def _finish_batches_on_stop(app: faust.App, grace: float) -> None:
-    """On SIGTERM, let the agents finish the batches they hold before anything stops.
+    """On SIGTERM, let the command agents finish the batches they hold before anything stops.
 
-    By the time this runs Faust has stopped fetching; what the agents already took is
-    applied, acknowledged and committed here, while the stores are still open (they stop
-    after). So a worker stopped mid-batch leaves nothing applied whose offset is not
-    committed. Past `grace` it stops anyway: the rest is delivered again, harmlessly.
+    By the time Faust sends `on_before_shutdown` it has stopped fetching; what the agents
+    already took is applied, and its offsets committed, while the stores are still open
+    (they stop after). So a worker stopped mid-batch leaves nothing applied whose offset is
+    not committed. Past `grace` it stops anyway: the rest is delivered again, harmlessly.
     """
 
-    async def finish_batches(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+    async def on_stop(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
         try:
-            await asyncio.wait_for(app.consumer.wait_empty(), timeout=grace)
-        except TimeoutError:
-            log.warning(
-                "stopping with a batch unfinished after %.0f s; it is delivered again", grace
-            )
+            await command_agent.finish_batches(app, grace)
         except Exception:
-            # Stopped before the consumer ever started, say: nothing was taken, nothing to do.
+            # Stopped before the consumer ever started, say: nothing was taken.
             log.exception("could not finish the batches in flight before stopping")
 
-    app.on_before_shutdown.connect(finish_batches)
+    app.on_before_shutdown.connect(on_stop)
 
 
 def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> None:
