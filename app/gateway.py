@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from gateway.admission import WriteGate
 from gateway.analytics_hub import AnalyticsHub
 from gateway.app import build_api
 from gateway.auth import check_secret
@@ -38,7 +37,6 @@ def build_state(settings: Settings) -> GatewayState:
         wait_seconds=settings.command_wait_seconds,
         namespace=settings.topic_namespace,
         publish_seconds=settings.command_publish_seconds,
-        gate=WriteGate(settings.command_concurrency),
     )
     return GatewayState(
         settings,

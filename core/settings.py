@@ -110,8 +110,8 @@ class Settings(BaseSettings):
     # How long a write waits for the broker to take its command before answering 503: a
     # command the broker appends after that is refused by the worker, never applied.
     command_publish_seconds: float = Field(default=3.0, gt=0, alias="COMMAND_PUBLISH_SECONDS")
-    # Writes a gateway process seals and publishes at once; more wait their turn within
-    # COMMAND_PUBLISH_SECONDS of their arrival, or are refused 503 (gateway/admission.py).
+    # Writes a gateway process holds at once; one more is refused 503 before any work
+    # (gateway/admission.py).
     command_concurrency: int = Field(default=32, ge=1, alias="COMMAND_CONCURRENCY")
     # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
     # it holds (and commits their offsets), for at most this long.

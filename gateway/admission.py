@@ -1,28 +1,33 @@
 """How long a write may take, counted from when its request arrived, and how many at once.
 
 A gateway that takes more writes than it can serve must say so at once rather than let
-every answer slow down: a client told 503 within seconds retries elsewhere or later, one
-left waiting half a minute does not know whether its write happened. So
+every answer slow down: a client told 503 within seconds retries later, one left waiting
+half a minute does not know whether its write happened. So
 
-- each request's arrival is noted first thing (`RequestClock`), and a write has
-  `COMMAND_PUBLISH_SECONDS` from then, not from when the gateway got round to it, to reach
-  the broker; whatever it waited for before counts;
-- at most `COMMAND_CONCURRENCY` writes are sealed and published at once per process
-  (`WriteGate`); the rest wait their turn within that budget, and one whose turn does not
-  come in time is refused 503 with Retry-After, before anything was sent.
+- each request's arrival is noted first thing (`WriteAdmission`), and a write has
+  `COMMAND_PUBLISH_SECONDS` from then, not from when the gateway got round to it, for the
+  broker to take its command (gateway/commands.py); whatever it waited for counts;
+- a gateway process holds at most `COMMAND_CONCURRENCY` writes at once: one more is
+  answered 503 with Retry-After at the door, before its token is checked or its body
+  parsed. Refusing late, after that work, would spend on refusals the very CPU the writes
+  lack (measured: at 100 writes a second on a starved machine, a queue at the bus let 5 a
+  second through; the rest each cost most of a write before being refused).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import Unavailable
+from gateway.problems import RETRY_AFTER_SECONDS, problem
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A refused request's body is read before the answer (some clients take an answer sent
+# while they are still sending as a broken connection), but not past this much.
+DRAIN_BYTES = 1 << 20
 
 _arrived_at: ContextVar[float | None] = ContextVar("request_arrived_at", default=None)
 
@@ -33,23 +38,6 @@ def arrived_at() -> float:
     return time.monotonic() if arrived is None else arrived
 
 
-class RequestClock:
-    """Notes each request's arrival; the outermost of our middlewares, so little comes before."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        token = _arrived_at.set(time.monotonic())
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _arrived_at.reset(token)
-
-
 def busy() -> Unavailable:
     return Unavailable(
         "the gateway has more writes than it can send in time; this one was not sent: "
@@ -57,24 +45,49 @@ def busy() -> Unavailable:
     )
 
 
-class WriteGate:
-    """At most `limit` writes in progress at once; the others queue, each until its own
-    time runs out."""
+class WriteAdmission:
+    """Notes each request's arrival, and refuses a write past `limit` in progress.
 
-    def __init__(self, limit: int) -> None:
-        self._slots = asyncio.Semaphore(max(1, limit))
+    The outermost of our middlewares, so little work comes before either.
+    """
 
-    @asynccontextmanager
-    async def admit(self, until: float) -> AsyncIterator[None]:
-        """A slot, waited for until `until` (monotonic) at most; past it, `busy()`."""
-        left = until - time.monotonic()
-        if left <= 0:
-            raise busy()
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = max(1, limit)
+        self.in_progress = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _arrived_at.set(time.monotonic())
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeout=left)
-        except TimeoutError:
-            raise busy() from None
-        try:
-            yield
+            if scope["method"] not in WRITE_METHODS:
+                await self.app(scope, receive, send)
+            elif self.in_progress >= self.limit:
+                await _drain(receive)
+                refused = busy()
+                answer = problem(
+                    503,
+                    refused.message,
+                    code=refused.code,
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+                await answer(scope, receive, send)
+            else:
+                self.in_progress += 1
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    self.in_progress -= 1
         finally:
-            self._slots.release()
+            _arrived_at.reset(token)
+
+
+async def _drain(receive: Receive) -> None:
+    read = 0
+    while read <= DRAIN_BYTES:
+        message: Message = await receive()
+        read += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return

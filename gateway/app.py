@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from core.logging import mask_every_handler
 from core.settings import Settings
-from gateway.admission import RequestClock
+from gateway.admission import WriteAdmission
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
@@ -168,8 +168,9 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         upload_bytes=settings.max_upload_bytes,
     )
-    # Added last, so it runs first: a write's time is counted from here (gateway/admission.py).
-    app.add_middleware(RequestClock)
+    # Added last, so it runs first: a write's time counts from here, and a gateway with more
+    # writes than it can serve refuses the next before any work (gateway/admission.py).
+    app.add_middleware(WriteAdmission, limit=settings.command_concurrency)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (

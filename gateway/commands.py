@@ -13,7 +13,7 @@ from uuid import UUID
 from core import jsoncodec
 from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
-from gateway.admission import WriteGate, arrived_at, busy
+from gateway.admission import arrived_at, busy
 from gateway.auth import Principal
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
@@ -25,7 +25,6 @@ from topics.names import TopicSpec
 # Namespace for command ids derived from Idempotency-Key, so a retried request is the
 # same command all the way to the agent's ledger.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("2f1b6f5e-8a7c-4d0e-9a53-6a3f0c4e7b21")
-DEFAULT_CONCURRENCY = 32
 
 
 class CommandBus:
@@ -39,7 +38,6 @@ class CommandBus:
         wait_seconds: float,
         namespace: str,
         publish_seconds: float = 3.0,
-        gate: WriteGate | None = None,
     ) -> None:
         self._publisher = publisher
         self._redis = redis
@@ -48,7 +46,6 @@ class CommandBus:
         self._wait_seconds = wait_seconds
         self._namespace = namespace
         self._publish_seconds = publish_seconds
-        self._gate = gate or WriteGate(DEFAULT_CONCURRENCY)
 
     async def submit(
         self,
@@ -72,68 +69,67 @@ class CommandBus:
         # command, whatever the request waited for before (gateway/admission.py).
         margin = _margin(self._publish_seconds)
         until = arrived_at() + self._publish_seconds
-        async with self._gate.admit(until - margin):
-            command_id = uuid.uuid4()
-            if idempotency is not None:
-                command_id = await self._idempotent_id(principal, idempotency, type, fingerprint)
-                done = await self._redis.get_outcome(principal.tenant_id, command_id)
-                if done is not None and done.status != "accepted":
-                    return done
-            # Personal fields leave this process sealed with the person's key (made here for
-            # a new person): erasing the person later makes every copy unreadable.
-            envelope = await self._sealer.seal_command(
-                CommandEnvelope(
-                    command_id=command_id,
-                    type=type,
-                    tenant_id=principal.tenant_id,
-                    actor=Actor(id=str(principal.id), kind=principal.kind),
-                    expected_version=expected_version,
-                    address=principal.address,
-                    payload=payload,
-                )
-            )
-            accepted = CommandOutcome(
+        if until - time.monotonic() <= margin:
+            raise busy()  # it waited too long to get here: refused before any work
+        command_id = uuid.uuid4()
+        if idempotency is not None:
+            command_id = await self._idempotent_id(principal, idempotency, type, fingerprint)
+            done = await self._redis.get_outcome(principal.tenant_id, command_id)
+            if done is not None and done.status != "accepted":
+                return done
+        # Personal fields leave this process sealed with the person's key (made here for
+        # a new person): erasing the person later makes every copy unreadable.
+        envelope = await self._sealer.seal_command(
+            CommandEnvelope(
                 command_id=command_id,
-                tenant_id=principal.tenant_id,
                 type=type,
-                status="accepted",
-                resource_id=key,
+                tenant_id=principal.tenant_id,
+                actor=Actor(id=str(principal.id), kind=principal.kind),
+                expected_version=expected_version,
+                address=principal.address,
+                payload=payload,
             )
-            tenant_id = principal.tenant_id
-            future = self._waiter.register(tenant_id, command_id) if wait else None
-            try:
-                await self._redis.mark_accepted(accepted)
-                left = until - time.monotonic()
-                if left <= margin:
-                    raise busy()
-                # The worker applies the command only if the broker appended it by
-                # `deadline`, which falls a little before this gateway stops waiting for the
-                # broker: an append it has not heard of by then is late, and refused, so a
-                # 503 is never a ghost write (as long as the broker's acknowledgement takes
-                # less than the margin).
-                now = utcnow()
-                deadline = now + timedelta(seconds=left - margin)
-                envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
-                appended_at = await self._publisher.publish(
-                    topic.name(self._namespace),
-                    str(key),
-                    envelope.model_dump_json().encode(),
-                    headers=[("command_type", type.encode())],
-                    wait=left,
-                )
-                if appended_at is not None and appended_at > deadline:
-                    raise Unavailable(
-                        "the broker took the command too late; it will not be applied"
-                    )
-            except Unavailable as refused:
-                if future is not None:
-                    self._waiter.forget(tenant_id, command_id, future)
-                await self._tell_refused(accepted, refused)
-                raise
-            except BaseException:
-                if future is not None:
-                    self._waiter.forget(tenant_id, command_id, future)
-                raise
+        )
+        accepted = CommandOutcome(
+            command_id=command_id,
+            tenant_id=principal.tenant_id,
+            type=type,
+            status="accepted",
+            resource_id=key,
+        )
+        tenant_id = principal.tenant_id
+        future = self._waiter.register(tenant_id, command_id) if wait else None
+        try:
+            await self._redis.mark_accepted(accepted)
+            left = until - time.monotonic()
+            if left <= margin:
+                raise busy()
+            # The worker applies the command only if the broker appended it by
+            # `deadline`, which falls a little before this gateway stops waiting for the
+            # broker: an append it has not heard of by then is late, and refused, so a
+            # 503 is never a ghost write (as long as the broker's acknowledgement takes
+            # less than the margin).
+            now = utcnow()
+            deadline = now + timedelta(seconds=left - margin)
+            envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
+            appended_at = await self._publisher.publish(
+                topic.name(self._namespace),
+                str(key),
+                envelope.model_dump_json().encode(),
+                headers=[("command_type", type.encode())],
+                wait=left,
+            )
+            if appended_at is not None and appended_at > deadline:
+                raise Unavailable("the broker took the command too late; it will not be applied")
+        except Unavailable as refused:
+            if future is not None:
+                self._waiter.forget(tenant_id, command_id, future)
+            await self._tell_refused(accepted, refused)
+            raise
+        except BaseException:
+            if future is not None:
+                self._waiter.forget(tenant_id, command_id, future)
+            raise
         if future is None:
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)

@@ -9,32 +9,62 @@ import uuid
 from typing import Any
 
 import pytest
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from core.errors import Unavailable
-from gateway.admission import RequestClock, WriteGate, _arrived_at, arrived_at
+from gateway.admission import WriteAdmission, _arrived_at, arrived_at
 from gateway.commands import CommandBus
 from topics.envelopes import CommandEnvelope, CommandOutcome
 from topics.names import CANDIDATE_COMMANDS
 
 
-async def test_a_write_whose_turn_does_not_come_in_time_is_refused() -> None:
-    gate = WriteGate(1)
-    async with gate.admit(time.monotonic() + 5):
-        started = time.monotonic()
-        with pytest.raises(Unavailable):
-            async with gate.admit(time.monotonic() + 0.2):
-                pass
-        assert time.monotonic() - started < 1
-    # The slot was given back: the next write goes through.
-    async with gate.admit(time.monotonic() + 0.2):
-        pass
+async def test_a_write_past_the_limit_is_refused_at_once_and_its_body_read() -> None:
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        inside.set()
+        await release.wait()
+
+    admission = WriteAdmission(app, limit=1)
+    first = asyncio.create_task(admission(_http("POST"), _body(b"{}"), _ignore))
+    await inside.wait()
+    sent: list[Message] = []
+    bodies = [b"{", b"}"]
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": bodies.pop(0), "more_body": bool(bodies)}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(admission(_http("POST"), receive, send), timeout=1)
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"2") in sent[0]["headers"]
+    assert bodies == []
+    # Reads are never refused for it; and once the first write is done, writes go in again.
+    inside.clear()
+    read = asyncio.create_task(admission(_http("GET"), _body(b""), _ignore))
+    await asyncio.wait_for(inside.wait(), timeout=1)
+    release.set()
+    await first
+    await read
+    assert admission.in_progress == 0
 
 
-async def test_a_write_already_out_of_time_is_refused_without_waiting() -> None:
-    with pytest.raises(Unavailable):
-        async with WriteGate(4).admit(time.monotonic() - 1):
-            pass
+def _http(method: str) -> Scope:
+    return {"type": "http", "method": method, "path": "/api/v1/candidates", "headers": []}
+
+
+def _body(data: bytes) -> Receive:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": data, "more_body": False}
+
+    return receive
+
+
+async def _ignore(message: Message) -> None:
+    return None
 
 
 async def test_the_clock_notes_each_requests_arrival() -> None:
@@ -45,7 +75,7 @@ async def test_the_clock_notes_each_requests_arrival() -> None:
         seen.append(arrived_at())
 
     before = time.monotonic()
-    await RequestClock(app)({"type": "http"}, _never, _never)
+    await WriteAdmission(app, limit=1)(_http("GET"), _never, _never)
     assert before <= seen[0] <= before + 0.04
     assert _arrived_at.get() is None
 
