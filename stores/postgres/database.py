@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from core.errors import StoreUnavailable
 from core.settings import Settings
 from stores.connections import postgres_connect_args
 from stores.errors import unavailable_on
 
 UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
 """The server is down, restarting, or every pooled connection is busy."""
+
+
+SERVER_AWAY = ("08", "57P")
+"""SQLSTATE classes of a server that cannot serve now: connection exceptions, and a server
+shutting down or starting up (57P01-57P03)."""
+
+
+@contextmanager
+def unreachable() -> Iterator[None]:
+    """UNREACHABLE, and any driver error on a connection the server dropped, become
+    StoreUnavailable. A server shutting down ends its sessions mid-statement
+    (AdminShutdownError, "connection was closed in the middle of operation") and refuses
+    new ones while it starts up (CannotConnectNowError): SQLAlchemy raises those as a bare
+    DBAPIError, which answered 500 (make faults, postgres_down) where the server being away
+    means 503."""
+    with unavailable_on("postgres", UNREACHABLE):
+        try:
+            yield
+        except DBAPIError as exc:
+            sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+            if exc.connection_invalidated or sqlstate.startswith(SERVER_AWAY):
+                raise StoreUnavailable("postgres", exc) from exc
+            raise
+
 
 Connection = AsyncConnection
 """A connection in a transaction, as repositories take it; callers need not know the driver."""
@@ -54,13 +79,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a transaction that commits when the block ends without error."""
-        with unavailable_on("postgres", UNREACHABLE):
+        with unreachable():
             async with self.engine.begin() as conn:
                 yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        with unavailable_on("postgres", UNREACHABLE):
+        with unreachable():
             async with self.engine.connect() as conn:
                 yield conn
 
@@ -68,7 +93,7 @@ class Database:
     async def snapshot(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that sees the database as it was at its first statement, however
         long it reads (an audit chain walked page by page, say)."""
-        with unavailable_on("postgres", UNREACHABLE):
+        with unreachable():
             async with self.engine.connect() as conn:
                 steady = await conn.execution_options(isolation_level="REPEATABLE READ")
                 async with steady.begin():

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import ssl
 
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from core.errors import StoreUnavailable
 from core.settings import Settings
 from stores.connections import opensearch_options, postgres_ssl, redis_options
+from stores.postgres.database import unreachable
 
 
 def _settings(**values: object) -> Settings:
@@ -54,3 +59,18 @@ def test_opensearch_logs_in_over_https_when_told() -> None:
     assert secured["use_ssl"]
     assert secured["verify_certs"]
     assert secured["ca_certs"] == "/etc/ca.pem"
+
+
+def test_a_connection_the_server_dropped_is_postgres_unavailable() -> None:
+    """A server shutting down ends sessions mid-statement; that is the store away, a 503."""
+    dropped = DBAPIError("SELECT 1", None, Exception("terminating connection"))
+    dropped.connection_invalidated = True
+    with pytest.raises(StoreUnavailable), unreachable():
+        raise dropped
+    starting = DBAPIError("SELECT 1", None, Exception("the database system is starting up"))
+    starting.orig.sqlstate = "57P03"  # type: ignore[union-attr]
+    with pytest.raises(StoreUnavailable), unreachable():
+        raise starting
+    other = DBAPIError("SELECT 1", None, Exception("division by zero"))
+    with pytest.raises(DBAPIError), unreachable():
+        raise other
