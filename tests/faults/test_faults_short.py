@@ -1,9 +1,14 @@
 """The short part of the fault suite, for CI: two scenarios with small loads (~3 minutes).
 
-Off by default while the product's fixes for these faults land separately; switch it on
-with `RT_FAULTS=1 make test` (or `RT_FAULTS=1 pytest tests/faults`). It runs on the
-shared stack in a Kafka namespace of its own and stops no server: the scenarios that do
-are `make faults` (a private stack).
+Off by default: switch it on with `RT_FAULTS=1 make test` (or `RT_FAULTS=1 pytest
+tests/faults`). The product meets these targets (`make faults`, docs/architecture.md#faults),
+but two of them are timings that a busy 2-core machine moves, not the product: a write
+told within 5 s needs the gateway's event loop to get the CPU (refusals answered after
+8-9 s were measured while other test runs held the load average at 13), and a restarted
+worker's recovery needs its interpreter to load the app (4-35 s from fork to its first log
+line on this machine, depending on who else runs). A test that fails with the neighbours'
+load is not one CI can rely on. It runs on the shared stack in a Kafka namespace of its own
+and stops no server: the scenarios that do are `make faults` (a private stack).
 """
 
 from __future__ import annotations
