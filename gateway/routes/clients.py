@@ -20,6 +20,7 @@ from gateway.deps import (
     allow,
 )
 from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.queries import contacts as contact_reads
 from gateway.queries.rows import get_one, page
 from gateway.responses import (
     CommandAccepted,
@@ -27,7 +28,7 @@ from gateway.responses import (
     expected_version,
 )
 from gateway.writes import row_loader, write
-from stores.postgres.clients import CLIENTS, CONTACTS
+from stores.postgres.clients import CLIENTS
 from topics.clients import (
     CLIENT_CREATE,
     CLIENT_UPDATE,
@@ -200,7 +201,7 @@ async def create_contact(
         fingerprint=[str(client_id), fields],
         prefer=prefer,
         idempotency=idempotency_key,
-        load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
+        load=contact_reads.contact_loader(stores, principal.tenant_id),
         created_location="/api/v1/contacts",
     )
 
@@ -219,14 +220,8 @@ async def list_contacts(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ContactPage:
     await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
-    items = await page(
-        stores,
-        CONTACTS,
-        ContactSnapshot,
-        principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
-        client_id=client_id,
+    items = await contact_reads.client_contacts(
+        stores, principal.tenant_id, client_id, limit=limit, after=decode_page_cursor(cursor)
     )
     return ContactPage(items=items, next_cursor=next_page_cursor(items, limit))
 
@@ -243,7 +238,7 @@ async def get_contact(
     stores: StoresDep,
     response: Response,
 ) -> ContactSnapshot:
-    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
     response.headers["ETag"] = etag_for(contact.version)
     return contact
 
@@ -266,7 +261,7 @@ async def update_contact(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     # Keyed by the client, like every command about it, so they apply in order.
-    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
     changes = body.changes()
     return await write(
         bus,
@@ -283,5 +278,5 @@ async def update_contact(
         prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
-        load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
+        load=contact_reads.contact_loader(stores, principal.tenant_id),
     )

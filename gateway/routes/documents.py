@@ -12,10 +12,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from core.errors import UnsupportedMediaType
+from core.errors import NotFound, UnsupportedMediaType
 from domain.resume_files import check_content, media_type_for
 from gateway.auth import Principal
 from gateway.deps import (
@@ -27,7 +27,7 @@ from gateway.deps import (
 )
 from gateway.queries.candidates import get_candidate
 from gateway.responses import CommandAccepted, outcome_response, wants_async
-from stores.postgres.documents import list_documents
+from stores.postgres.documents import get_document, list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
 from topics.names import DOCUMENT_COMMANDS
 
@@ -86,7 +86,8 @@ async def upload_document(
     sha256 = hashlib.sha256(content).hexdigest()
     document_id = uuid.uuid4()
     # The file is stored first (it is too large for a Kafka message); the command names it.
-    await stores.mongo.put_file(principal.tenant_id, candidate_id, document_id, content)
+    # It is sealed with the candidate's key: erasing the person shreds it, backups too.
+    await stores.files.put(principal.tenant_id, candidate_id, document_id, content)
     payload = {
         "document_id": str(document_id),
         "candidate_id": str(candidate_id),
@@ -132,3 +133,41 @@ async def candidate_documents(
     async with stores.db.read() as conn:
         found = await list_documents(conn, principal.tenant_id, candidate_id)
     return DocumentList(items=[DocumentSnapshot.model_validate(d) for d in found])
+
+
+@router.get(
+    "/{candidate_id}/documents/{document_id}/content",
+    response_class=Response,
+    summary="Download a resume",
+    description=(
+        "The file as it was uploaded, with its media type. It is kept sealed with the "
+        "candidate's key and opened for this answer; after the candidate's erasure it is "
+        "gone (404)."
+    ),
+    responses={
+        200: {
+            "description": "The file",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        },
+        404: {"description": "No such candidate, or no such document of theirs"},
+    },
+)
+async def document_content(
+    candidate_id: UUID,
+    document_id: UUID,
+    principal: Annotated[Principal, allow("candidates:read")],
+    stores: StoresDep,
+) -> Response:
+    async with stores.db.read() as conn:
+        document = await get_document(conn, principal.tenant_id, document_id)
+    if document is None or document["candidate_id"] != candidate_id:
+        raise NotFound(f"candidate {candidate_id} has no document {document_id}")
+    content = await stores.files.content(principal.tenant_id, document_id)
+    if content is None:
+        raise NotFound(f"the file of document {document_id} is gone")
+    # The name is the person's business: the client has it from the document list.
+    return Response(
+        content,
+        media_type=document["media_type"],
+        headers={"Content-Disposition": f'attachment; filename="{document_id}"'},
+    )

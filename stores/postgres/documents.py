@@ -26,6 +26,12 @@ async def list_documents(
     return await DOCUMENTS.where(conn, tenant_id, order_by="created_at", candidate_id=candidate_id)
 
 
+async def get_document(
+    conn: AsyncConnection, tenant_id: UUID, document_id: UUID
+) -> dict[str, Any] | None:
+    return await DOCUMENTS.get(conn, tenant_id, document_id)
+
+
 async def latest_documents(
     conn: AsyncConnection, candidate_ids: Sequence[UUID]
 ) -> list[tuple[UUID, UUID, UUID]]:

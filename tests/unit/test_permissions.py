@@ -46,6 +46,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/candidates/{candidate_id}/merge"): "candidates:merge",
     ("POST", "/candidates/{candidate_id}/documents"): "candidates:write",
     ("GET", "/candidates/{candidate_id}/documents"): "candidates:read",
+    ("GET", "/candidates/{candidate_id}/documents/{document_id}/content"): "candidates:read",
     ("GET", "/candidates/{candidate_id}/timeline"): "candidates:read",
     ("POST", "/clients"): "clients:write",
     ("GET", "/clients"): "clients:read",
