@@ -11,7 +11,7 @@ DEMO_USER ?= demo
 DEMO_PASSWORD ?= demo-password
 PYTEST_ARGS ?=
 
-.PHONY: help install stack-up stack-down stack-status migrate dev demo-data test test-unit lint format bench clean
+.PHONY: help install stack-up stack-down stack-status migrate dev demo-data test test-unit lint format bench faults clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ demo-data: install ## fill the demo agency (needs `make dev` running)
 
 bench: migrate ## benchmarks against the real stack (figures and baselines)
 	$(RUN) python -m bench
+
+faults: install ## fault scenarios under load on a private stack; a table, and JSON in tests/faults/results/
+	$(RUN) python -m tests.faults $(FAULTS_ARGS)
 
 clean: ## remove caches (not the stack's data: see deploy/local/README.md)
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .worker-data

@@ -22,6 +22,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from agents.audit_trail import change_entries
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
@@ -34,6 +35,7 @@ from core.errors import (
     failure_reason,
     validation_summary,
 )
+from stores.postgres import audit
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
 from stores.postgres.keys import delete_unused_person_keys
@@ -299,6 +301,10 @@ class CommandProcessor:
                 rows = [ledger_row(c, results[_key(c)]) for c in fresh]
                 if not await ledger.record_processed_many(conn, rows):
                     raise ConcurrentDelivery("rolled back: a command was already recorded")
+                # Last in the transaction: the agency's audit head stays locked only until
+                # the commit, and a change, its ledger row and its audit entry commit
+                # together (a replay, found in the ledger above, adds no entry).
+                await audit.append(conn, change_entries(fresh, [results[_key(c)] for c in fresh]))
         events: list[EventEnvelope] = []
         finals: list[CommandOutcome] = []
         told: list[OutgoingMessage] = []

@@ -137,6 +137,8 @@ def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> No
         pattern=integration_commands_pattern(settings.topic_namespace),
         group_id=f"{settings.worker_id}-integrations",
         handler=gate.handle,
+        # What an integration sent is kept sealed where it went, not in the clear here.
+        delete_handled=True,
     )
 
     @app.service

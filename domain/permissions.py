@@ -21,8 +21,10 @@ Permission = Literal[
     "candidates:write",
     "candidates:merge",
     "candidates:erase",
+    "candidates:export",
     "clients:read",
     "clients:write",
+    "contacts:erase",
     "requisitions:read",
     "requisitions:write",
     "pipeline:read",
@@ -33,19 +35,30 @@ Permission = Literal[
     "saved_searches:write",
     "analytics:read",
     "analytics:configure",
+    "retention:configure",
     "commands:read",
+    "audit:read",
 ]
 PERMISSIONS: tuple[Permission, ...] = get_args(Permission)
-READS: frozenset[Permission] = frozenset(p for p in PERMISSIONS if p.endswith(":read"))
+ADMIN_ONLY: frozenset[Permission] = frozenset(
+    {"analytics:configure", "retention:configure", "audit:read", "candidates:export"}
+)
+"""Configuring the agency (its service levels, how long it keeps people's data), reading
+its audit log, exporting all held about a person."""
+READS: frozenset[Permission] = frozenset(
+    p for p in PERMISSIONS if p.endswith(":read") and p not in ADMIN_ONLY
+)
+
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(PERMISSIONS),
     # Recruiters own the people: they may also merge duplicates and erase a person.
-    "recruiter": frozenset(PERMISSIONS) - {"analytics:configure"},
+    "recruiter": frozenset(PERMISSIONS) - ADMIN_ONLY,
     # Account managers own the clients and their requisitions and move the pipeline;
     # merging and erasing people stays with recruiters and admins.
     "account_manager": frozenset(PERMISSIONS)
-    - {"analytics:configure", "candidates:merge", "candidates:erase"},
+    - ADMIN_ONLY
+    - {"candidates:merge", "candidates:erase"},
     "viewer": READS,
 }
 

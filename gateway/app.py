@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from core.logging import mask_every_handler
 from core.settings import Settings
@@ -15,22 +16,27 @@ from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
 from gateway.metrics_server import MetricsServer
+from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
 from gateway.routes import (
     analytics,
+    audit,
     auth,
     candidates,
     clients,
     commands,
     dashboard,
     documents,
+    exports,
     health,
     interviews,
     matching,
     notes,
     placements,
+    reference,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -47,8 +53,11 @@ staffing agencies.
 * **Writes are commands.** A write is published to the domain's Kafka command topic and
   answered once an agent has applied it (201/200), or at once with 202 and a status URL
   when you send `Prefer: respond-async`. `Idempotency-Key` makes a retry safe for 24 h.
-* **Errors** are `application/problem+json` with `type`, `title`, `status`, `detail` and,
-  for invalid fields, `errors` (field → message).
+* **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`,
+  `detail` and, for invalid fields, `errors` (field → message); every route lists the
+  errors it can answer. Bad input is a 4xx, never a 500.
+* **Money** is a decimal string (`"90.00"`) beside an ISO 4217 code; a whole JSON number is
+  read too. Fractions (`fee_percent`) are decimals between 0 and 1.
 * **Auth.** `POST /api/v1/auth/token` gives a bearer token; every route is scoped to your
   agency (tenant): another agency's data answers 404.
 * **Limits.** Requests spend a budget per minute, yours and your agency's (a search or
@@ -70,9 +79,24 @@ TAGS = [
         "description": "Live pipeline analytics: funnel, KPIs, activity windows, leaderboard, "
         "sources, service-level alerts, and a Server-Sent Events stream of changes.",
     },
+    {
+        "name": "retention",
+        "description": "How long the agency keeps candidates with no activity and no valid "
+        "consent (admins).",
+    },
     {"name": "commands", "description": "What became of an asynchronous write."},
+    {
+        "name": "audit",
+        "description": "Who read, changed, exported or erased what: the agency's "
+        "tamper-evident audit log (admins).",
+    },
     {"name": "operations", "description": "Health, readiness and metrics (no auth)."},
 ]
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (`create_candidate`): unique, and what links name."""
+    return route.name
 
 
 def build_api(settings: Settings, state: GatewayState) -> FastAPI:
@@ -103,9 +127,11 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/api/docs",
+        # Our own pages (gateway/routes/reference.py): Swagger UI served from here.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.gateway = state
@@ -117,7 +143,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -147,6 +173,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         auth,
         candidates,
         documents,
+        exports,
         clients,
         requisitions,
         submissions,
@@ -157,12 +184,15 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         saved_searches,
         matching,
         analytics,
+        retention,
         commands,
+        audit,
     ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
     dashboard.install(app)
+    reference.install(app)
 
     catalogue = asyncapi_document(settings)
 
@@ -170,9 +200,12 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         "/api/asyncapi.json",
         tags=["operations"],
         summary="Event catalogue (AsyncAPI)",
-        description="Every topic, command and event with its payload schema.",
+        description="Every topic, command and event with its payload schema; readable at "
+        "`/api/asyncapi`.",
+        responses={200: {"description": "An AsyncAPI 3.0 document"}},
     )
     async def asyncapi() -> dict[str, Any]:
         return catalogue
 
+    install_openapi(app)
     return app

@@ -35,6 +35,8 @@ class Principal:
     kind: Literal["user", "api_key"] = "user"
     scopes: frozenset[str] | None = None
     """An integration key's scopes (within its role); None for a person: the whole role."""
+    address: str | None = None
+    """The client's address for this request (gateway/addresses.py), for the audit log."""
 
     def may(self, permission: str) -> bool:
         return allowed(self.role, permission, self.scopes)

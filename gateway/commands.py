@@ -78,6 +78,7 @@ class CommandBus:
                 tenant_id=principal.tenant_id,
                 actor=Actor(id=str(principal.id), kind=principal.kind),
                 expected_version=expected_version,
+                address=principal.address,
                 payload=payload,
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -10,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from core.apikeys import secret_matches, split_key
 from core.settings import Settings
 from domain.permissions import Permission, require
+from gateway.addresses import client_address
 from gateway.auth import InvalidToken, Principal, read_token
 from gateway.commands import CommandBus
 from gateway.ratelimit import charge
@@ -96,7 +98,8 @@ async def current_principal(
     await charge(
         request, state.settings, state.rate_limits, str(principal.id), str(principal.tenant_id)
     )
-    return principal
+    # What the caller does is recorded with where they did it from (audit log, commands).
+    return replace(principal, address=client_address(request))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -125,10 +128,16 @@ IdempotencyHeader = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Repeat a request safely: the same key within 24 h applies once.",
+        description="Repeat a request safely: the same key within 24 h applies once (and "
+        "answers as the first time); the same key with another request is refused (422).",
     ),
 ]
 IfMatchHeader = Annotated[
     str | None,
-    Header(description="The `ETag` you last read: the change is refused (412) if it moved on."),
+    Header(
+        description='The `ETag` you last read (`"3"`, or `*`): the change is refused (412) '
+        "if it moved on; anything else is a 400",
+        # Checked by `expected_version` (a 400 naming the header), told to the document here.
+        json_schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]+")?\s*$'},
+    ),
 ]

@@ -11,8 +11,10 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
+
+from fastapi import Query
 
 from core import jsoncodec
 from core.errors import RTError
@@ -21,6 +23,24 @@ from stores.search.sorting import SortValue
 NOT_OURS = "`cursor` is not one this API issued for this list; pass `next_cursor` unchanged"
 # Sort values OpenSearch hands back fit in a signed 64-bit long.
 LONG_RANGE = range(-(2**63), 2**63)
+
+
+# What a cursor of ours looks like, so the document says it. Whether its values fit the
+# list is checked below (400), as no schema can say it.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+MAX_CURSOR_LENGTH = 500
+MAX_LIMIT = 200
+
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description="The `next_cursor` of the previous page, unchanged (anything else: 400 "
+        "`bad_cursor`)",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 
 class BadCursor(RTError):
@@ -96,3 +116,19 @@ def decode_search_cursor(cursor: str | None, shape: Sequence[SortValue]) -> list
     if len(values) != len(shape) or not all(map(_fits, values, shape)):
         raise BadCursor(NOT_OURS)
     return values
+
+
+def encode_seq_cursor(seq: int) -> str:
+    return encode_cursor([seq])
+
+
+def decode_seq_cursor(cursor: str | None) -> int | None:
+    """The seq a page of a sequence (the audit log) resumes before."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != 1 or isinstance(values[0], bool) or not isinstance(values[0], int):
+        raise BadCursor(NOT_OURS)
+    if not 1 <= values[0] < 2**63:
+        raise BadCursor(NOT_OURS)
+    return int(values[0])

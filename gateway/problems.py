@@ -9,7 +9,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.errors import RTError, StoreUnavailable
 
@@ -70,17 +72,31 @@ def _request_validation(request: Request, exc: Exception) -> ProblemResponse:
 
 def _rt_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RTError)
-    # Anything unavailable is worth trying again shortly: say when.
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
     return problem(
         exc.status, exc.message, code=exc.code, title=exc.title, headers=headers, **exc.extra
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path. Starlette's own 405 names only the
+    first route that matched the path, and FastAPI makes one route per method."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(route.methods or ())
+    return sorted(methods)
+
+
 def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
-    headers = dict(exc.headers) if exc.headers else None
-    return problem(exc.status_code, str(exc.detail), headers=headers)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    if exc.status_code == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    return problem(exc.status_code, str(exc.detail), headers=headers or None)
 
 
 def _store_unavailable(request: Request, exc: Exception) -> ProblemResponse:

@@ -45,6 +45,8 @@ COSTS: dict[str, int] = {
     "gateway.routes.matching.match_candidates": SEARCH,
     "gateway.routes.matching.match_requisitions": SEARCH,
     "gateway.routes.candidates.candidate_duplicates": SEARCH,
+    # Reads every store about one person (and, inline, their files).
+    "gateway.routes.exports.export_candidate": SEARCH,
     "gateway.routes.documents.upload_document": UPLOAD,
 }
 STATE_KEY = "rate_limit"

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.errors import RTError, error_from_dict
 from topics.envelopes import CommandOutcome
@@ -16,8 +16,39 @@ COMMANDS_PATH = "/api/v1/commands"
 
 
 class CommandAccepted(BaseModel):
+    """A write published and not yet applied: ask `status_url` what became of it."""
+
     command_id: UUID
-    status_url: str
+    status_url: str = Field(description="`GET` it for `accepted`, `applied` or `rejected`")
+
+
+# The 202 every write may answer (with `Prefer: respond-async`, or past the wait).
+ACCEPTED: dict[str, Any] = {
+    "description": "Accepted, not yet applied: poll `status_url` (also in `Location`)",
+    "headers": {
+        "Location": {
+            "description": "The command's status URL",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/CommandAccepted"},
+            "example": {
+                "command_id": "9a0c3c55-5a55-4a8e-8a8e-0b2f6f1e6b11",
+                "status_url": f"{COMMANDS_PATH}/9a0c3c55-5a55-4a8e-8a8e-0b2f6f1e6b11",
+            },
+        }
+    },
+    "links": {
+        "CommandStatus": {
+            "operationId": "command_status",
+            "parameters": {"command_id": "$response.body#/command_id"},
+            "description": "What became of the command",
+        }
+    },
+}
 
 
 def etag_for(version: int) -> str:
@@ -25,8 +56,9 @@ def etag_for(version: int) -> str:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    """The version an `If-Match` names (`"3"` or `W/"3"`); None for no header or `*`."""
-    if if_match is None or if_match.strip() == "*":
+    """The version an `If-Match` names (`"3"` or `W/"3"`); None for no header, an empty
+    one (RFC 9110's list of no tags) or `*`."""
+    if if_match is None or if_match.strip() in ("", "*"):
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():

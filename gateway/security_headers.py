@@ -6,8 +6,9 @@
   (clickjacking).
 - `Content-Security-Policy`: for the API's answers, nothing may load at all; for the
   dashboard (static HTML, its script and stylesheet from /dashboard/static, no inline
-  script or style attribute), only its own script, style and calls to this origin; the
-  Swagger page (`/api/docs`) loads Swagger UI from its CDN with an inline bootstrap.
+  script or style attribute), only its own script, style and calls to this origin; so
+  do the reference pages (`/api/docs`, `/api/asyncapi`), which load Swagger UI and their
+  own script from this origin too.
 - `Strict-Transport-Security` on answers over TLS: the request's scheme is https
   (uvicorn's TLS, or X-Forwarded-Proto from a TRUSTED_PROXIES address), or FORCE_HSTS.
 
@@ -29,14 +30,11 @@ DASHBOARD_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = (
-    f"default-src 'none'; script-src {SWAGGER_CDN} 'unsafe-inline'; "
-    f"style-src {SWAGGER_CDN} 'unsafe-inline'; "
-    f"img-src 'self' data: {SWAGGER_CDN} https://fastapi.tiangolo.com; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-DOCS_PATHS = frozenset({"/api/docs", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/api/docs", "/api/asyncapi"})
 
 
 def content_security_policy(path: str) -> str:

@@ -59,6 +59,7 @@ OPERATION_CODES: dict[Operation, int] = {
     "read": 3,
     "write": 4,
     "create": 5,
+    "delete": 6,
     "describe": 8,
     "idempotent_write": 12,
 }

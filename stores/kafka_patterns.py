@@ -4,7 +4,8 @@ Faust subscribes to the topics it is given by name (its pattern subscription doe
 work), but integrations' command topics are made while the worker runs. This consumer
 asks the broker for new matching topics every few seconds, hands each batch of records
 to its handler, and commits only after the handler returns: a crash redelivers, never
-loses.
+loses. With `delete_handled`, the topics are inboxes: once a batch is handled and
+committed, its records are deleted from the broker (Kafka's DeleteRecords).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import KafkaError
 
 from core.settings import KafkaLogin, Settings
@@ -38,6 +40,7 @@ class PatternConsumer:
         handler: Handler,
         refresh_seconds: float = 5.0,
         batch: int = 500,
+        delete_handled: bool = False,
     ) -> None:
         self._settings = settings
         self._login = login
@@ -46,6 +49,7 @@ class PatternConsumer:
         self._handler = handler
         self._refresh_ms = int(refresh_seconds * 1000)
         self._batch = batch
+        self._delete_handled = delete_handled
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -82,6 +86,8 @@ class PatternConsumer:
                         continue
                     await self._handler([(r.topic, r.key, r.value) for r in records])
                     await consumer.commit()
+                    if self._delete_handled:
+                        await self._delete(found)
             except asyncio.CancelledError:
                 raise
             except (KafkaError, OSError) as exc:
@@ -96,3 +102,21 @@ class PatternConsumer:
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
+
+    async def _delete(
+        self, found: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """Delete what was handled; a failure is logged, and the next batch's deletion
+        (which reaches back to the start of each partition) covers these records too."""
+        upto = {
+            tp: RecordsToDelete(before_offset=rs[-1].offset + 1) for tp, rs in found.items() if rs
+        }
+        admin = AIOKafkaAdminClient(**client_options(self._settings, self._login))
+        try:
+            await admin.start()
+            await admin.delete_records(upto, timeout_ms=5000)
+        except (KafkaError, OSError) as exc:
+            log.warning("%s: deleting handled records failed (%r)", self._group_id, exc)
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()

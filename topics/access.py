@@ -31,7 +31,7 @@ from topics.names import (
 
 ResourceType = Literal["topic", "group", "cluster"]
 PatternType = Literal["literal", "prefixed"]
-Operation = Literal["read", "write", "create", "describe", "idempotent_write"]
+Operation = Literal["read", "write", "create", "delete", "describe", "idempotent_write"]
 
 # Kafka's only cluster resource.
 CLUSTER = "kafka-cluster"
@@ -114,6 +114,9 @@ def worker_grants(namespace: str, worker_id: str) -> list[Grant]:
         # and every agency's event topic is the worker's to write (and nobody else's).
         Grant("topic", "prefixed", integrations_prefix(namespace), "read"),
         Grant("topic", "prefixed", integrations_prefix(namespace), "describe"),
+        # An integration's command topic is an inbox: what the gate forwarded (sealed) is
+        # deleted from it, so what an integration sends in the clear is not kept.
+        Grant("topic", "prefixed", integrations_prefix(namespace), "delete"),
         Grant("topic", "prefixed", agencies_prefix(namespace), "write"),
         Grant("topic", "prefixed", agencies_prefix(namespace), "describe"),
         Grant("topic", "prefixed", own, "read"),

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.types import CountryCode, CurrencyCode, PositiveAmount
+from domain.retention import ConsentBasis, check_consent_dates
+from domain.types import NOT_BLANK, CountryCode, CurrencyCode, PositiveAmount, UtcDateTime
 from topics.records import Patch, Record
 
 CANDIDATE_CREATE = "candidate.create"
@@ -24,8 +25,12 @@ CANDIDATE_MERGED = "candidate.merged"
 CANDIDATE_ERASED = "candidate.erased"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK
+]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NOT_BLANK
+]
 CandidateStatus = Literal["active", "placed", "do_not_use"]
 Source = Literal["job_board", "referral", "sourced", "integration", "agency", "other"]
 
@@ -38,7 +43,9 @@ class Location(Record):
 
 
 class Skill(Record):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NOT_BLANK
+    ]
     years: float | None = Field(default=None, ge=0, le=60)
     level: Literal["beginner", "intermediate", "advanced", "expert"] | None = None
 
@@ -75,8 +82,23 @@ class Salary(Record):
 
 
 class Consent(Record):
-    given_at: datetime
-    basis: Literal["consent", "legitimate_interest", "contract"]
+    """The lawful basis on which the agency holds the person's data, since when and until
+    when. Only a `consent` that is given and not expired holds a candidate back from the
+    agency's retention policy (docs/data.md)."""
+
+    given_at: UtcDateTime = Field(description="When the basis was established")
+    basis: ConsentBasis = Field(
+        description="`consent` (the person agreed), `legitimate_interest` or `contract`"
+    )
+    expires_at: UtcDateTime | None = Field(
+        default=None,
+        description="When it lapses (after `given_at`); none: until withdrawn",
+    )
+
+    @model_validator(mode="after")
+    def _expires_after_given(self) -> Consent:
+        check_consent_dates(self.given_at, self.expires_at)
+        return self
 
 
 class CandidateFields(Record):

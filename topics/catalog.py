@@ -112,12 +112,18 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             clients.ContactUpdate,
             "Change a contact (keyed by the client id).",
         ),
+        MessageType(
+            clients.CONTACT_ERASE,
+            clients.ContactErase,
+            "Erase a contact (GDPR): the record, notes on them and their key go.",
+        ),
     ),
     CLIENT_EVENTS: (
         MessageType(clients.CLIENT_CREATED, clients.ClientSnapshot, "A client was created."),
         MessageType(clients.CLIENT_UPDATED, clients.ClientSnapshot, "A client changed."),
         MessageType(clients.CONTACT_CREATED, clients.ContactSnapshot, "A contact was added."),
         MessageType(clients.CONTACT_UPDATED, clients.ContactSnapshot, "A contact changed."),
+        MessageType(clients.CONTACT_ERASED, clients.ContactErased, "A contact was erased."),
     ),
     REQUISITION_COMMANDS: (
         MessageType(
@@ -268,6 +274,7 @@ COMMAND_PERMISSIONS: dict[str, Permission] = {
     clients.CLIENT_UPDATE: "clients:write",
     clients.CONTACT_CREATE: "clients:write",
     clients.CONTACT_UPDATE: "clients:write",
+    clients.CONTACT_ERASE: "contacts:erase",
     requisitions.REQUISITION_CREATE: "requisitions:write",
     requisitions.REQUISITION_UPDATE: "requisitions:write",
     requisitions.REQUISITION_SET_STATUS: "requisitions:write",

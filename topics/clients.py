@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from domain.types import Fraction
+from domain.types import NOT_BLANK, Fraction
 from topics.records import Patch, Record
 
 CLIENT_CREATE = "client.create"
@@ -23,8 +23,12 @@ CONTACT_CREATE = "contact.create"
 CONTACT_UPDATE = "contact.update"
 CONTACT_CREATED = "contact.created"
 CONTACT_UPDATED = "contact.updated"
+CONTACT_ERASE = "contact.erase"
+CONTACT_ERASED = "contact.erased"
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 ClientStatus = Literal["prospect", "active", "inactive"]
 ContactRole = Literal["hiring_manager", "hr", "billing", "other"]
 
@@ -106,3 +110,20 @@ class ContactSnapshot(ContactFields):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class ContactErase(Record):
+    """Payload of `contact.erase` (GDPR): the person goes; the client keeps its history."""
+
+    contact_id: UUID
+    client_id: UUID
+
+
+class ContactErased(Record):
+    """The `data` of `contact.erased`: who was erased, when and by whom, nothing more."""
+
+    id: UUID
+    tenant_id: UUID
+    client_id: UUID
+    erased_at: datetime
+    erased_by: str

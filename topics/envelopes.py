@@ -42,6 +42,12 @@ class CommandEnvelope(BaseModel):
         "use log-append time): the gateway stops waiting for the broker at this instant and "
         "answers 503, so a command that arrives later is refused, never applied",
     )
+    address: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The client address the gateway took the request from, for the audit "
+        "log; absent on commands from jobs, and dropped from an integration's",
+    )
     reply: bool = Field(
         default=True,
         description="False when no one waits on the outcome (a bulk import): the worker "

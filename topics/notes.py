@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, StringConstraints
 
+from domain.types import NOT_BLANK
 from topics.records import Record
 
 NOTE_CREATE = "note.create"
@@ -21,7 +22,9 @@ class NoteFields(Record):
     subject_type: SubjectType
     subject_id: UUID
     kind: NoteKind = "general"
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    body: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), NOT_BLANK
+    ]
 
 
 class NoteCreate(NoteFields):

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from domain.pipeline import Stage
-from domain.types import CurrencyCode, Fraction, Money
+from domain.types import NOT_BLANK, CurrencyCode, Fraction, Money
 from topics.records import Patch, Record
 
 SUBMISSION_CREATE = "submission.create"
@@ -24,7 +24,9 @@ PLACEMENT_CREATED = "placement.created"
 PLACEMENT_UPDATE = "placement.update"
 PLACEMENT_UPDATED = "placement.updated"
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NOT_BLANK
+]
 
 
 class SubmissionFields(Record):
@@ -37,8 +39,38 @@ class SubmissionCreate(SubmissionFields):
     submission_id: UUID
 
 
+def _present(*names: str) -> dict[str, Any]:
+    """JSON Schema: these fields are sent, and not null."""
+    return {"required": list(names), "properties": {n: {"not": {"type": "null"}} for n in names}}
+
+
+def _when_to(stage: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"properties": {"to": {"const": stage}}, "required": ["to"]}, "then": then}
+
+
 class Transition(Record):
     """A stage move, with what the target stage needs."""
+
+    # `_stage_data` below, as JSON Schema says it (but for `end_date` after `start_date`,
+    # which it cannot compare).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                _when_to("rejected", _present("reason", "rejected_by")),
+                _when_to(
+                    "placed",
+                    {
+                        **_present("start_date"),
+                        "oneOf": [
+                            _present("bill_rate", "pay_rate", "currency"),
+                            _present("salary", "fee_percent"),
+                        ],
+                    },
+                ),
+            ]
+        },
+    )
 
     to: Stage | Literal["reopen"]
     reason: Reason | None = None
@@ -157,7 +189,9 @@ class InterviewFields(Record):
     scheduled_at: datetime
     kind: Literal["phone", "video", "onsite", "technical"]
     interviewers: list[
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+        ]
     ] = Field(default_factory=list, max_length=20)
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
         Field(default=None, description="An address, or the call's link")

@@ -13,8 +13,26 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _required_not_nullable(schema: dict[str, Any], cls: type[Any]) -> None:
+    """The JSON Schema of a patch says what its validator says: a `required` field may
+    be left out, not sent as null."""
+    for name in getattr(cls, "required", ()):
+        field = schema.get("properties", {}).get(name)
+        if not isinstance(field, dict) or "anyOf" not in field:
+            continue
+        branches = [b for b in field["anyOf"] if b != {"type": "null"}]
+        field.pop("default", None)
+        if len(branches) == 1:
+            del field["anyOf"]
+            field.update(branches[0])
+        else:
+            field["anyOf"] = branches
+
+
 class Patch(Record):
     """A JSON merge patch: fields sent replace, `null` clears; `required` ones cannot be."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_required_not_nullable)
 
     required: ClassVar[frozenset[str]] = frozenset()
 

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
-from domain.types import CountryCode, CurrencyCode, Fraction, Money
+from domain.types import NOT_BLANK, NOT_BLANK_PATTERN, CountryCode, CurrencyCode, Fraction, Money
 from topics.records import Patch, Record
 
 REQUISITION_CREATE = "requisition.create"
@@ -18,8 +18,12 @@ REQUISITION_CREATED = "requisition.created"
 REQUISITION_UPDATED = "requisition.updated"
 REQUISITION_STATUS_CHANGED = "requisition.status_changed"
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
+SkillName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NOT_BLANK
+]
 EmploymentType = Literal["contract", "contract_to_hire", "permanent"]
 Priority = Literal["hot", "warm", "cold"]
 RequisitionStatus = Literal["open", "on_hold", "filled", "closed", "cancelled"]
@@ -93,6 +97,23 @@ class RequisitionPatch(Patch):
 
 
 class StatusChange(Record):
+    # The rule below, as JSON Schema says it (for the API's and the topics' documents).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "properties": {
+                    "status": {"enum": list[JsonValue](sorted(STATUSES_NEEDING_REASON))}
+                },
+                "required": ["status"],
+            },
+            "then": {
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "pattern": NOT_BLANK_PATTERN}},
+            },
+        },
+    )
+
     status: RequisitionStatus
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 

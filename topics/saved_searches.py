@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from domain.types import CountryCode, CurrencyCode
+from domain.types import NOT_BLANK, CountryCode, CurrencyCode, Money
 from topics.records import Record
 
 SAVED_SEARCH_CREATE = "saved_search.create"
@@ -18,7 +17,9 @@ SAVED_SEARCH_CREATED = "saved_search.created"
 SAVED_SEARCH_DELETED = "saved_search.deleted"
 SAVED_SEARCH_MATCHED = "saved_search.matched"
 
-Value = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Value = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK
+]
 
 
 class SavedSearchFilters(Record):
@@ -30,17 +31,19 @@ class SavedSearchFilters(Record):
     country: CountryCode | None = None
     remote: bool | None = None
     available_before: date | None = None
-    rate_min: Decimal | None = Field(default=None, ge=0)
-    rate_max: Decimal | None = Field(default=None, ge=0)
-    salary_min: Decimal | None = Field(default=None, ge=0)
-    salary_max: Decimal | None = Field(default=None, ge=0)
+    rate_min: Money | None = None
+    rate_max: Money | None = None
+    salary_min: Money | None = None
+    salary_max: Money | None = None
     currency: CurrencyCode | None = None
     status: list[Literal["active", "placed", "do_not_use"]] = Field(default_factory=list)
     tags: list[Value] = Field(default_factory=list, max_length=20)
 
 
 class SavedSearchFields(Record):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+    ]
     q: Annotated[str, StringConstraints(max_length=1000)] = Field(
         default="", description="The boolean query, as for `GET /search/candidates`"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
 from agents.handling import created, each_command, insert_created, parse_payload
 from agents.patching import apply_patch
 from core.clock import utcnow
@@ -13,6 +13,7 @@ from core.errors import Conflict, InvalidCommand, NotFound, RTError
 from domain import contact_points as normalize
 from stores.postgres.clients import CLIENTS, CONTACTS
 from stores.postgres.database import Connection
+from stores.postgres.erasure import erase_contact_data
 from topics.clients import (
     CLIENT_CREATE,
     CLIENT_CREATED,
@@ -20,12 +21,16 @@ from topics.clients import (
     CLIENT_UPDATED,
     CONTACT_CREATE,
     CONTACT_CREATED,
+    CONTACT_ERASE,
+    CONTACT_ERASED,
     CONTACT_UPDATE,
     CONTACT_UPDATED,
     ClientCreate,
     ClientSnapshot,
     ClientUpdate,
     ContactCreate,
+    ContactErase,
+    ContactErased,
     ContactSnapshot,
     ContactUpdate,
 )
@@ -160,9 +165,40 @@ async def update_contacts(
     return await each_command(commands, conn, apply)
 
 
+async def erase_contacts(
+    commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
+) -> list[Result]:
+    async def apply(command: CommandEnvelope) -> Applied:
+        payload = parse_payload(ContactErase, command)
+        tenant_id, contact_id = command.tenant_id, payload.contact_id
+        current = await CONTACTS.get(conn, tenant_id, contact_id, lock=True)
+        if current is None or current["client_id"] != payload.client_id:
+            raise NotFound(f"no contact {contact_id} of client {payload.client_id}")
+        await erase_contact_data(conn, tenant_id, contact_id)
+        ctx.stores.keys.forget(tenant_id, [contact_id])
+        erased = ContactErased(
+            id=contact_id,
+            tenant_id=tenant_id,
+            client_id=payload.client_id,
+            erased_at=utcnow(),
+            erased_by=command.actor.label,
+        )
+        event = new_event(
+            command,
+            type=CONTACT_ERASED,
+            aggregate_id=contact_id,
+            version=0,
+            data=erased.model_dump(mode="json"),
+        )
+        return Applied(contact_id, [event], resource=None)
+
+    return await each_command(commands, conn, apply)
+
+
 HANDLERS: dict[str, BatchHandler] = {
     CLIENT_CREATE: create_clients,
     CLIENT_UPDATE: update_clients,
     CONTACT_CREATE: create_contacts,
     CONTACT_UPDATE: update_contacts,
+    CONTACT_ERASE: erase_contacts,
 }

@@ -67,12 +67,14 @@ def judge(
             f"(role {integration.role}) was not given",
         )
     # Whatever actor the message claims, it is the integration's; its outcome is read from
-    # the ledger or the event topic, so no one waits on a wake-up.
+    # the ledger or the event topic, so no one waits on a wake-up. An address it claims
+    # is dropped too: only the gateway sees a client's address.
     trusted = command.model_copy(
         update={
             "actor": Actor(id=str(integration.id), kind="integration"),
             "reply": False,
             "subject_id": None,  # the sealer names the subject, never the sender
+            "address": None,
         }
     )
     return trusted, spec.name(namespace)

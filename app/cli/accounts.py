@@ -89,6 +89,18 @@ def users_enable(username: Annotated[str, typer.Option(help="Login name")]) -> N
     typer.echo(f"enabled {username}")
 
 
+@users_app.command("erase")
+def users_erase(username: Annotated[str, typer.Option(help="Login name")]) -> None:
+    """Erase a user (GDPR): their login name (often an e-mail) and password are forgotten,
+    their tokens stop working; their id stays behind what they did, naming nobody."""
+    from app.jobs.accounts import erase_user
+
+    user_id = asyncio.run(erase_user(get_settings(), username))
+    if user_id is None:
+        raise _fail(f"no user {username}", 1)
+    typer.echo(f"erased user {user_id}; it can no longer log in")
+
+
 def _suspend(tenant: str, *, suspended: bool) -> None:
     from app.jobs.accounts import set_tenant_suspended
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, integrations, kafka, keys
+from app.cli import accounts, audit, integrations, kafka, keys, retention
 from core.logging import mask_every_handler
 from core.settings import MissingSetting, get_settings
 
@@ -31,6 +31,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(kafka.kafka_app, name="kafka")
 app.add_typer(integrations.integrations_app, name="integrations")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(retention.retention_app, name="retention")
+app.add_typer(audit.audit_app, name="audit")
 
 
 @app.callback()

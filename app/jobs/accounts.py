@@ -56,6 +56,11 @@ async def set_user_active(settings: Settings, username: str, *, active: bool) ->
     )
 
 
+async def erase_user(settings: Settings, username: str) -> UUID | None:
+    """Forget a user's login name and password; their id stays behind what they did."""
+    return await _in_transaction(settings, lambda conn: users.erase_user(conn, username))
+
+
 async def set_password(settings: Settings, username: str, password: str) -> bool:
     """A new password; every token issued before stops working."""
     password_hash = hash_password(password)

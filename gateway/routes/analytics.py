@@ -29,6 +29,7 @@ from domain.pipeline import CLOSED_STAGES
 from gateway import stream_limits
 from gateway.auth import Principal
 from gateway.deps import SettingsDep, StateDep, StoresDep, allow
+from gateway.error_responses import problems
 from gateway.stream_limits import token_expires_in
 from stores import analytics_views as views
 from stores.postgres.users import usernames
@@ -79,6 +80,9 @@ def _slice_filters(
 
 # The same four optional filters on every route that reads a slice; one at a time.
 SliceDep = Annotated[SliceFilters, Depends(_slice_filters)]
+ONE_SLICE = problems(
+    {400: "More than one of requisition_id, client_id, recruiter and source: narrow by one"}
+)
 
 
 async def _slice(stores: Any, tenant: UUID, filters: SliceFilters) -> tuple[dict[str, Any], Any]:
@@ -104,6 +108,7 @@ class Funnel(BaseModel):
     "conversion between the main stages; narrowed to one requisition, client, recruiter "
     "or candidate source if asked.",
     response_model=Funnel,
+    responses=ONE_SLICE,
 )
 async def funnel(
     principal: Annotated[Principal, allow("analytics:read")],
@@ -140,6 +145,7 @@ class Kpis(BaseModel):
     description="Durations are in hours (mean, p50, p90 over every finished case); "
     "p50/p90 are nearest-rank percentiles.",
     response_model=Kpis,
+    responses=ONE_SLICE,
 )
 async def kpis(
     principal: Annotated[Principal, allow("analytics:read")],
@@ -166,6 +172,7 @@ async def kpis(
     description="Tumbling windows: `hourly` and `daily` (window start → counts). Hopping "
     "windows ending now, advancing hourly: `last_24h` and `last_7d`. A move counts in the "
     "window of the moment it was made; reopening a submission does not count again.",
+    responses=ONE_SLICE,
 )
 async def activity(
     principal: Annotated[Principal, allow("analytics:read")],
@@ -325,7 +332,14 @@ def _sse(event: str, data: Any, ident: int) -> bytes:
     "one). At most SSE_STREAMS_PER_USER streams per user or API key and "
     "SSE_STREAMS_PER_AGENCY per agency are open at once; past either, 429.",
     response_class=StreamingResponse,
-    responses={429: {"description": "Too many streams open for you or your agency"}},
+    responses={
+        200: {
+            "description": "The stream of events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **ONE_SLICE,
+        **problems({429: "Too many requests, or too many streams open for you or your agency"}),
+    },
 )
 async def stream(
     request: Request,

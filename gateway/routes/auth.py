@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
+from starlette.background import BackgroundTask
 
 from core.clock import utcnow
 from core.errors import field_errors
 from core.passwords import dummy_verify, verify_password
 from core.settings import Settings
+from gateway import examples
+from gateway.addresses import client_address
+from gateway.audit_trail import record_login
 from gateway.auth import InvalidToken, Principal, issue_token, read_token
 from gateway.deps import CurrentPrincipal, StateDep
-from gateway.problems import problem
+from gateway.error_responses import problems
+from gateway.openapi import found
+from gateway.problems import ProblemResponse, problem
 from stores.bundle import Stores
 from stores.postgres import refresh_tokens
 from stores.postgres import users as users_repo
 from stores.postgres.refresh_tokens import Spent
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["auth"])
 
@@ -28,6 +37,17 @@ router = APIRouter(tags=["auth"])
 class TokenRequest(BaseModel):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=500)
+
+
+# Without `title`s, as FastAPI writes a schema (the request body is documented by hand).
+CREDENTIALS_SCHEMA = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {
+        "username": {"type": "string", "minLength": 1, "maxLength": 150},
+        "password": {"type": "string", "minLength": 1, "maxLength": 500},
+    },
+}
 
 
 class RefreshRequest(BaseModel):
@@ -55,9 +75,18 @@ def _principal(user: dict[str, Any]) -> Principal:
 
 
 async def _pair(
-    settings: Settings, stores: Stores, principal: Principal, family_id: UUID
+    settings: Settings,
+    stores: Stores,
+    principal: Principal,
+    family_id: UUID,
+    *,
+    login_from: str | None = None,
 ) -> TokenPair:
-    """An access token, and the next refresh token of the family, recorded to be spent once."""
+    """An access token, and the next refresh token of the family, recorded to be spent once.
+
+    `login_from`: this pair answers a login from that address, recorded in the audit log
+    in the same transaction as the refresh token.
+    """
     access = issue_token(settings, principal, "access")
     refresh = issue_token(settings, principal, "refresh", family_id=family_id)
     async with stores.db.transaction() as conn:
@@ -69,11 +98,35 @@ async def _pair(
             issued_at=refresh.issued_at,
             expires_at=refresh.expires_at,
         )
+        if login_from is not None:
+            await record_login(conn, principal.tenant_id, principal.id, login_from)
     return TokenPair(access_token=access.text, refresh_token=refresh.text, expires_in=access.ttl)
 
 
 def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _record_failed_login(
+    stores: Stores, user: dict[str, Any], address: str, reason: str
+) -> None:
+    try:
+        async with stores.db.transaction() as conn:
+            await record_login(conn, user["tenant_id"], user["id"], address, failed=reason)
+    except Exception as exc:
+        # The answer is already sent; the brake has counted the failure either way.
+        log.warning("a failed login of user %s was not audited: %r", user["id"], exc)
+
+
+def _refused_login(
+    stores: Stores, detail: str, user: dict[str, Any] | None, address: str, reason: str
+) -> ProblemResponse:
+    """401 for a login refused; an attempt on an existing account is audited after the
+    answer is sent, so the time taken does not tell which usernames exist."""
+    response = problem(401, detail, headers={"WWW-Authenticate": "Bearer"})
+    if user is not None:
+        response.background = BackgroundTask(_record_failed_login, stores, user, address, reason)
+    return response
 
 
 class _CredentialsShape(Exception):
@@ -102,14 +155,35 @@ async def _read_credentials(request: Request) -> TokenRequest:
     summary="Log in",
     description=(
         "Exchange a username and password (JSON `{username, password}` or the OAuth2 "
-        "password form) for an access token and a refresh token."
+        "password form) for an access token and a refresh token. A login, and a refused "
+        "attempt on an existing account, are recorded in the agency's audit log with the "
+        "client's address (never the password)."
     ),
+    # The body is read by hand (JSON or a form), so the document is told what it takes.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": CREDENTIALS_SCHEMA,
+                    "example": examples.TOKEN_REQUEST,
+                },
+                "application/x-www-form-urlencoded": {"schema": CREDENTIALS_SCHEMA},
+            },
+        }
+    },
     responses={
-        401: {"description": "Wrong username or password"},
-        429: {
-            "description": "Too many failed logins for this user or from this address; "
-            "wait the seconds in Retry-After (each further failure doubles the wait)"
-        },
+        200: found(examples.TOKEN_PAIR),
+        **problems(
+            {
+                401: "Wrong username or password, a disabled user or a suspended agency",
+                422: "No `username` and `password`, or not JSON or a form",
+                429: "Too many failed logins for this user or from this address; wait the "
+                "seconds in Retry-After (each further failure doubles the wait)",
+            },
+            413,
+            503,
+        ),
     },
 )
 async def issue(request: Request, state: StateDep) -> TokenPair | object:
@@ -118,7 +192,7 @@ async def issue(request: Request, state: StateDep) -> TokenPair | object:
         credentials = await _read_credentials(request)
     except _CredentialsShape as exc:
         return problem(422, "Send `username` and `password`.", code="invalid", errors=exc.errors)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     await state.login_throttle.check(credentials.username, address)
     async with stores.db.read() as conn:
         user = await users_repo.get_user_by_username(conn, credentials.username)
@@ -133,12 +207,17 @@ async def issue(request: Request, state: StateDep) -> TokenPair | object:
         )
     if not right or user is None or not user["is_active"]:
         await state.login_throttle.failed(credentials.username, address)
-        raise _unauthorized("Wrong username or password.")
+        reason = "wrong_password" if not right else "user_disabled"
+        return _refused_login(stores, "Wrong username or password.", user, address, reason)
     async with stores.db.read() as conn:
         if await users_repo.tenant_suspended(conn, user["tenant_id"]):
-            raise _unauthorized("The agency is suspended.")
+            return _refused_login(
+                stores, "The agency is suspended.", user, address, "agency_suspended"
+            )
     await state.login_throttle.succeeded(credentials.username)
-    return await _pair(settings, stores, _principal(user), family_id=uuid.uuid4())
+    return await _pair(
+        settings, stores, _principal(user), family_id=uuid.uuid4(), login_from=address
+    )
 
 
 @router.post(
@@ -150,7 +229,10 @@ async def issue(request: Request, state: StateDep) -> TokenPair | object:
         "token works once: using it again (someone else holds a copy) revokes every token "
         "of that login, and both holders must log in again."
     ),
-    responses={401: {"description": "Expired, revoked or already used refresh token"}},
+    responses={
+        200: found(examples.TOKEN_PAIR),
+        **problems({401: "Expired, revoked or already used refresh token"}, 503),
+    },
 )
 async def refresh(body: RefreshRequest, state: StateDep) -> TokenPair:
     settings, stores = state.settings, state.stores
@@ -178,6 +260,7 @@ async def refresh(body: RefreshRequest, state: StateDep) -> TokenPair:
     response_model=Me,
     summary="Who am I",
     description="The caller's identity as the access token states it.",
+    responses={200: found(examples.ME)},
 )
 async def me(principal: CurrentPrincipal) -> Me:
     return Me(

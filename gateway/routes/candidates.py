@@ -6,10 +6,12 @@ import uuid
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from gateway import examples
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -19,11 +21,12 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import changed, created, found
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries import candidates as queries
 from gateway.queries.duplicates import find_duplicates
 from gateway.responses import (
-    CommandAccepted,
     etag_for,
     expected_version,
     no_content_response,
@@ -49,14 +52,6 @@ class CandidatePage(BaseModel):
     next_cursor: str | None
 
 
-class DuplicateProblem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    duplicate_of: UUID
-
-
 @router.post(
     "",
     status_code=201,
@@ -68,14 +63,32 @@ class DuplicateProblem(BaseModel):
         "of the same agency with the same email or phone answers 409 with `duplicate_of`."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        409: {"model": DuplicateProblem, "description": "Duplicate of an existing candidate"},
-        422: {"description": "Invalid fields"},
-        503: {"description": "The broker cannot take the command"},
+        201: created(
+            examples.CANDIDATE_SNAPSHOT,
+            "candidate_id",
+            "get_candidate",
+            "update_candidate",
+            "erase_candidate",
+            "candidate_duplicates",
+            "candidate_timeline",
+            "candidate_documents",
+            "upload_document",
+            "match_requisitions",
+        ),
+        **problems(
+            {
+                409: "A candidate of your agency has this email or phone: `duplicate_of` "
+                "names them",
+                422: "Invalid fields, or an email or phone that is not one",
+            }
+        ),
     },
 )
 async def create_candidate(
-    body: CandidateFields,
+    body: Annotated[
+        CandidateFields,
+        Body(openapi_examples=examples.examples("A candidate", examples.CANDIDATE_FIELDS)),
+    ],
     principal: Annotated[Principal, allow("candidates:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -112,16 +125,23 @@ async def create_candidate(
         "and checked for duplicates as on create."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such candidate in your agency"},
-        409: {"model": DuplicateProblem, "description": "An email or phone another holds"},
-        412: {"description": "`If-Match` names an older version"},
-        422: {"description": "Invalid fields"},
+        200: changed(examples.CANDIDATE_SNAPSHOT),
+        **problems(
+            {
+                404: "No such candidate in your agency",
+                409: "An email or phone another candidate holds (`duplicate_of`)",
+                422: "Invalid fields, a required field set to null, or an email or phone "
+                "that is not one",
+            }
+        ),
     },
 )
 async def update_candidate(
     candidate_id: UUID,
-    body: CandidatePatch,
+    body: Annotated[
+        CandidatePatch,
+        Body(openapi_examples=examples.examples("New headline and tags", examples.CANDIDATE_PATCH)),
+    ],
     principal: Annotated[Principal, allow("candidates:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -152,19 +172,23 @@ async def update_candidate(
     "",
     response_model=CandidatePage,
     summary="List candidates",
-    description="Newest first. Pass `next_cursor` back as `cursor` for the next page.",
+    description=(
+        "Newest first. Pass `next_cursor` back as `cursor` for the next page. The ids "
+        "answered are recorded in the audit log (`list`)."
+    ),
 )
 async def list_candidates(
     principal: Annotated[Principal, allow("candidates:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
     status: Annotated[Literal["active", "placed", "do_not_use"] | None, Query()] = None,
 ) -> CandidatePage:
     after = decode_page_cursor(cursor)
     items = await queries.list_candidates(
         stores, principal.tenant_id, limit=limit, after=after, status=status
     )
+    await record_list(stores, principal, "candidate", [c.id for c in items], view="list")
     return CandidatePage(items=items, next_cursor=next_page_cursor(items, limit))
 
 
@@ -172,8 +196,14 @@ async def list_candidates(
     "/{candidate_id}",
     response_model=CandidateSnapshot,
     summary="Get a candidate",
-    description="The candidate with its profile. `ETag` carries the version for `If-Match`.",
-    responses={404: {"description": "No such candidate in your agency"}},
+    description=(
+        "The candidate with its profile. `ETag` carries the version for `If-Match`. The "
+        "read is recorded in the audit log (`read`)."
+    ),
+    responses={
+        200: found(examples.CANDIDATE_SNAPSHOT, etag=True),
+        **problems({404: "No such candidate in your agency"}),
+    },
 )
 async def get_candidate(
     candidate_id: UUID,
@@ -182,6 +212,7 @@ async def get_candidate(
     response: Response,
 ) -> CandidateSnapshot:
     candidate = await queries.get_candidate(stores, principal.tenant_id, candidate_id)
+    await record_read(stores, principal, "candidate", candidate_id, view="profile")
     response.headers["ETag"] = etag_for(candidate.version)
     return candidate
 
@@ -196,11 +227,7 @@ async def get_candidate(
         "whom and when. Anonymous facts stay for analytics: submissions' stage history, "
         "interview dates and ratings, placements' economics. Admins and recruiters only."
     ),
-    responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        403: {"description": "Your role may not erase"},
-        404: {"description": "No such candidate in your agency"},
-    },
+    responses=problems({403: "Your role may not erase", 404: "No such candidate in your agency"}),
 )
 async def erase_candidate(
     candidate_id: UUID,
@@ -224,7 +251,7 @@ async def erase_candidate(
 
 class DuplicateMatch(BaseModel):
     id: UUID
-    score: float
+    score: float = Field(ge=0, le=1)
     reasons: list[str]
 
 
@@ -242,12 +269,20 @@ class DuplicateList(BaseModel):
         "email name at another address, a shared company email domain or employer, the same "
         "city. Exact email or phone duplicates are refused at create."
     ),
-    responses={404: {"description": "No such candidate in your agency"}},
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def candidate_duplicates(
     candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
 ) -> DuplicateList:
     matches = await find_duplicates(stores, principal.tenant_id, candidate_id)
+    await record_list(
+        stores,
+        principal,
+        "candidate",
+        [UUID(m.id) for m in matches],
+        view="duplicates",
+        about=("candidate", candidate_id),
+    )
     return DuplicateList(
         items=[DuplicateMatch(id=UUID(m.id), score=m.score, reasons=m.reasons) for m in matches]
     )
@@ -267,10 +302,14 @@ class MergeRequest(BaseModel):
         "then answers with `merged_into` and leaves lists and search."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "Either candidate is not in your agency"},
-        409: {"description": "One of them was already merged"},
-        422: {"description": "A candidate cannot be merged into itself"},
+        200: changed(examples.CANDIDATE_SNAPSHOT),
+        **problems(
+            {
+                404: "Either candidate is not in your agency",
+                409: "One of them was already merged",
+                422: "Invalid fields, or a candidate merged into itself",
+            }
+        ),
     },
 )
 async def merge_candidate(

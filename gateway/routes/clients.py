@@ -6,10 +6,12 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway import examples
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -19,13 +21,16 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import changed, created, found
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries import contacts as contact_reads
 from gateway.queries.rows import get_one, page
 from gateway.responses import (
-    CommandAccepted,
     etag_for,
     expected_version,
+    no_content_response,
+    wants_async,
 )
 from gateway.writes import row_loader, write
 from stores.postgres.clients import CLIENTS
@@ -33,6 +38,7 @@ from topics.clients import (
     CLIENT_CREATE,
     CLIENT_UPDATE,
     CONTACT_CREATE,
+    CONTACT_ERASE,
     CONTACT_UPDATE,
     ClientFields,
     ClientPatch,
@@ -45,13 +51,6 @@ from topics.clients import (
 from topics.names import CLIENT_COMMANDS
 
 router = APIRouter(tags=["clients"])
-
-WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
-    202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-    404: {"description": "Not found in your agency"},
-    422: {"description": "Invalid fields"},
-    503: {"description": "The broker cannot take the command"},
-}
 
 
 class ClientPage(BaseModel):
@@ -70,10 +69,21 @@ class ContactPage(BaseModel):
     response_model=ClientSnapshot,
     summary="Create a client company",
     description="`default_fee_percent` is a fraction: 0.2 means 20 %.",
-    responses=WRITE_RESPONSES,
+    responses={
+        201: created(
+            examples.CLIENT_SNAPSHOT,
+            "client_id",
+            "get_client",
+            "update_client",
+            "create_contact",
+            "list_contacts",
+        )
+    },
 )
 async def create_client(
-    body: ClientFields,
+    body: Annotated[
+        ClientFields, Body(openapi_examples=examples.examples("A client", examples.CLIENT_FIELDS))
+    ],
     principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -106,8 +116,8 @@ async def create_client(
 async def list_clients(
     principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
     status: ClientStatus | None = None,
 ) -> ClientPage:
     items = await page(
@@ -126,7 +136,10 @@ async def list_clients(
     "/clients/{client_id}",
     response_model=ClientSnapshot,
     summary="Get a client",
-    responses={404: {"description": "No such client in your agency"}},
+    responses={
+        200: found(examples.CLIENT_SNAPSHOT, etag=True),
+        **problems({404: "No such client in your agency"}),
+    },
 )
 async def get_client(
     client_id: UUID,
@@ -144,7 +157,10 @@ async def get_client(
     response_model=ClientSnapshot,
     summary="Change a client",
     description="A JSON merge patch; `If-Match` refuses the change (412) if it moved on.",
-    responses={**WRITE_RESPONSES, 412: {"description": "`If-Match` names an older version"}},
+    responses={
+        200: changed(examples.CLIENT_SNAPSHOT),
+        **problems({404: "No such client in your agency"}),
+    },
 )
 async def update_client(
     client_id: UUID,
@@ -178,11 +194,22 @@ async def update_client(
     response_model=ContactSnapshot,
     summary="Add a contact to a client",
     description="Email is stored lower-cased and phone in E.164.",
-    responses=WRITE_RESPONSES,
+    responses={
+        201: created(examples.CONTACT_SNAPSHOT, "contact_id", "get_contact", "update_contact"),
+        **problems(
+            {
+                404: "No such client in your agency",
+                422: "Invalid fields, or an email or phone that is not one",
+            }
+        ),
+    },
 )
 async def create_contact(
     client_id: UUID,
-    body: ContactFields,
+    body: Annotated[
+        ContactFields,
+        Body(openapi_examples=examples.examples("A hiring manager", examples.CONTACT_FIELDS)),
+    ],
     principal: Annotated[Principal, allow("clients:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -210,18 +237,27 @@ async def create_contact(
     "/clients/{client_id}/contacts",
     response_model=ContactPage,
     summary="List a client's contacts",
-    responses={404: {"description": "No such client in your agency"}},
+    description="Newest first. The ids answered are recorded in the audit log (`list`).",
+    responses=problems({404: "No such client in your agency"}),
 )
 async def list_contacts(
     client_id: UUID,
     principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> ContactPage:
     await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
     items = await contact_reads.client_contacts(
         stores, principal.tenant_id, client_id, limit=limit, after=decode_page_cursor(cursor)
+    )
+    await record_list(
+        stores,
+        principal,
+        "contact",
+        [c.id for c in items],
+        view="contacts",
+        about=("client", client_id),
     )
     return ContactPage(items=items, next_cursor=next_page_cursor(items, limit))
 
@@ -230,7 +266,11 @@ async def list_contacts(
     "/contacts/{contact_id}",
     response_model=ContactSnapshot,
     summary="Get a contact",
-    responses={404: {"description": "No such contact in your agency"}},
+    description="The contact. The read is recorded in the audit log (`read`).",
+    responses={
+        200: found(examples.CONTACT_SNAPSHOT, etag=True),
+        **problems({404: "No such contact in your agency"}),
+    },
 )
 async def get_contact(
     contact_id: UUID,
@@ -239,6 +279,9 @@ async def get_contact(
     response: Response,
 ) -> ContactSnapshot:
     contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
+    await record_read(
+        stores, principal, "contact", contact_id, view="contact", related=[contact.client_id]
+    )
     response.headers["ETag"] = etag_for(contact.version)
     return contact
 
@@ -248,7 +291,16 @@ async def get_contact(
     response_model=ContactSnapshot,
     summary="Change a contact",
     description="A JSON merge patch; `If-Match` refuses the change (412) if it moved on.",
-    responses={**WRITE_RESPONSES, 412: {"description": "`If-Match` names an older version"}},
+    responses={
+        200: changed(examples.CONTACT_SNAPSHOT),
+        **problems(
+            {
+                404: "No such contact in your agency",
+                422: "Invalid fields, a required field set to null, or an email or phone "
+                "that is not one",
+            }
+        ),
+    },
 )
 async def update_contact(
     contact_id: UUID,
@@ -280,3 +332,40 @@ async def update_contact(
         expected_version=expected_version(if_match),
         load=contact_reads.contact_loader(stores, principal.tenant_id),
     )
+
+
+@router.delete(
+    "/contacts/{contact_id}",
+    status_code=204,
+    summary="Erase a contact (GDPR)",
+    description=(
+        "A client's contact asked to be forgotten: their record and the notes on them go, "
+        "and so does their key, so every copy of their data in a topic or a backup stops "
+        "opening. Requisitions they were the contact for stay, without the link. Admins, "
+        "recruiters and account managers (`contacts:erase`)."
+    ),
+    responses=problems(
+        {403: "Your role may not erase contacts", 404: "No such contact in your agency"}
+    ),
+)
+async def erase_contact(
+    contact_id: UUID,
+    principal: Annotated[Principal, allow("contacts:erase")],
+    bus: BusDep,
+    stores: StoresDep,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    # Keyed by the client, like every command about its contacts, so they apply in order.
+    contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
+    outcome = await bus.submit(
+        principal,
+        topic=CLIENT_COMMANDS,
+        type=CONTACT_ERASE,
+        key=contact.client_id,
+        payload={"contact_id": str(contact_id), "client_id": str(contact.client_id)},
+        fingerprint=[str(contact_id)],
+        wait=not wants_async(prefer),
+        idempotency=idempotency_key,
+    )
+    return no_content_response(outcome)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from core.errors import NotFound
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from topics.envelopes import OutcomeStatus
 
 router = APIRouter(tags=["commands"])
@@ -33,7 +34,7 @@ class CommandStatus(BaseModel):
         "`accepted` until an agent has handled the command, then `applied` (with "
         "`resource_id`) or `rejected` (with `error.code` and `error.message`). Kept 24 h."
     ),
-    responses={404: {"description": "Unknown, expired, or another agency's command"}},
+    responses=problems({404: "Unknown, expired, or another agency's command"}),
 )
 async def command_status(
     command_id: UUID, principal: Annotated[Principal, allow("commands:read")], stores: StoresDep

@@ -9,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Response, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from core.errors import NotFound, UnsupportedMediaType
 from domain.resume_files import check_content, media_type_for
+from gateway import examples
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -25,8 +28,10 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
+from gateway.error_responses import problems
+from gateway.openapi import LOCATION
 from gateway.queries.candidates import get_candidate
-from gateway.responses import CommandAccepted, outcome_response, wants_async
+from gateway.responses import outcome_response, wants_async
 from stores.postgres.documents import get_document, list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
 from topics.names import DOCUMENT_COMMANDS
@@ -52,14 +57,21 @@ class DocumentList(BaseModel):
         "profile lacks come back as `proposed_skills` (k8s is Kubernetes, js is JavaScript, …)."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such candidate in your agency"},
-        413: {"description": "The file is too large"},
-        415: {"description": "Not a PDF, DOCX or TXT file (by its name or its content)"},
-        422: {
-            "description": "Empty, damaged, not the type its name says, or over a limit "
-            "(`limit` names it)"
+        201: {
+            "description": "Read: the document as stored, with its proposed skills",
+            "headers": {"Location": LOCATION},
+            "content": {"application/json": {"example": examples.DOCUMENT_SNAPSHOT}},
         },
+        **problems(
+            {
+                400: "Not a multipart form with a `file`",
+                404: "No such candidate in your agency",
+                413: "The file is larger than MAX_UPLOAD_BYTES",
+                415: "Not a PDF, DOCX or TXT file (by its name or its content)",
+                422: "Empty, damaged, not the type its name says, or over a limit "
+                "(`limit` names it)",
+            }
+        ),
     },
 )
 async def upload_document(
@@ -123,8 +135,11 @@ async def upload_document(
     "/{candidate_id}/documents",
     response_model=DocumentList,
     summary="A candidate's documents",
-    description="Oldest first, with the skills each proposed.",
-    responses={404: {"description": "No such candidate in your agency"}},
+    description=(
+        "Oldest first, with the skills each proposed. The ids answered are recorded in "
+        "the audit log (`list`)."
+    ),
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def candidate_documents(
     candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
@@ -132,24 +147,44 @@ async def candidate_documents(
     await get_candidate(stores, principal.tenant_id, candidate_id)
     async with stores.db.read() as conn:
         found = await list_documents(conn, principal.tenant_id, candidate_id)
-    return DocumentList(items=[DocumentSnapshot.model_validate(d) for d in found])
+    items = [DocumentSnapshot.model_validate(d) for d in found]
+    await record_list(
+        stores,
+        principal,
+        "document",
+        [d.id for d in items],
+        view="documents",
+        about=("candidate", candidate_id),
+    )
+    return DocumentList(items=items)
+
+
+def _disposition(filename: str) -> str:
+    # RFC 6266/5987: the name as the uploader gave it, percent-encoded, so no quote,
+    # newline or non-Latin-1 character can break the header.
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get(
     "/{candidate_id}/documents/{document_id}/content",
     response_class=Response,
-    summary="Download a resume",
+    summary="Download a document's stored file",
     description=(
-        "The file as it was uploaded, with its media type. It is kept sealed with the "
-        "candidate's key and opened for this answer; after the candidate's erasure it is "
-        "gone (404)."
+        "The file exactly as it was uploaded, with its media type and its name in "
+        "`Content-Disposition` (always an attachment: a browser never renders it in the "
+        "API's origin). The read is recorded in the audit log (`read`, view "
+        "`document_content`)."
     ),
     responses={
         200: {
-            "description": "The file",
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            "description": "The file's bytes",
+            "content": {
+                "application/pdf": {},
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
+                "text/plain": {},
+            },
         },
-        404: {"description": "No such candidate, or no such document of theirs"},
+        **problems({404: "No such document of this candidate in your agency"}),
     },
 )
 async def document_content(
@@ -159,15 +194,21 @@ async def document_content(
     stores: StoresDep,
 ) -> Response:
     async with stores.db.read() as conn:
-        document = await get_document(conn, principal.tenant_id, document_id)
-    if document is None or document["candidate_id"] != candidate_id:
-        raise NotFound(f"candidate {candidate_id} has no document {document_id}")
-    content = await stores.files.content(principal.tenant_id, document_id)
-    if content is None:
-        raise NotFound(f"the file of document {document_id} is gone")
-    # The name is the person's business: the client has it from the document list.
+        document = await get_document(conn, principal.tenant_id, candidate_id, document_id)
+    # Kept sealed with the candidate's key; None when the file is gone or no longer opens.
+    content = await stores.files.content(principal.tenant_id, document_id) if document else None
+    if document is None or content is None:
+        raise NotFound(f"no document {document_id} of candidate {candidate_id}")
+    await record_read(
+        stores,
+        principal,
+        "document",
+        document_id,
+        view="document_content",
+        related=[candidate_id],
+    )
     return Response(
-        content,
+        content=content,
         media_type=document["media_type"],
-        headers={"Content-Disposition": f'attachment; filename="{document_id}"'},
+        headers={"Content-Disposition": _disposition(document["filename"])},
     )

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.deps import SettingsDep, StateDep
+from gateway.error_responses import problems
 from gateway.metrics_server import token_matches
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,20 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 CHECK_TIMEOUT_SECONDS = 2.0
+STATE = {"type": "string", "enum": ["up", "down"]}
+READINESS = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "not_ready"]},
+        "checks": {
+            "type": "object",
+            "properties": {
+                name: STATE for name in ("postgres", "mongodb", "opensearch", "redis", "kafka")
+            },
+        },
+    },
+}
 
 
 @router.get("/health", summary="Liveness", description="200 while the process serves requests.")
@@ -41,6 +56,13 @@ async def _check(name: str, probe: Callable[[], Awaitable[object]]) -> str:
     summary="Readiness",
     description="200 when Postgres, MongoDB, OpenSearch, Redis and Kafka all answer; "
     "otherwise 503. `checks` says `up` or `down` for each (the reason is in the log).",
+    responses={
+        200: {"content": {"application/json": {"schema": READINESS}}},
+        503: {
+            "description": "Not ready: a store or the broker does not answer",
+            "content": {"application/json": {"schema": READINESS}},
+        },
+    },
 )
 async def ready(state: StateDep) -> JSONResponse:
     names = ("postgres", "mongodb", "opensearch", "redis", "kafka")
@@ -66,7 +88,18 @@ async def ready(state: StateDep) -> JSONResponse:
     "`Authorization: Bearer <METRICS_TOKEN>`. With METRICS_PORT set they are served on "
     "that port instead, and this path answers 404.",
     response_class=Response,
-    responses={401: {"description": "METRICS_TOKEN is set and was not sent"}},
+    responses={
+        200: {
+            "description": "The metrics, in Prometheus' text format",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        },
+        **problems(
+            {
+                401: "METRICS_TOKEN is set and was not sent",
+                404: "METRICS_PORT is set: the metrics are served there",
+            }
+        ),
+    },
 )
 async def metrics(request: Request, settings: SettingsDep) -> Response:
     if settings.metrics_port:

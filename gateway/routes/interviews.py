@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway import examples
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -18,10 +19,9 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
+from gateway.error_responses import problems
+from gateway.openapi import created
 from gateway.queries.rows import all_of, get_one
-from gateway.responses import (
-    CommandAccepted,
-)
 from gateway.writes import row_loader, write
 from stores.postgres.pipeline import FEEDBACK, INTERVIEWS, SUBMISSIONS
 from topics.names import PIPELINE_COMMANDS
@@ -34,8 +34,6 @@ from topics.pipeline import (
     InterviewSnapshot,
     SubmissionSnapshot,
 )
-
-router = APIRouter(tags=["pipeline"])
 
 router = APIRouter(tags=["pipeline"])
 
@@ -55,14 +53,18 @@ class FeedbackList(BaseModel):
     summary="Schedule an interview",
     description="For a submission that is not closed (placed, rejected or withdrawn).",
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such submission in your agency"},
-        409: {"description": "The submission is closed"},
+        201: created(
+            examples.INTERVIEW_SNAPSHOT, "interview_id", "submit_feedback", "list_feedback"
+        ),
+        **problems({404: "No such submission in your agency", 409: "The submission is closed"}),
     },
 )
 async def schedule_interview(
     submission_id: UUID,
-    body: InterviewFields,
+    body: Annotated[
+        InterviewFields,
+        Body(openapi_examples=examples.examples("A video call", examples.INTERVIEW_FIELDS)),
+    ],
     principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -91,7 +93,7 @@ async def schedule_interview(
     response_model=InterviewList,
     summary="A submission's interviews",
     description="In the order they are scheduled.",
-    responses={404: {"description": "No such submission in your agency"}},
+    responses=problems({404: "No such submission in your agency"}),
 )
 async def list_interviews(
     submission_id: UUID, principal: Annotated[Principal, allow("pipeline:read")], stores: StoresDep
@@ -115,13 +117,19 @@ async def list_interviews(
     summary="Record an interview's scorecard",
     description="`rating` 1-5 and a `recommendation` from strong_no to strong_yes.",
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such interview in your agency"},
+        201: {
+            "description": "Created: the scorecard as stored",
+            "content": {"application/json": {"example": examples.FEEDBACK_SNAPSHOT}},
+        },
+        **problems({404: "No such interview in your agency"}),
     },
 )
 async def submit_feedback(
     interview_id: UUID,
-    body: FeedbackFields,
+    body: Annotated[
+        FeedbackFields,
+        Body(openapi_examples=examples.examples("A scorecard", examples.FEEDBACK_FIELDS)),
+    ],
     principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -158,7 +166,7 @@ async def submit_feedback(
     "/interviews/{interview_id}/feedback",
     response_model=FeedbackList,
     summary="An interview's scorecards",
-    responses={404: {"description": "No such interview in your agency"}},
+    responses=problems({404: "No such interview in your agency"}),
 )
 async def list_feedback(
     interview_id: UUID, principal: Annotated[Principal, allow("pipeline:read")], stores: StoresDep

@@ -8,8 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
+from gateway.error_responses import problems
 from gateway.queries.matching import candidates_for, requisitions_for
 
 router = APIRouter(tags=["matching"])
@@ -59,9 +61,10 @@ class RequisitionMatches(BaseModel):
     description=(
         "Candidates with any of the requisition's skills, scored on required and "
         "nice-to-have skills (with years), title, location, availability and rate. "
-        f"{REASONS} Candidates already in the requisition's pipeline are marked, not hidden."
+        f"{REASONS} Candidates already in the requisition's pipeline are marked, not hidden. "
+        "The candidates answered are recorded in the audit log (`list`, view `matches`)."
     ),
-    responses={404: {"description": "No such requisition in your agency"}},
+    responses=problems({404: "No such requisition in your agency"}),
 )
 async def match_candidates(
     requisition_id: UUID,
@@ -70,29 +73,39 @@ async def match_candidates(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> CandidateMatches:
     _, ranked = await candidates_for(stores, principal.tenant_id, requisition_id)
-    return CandidateMatches(
-        items=[
-            CandidateMatch(
-                id=UUID(doc["id"]),
-                score=match.score,
-                first_name=doc["first_name"],
-                last_name=doc["last_name"],
-                headline=doc.get("headline"),
-                reasons=match.reasons,
-                in_pipeline=submission_id is not None,
-                submission_id=submission_id,
-            )
-            for doc, match, submission_id in ranked[:limit]
-        ]
+    items = [
+        CandidateMatch(
+            id=UUID(doc["id"]),
+            score=match.score,
+            first_name=doc["first_name"],
+            last_name=doc["last_name"],
+            headline=doc.get("headline"),
+            reasons=match.reasons,
+            in_pipeline=submission_id is not None,
+            submission_id=submission_id,
+        )
+        for doc, match, submission_id in ranked[:limit]
+    ]
+    await record_list(
+        stores,
+        principal,
+        "candidate",
+        [m.id for m in items],
+        view="matches",
+        about=("requisition", requisition_id),
     )
+    return CandidateMatches(items=items)
 
 
 @router.get(
     "/candidates/{candidate_id}/matches",
     response_model=RequisitionMatches,
     summary="Rank the agency's open requisitions for a candidate",
-    description=f"Open requisitions scored as for requisition matches. {REASONS}",
-    responses={404: {"description": "No such candidate in your agency"}},
+    description=(
+        f"Open requisitions scored as for requisition matches. {REASONS} The read of the "
+        "candidate is recorded in the audit log (`read`, view `matches`)."
+    ),
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def match_requisitions(
     candidate_id: UUID,
@@ -101,6 +114,8 @@ async def match_requisitions(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> RequisitionMatches:
     ranked = await requisitions_for(stores, principal.tenant_id, candidate_id)
+    # The candidate's profile was read to rank them.
+    await record_read(stores, principal, "candidate", candidate_id, view="matches")
     return RequisitionMatches(
         items=[
             RequisitionMatch(

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway import examples
+from gateway.audit_trail import record_list, record_read
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -19,10 +21,11 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import LOCATION, links
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries.candidates import get_candidate
 from gateway.queries.rows import all_of, page
-from gateway.responses import CommandAccepted
 from gateway.writes import row_loader, write
 from stores.postgres.notes import NOTES
 from stores.postgres.pipeline import PLACEMENTS, SUBMISSIONS
@@ -57,12 +60,19 @@ class Timeline(BaseModel):
     description="On a candidate, client, contact, requisition or submission of your agency; "
     "`kind` is call, email, meeting, prescreen or general.",
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such record in your agency"},
+        201: {
+            "description": "Created: the note as stored (its URL in `Location`)",
+            "headers": {"Location": LOCATION},
+            "content": {"application/json": {"example": examples.NOTE_SNAPSHOT}},
+            "links": links("subject_id", "list_notes", source="$response.body#/subject_id"),
+        },
+        **problems({404: "No such record in your agency"}),
     },
 )
 async def create_note(
-    body: NoteFields,
+    body: Annotated[
+        NoteFields, Body(openapi_examples=examples.examples("A call", examples.NOTE_FIELDS))
+    ],
     principal: Annotated[Principal, allow("notes:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -87,14 +97,17 @@ async def create_note(
 
 
 @router.get(
-    "/notes", response_model=NotePage, summary="Notes on a record", description="Newest first."
+    "/notes",
+    response_model=NotePage,
+    summary="Notes on a record",
+    description="Newest first. The ids answered are recorded in the audit log (`list`).",
 )
 async def list_notes(
     principal: Annotated[Principal, allow("notes:read")],
     stores: StoresDep,
     subject_id: UUID,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
 ) -> NotePage:
     items = await page(
         stores,
@@ -105,6 +118,9 @@ async def list_notes(
         after=decode_page_cursor(cursor),
         subject_id=subject_id,
     )
+    await record_list(
+        stores, principal, "note", [n.id for n in items], view="notes", related=[subject_id]
+    )
     return NotePage(items=items, next_cursor=next_page_cursor(items, limit))
 
 
@@ -112,8 +128,11 @@ async def list_notes(
     "/candidates/{candidate_id}/timeline",
     response_model=Timeline,
     summary="A candidate's timeline",
-    description="Creation, notes, stage changes in every pipeline and placements, oldest first.",
-    responses={404: {"description": "No such candidate in your agency"}},
+    description=(
+        "Creation, notes, stage changes in every pipeline and placements, oldest first. "
+        "The read is recorded in the audit log (`read`, view `timeline`)."
+    ),
+    responses=problems({404: "No such candidate in your agency"}),
 )
 async def candidate_timeline(
     candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
@@ -186,4 +205,16 @@ async def candidate_timeline(
             )
         )
     items.sort(key=lambda item: item.at)
+    await record_read(
+        stores,
+        principal,
+        "candidate",
+        candidate_id,
+        view="timeline",
+        related=[
+            *(n.id for n in notes),
+            *(s.id for s in submissions),
+            *(p.id for p in placements),
+        ],
+    )
     return Timeline(items=items)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway import examples
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -18,13 +19,11 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import changed, found
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
-from gateway.responses import (
-    CommandAccepted,
-    etag_for,
-    expected_version,
-)
+from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
 from stores.postgres.pipeline import PLACEMENTS
 from topics.names import PIPELINE_COMMANDS
@@ -32,9 +31,8 @@ from topics.pipeline import (
     PLACEMENT_UPDATE,
     PlacementPatch,
     PlacementSnapshot,
+    PlacementStatus,
 )
-
-router = APIRouter(tags=["pipeline"])
 
 router = APIRouter(tags=["pipeline"])
 
@@ -53,12 +51,12 @@ class PlacementPage(BaseModel):
 async def list_placements(
     principal: Annotated[Principal, allow("pipeline:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
     candidate_id: UUID | None = None,
     requisition_id: UUID | None = None,
     client_id: UUID | None = None,
-    status: Annotated[str | None, Query(pattern="^(active|completed|terminated)$")] = None,
+    status: Annotated[PlacementStatus | None, Query()] = None,
 ) -> PlacementPage:
     items = await page(
         stores,
@@ -81,7 +79,10 @@ async def list_placements(
     summary="Get a placement",
     description="Economics are decimals: margin = bill - pay, markup = margin / pay, "
     "margin_percent = margin / bill (fractions), or fee = salary * fee_percent.",
-    responses={404: {"description": "No such placement in your agency"}},
+    responses={
+        200: found(examples.PLACEMENT_SNAPSHOT, etag=True),
+        **problems({404: "No such placement in your agency"}),
+    },
 )
 async def get_placement(
     placement_id: UUID,
@@ -106,11 +107,14 @@ async def get_placement(
         "Economics are fixed at placement."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such placement in your agency"},
-        409: {"description": "The placement has already ended"},
-        412: {"description": "`If-Match` names an older version"},
-        422: {"description": "An unknown field, or an end before the start"},
+        200: changed(examples.PLACEMENT_SNAPSHOT),
+        **problems(
+            {
+                404: "No such placement in your agency",
+                409: "The placement has already ended",
+                422: "An unknown field, `status` set to null, or an end before the start",
+            }
+        ),
     },
 )
 async def update_placement(

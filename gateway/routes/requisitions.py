@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gateway import examples
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -19,13 +20,11 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import changed, created, found
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
-from gateway.responses import (
-    CommandAccepted,
-    etag_for,
-    expected_version,
-)
+from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
 from stores.postgres.requisitions import REQUISITIONS
 from topics.names import REQUISITION_COMMANDS
@@ -43,14 +42,6 @@ from topics.requisitions import (
 
 router = APIRouter(prefix="/requisitions", tags=["requisitions"])
 
-WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
-    202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-    404: {"description": "Not found in your agency"},
-    409: {"description": "A conflict, such as a status it already has"},
-    412: {"description": "`If-Match` names an older version"},
-    422: {"description": "Invalid fields"},
-}
-
 
 class RequisitionPage(BaseModel):
     items: list[RequisitionSnapshot]
@@ -67,10 +58,28 @@ class RequisitionPage(BaseModel):
         "`contact_id`, if given, must be a contact of that client. Rates are per hour "
         "(`bill_rate`) or per year (`salary`); `fee_percent` is a fraction (0.2 = 20 %)."
     ),
-    responses=WRITE_RESPONSES,
+    responses={
+        201: created(
+            examples.REQUISITION_SNAPSHOT,
+            "requisition_id",
+            "get_requisition",
+            "update_requisition",
+            "set_requisition_status",
+            "match_candidates",
+        ),
+        **problems(
+            {
+                404: "No such client in your agency",
+                422: "Invalid fields, or a `contact_id` that is not a contact of the client",
+            }
+        ),
+    },
 )
 async def create_requisition(
-    body: RequisitionFields,
+    body: Annotated[
+        RequisitionFields,
+        Body(openapi_examples=examples.examples("A contract role", examples.REQUISITION_FIELDS)),
+    ],
     principal: Annotated[Principal, allow("requisitions:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -103,8 +112,8 @@ async def create_requisition(
 async def list_requisitions(
     principal: Annotated[Principal, allow("requisitions:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
     status: RequisitionStatus | None = None,
     client_id: UUID | None = None,
     priority: Priority | None = None,
@@ -127,7 +136,10 @@ async def list_requisitions(
     "/{requisition_id}",
     response_model=RequisitionSnapshot,
     summary="Get a requisition",
-    responses={404: {"description": "No such requisition in your agency"}},
+    responses={
+        200: found(examples.REQUISITION_SNAPSHOT, etag=True),
+        **problems({404: "No such requisition in your agency"}),
+    },
 )
 async def get_requisition(
     requisition_id: UUID,
@@ -147,7 +159,16 @@ async def get_requisition(
     response_model=RequisitionSnapshot,
     summary="Change a requisition",
     description="A JSON merge patch (status has its own route); `If-Match` guards it.",
-    responses=WRITE_RESPONSES,
+    responses={
+        200: changed(examples.REQUISITION_SNAPSHOT),
+        **problems(
+            {
+                404: "No such requisition in your agency",
+                422: "Invalid fields, a required field set to null, or a `contact_id` that "
+                "is not a contact of the client",
+            }
+        ),
+    },
 )
 async def update_requisition(
     requisition_id: UUID,
@@ -183,7 +204,15 @@ async def update_requisition(
         "`open`, `on_hold`, `filled`, `closed` or `cancelled`; `on_hold`, `closed` and "
         "`cancelled` need a `reason`. Setting the status it already has answers 409."
     ),
-    responses=WRITE_RESPONSES,
+    responses={
+        200: changed(examples.REQUISITION_SNAPSHOT),
+        **problems(
+            {
+                404: "No such requisition in your agency",
+                409: "The requisition already has this status",
+            }
+        ),
+    },
 )
 async def set_requisition_status(
     requisition_id: UUID,

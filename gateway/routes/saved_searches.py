@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from core.errors import NotFound
+from gateway import examples
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -20,8 +21,10 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
+from gateway.error_responses import problems
+from gateway.openapi import created, found
 from gateway.query_text import parsed_query
-from gateway.responses import CommandAccepted, no_content_response, wants_async
+from gateway.responses import no_content_response, wants_async
 from gateway.writes import write
 from stores.bundle import Stores
 from stores.postgres import saved_searches as saved
@@ -75,13 +78,28 @@ async def _mine(stores: Stores, principal: Principal, saved_search_id: UUID) -> 
         "event and an entry in `GET /saved-searches/{id}/matches`."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        400: {"description": "A malformed `q`; `position` is where it breaks"},
-        422: {"description": "Invalid fields"},
+        201: created(
+            examples.SAVED_SEARCH_SNAPSHOT,
+            "saved_search_id",
+            "get_saved_search",
+            "list_alerts",
+            "delete_saved_search",
+        ),
+        **problems(
+            {
+                400: "A malformed body, or a `q` that does not parse or is too large "
+                "(`position` is where it breaks)"
+            }
+        ),
     },
 )
 async def create_saved_search(
-    body: SavedSearchFields,
+    body: Annotated[
+        SavedSearchFields,
+        Body(
+            openapi_examples=examples.examples("An alerting search", examples.SAVED_SEARCH_FIELDS)
+        ),
+    ],
     principal: Annotated[Principal, allow("saved_searches:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -128,7 +146,10 @@ async def list_saved_searches(
     "/saved-searches/{saved_search_id}",
     response_model=SavedSearchSnapshot,
     summary="Get one of your saved searches",
-    responses={404: {"description": "No such saved search of yours"}},
+    responses={
+        200: found(examples.SAVED_SEARCH_SNAPSHOT),
+        **problems({404: "No such saved search of yours"}),
+    },
 )
 async def get_saved_search(
     saved_search_id: UUID, principal: Annotated[Principal, allow("search:read")], stores: StoresDep
@@ -141,7 +162,7 @@ async def get_saved_search(
     response_model=AlertList,
     summary="Candidates that newly matched a saved search (its alerts)",
     description="Newest first; one entry per candidate, however often it changes after.",
-    responses={404: {"description": "No such saved search of yours"}},
+    responses=problems({404: "No such saved search of yours"}),
 )
 async def list_alerts(
     saved_search_id: UUID,
@@ -160,10 +181,7 @@ async def list_alerts(
     status_code=204,
     summary="Delete one of your saved searches",
     description="Its alerts stop and its matches are forgotten.",
-    responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such saved search of yours"},
-    },
+    responses=problems({404: "No such saved search of yours"}),
 )
 async def delete_saved_search(
     saved_search_id: UUID,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -19,16 +20,63 @@ from domain.query_syntax import (
     MAX_LENGTH,
     MAX_TERMS,
 )
-from domain.types import CountryCode, CurrencyCode
+from domain.types import CountryCode, CurrencyCode, Money
+from gateway.audit_trail import record_list
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
-from gateway.pagination import decode_search_cursor, encode_cursor
+from gateway.error_responses import problems
+from gateway.pagination import CursorQuery, LimitQuery, decode_search_cursor, encode_cursor
 from gateway.query_text import parsed_query
 from stores.search.query_dsl import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
 from stores.search.requisitions import RequisitionFilters
 from stores.search.sorting import cursor_shape
+from topics.requisitions import EmploymentType, Priority
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+EMPLOYMENT_TYPES: tuple[str, ...] = get_args(EmploymentType)
+
+# `q`'s length is checked with its syntax (a long one is a 400 with the position, like
+# the rest), so its bound is told to the document here rather than enforced by FastAPI.
+QueryText = Annotated[
+    str,
+    Query(
+        description=f"At most {MAX_LENGTH} characters, {MAX_TERMS} terms and {MAX_DEPTH} "
+        "operators inside one another, e.g. `senior python AND (kafka OR pulsar) NOT php`",
+        json_schema_extra={"maxLength": MAX_LENGTH},
+    ),
+]
+LIST_RULE = (
+    f"Repeat the parameter or separate values with commas; at most {MAX_FILTER_VALUES} "
+    "values in all"
+)
+
+
+def words(description: str) -> Any:
+    """A list filter of free words (skills, tags): bounded as `_values` bounds it."""
+    return Query(
+        description=f"{description}. {LIST_RULE}, each at most {MAX_FILTER_VALUE_LENGTH} "
+        "characters.",
+        json_schema_extra={
+            "maxItems": MAX_FILTER_VALUES,
+            "items": {"type": "string", "maxLength": MAX_FILTER_VALUE_LENGTH},
+        },
+    )
+
+
+def one_of(names: Sequence[str], description: str) -> Any:
+    """A list filter of known names (statuses, stages): each item one name, or several
+    separated by commas (blanks around them ignored)."""
+    name = f"(?:{'|'.join(re.escape(n) for n in names)})"
+    item = rf"^\s*{name}?\s*(?:,\s*{name}?\s*)*$"
+    return Query(
+        description=f"{description}: {', '.join(names)}. {LIST_RULE}.",
+        json_schema_extra={
+            "maxItems": MAX_FILTER_VALUES,
+            "items": {"type": "string", "pattern": item},
+        },
+    )
+
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -89,6 +137,17 @@ def _values(name: str, raw: list[str] | None) -> list[str]:
     return values
 
 
+def _known(name: str, raw: list[str] | None, names: Sequence[str]) -> list[str]:
+    """`_values`, each of them one of `names` (400 naming the unknown ones)."""
+    values = _values(name, raw)
+    unknown = [v for v in values if v not in names]
+    if unknown:
+        raise BadQuery(
+            f"{name}: unknown {', '.join(unknown)}; use one of {', '.join(names)}", field=name
+        )
+    return values
+
+
 @router.get(
     "/candidates",
     response_model=CandidateHits,
@@ -108,50 +167,44 @@ def _values(name: str, raw: list[str] | None) -> list[str]:
         "Ranked by relevance or, with `sort=recent`, last updated first; pass "
         "`next_cursor` back as `cursor` for the next page. New and changed candidates "
         "become searchable within a fraction of a second. Each list filter takes at most "
-        f"{MAX_FILTER_VALUES} values; a cursor from another search or sort is refused with 400."
+        f"{MAX_FILTER_VALUES} values; a cursor from another search or sort is refused with 400. "
+        "The ids answered are recorded in the audit log (`list`, view `search`), the query "
+        "never."
     ),
-    responses={
-        400: {
-            "description": "A malformed or too large query (`position` is where it breaks), "
-            "a list filter past its limit, or a cursor this search did not issue"
+    responses=problems(
+        {
+            400: "A malformed or too large query (`position` is where it breaks), a list "
+            "filter past its limit, a minimum above its maximum, or a cursor this search "
+            "did not issue"
         }
-    },
+    ),
 )
 async def search_candidates(
     principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
-    q: Annotated[
-        str,
-        Query(
-            # Its length is checked with its syntax, so a long one is a 400 like the rest.
-            description=f"At most {MAX_LENGTH} characters, e.g. "
-            "`senior python AND (kafka OR pulsar) NOT php city:berlin`",
-        ),
-    ] = "",
+    q: QueryText = "",
     skills: Annotated[
-        list[str] | None, Query(description="Has every one of these skills (synonyms count)")
+        list[str] | None, words("Has every one of these skills (synonyms count)")
     ] = None,
-    skills_any: Annotated[list[str] | None, Query(description="Has at least one")] = None,
+    skills_any: Annotated[list[str] | None, words("Has at least one of these skills")] = None,
     city: Annotated[str | None, Query(max_length=200)] = None,
     country: Annotated[CountryCode | None, Query()] = None,
     remote: Annotated[bool | None, Query(description="Open to remote work")] = None,
     available_before: Annotated[
         date | None, Query(description="Available on or before this date (or now)")
     ] = None,
-    rate_min: Annotated[Decimal | None, Query(ge=0)] = None,
-    rate_max: Annotated[Decimal | None, Query(ge=0, description="Desired rate at most")] = None,
-    salary_min: Annotated[Decimal | None, Query(ge=0)] = None,
-    salary_max: Annotated[
-        Decimal | None, Query(ge=0, description="Desired yearly salary at most")
-    ] = None,
+    rate_min: Annotated[Money | None, Query(description="Desired rate at least")] = None,
+    rate_max: Annotated[Money | None, Query(description="Desired rate at most")] = None,
+    salary_min: Annotated[Money | None, Query(description="Desired yearly salary at least")] = None,
+    salary_max: Annotated[Money | None, Query(description="Desired yearly salary at most")] = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,
-    status: Annotated[list[str] | None, Query(description="active, placed, do_not_use")] = None,
-    tags: Annotated[list[str] | None, Query(description="Has every one of these tags")] = None,
+    status: Annotated[list[str] | None, one_of(sorted(STATUSES), "Any of these statuses")] = None,
+    tags: Annotated[list[str] | None, words("Has every one of these tags")] = None,
     owner_id: UUID | None = None,
     updated_since: datetime | None = None,
     stage: Annotated[
         list[str] | None,
-        Query(description="Has a submission now in one of these pipeline stages"),
+        one_of(PIPELINE_STAGES, "Has a submission now in one of these pipeline stages"),
     ] = None,
     in_pipeline: Annotated[
         bool | None,
@@ -161,20 +214,12 @@ async def search_candidates(
         Literal["relevance", "recent"], Query(description="`recent`: last updated first")
     ] = "relevance",
     facets: Annotated[bool, Query(description="Count skills, cities, … on the first page")] = True,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> CandidateHits:
     tree = parsed_query(q, FIELDS)
-    statuses = _values("status", status)
-    unknown = sorted(set(statuses) - STATUSES)
-    if unknown:
-        raise BadQuery(
-            f"status: unknown {', '.join(unknown)}; one of {', '.join(sorted(STATUSES))}"
-        )
-    stages = _values("stage", stage)
-    unknown = sorted(set(stages) - set(PIPELINE_STAGES))
-    if unknown:
-        raise BadQuery(f"stage: unknown {', '.join(unknown)}; one of {', '.join(PIPELINE_STAGES)}")
+    statuses = _known("status", status, sorted(STATUSES))
+    stages = _known("stage", stage, PIPELINE_STAGES)
     if rate_min is not None and rate_max is not None and rate_min > rate_max:
         raise BadQuery("rate_min is above rate_max")
     if salary_min is not None and salary_max is not None and salary_min > salary_max:
@@ -217,6 +262,8 @@ async def search_candidates(
     ]
     next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None
     counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
+    # The ids found, never the query: a search for a name would put the name in the log.
+    await record_list(stores, principal, "candidate", [UUID(i.id) for i in items], view="search")
     return CandidateHits(
         items=items,
         facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
@@ -260,41 +307,41 @@ REQUISITION_STATUSES = frozenset({"open", "on_hold", "filled", "closed", "cancel
         "employment type, client, skills (all), city, remote. Facets (first page): "
         "skills, status, priority, employment type, city."
     ),
-    responses={400: {"description": "A malformed query; `position` is where it breaks"}},
+    responses=problems(
+        {
+            400: "A malformed or too large query (`position` is where it breaks), a list "
+            "filter past its limit, or a cursor this search did not issue"
+        }
+    ),
 )
 async def search_requisitions(
     principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
-    q: Annotated[
-        str,
-        Query(description=f"At most {MAX_LENGTH} characters, e.g. `python AND type:contract`"),
-    ] = "",
-    status: Annotated[list[str] | None, Query(description="open, on_hold, filled, …")] = None,
-    priority: Annotated[list[str] | None, Query(description="hot, warm, cold")] = None,
+    q: QueryText = "",
+    status: Annotated[
+        list[str] | None, one_of(sorted(REQUISITION_STATUSES), "Any of these statuses")
+    ] = None,
+    priority: Annotated[list[str] | None, one_of(PRIORITIES, "Any of these priorities")] = None,
     employment_type: Annotated[
-        list[str] | None, Query(description="contract, contract_to_hire, permanent")
+        list[str] | None, one_of(EMPLOYMENT_TYPES, "Any of these kinds of employment")
     ] = None,
     client_id: UUID | None = None,
-    skills: Annotated[list[str] | None, Query(description="Asks for every one")] = None,
+    skills: Annotated[list[str] | None, words("Asks for every one of these skills")] = None,
     city: Annotated[str | None, Query(max_length=200)] = None,
     remote: Annotated[
         Literal["onsite", "hybrid", "remote"] | None, Query(description="Work arrangement")
     ] = None,
     sort: Literal["relevance", "recent"] = "relevance",
     facets: bool = True,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
 ) -> RequisitionHits:
     tree = parsed_query(q, REQUISITION_FIELDS.names)
-    statuses = _values("status", status)
-    unknown = sorted(set(statuses) - REQUISITION_STATUSES)
-    if unknown:
-        known = ", ".join(sorted(REQUISITION_STATUSES))
-        raise BadQuery(f"status: unknown {', '.join(unknown)}; use one of {known}")
+    statuses = _known("status", status, sorted(REQUISITION_STATUSES))
     filters = RequisitionFilters(
         statuses=statuses,
-        priorities=_values("priority", priority),
-        employment_types=_values("employment_type", employment_type),
+        priorities=_known("priority", priority, PRIORITIES),
+        employment_types=_known("employment_type", employment_type, EMPLOYMENT_TYPES),
         skills_all=_values("skills", skills),
         client_id=client_id,
         city=city,

@@ -6,11 +6,12 @@ import uuid
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from domain.pipeline import Stage
+from gateway import examples
 from gateway.auth import Principal
 from gateway.deps import (
     BusDep,
@@ -20,13 +21,11 @@ from gateway.deps import (
     StoresDep,
     allow,
 )
-from gateway.pagination import decode_page_cursor, next_page_cursor
+from gateway.error_responses import problems
+from gateway.openapi import changed, created, found
+from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
 from gateway.queries.rows import get_one, page
-from gateway.responses import (
-    CommandAccepted,
-    etag_for,
-    expected_version,
-)
+from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
 from stores.postgres.pipeline import SUBMISSIONS
 from topics.names import PIPELINE_COMMANDS
@@ -37,8 +36,6 @@ from topics.pipeline import (
     SubmissionSnapshot,
     Transition,
 )
-
-router = APIRouter(tags=["pipeline"])
 
 router = APIRouter(tags=["pipeline"])
 
@@ -58,13 +55,31 @@ class SubmissionPage(BaseModel):
         "`duplicate_of`); the requisition must be open. It starts in `sourced`."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such candidate or requisition in your agency"},
-        409: {"description": "Already in the pipeline, or the requisition is not open"},
+        201: created(
+            examples.SUBMISSION_SNAPSHOT,
+            "submission_id",
+            "get_submission",
+            "transition_submission",
+            "schedule_interview",
+            "list_interviews",
+        ),
+        **problems(
+            {
+                404: "No such candidate or requisition in your agency",
+                409: "Already in the pipeline (`duplicate_of`), or the requisition is not open",
+            }
+        ),
     },
 )
 async def create_submission(
-    body: SubmissionFields,
+    body: Annotated[
+        SubmissionFields,
+        Body(
+            openapi_examples=examples.examples(
+                "A candidate put forward", examples.SUBMISSION_FIELDS
+            )
+        ),
+    ],
     principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,
@@ -97,8 +112,8 @@ async def create_submission(
 async def list_submissions(
     principal: Annotated[Principal, allow("pipeline:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
     candidate_id: UUID | None = None,
     requisition_id: UUID | None = None,
     stage: Stage | None = None,
@@ -122,7 +137,10 @@ async def list_submissions(
     response_model=SubmissionSnapshot,
     summary="Get a submission",
     description="Its current stage and stage history.",
-    responses={404: {"description": "No such submission in your agency"}},
+    responses={
+        200: found(examples.SUBMISSION_SNAPSHOT, etag=True),
+        **problems({404: "No such submission in your agency"}),
+    },
 )
 async def get_submission(
     submission_id: UUID,
@@ -149,16 +167,31 @@ async def get_submission(
         "and creates the placement. An illegal move answers 409 listing the legal ones."
     ),
     responses={
-        202: {"model": CommandAccepted, "description": "Accepted; poll `status_url`"},
-        404: {"description": "No such submission in your agency"},
-        409: {"description": "An illegal move; `legal` lists the moves allowed"},
-        412: {"description": "`If-Match` names an older version"},
-        422: {"description": "Missing or invalid stage data"},
+        200: changed(examples.SUBMISSION_SNAPSHOT),
+        **problems(
+            {
+                404: "No such submission in your agency",
+                409: "An illegal move; `legal` lists the moves allowed",
+                422: "Missing or invalid stage data (a placement's economics, a rejection's "
+                "reason)",
+            }
+        ),
     },
 )
 async def transition_submission(
     submission_id: UUID,
-    body: Transition,
+    body: Annotated[
+        Transition,
+        Body(
+            openapi_examples={
+                "screened": {"summary": "A forward move", "value": examples.TRANSITION},
+                "placed": {
+                    "summary": "A contract placement",
+                    "value": examples.PLACEMENT_TRANSITION,
+                },
+            }
+        ),
+    ],
     principal: Annotated[Principal, allow("pipeline:write")],
     bus: BusDep,
     stores: StoresDep,

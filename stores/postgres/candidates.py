@@ -159,6 +159,31 @@ async def get_candidate(
     return await CANDIDATES.get(conn, tenant_id, candidate_id)
 
 
+async def merged_into(
+    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID
+) -> list[dict[str, Any]]:
+    """The records of every duplicate folded into the candidate, directly or through
+    another duplicate that was folded in later, oldest first."""
+    c = candidates.c
+    folded = (
+        select(c.id)
+        .where(c.tenant_id == tenant_id, c.merged_into == candidate_id)
+        .cte("folded", recursive=True)
+    )
+    deeper = candidates.alias("deeper")
+    folded = folded.union(
+        select(deeper.c.id).where(
+            deeper.c.tenant_id == tenant_id, deeper.c.merged_into == folded.c.id
+        )
+    )
+    found = await conn.execute(
+        select(candidates)
+        .where(c.tenant_id == tenant_id, c.id.in_(select(folded.c.id)))
+        .order_by(c.created_at, c.id)
+    )
+    return [dict(r) for r in found.mappings().all()]
+
+
 async def list_candidates(
     conn: AsyncConnection,
     tenant_id: UUID,

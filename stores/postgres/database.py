@@ -64,6 +64,16 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that sees the database as it was at its first statement, however
+        long it reads (an audit chain walked page by page, say)."""
+        with unavailable_on("postgres", UNREACHABLE):
+            async with self.engine.connect() as conn:
+                steady = await conn.execution_options(isolation_level="REPEATABLE READ")
+                async with steady.begin():
+                    yield steady
+
     async def ping(self) -> None:
         async with self.read() as conn:
             await conn.execute(text("SELECT 1"))

@@ -27,9 +27,11 @@ async def list_documents(
 
 
 async def get_document(
-    conn: AsyncConnection, tenant_id: UUID, document_id: UUID
+    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID, document_id: UUID
 ) -> dict[str, Any] | None:
-    return await DOCUMENTS.get(conn, tenant_id, document_id)
+    """The document's row, if it is the agency's and the candidate's."""
+    found = await DOCUMENTS.get(conn, tenant_id, document_id)
+    return found if found is not None and found["candidate_id"] == candidate_id else None
 
 
 async def latest_documents(

@@ -23,11 +23,13 @@ from stores.postgres.keys import delete_person_keys
 from stores.postgres.tables import (
     candidate_contact_points,
     candidates,
+    contacts,
     erasures,
     feedback,
     interviews,
     notes,
     placements,
+    requisitions,
     saved_search_matches,
     submissions,
 )
@@ -120,6 +122,27 @@ async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate
         delete(candidates).where(
             candidates.c.tenant_id == tenant_id, candidates.c.id == candidate_id
         )
+    )
+
+
+async def erase_contact_data(conn: AsyncConnection, tenant_id: UUID, contact_id: UUID) -> None:
+    """A client's contact goes: the record, notes on them, their key; requisitions they
+    were the contact for keep their history and lose only the link."""
+    await conn.execute(
+        delete(notes).where(
+            notes.c.tenant_id == tenant_id,
+            notes.c.subject_type == "contact",
+            notes.c.subject_id == contact_id,
+        )
+    )
+    await conn.execute(
+        update(requisitions)
+        .where(requisitions.c.tenant_id == tenant_id, requisitions.c.contact_id == contact_id)
+        .values(contact_id=None)
+    )
+    await delete_person_keys(conn, tenant_id, [contact_id])
+    await conn.execute(
+        delete(contacts).where(contacts.c.tenant_id == tenant_id, contacts.c.id == contact_id)
     )
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     ARRAY,
+    CHAR,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -23,6 +26,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData(
@@ -84,6 +88,20 @@ integrations = Table(
     Column("kafka_username", String(200), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+# An agency's retention policy: erase candidates with no activity and no valid consent
+# for `inactive_months` (NULL: off, which is also what an agency without a row has).
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), primary_key=True),
+    Column("inactive_months", Integer),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(250), nullable=False),
+    CheckConstraint(
+        "inactive_months BETWEEN 1 AND 600", name="ck_retention_policies_inactive_months"
+    ),
 )
 
 # Refresh tokens rotate on use; one that is used twice revokes its whole family (every
@@ -393,6 +411,44 @@ saved_search_matches = Table(
     Column("matched_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("saved_search_id", "candidate_id"),
     Index("ix_saved_search_matches_feed", "tenant_id", "owner", "matched_at"),
+)
+
+# The audit log: who read, changed, exported or erased which record, one hash chain per
+# agency (domain/audit.py). Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE
+# (migration 0017), and `seq` is gapless per agency, so a removed entry shows.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("actor_kind", String(20), nullable=False),
+    Column("address", String(100)),
+    Column("subject_type", String(30)),
+    Column("subject_id", Uuid),
+    # Postgres's own ARRAY: its @> and && (containment, overlap) use the GIN index.
+    Column("subject_ids", postgresql.ARRAY(Uuid), nullable=False, server_default="{}"),
+    Column("detail", JSONB, nullable=False, server_default="{}"),
+    Column("prev_hash", CHAR(64), nullable=False),
+    Column("hash", CHAR(64), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "seq"),
+    Index("ix_audit_log_subject_ids", "subject_ids", postgresql_using="gin"),
+    Index("ix_audit_log_actor", "tenant_id", "actor", "seq"),
+    Index("ix_audit_log_at", "tenant_id", "at"),
+)
+
+# Where each agency's chain ends. Appends lock their agency's row, so one agency's
+# entries are chained one after another; verify compares it with the newest entry, so
+# entries cut off the end show too.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", CHAR(64), nullable=False),
 )
 
 # Envelope encryption (core/crypto.py): each agency's keys, wrapped by the master key, one

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from stores.postgres.tables import tenants, users
+from stores.postgres.tables import refresh_tokens, tenants, users
 
 
 async def ensure_tenant(conn: AsyncConnection, slug: str, name: str | None = None) -> UUID:
@@ -108,6 +108,27 @@ async def set_user_active(conn: AsyncConnection, username: str, *, active: bool)
         values["tokens_valid_after"] = func.now()
     result = await conn.execute(update(users).where(users.c.username == username).values(values))
     return bool(result.rowcount)
+
+
+async def erase_user(conn: AsyncConnection, username: str) -> UUID | None:
+    """A user who asked to be forgotten: the login name (often an e-mail address) becomes
+    `erased-<id>`, the password can match nothing, tokens are void and refresh tokens gone.
+    The id stays, so what they did (the audit log, a note's author) names nobody."""
+    found = await conn.execute(
+        update(users)
+        .where(users.c.username == username)
+        .values(
+            username=func.concat("erased-", users.c.id),
+            password_hash="!",
+            is_active=False,
+            tokens_valid_after=func.now(),
+        )
+        .returning(users.c.id)
+    )
+    user_id: UUID | None = found.scalar_one_or_none()
+    if user_id is not None:
+        await conn.execute(delete(refresh_tokens).where(refresh_tokens.c.user_id == user_id))
+    return user_id
 
 
 async def set_password(conn: AsyncConnection, username: str, password_hash: str) -> bool:

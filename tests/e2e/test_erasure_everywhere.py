@@ -8,13 +8,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from app.jobs.accounts import create_user, erase_user
 from app.jobs.imports.runner import CandidateImport
 from app.jobs.integrations import create_integration, revoke_integration
 from core.clock import utcnow
 from stores.bundle import Stores
-from tests.e2e.conftest import LOG_DIR, Agency, System
+from tests.e2e.conftest import LOG_DIR, PASSWORD, Agency, System, login
 from tests.e2e.helpers import candidate_body, eventually, move, open_requisition, post_json
 from tests.e2e.traces import in_postgres, readable_copies
 from topics.envelopes import Actor, CommandEnvelope
@@ -179,3 +181,77 @@ async def test_an_erased_person_is_readable_nowhere(
     finally:
         await stores.stop()
     assert copies == []
+
+
+async def test_a_client_contact_can_be_erased_too(
+    system: System, agency: Agency, other_agency: Agency, viewer: Agency
+) -> None:
+    u = uuid.uuid4().hex[:8]
+    first, last, email = f"Mona{u}", f"Contact{u}", f"mona.{u}@globex.example"
+    client = await post_json(agency, "/api/v1/clients", {"name": f"Globex {u}"})
+    contact = await post_json(
+        agency,
+        f"/api/v1/clients/{client['id']}/contacts",
+        {"first_name": first, "last_name": last, "email": email, "role": "hiring_manager"},
+    )
+    await post_json(
+        agency,
+        "/api/v1/notes",
+        {"subject_type": "contact", "subject_id": contact["id"], "body": f"{first} likes golf"},
+    )
+    requisition = await post_json(
+        agency,
+        "/api/v1/requisitions",
+        {"client_id": client["id"], "contact_id": contact["id"], "title": "Engineer"},
+    )
+    url = f"/api/v1/contacts/{contact['id']}"
+    assert (await other_agency.client.delete(url)).status_code == 404
+    assert (await viewer.client.delete(url)).status_code == 403
+
+    erased = await agency.client.delete(url)
+    assert erased.status_code == 204, erased.text
+    assert (await agency.client.get(url)).status_code == 404
+    kept = (await agency.client.get(f"/api/v1/requisitions/{requisition['id']}")).json()
+    assert kept["contact_id"] is None
+
+    stores = Stores(system.settings)
+    await stores.start()
+    try:
+        copies = await readable_copies(stores, system.settings, LOG_DIR, [first, last, email])
+    finally:
+        await stores.stop()
+    assert copies == []
+
+
+async def test_a_user_can_be_erased_and_can_no_longer_log_in(
+    system: System, agency: Agency
+) -> None:
+    u = uuid.uuid4().hex[:8]
+    username = f"sam.{u}@agency.example"
+    _, user_id = await create_user(
+        system.settings, tenant=agency.slug, username=username, password=PASSWORD, role="viewer"
+    )
+    token = await login(system.base_url, username)
+
+    assert await erase_user(system.settings, username) == user_id
+    assert await erase_user(system.settings, username) is None
+
+    async with httpx.AsyncClient(base_url=system.base_url) as anon:
+        again = await anon.post(
+            "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+        )
+        assert again.status_code == 401
+
+        async def token_void() -> bool:
+            used = await anon.get(
+                "/api/v1/candidates", headers={"Authorization": f"Bearer {token}"}
+            )
+            return used.status_code == 401
+
+        await eventually(token_void, what="the erased user's token refused")
+    stores = Stores(system.settings)
+    await stores.start()
+    try:
+        assert await in_postgres(stores, [username]) == []
+    finally:
+        await stores.stop()

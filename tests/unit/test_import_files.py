@@ -83,3 +83,29 @@ def test_repeats_in_a_file_are_keyed_like_the_agent_keys_them() -> None:
     )
     assert keys == [("email", "ada@example.com"), ("phone", "+49301234567")]
     assert CandidateImport._points({"emails": "not-a-list"}) == []
+
+
+def test_consent_columns_give_the_consent_with_its_expiry() -> None:
+    candidate = candidate_from_csv(
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "consent_given_at": "2026-01-05T09:00:00Z",
+            "consent_basis": "consent",
+            "consent_expires_at": "2028-01-05T09:00:00Z",
+        }
+    )
+    assert candidate["consent"] == {
+        "given_at": "2026-01-05T09:00:00Z",
+        "basis": "consent",
+        "expires_at": "2028-01-05T09:00:00Z",
+    }
+    without = candidate_from_csv(
+        {
+            "first_name": "A",
+            "last_name": "B",
+            "consent_given_at": "2026-01-05",
+            "consent_basis": "contract",
+        }
+    )
+    assert "expires_at" not in without["consent"]

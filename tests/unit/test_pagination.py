@@ -74,3 +74,13 @@ def test_a_search_cursor_fits_only_the_order_it_came_from() -> None:
     assert decode_search_cursor(None, cursor_shape(recent_first=True)) is None
     with pytest.raises(BadCursor):
         decode_search_cursor(relevance, cursor_shape(recent_first=True))
+
+
+def test_a_sequence_cursor_is_one_positive_whole_number() -> None:
+    from gateway.pagination import decode_seq_cursor, encode_seq_cursor
+
+    assert decode_seq_cursor(encode_seq_cursor(42)) == 42
+    assert decode_seq_cursor(None) is None
+    for values in ([], [0], [-1], [True], [1.5], ["7"], [1, 2], [2**63]):
+        with pytest.raises(BadCursor):
+            decode_seq_cursor(encode_cursor(values))

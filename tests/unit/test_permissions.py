@@ -19,15 +19,18 @@ from domain.permissions import (
 )
 from gateway.routes import (
     analytics,
+    audit,
     candidates,
     clients,
     commands,
     documents,
+    exports,
     interviews,
     matching,
     notes,
     placements,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -48,6 +51,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/candidates/{candidate_id}/documents"): "candidates:read",
     ("GET", "/candidates/{candidate_id}/documents/{document_id}/content"): "candidates:read",
     ("GET", "/candidates/{candidate_id}/timeline"): "candidates:read",
+    ("GET", "/candidates/{candidate_id}/export"): "candidates:export",
     ("POST", "/clients"): "clients:write",
     ("GET", "/clients"): "clients:read",
     ("GET", "/clients/{client_id}"): "clients:read",
@@ -92,20 +96,27 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/analytics/limits"): "analytics:read",
     ("PUT", "/analytics/limits"): "analytics:configure",
     ("GET", "/analytics/stream"): "analytics:read",
+    ("GET", "/retention-policy"): "retention:configure",
+    ("PUT", "/retention-policy"): "retention:configure",
     ("GET", "/commands/{command_id}"): "commands:read",
+    ("GET", "/audit"): "audit:read",
+    ("DELETE", "/contacts/{contact_id}"): "contacts:erase",
 }
 
 ROUTERS = (
     analytics,
+    audit,
     candidates,
     clients,
     commands,
     documents,
+    exports,
     interviews,
     matching,
     notes,
     placements,
     requisitions,
+    retention,
     saved_searches,
     search,
     submissions,
@@ -147,16 +158,35 @@ def test_every_command_an_integration_may_send_requires_a_permission() -> None:
     ("role", "may", "may_not"),
     [
         ("admin", PERMISSIONS, ()),
-        ("recruiter", ("candidates:erase", "candidates:merge"), ("analytics:configure",)),
+        (
+            "recruiter",
+            ("candidates:erase", "candidates:merge"),
+            ("analytics:configure", "retention:configure", "audit:read", "candidates:export"),
+        ),
         (
             "account_manager",
             ("clients:write", "pipeline:write", "candidates:write"),
-            ("candidates:erase", "candidates:merge", "analytics:configure"),
+            (
+                "candidates:erase",
+                "candidates:merge",
+                "analytics:configure",
+                "retention:configure",
+                "audit:read",
+                "candidates:export",
+            ),
         ),
         (
             "viewer",
             ("candidates:read", "analytics:read", "search:read"),
-            ("candidates:write", "pipeline:write", "saved_searches:write", "notes:write"),
+            (
+                "candidates:write",
+                "pipeline:write",
+                "saved_searches:write",
+                "notes:write",
+                "retention:configure",
+                "audit:read",
+                "candidates:export",
+            ),
         ),
     ],
 )
@@ -183,3 +213,12 @@ def test_scopes_named_by_an_operator_are_checked() -> None:
     assert parse_scopes(["candidates:read"]) == {"candidates:read"}
     with pytest.raises(ValueError, match="unknown scope 'candidates:delete'"):
         parse_scopes(["candidates:delete"])
+
+
+def test_the_audit_log_and_exports_are_for_admins_only() -> None:
+    for role in ROLES:
+        assert allowed(role, "audit:read") == (role == "admin")
+        assert allowed(role, "candidates:export") == (role == "admin")
+    # An integration may never be given them, whatever its scopes say.
+    assert "audit:read" not in DEFAULT_INTEGRATION_SCOPES
+    assert not allowed("recruiter", "audit:read", {"audit:read"})

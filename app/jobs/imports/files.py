@@ -11,7 +11,7 @@ CSV columns (a header row names them, in any order; lists are separated by `;`):
     country, remote, skills (`Python:9:expert; Kafka:3; SQL`), source, owner_id,
     status, available_from, desired_rate, desired_rate_currency, desired_rate_unit,
     desired_salary, desired_salary_currency, work_authorization, tags, links,
-    consent_given_at, consent_basis
+    consent_given_at, consent_basis, consent_expires_at
 
 A JSON Lines file holds one candidate object a line, shaped as the body of
 `POST /candidates`.
@@ -57,6 +57,7 @@ CSV_COLUMNS: frozenset[str] = frozenset(
         "links",
         "consent_given_at",
         "consent_basis",
+        "consent_expires_at",
     }
 )
 TRUE = frozenset({"true", "yes", "y", "1"})
@@ -208,4 +209,6 @@ def candidate_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
             "given_at": cell.get("consent_given_at"),
             "basis": cell.get("consent_basis"),
         }
+        if "consent_expires_at" in cell:
+            candidate["consent"]["expires_at"] = cell["consent_expires_at"]
     return candidate

@@ -2,7 +2,7 @@
 (wrapped by an agency key; deleted when the person is erased).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-29
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

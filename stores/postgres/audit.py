@@ -1,0 +1,203 @@
+"""The audit log's rows: appends chained per agency, filtered pages, a chain's walk.
+
+The chain's rules are domain/audit.py; this module only keeps them in Postgres. An append
+locks its agency's head row (`audit_heads`) for the rest of the caller's transaction, so
+one agency's entries take their seqs one after another, in commit order, and a change
+and the entry that records it commit together (or neither does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.audit import (
+    GENESIS_HASH,
+    AuditDraft,
+    AuditEntry,
+    ChainHead,
+    ChainVerdict,
+    ChainWalker,
+    chain,
+)
+from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
+from stores.postgres.tables import audit_heads, audit_log
+
+VERIFY_PAGE = 5000
+"""Entries read at a time while a chain is walked."""
+
+# Creates the head on an agency's first entry; otherwise takes the row's lock and answers
+# it unchanged, in one round trip.
+_LOCK_HEAD = text(
+    "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (:tenant, 0, :genesis) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id "
+    "RETURNING seq, hash"
+)
+
+
+async def append(conn: AsyncConnection, drafts: Sequence[AuditDraft]) -> list[AuditEntry]:
+    """Chain the drafts onto their agencies' logs in the caller's transaction."""
+    by_tenant: dict[UUID, list[AuditDraft]] = {}
+    for d in drafts:
+        by_tenant.setdefault(d.tenant_id, []).append(d)
+    appended: list[AuditEntry] = []
+    # Agencies in id order: two transactions that append for the same agencies lock
+    # their heads in the same order, so one waits for the other instead of deadlocking.
+    for tenant_id in sorted(by_tenant):
+        found = (
+            await conn.execute(_LOCK_HEAD, {"tenant": tenant_id, "genesis": GENESIS_HASH})
+        ).one()
+        head = ChainHead(int(found.seq), str(found.hash))
+        mine = by_tenant[tenant_id]
+        entries, new_head = chain(head, mine, [uuid.uuid4() for _ in mine])
+        rows = [_row(e) for e in entries]
+        if len(rows) >= BULK_MIN_ROWS:
+            await copy_rows(conn, audit_log, rows)
+        else:
+            await conn.execute(pg_insert(audit_log).values(rows))
+        await conn.execute(
+            update(audit_heads)
+            .where(audit_heads.c.tenant_id == tenant_id)
+            .values(seq=new_head.seq, hash=new_head.hash)
+        )
+        appended.extend(entries)
+    return appended
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "tenant_id": entry.tenant_id,
+        "seq": entry.seq,
+        "id": entry.id,
+        "at": entry.at,
+        "action": entry.action,
+        "actor": entry.actor,
+        "actor_kind": entry.actor_kind,
+        "address": entry.address,
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "subject_ids": list(entry.subject_ids),
+        "detail": dict(entry.detail),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        seq=int(row.seq),
+        at=row.at,
+        action=row.action,
+        actor=row.actor,
+        actor_kind=row.actor_kind,
+        address=row.address,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        subject_ids=tuple(row.subject_ids or ()),
+        detail=row.detail or {},
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+async def page(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    *,
+    limit: int,
+    before_seq: int | None = None,
+    subject_id: UUID | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AuditEntry]:
+    """The agency's entries, newest first (highest seq), narrowed by each filter given.
+
+    `subject_id` finds the entries about a record and every list answer that returned
+    it; `since` is inclusive, `until` exclusive; `before_seq` resumes after a page.
+    """
+    c = audit_log.c
+    query = select(audit_log).where(c.tenant_id == tenant_id)
+    if subject_id is not None:
+        query = query.where(c.subject_ids.contains([subject_id]))
+    if actor is not None:
+        query = query.where(c.actor == actor)
+    if since is not None:
+        query = query.where(c.at >= since)
+    if until is not None:
+        query = query.where(c.at < until)
+    if before_seq is not None:
+        query = query.where(c.seq < before_seq)
+    query = query.order_by(c.seq.desc()).limit(limit)
+    return [_entry(r) for r in (await conn.execute(query)).all()]
+
+
+async def entries_about(
+    conn: AsyncConnection, tenant_id: UUID, subject_ids: Sequence[UUID]
+) -> list[AuditEntry]:
+    """Every entry of the agency's that names any of these records, oldest first."""
+    if not subject_ids:
+        return []
+    c = audit_log.c
+    query = (
+        select(audit_log)
+        .where(c.tenant_id == tenant_id, c.subject_ids.overlap(list(subject_ids)))
+        .order_by(c.seq)
+    )
+    return [_entry(r) for r in (await conn.execute(query)).all()]
+
+
+async def head_of(conn: AsyncConnection, tenant_id: UUID) -> ChainHead:
+    """Where the agency's chain ends as recorded (an empty chain if it has no entry yet)."""
+    found = (
+        await conn.execute(
+            select(audit_heads.c.seq, audit_heads.c.hash).where(
+                audit_heads.c.tenant_id == tenant_id
+            )
+        )
+    ).first()
+    return ChainHead(int(found.seq), str(found.hash)) if found else ChainHead()
+
+
+async def verify_chain(
+    conn: AsyncConnection,
+    tenant_id: UUID,
+    *,
+    anchor: ChainHead | None = None,
+    page_size: int = VERIFY_PAGE,
+) -> ChainVerdict:
+    """Walk the agency's chain from its first entry; the verdict names the first break.
+
+    Give it a connection in a snapshot (`Database.snapshot()`): the head and the entries
+    must be read at one instant, or an append made meanwhile looks like a break.
+    `anchor`: a head recorded earlier that the chain must still pass through.
+    """
+    head = await head_of(conn, tenant_id)
+    walker = ChainWalker(anchor)
+    after = 0
+    c = audit_log.c
+    while True:
+        rows = (
+            await conn.execute(
+                select(audit_log)
+                .where(c.tenant_id == tenant_id, c.seq > after)
+                .order_by(c.seq)
+                .limit(page_size)
+            )
+        ).all()
+        if not rows:
+            break
+        entries = [_entry(r) for r in rows]
+        if walker.feed(entries) is not None:
+            break
+        after = entries[-1].seq
+    return walker.finish(head)
