@@ -297,7 +297,6 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    use_bench_stores()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2000, help="creates for the throughput run")
     parser.add_argument("--concurrency", type=int, default=32)
@@ -324,7 +323,10 @@ def main() -> None:
     parser.add_argument(
         "--encryption-rounds", type=int, default=5000, help="candidates timed per crypto step"
     )
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    # After the arguments: `--help` or a typo must not empty the bench's stores.
+    use_bench_stores()
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":
