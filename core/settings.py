@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     # How long a process trusts a person key it read: an erased person's data stops
     # opening everywhere within this many seconds (at once in the erasing process).
     key_cache_seconds: float = Field(default=10.0, alias="KEY_CACHE_SECONDS", gt=0, le=300)
+    # For measurement only: `off` sends and stores personal data in the clear (no person
+    # keys, no sealing, no blind indexes), to measure what sealing costs against a baseline
+    # in the same run (bench/encryption.py). Refused in staging and production; a database
+    # written with it off is the bench's own, never one that holds real people.
+    personal_data_sealing: Literal["on", "off"] = Field(default="on", alias="PERSONAL_DATA_SEALING")
 
     # PostgreSQL
     postgres_host: str = Field(default="127.0.0.1", alias="POSTGRES_HOST")
@@ -323,6 +328,16 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"RT_ENV={self.environment} refuses default secrets: " + ", ".join(weak)
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _seal_real_people(self) -> Settings:
+        if self.environment in ("staging", "production") and self.personal_data_sealing != "on":
+            raise ValueError(
+                f"RT_ENV={self.environment} refuses PERSONAL_DATA_SEALING="
+                f"{self.personal_data_sealing}: turning sealing off is for measuring what it "
+                "costs (make bench), never for a system that holds real people; unset it"
+            )
         return self
 
     @property

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
+
 from core import crypto
 from core.settings import MissingSetting, Settings
 from stores.postgres import keys as repo
@@ -30,10 +32,17 @@ def _person_context(tenant_id: UUID, subject_id: UUID) -> bytes:
     return f"rt/person-key/{tenant_id}/{subject_id}".encode()
 
 
+def index_key_of(agency_key: bytes) -> bytes:
+    """The blind-index key of an agency key version: rotating the agency key rotates it."""
+    return crypto.derive(agency_key, "blind index")
+
+
 class Keyring:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._secret = settings.data_master_key
+        # Off only to measure what sealing costs (PERSONAL_DATA_SEALING, never in production).
+        self.sealing = settings.personal_data_sealing == "on"
         self._ttl = settings.key_cache_seconds
         self._master: bytes | None = None
         # (tenant, version) → agency key: a version's key never changes while it exists.
@@ -64,6 +73,9 @@ class Keyring:
 
     async def _load_agency(self, conn: Connection, tenant_id: UUID) -> int:
         versions = await repo.agency_key_versions(conn, tenant_id)
+        # A version a rotation deleted is forgotten here too.
+        for gone in [k for k in self._agency if k[0] == tenant_id and k[1] not in versions]:
+            del self._agency[gone]
         for version, wrapped in versions.items():
             if (tenant_id, version) not in self._agency:
                 key = self._unwrap_agency_key(tenant_id, version, wrapped)
@@ -102,10 +114,11 @@ class Keyring:
         for cached in [k for k in self._agency if k[0] == tenant_id]:
             del self._agency[cached]
 
-    async def index_key(self, tenant_id: UUID) -> bytes:
-        """The agency's key for blind indexes (equal e-mails give equal digests)."""
-        _, key = await self.agency_key(tenant_id)
-        return crypto.derive(key, "blind index")
+    async def index_key(self, tenant_id: UUID, version: int | None = None) -> bytes:
+        """The agency's key for blind indexes (equal e-mails give equal digests), of the
+        version in use or of the one given (the version the stored digests were made with)."""
+        _, key = await self.agency_key(tenant_id, version)
+        return index_key_of(key)
 
     # --- person keys --------------------------------------------------------------------
 
@@ -159,6 +172,17 @@ class Keyring:
         return found
 
     async def _make(
+        self, tenant_id: UUID, subjects: Mapping[UUID, str]
+    ) -> dict[UUID, tuple[int, bytes]]:
+        try:
+            return await self._make_under_current(tenant_id, subjects)
+        except IntegrityError:
+            # The version this process took for current was deleted by a rotation (a
+            # person key must name an agency key that exists): read the versions again.
+            self.forget_agency(tenant_id)
+            return await self._make_under_current(tenant_id, subjects)
+
+    async def _make_under_current(
         self, tenant_id: UUID, subjects: Mapping[UUID, str]
     ) -> dict[UUID, tuple[int, bytes]]:
         version, agency = await self.agency_key(tenant_id)

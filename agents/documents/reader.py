@@ -172,18 +172,18 @@ class ResumeReader:
         """Read the stored file in the sandbox; its text goes beside it, the rest in the record."""
         parsed: ParsedResume | None = None
         refusal: RTError | None = None
-        stored = await self.stores.mongo.get_file(command.tenant_id, payload.document_id)
+        stored = await self.stores.files.content(command.tenant_id, payload.document_id)
         if stored is None:
             refusal = NotFound(f"no stored file for document {payload.document_id}")
         else:
             try:
-                parsed = await self.sandbox.read(bytes(stored["content"]), payload.media_type)
+                parsed = await self.sandbox.read(stored, payload.media_type)
             except RTError as error:
                 log.info("document %s refused: %s", payload.document_id, error.message)
                 refusal = error
         if parsed is not None:
             # Beside the file, not on the command: 200,000 characters may not fit a message.
-            await self.stores.mongo.set_file_text(payload.document_id, parsed.text)
+            await self.stores.files.set_text(command.tenant_id, payload.document_id, parsed.text)
         return DocumentRecord(
             **payload.model_dump(),
             text_chars=len(parsed.text) if parsed else 0,

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, audit, integrations, kafka, retention
+from app.cli import accounts, audit, integrations, kafka, keys, retention
 from core.logging import mask_every_handler
 from core.settings import MissingSetting, get_settings
 
@@ -30,6 +30,7 @@ import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=Tr
 app.add_typer(import_app, name="import")
 app.add_typer(kafka.kafka_app, name="kafka")
 app.add_typer(integrations.integrations_app, name="integrations")
+app.add_typer(keys.keys_app, name="keys")
 app.add_typer(retention.retention_app, name="retention")
 app.add_typer(audit.audit_app, name="audit")
 
@@ -125,7 +126,9 @@ def stack_status() -> None:
 @app.command()
 def migrate() -> None:
     """Migrate Postgres, create the Kafka topics, principals and ACLs, and the search and
-    document indexes. Kafka is administered as KAFKA_ADMIN_USERNAME."""
+    document indexes, then seal what was stored before encryption at rest (`keys
+    backfill`). Kafka is administered as KAFKA_ADMIN_USERNAME."""
+    from app.jobs.keys import backfill_at_rest, describe_backfill
     from stores.bundle import Stores
     from stores.kafka import ensure_topics
     from stores.kafka_access import AccessReport, grant_access
@@ -159,6 +162,9 @@ def migrate() -> None:
         )
     typer.echo(f"kafka: {access.acls} ACL(s) in place for {settings.topic_namespace}")
     typer.echo("mongodb, opensearch: indexes ready")
+    typer.echo(
+        f"personal data at rest: {describe_backfill(asyncio.run(backfill_at_rest(settings)))}"
+    )
 
 
 @app.command("demo-data")
