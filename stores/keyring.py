@@ -149,7 +149,7 @@ class Keyring:
         create: Mapping[UUID, str] | None = None,
     ) -> dict[UUID, bytes]:
         """The keys of these people that exist; those in `create` (id → subject type) are
-        made when missing. One round trip for all that are not cached."""
+        made when missing. One round trip for those not cached (two when some exist already)."""
         wanted = set(subject_ids) | set(create or ())
         found: dict[UUID, bytes] = {}
         for subject_id in wanted:
@@ -159,11 +159,14 @@ class Keyring:
         missing = wanted - found.keys()
         if not missing:
             return found
-        async with self._db.read() as conn:
-            stored = await repo.person_keys_of(conn, tenant_id, missing)
-        to_make = {s: t for s, t in (create or {}).items() if s in missing and s not in stored}
-        if to_make:
-            stored.update(await self._make(tenant_id, to_make))
+        # A create names a new record, whose key is most likely missing: insert first
+        # (one round trip on the hot path of every create) and read only what another
+        # process made already, or what no create asked for.
+        to_make = {s: t for s, t in (create or {}).items() if s in missing}
+        stored = await self._make(tenant_id, to_make) if to_make else {}
+        if unread := missing - stored.keys():
+            async with self._db.read() as conn:
+                stored.update(await repo.person_keys_of(conn, tenant_id, unread))
         for subject_id, (version, wrapped) in stored.items():
             _, agency = await self.agency_key(tenant_id, version)
             key = crypto.open_sealed(agency, wrapped, _person_context(tenant_id, subject_id))
@@ -198,11 +201,9 @@ class Keyring:
             }
             for subject_id, subject_type in subjects.items()
         ]
+        # Those another process made first are not answered here: the caller reads them.
         async with self._db.transaction() as conn:
-            await repo.insert_person_keys(conn, rows)
-        # Another process may have made some first: what is stored is what counts.
-        async with self._db.read() as conn:
-            return await repo.person_keys_of(conn, tenant_id, subjects)
+            return await repo.insert_person_keys(conn, rows)
 
     async def person(
         self, tenant_id: UUID, subject_id: UUID, *, create_as: str | None = None
