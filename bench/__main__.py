@@ -326,6 +326,8 @@ def main() -> None:
     args = parser.parse_args()
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
+    # A fresh clone has no results directory (it is not in git): every figure lands there.
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
     asyncio.run(run(args))
 
 
