@@ -14,6 +14,9 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"\+\d[\d ().-]{5,}\d")
 # Loggers that servers configure with handlers of their own, besides the root's.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# Clients that log every request at INFO (a line per OpenSearch bulk, per HTTP call, per
+# consumer-group step): warnings only, unless the process runs at DEBUG.
+CHATTY_LIBRARIES = ("opensearch", "httpx", "httpcore", "urllib3", "aiokafka", "pymongo")
 
 
 def _without_query_values(path: str) -> str:
@@ -62,9 +65,18 @@ def mask_every_handler() -> None:
             handler.addFilter(MaskPersonalData())
 
 
+def quiet_libraries() -> None:
+    """Third-party INFO off: an operator reads the system's own lines, not its drivers'."""
+    if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
+        return
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     mask_every_handler()
+    quiet_libraries()

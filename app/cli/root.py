@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from app.cli import accounts, audit, integrations, kafka, keys, retention
-from core.logging import mask_every_handler
+from core.logging import mask_every_handler, quiet_libraries
 from core.settings import MissingSetting, get_settings
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ app.add_typer(audit.audit_app, name="audit")
 def mask_personal_data() -> None:
     """RefactorTrack: the ATS backend for staffing agencies."""
     mask_every_handler()
+    quiet_libraries()
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
