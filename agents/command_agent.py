@@ -7,6 +7,7 @@ from typing import cast
 
 import faust
 
+from agents.metrics import BATCHES
 from agents.processor import Arrival, CommandProcessor
 
 BATCH_SIZE = 1000
@@ -32,6 +33,7 @@ def register(app: faust.App, name: str, topic: str, processor: CommandProcessor)
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
         async for events in batches:
+            BATCHES.labels(topic).observe(len(events))
             await processor.process_batch([arrival_of(e.message) for e in events])
 
     app.agent(commands, name=name)(handle_commands)

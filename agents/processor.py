@@ -26,6 +26,7 @@ from agents.audit_trail import change_entries
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
+from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
 from core.errors import (
     RTError,
     StoreUnavailable,
@@ -283,7 +284,8 @@ class CommandProcessor:
                     )
                     results.update(dict.fromkeys((_key(c) for c in on_time), unknown))
                 elif on_time and handler is not None:
-                    outcomes = await handler(on_time, self.ctx, conn)
+                    with HANDLER_SECONDS.labels(commands[0].type).time():
+                        outcomes = await handler(on_time, self.ctx, conn)
                     results.update(
                         {
                             _key(c): await _sealed(sealer, r)
@@ -380,6 +382,7 @@ class CommandProcessor:
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
         log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
+        DEAD_LETTERS.labels(self.dlq_topic).inc()
         delay = self.retry.first_delay
         # Until the DLQ has it the message must not be acknowledged, so this waits out
         # a broker outage rather than dropping the message.
@@ -402,6 +405,7 @@ def _outcome(
     error: dict[str, Any] | None,
     resource: dict[str, Any] | None = None,
 ) -> CommandOutcome:
+    COMMANDS.labels(command.type, status).inc()
     return CommandOutcome.model_validate(
         {
             "command_id": command.command_id,

@@ -29,6 +29,7 @@ from agents.search_indexer import agent as search_indexer
 from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
 from app.faust_app import create_faust_app
+from app.worker_health import serve_health
 from core.logging import mask_every_handler, quiet_libraries
 from core.settings import Settings
 from stores.bundle import Stores
@@ -61,6 +62,7 @@ def build_worker_app(settings: Settings) -> faust.App:
         app = create_faust_app(settings, app_id=f"{settings.worker_id}-analytics")
         analytics.register(app, stores, settings)
         _serve_stores(app, stores)
+        serve_health(app, settings, stores)
         return app
     app = create_faust_app(settings)
     ctx = HandlerContext(settings=settings, stores=stores)
@@ -127,6 +129,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     if settings.worker_agents == "all":
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)
+    serve_health(app, settings, stores)
     return app
 
 

@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535, alias="METRICS_PORT")
     metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
     metrics_token: str = Field(default="", alias="METRICS_TOKEN")
+    # A worker's /live, /ready and /metrics (0: none; each worker process needs a port
+    # of its own, so only an orchestrator's pod or a compose service sets one).
+    worker_health_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_HEALTH_PORT")
+    worker_health_host: str = Field(default="127.0.0.1", alias="WORKER_HEALTH_HOST")
 
     # Auth. No default secret: `make dev` and the local stack generate one.
     jwt_secret: str = Field(default="", alias="JWT_SECRET")

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from agents.command_agent import arrival_of
 from agents.documents.sandbox import ParseSandbox
 from agents.handling import parse_payload
+from agents.metrics import DEAD_LETTERS
 from agents.processor import TRANSIENT, Arrival, Message, Publisher, RetryPolicy, too_late
 from core.errors import (
     NotFound,
@@ -235,6 +236,7 @@ class ResumeReader:
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
         log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
+        DEAD_LETTERS.labels(self.dlq_topic).inc()
         delay = self.retry.first_delay
         # Until the DLQ has it the message must not be acknowledged: wait out an outage.
         while True:
