@@ -429,3 +429,14 @@ def test_someone_can_log_in_after_compose_up(services: dict[str, Any]) -> None:
     assert env["REFACTORTRACK_PASSWORD"] == OPERATOR_ENV["FIRST_ADMIN_PASSWORD"]
     assert not {var for var in env if var.startswith("KAFKA_") and var.endswith("_PASSWORD")}
     assert first["restart"] == "no"
+
+
+@pytest.mark.parametrize("name", ["worker", "analytics"])
+def test_a_worker_is_probed_and_scales_without_sharing_its_tables(
+    services: dict[str, Any], name: str
+) -> None:
+    worker = services[name]
+    assert "/live" in " ".join(worker["healthcheck"]["test"])
+    assert environment_of(worker)["WORKER_HEALTH_PORT"] == "8081"
+    # `--scale worker=N`: a named volume would be one directory for every replica.
+    assert all(":" not in str(volume) for volume in worker.get("volumes", []))
