@@ -36,6 +36,7 @@ from core.errors import (
     failure_reason,
     validation_summary,
 )
+from core.logging import COMMAND_ID, TENANT_ID
 from stores.postgres import audit
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
@@ -262,6 +263,10 @@ class CommandProcessor:
     async def _apply(self, commands: Sequence[CommandEnvelope], arrivals: Arrivals) -> None:
         """Apply commands of one type in one transaction, then emit and record outcomes."""
         await self.ctx.stores.start()
+        # What the lines written meanwhile are about (a set of one names its command).
+        tenants = {str(c.tenant_id) for c in commands}
+        TENANT_ID.set(tenants.pop() if len(tenants) == 1 else None)
+        COMMAND_ID.set(str(commands[0].command_id) if len(commands) == 1 else None)
         sealer = self.ctx.stores.sealer
         handler = self.handlers.get(commands[0].type)
         results: dict[CommandKey, Result] = {}

@@ -53,6 +53,6 @@ def build_state(settings: Settings) -> GatewayState:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     check_secret(settings)
     return build_api(settings, build_state(settings))

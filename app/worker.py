@@ -30,7 +30,7 @@ from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
 from app.faust_app import create_faust_app
 from app.worker_health import serve_health
-from core.logging import mask_every_handler, quiet_libraries
+from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
 from stores.bundle import Stores
 from stores.kafka_patterns import PatternConsumer
@@ -174,6 +174,7 @@ def _serve_stores(app: faust.App, stores: Stores) -> None:
         async def on_start(self) -> None:
             # Faust has set its log handlers up by now: mask personal data on them too.
             mask_every_handler()
+            format_every_handler(stores.settings.log_format)
             quiet_libraries()
             await stores.start()
             await stores.prepare()

@@ -7,8 +7,12 @@ anything shaped like an email address or an E.164 phone number.
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import re
+from datetime import UTC, datetime
+from typing import Any
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"\+\d[\d ().-]{5,}\d")
@@ -25,6 +29,33 @@ def _without_query_values(path: str) -> str:
         return path
     names = [part.split("=", 1)[0] for part in query.split("&") if part]
     return base + "?" + "&".join(f"{name}=…" for name in names)
+
+
+# What a line is about, set where the work starts (the gateway per request, the worker
+# per command) and carried by asyncio into everything that work awaits.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+TENANT_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("tenant_id", default=None)
+COMMAND_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("command_id", default=None)
+CONTEXT = {"request_id": REQUEST_ID, "tenant_id": TENANT_ID, "command_id": COMMAND_ID}
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line, for a log collector: time, level, logger, message, the
+    ids of what the line is about, and the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({name: value for name, var in CONTEXT.items() if (value := var.get())})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, default=str)
 
 
 def mask(text: str) -> str:
@@ -53,16 +84,30 @@ class MaskPersonalData(logging.Filter):
         return True
 
 
-def mask_every_handler() -> None:
-    """Put the mask on every handler configured so far (idempotent)."""
+def _every_handler() -> list[logging.Handler]:
     loggers = [logging.getLogger(), *(logging.getLogger(n) for n in SERVER_LOGGERS)]
     handlers = [h for logger in loggers for h in logger.handlers]
     # A command-line job configures no handler: its warnings go to the last resort.
     if logging.lastResort is not None:
         handlers.append(logging.lastResort)
-    for handler in handlers:
+    return handlers
+
+
+def mask_every_handler() -> None:
+    """Put the mask on every handler configured so far (idempotent)."""
+    for handler in _every_handler():
         if not any(isinstance(f, MaskPersonalData) for f in handler.filters):
             handler.addFilter(MaskPersonalData())
+
+
+def format_every_handler(log_format: str) -> None:
+    """`json`: every handler configured so far writes JSON lines (servers, Faust and the
+    last resort alike); `console` leaves the human format each one has."""
+    if log_format != "json":
+        return
+    formatter = JsonLines()
+    for handler in _every_handler():
+        handler.setFormatter(formatter)
 
 
 def quiet_libraries() -> None:
@@ -73,10 +118,25 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure_logging(level: str = "INFO") -> None:
+def dict_config(level: str, log_format: str) -> dict[str, Any] | None:
+    """A `logging.config` dict for a framework that sets logging up itself (Faust's
+    worker), so its first lines are JSON too; None keeps its own human format."""
+    if log_format != "json":
+        return None
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonLines}},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"level": level.upper(), "handlers": ["default"]},
+    }
+
+
+def configure_logging(level: str = "INFO", log_format: str = "console") -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     mask_every_handler()
+    format_every_handler(log_format)
     quiet_libraries()

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
         default="dev", alias="RT_ENV"
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # `console` for people (make dev), `json` for a log collector: one object a line with
+    # request_id, tenant_id and command_id.
+    log_format: Literal["console", "json"] = Field(default="console", alias="LOG_FORMAT")
 
     # HTTP ingress
     host: str = Field(default="127.0.0.1", alias="HOST")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from core.logging import mask_every_handler
+from core.logging import format_every_handler, mask_every_handler
 from core.settings import Settings
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
@@ -19,6 +19,7 @@ from gateway.metrics_server import MetricsServer
 from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
+from gateway.request_context import RequestContext
 from gateway.routes import (
     analytics,
     audit,
@@ -106,6 +107,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # uvicorn has set its log handlers up by now: mask personal data on them too.
         mask_every_handler()
+        format_every_handler(settings.log_format)
         await state.start()
         metrics_server = None
         if settings.metrics_port:
@@ -138,6 +140,8 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     install_problem_handlers(app)
 
     app.add_middleware(RequestMetrics)
+    # Outermost of the two, so the metrics' and every handler's lines carry the id.
+    app.add_middleware(RequestContext)
     app.add_middleware(RateLimitHeaders)
     if settings.cors_origins:
         app.add_middleware(

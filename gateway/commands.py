@@ -12,6 +12,7 @@ from uuid import UUID
 from core import jsoncodec
 from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
+from core.logging import COMMAND_ID
 from gateway.auth import Principal
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
@@ -69,6 +70,7 @@ class CommandBus:
             done = await self._redis.get_outcome(principal.tenant_id, command_id)
             if done is not None and done.status != "accepted":
                 return done
+        COMMAND_ID.set(str(command_id))
         # Personal fields leave this process sealed with the person's key (made here for a
         # new person): erasing the person later makes every copy unreadable.
         envelope = await self._sealer.seal_command(

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from app.cli import accounts, audit, integrations, kafka, keys, retention
-from core.logging import mask_every_handler, quiet_libraries
+from core.logging import dict_config, mask_every_handler, quiet_libraries
 from core.settings import MissingSetting, get_settings
 
 app = typer.Typer(
@@ -96,7 +96,9 @@ def worker(
             raise typer.BadParameter("one of all, domain, analytics", param_hint="--agents")
         settings = settings.model_copy(update={"worker_agents": agents})
     faust_app = build_worker_app(settings)
-    faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+    faust.Worker(
+        faust_app, loglevel=loglevel, logging_config=dict_config(loglevel, settings.log_format)
+    ).execute_from_commandline()
 
 
 def _stack(action: str) -> None:
