@@ -190,13 +190,14 @@ def demo_data(
 def reindex(
     tenant: Annotated[
         str | None,
-        typer.Option(help="Only this agency's candidates, rewritten in place (no new index)"),
+        typer.Option(help="Only this agency's records, rewritten in place (no new index)"),
     ] = None,
 ) -> None:
-    """Rebuild the candidate search index from Postgres and MongoDB, without downtime.
+    """Rebuild every search index from Postgres and MongoDB, without downtime.
 
     Writes every candidate into a new index while searches keep reading the old one, then
-    moves the alias in one atomic step and catches up on what changed meanwhile.
+    moves the alias in one atomic step and catches up on what changed meanwhile; then
+    writes every requisition and every alerting saved search's query again, in place.
     """
     from app.jobs.reindex import run_reindex
 

@@ -173,8 +173,10 @@ class SearchStore:
     # -- requisitions --------------------------------------------------------------
 
     @unreachable
-    async def bulk_index_requisitions(self, docs: list[dict[str, Any]]) -> None:
-        await index_versioned(self.client, self.requisitions_alias, docs)
+    async def bulk_index_requisitions(
+        self, docs: list[dict[str, Any]], *, versioned: bool = True
+    ) -> None:
+        await index_versioned(self.client, self.requisitions_alias, docs, versioned=versioned)
 
     @unreachable
     @refusals_translated
