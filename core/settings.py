@@ -244,6 +244,11 @@ class Settings(BaseSettings):
     opensearch_verify_certs: bool = Field(default=True, alias="OPENSEARCH_VERIFY_CERTS")
     index_prefix: str = Field(default="rt", alias="INDEX_PREFIX")
     search_refresh_interval: str = Field(default="200ms", alias="SEARCH_REFRESH_INTERVAL")
+    # Primary shards and replicas of each index the app creates. Shards are fixed when an
+    # index is made (a candidate index picks a new count up at `refactortrack reindex`);
+    # replicas need as many more data nodes, or the cluster stays yellow.
+    search_shards: int = Field(default=1, ge=1, alias="SEARCH_SHARDS")
+    search_replicas: int = Field(default=0, ge=0, alias="SEARCH_REPLICAS")
 
     # Kafka
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
@@ -268,7 +273,14 @@ class Settings(BaseSettings):
     kafka_jobs_password: SecretStr | None = Field(default=None, alias="KAFKA_JOBS_PASSWORD")
     # Topic names are <namespace>.<domain>.<kind>; only the test suite changes it.
     topic_namespace: str = Field(default="rt", alias="TOPIC_NAMESPACE")
-    kafka_partitions: int = Field(default=4, alias="KAFKA_PARTITIONS")
+    # Sizing of the topics the migration creates: partitions bound how many workers of one
+    # consumer group share the work (docs/scaling.md); a replication factor above 1 and
+    # min.insync.replicas below it let a broker go down without losing acknowledged
+    # writes (the producers ask for acks=all). Changing them later does not resize the
+    # topics that exist (docs/deploy-kubernetes.md says how).
+    kafka_partitions: int = Field(default=4, ge=1, alias="KAFKA_PARTITIONS")
+    kafka_replication_factor: int = Field(default=1, ge=1, alias="KAFKA_REPLICATION_FACTOR")
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, alias="KAFKA_MIN_INSYNC_REPLICAS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
     # How long a silent worker keeps its partitions before the others take them over.
@@ -319,6 +331,18 @@ class Settings(BaseSettings):
                     f"are both {name!r}: each kind of process needs a principal of its own"
                 )
             seen[name] = role
+        return self
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Settings:
+        # A topic whose min.insync.replicas exceeds its replicas refuses every acks=all write.
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS={self.kafka_min_insync_replicas} is more than "
+                f"KAFKA_REPLICATION_FACTOR={self.kafka_replication_factor}: no write could "
+                "ever be acknowledged; lower the first or raise the second (a common choice "
+                "is a factor of 3 with 2 in sync)"
+            )
         return self
 
     @model_validator(mode="after")
