@@ -1,19 +1,15 @@
-"""Turns tracing on for a process at its start: the exporter, the drivers, the API.
+"""Turns tracing on for a process at its start: the exporter and the drivers' spans.
 
-Nothing happens unless the settings name an OTLP endpoint (core/tracing.py).
+Nothing happens unless the settings name an OTLP endpoint (core/tracing.py). The gateway's
+request spans need nothing here: FastAPI makes them itself once a tracer provider is
+installed (gateway/app.py says which requests it leaves out).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
 from core.settings import Settings
 from core.tracing import start_tracing
 from stores.driver_tracing import trace_drivers
-
-# Probes and scrapes every few seconds: traces of them would bury the requests.
-UNTRACED_PATHS = "/health$,/ready$,/metrics$"
 
 
 def trace_process(settings: Settings, process: str) -> bool:
@@ -22,14 +18,3 @@ def trace_process(settings: Settings, process: str) -> bool:
         return False
     trace_drivers()
     return True
-
-
-def trace_api(api: FastAPI) -> None:
-    """A server span for each request (its parent from the caller's `traceparent`)."""
-    FastAPIInstrumentor.instrument_app(
-        api,
-        excluded_urls=UNTRACED_PATHS,
-        # The ASGI receive/send spans of each body chunk say nothing a request's span
-        # does not.
-        exclude_spans=["receive", "send"],
-    )
