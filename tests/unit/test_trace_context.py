@@ -13,28 +13,24 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from core import trace_context
 from core.logging import JsonLines
 from core.settings import Settings
-from core.trace_context import TRACER, consuming, extract, trace_headers
+from core.trace_context import consuming, extract, trace_headers
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
-_EXPORTER = InMemorySpanExporter()
-_PROVIDER = TracerProvider()
-
 
 @pytest.fixture
-def spans() -> InMemorySpanExporter:
-    # The global provider can be set once a process: an in-memory one for these tests
-    # (spans elsewhere in the run land there too, unread).
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        _PROVIDER.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-        trace.set_tracer_provider(_PROVIDER)
-    if trace.get_tracer_provider() is not _PROVIDER:
-        pytest.skip("another tracer provider was installed first in this process")
-    _EXPORTER.clear()
-    return _EXPORTER
+def spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    # A provider of the test's own behind the module's tracer: the process's global
+    # provider stays the API's no-op one for every other test.
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace_context, "TRACER", provider.get_tracer("test"))
+    return exporter
 
 
 def test_no_span_no_header() -> None:
@@ -42,7 +38,7 @@ def test_no_span_no_header() -> None:
 
 
 def test_headers_round_trip(spans: InMemorySpanExporter) -> None:
-    with TRACER.start_as_current_span("publish") as span:
+    with trace_context.TRACER.start_as_current_span("publish") as span:
         headers = trace_headers()
     assert dict(headers)["traceparent"].decode().split("-")[2] == trace.format_span_id(
         span.get_span_context().span_id
@@ -74,7 +70,10 @@ def test_one_message_is_the_parent(spans: InMemorySpanExporter) -> None:
 def test_a_set_links_every_message(spans: InMemorySpanExporter) -> None:
     others = [f"00-{i:032x}-{i:016x}-01" for i in (1, 2)]
     carriers = [[("traceparent", p.encode())] for p in [PARENT, *others, PARENT]] + [[]]
-    with TRACER.start_as_current_span("unrelated"), consuming("apply set", carriers):
+    with (
+        trace_context.TRACER.start_as_current_span("unrelated"),
+        consuming("apply set", carriers),
+    ):
         pass
     span = next(s for s in spans.get_finished_spans() if s.name == "apply set")
     # A root of its own (not the ambient span's child), one link per producer span.
