@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -140,11 +141,12 @@ async def traced(receiver: Receiver) -> AsyncIterator[Traced]:
     await ensure_database(settings)
     await asyncio.to_thread(upgrade, settings)
     async with own_namespace(settings, "rt-trace") as own:
+        data_dir = Path(f"{settings.worker_data_dir}-{own.topic_namespace}")
         env = {
             **os.environ,
             "TOPIC_NAMESPACE": own.topic_namespace,
             "WORKER_ID": own.worker_id,
-            "WORKER_DATA_DIR": f"{settings.worker_data_dir}-{own.topic_namespace}",
+            "WORKER_DATA_DIR": str(data_dir),
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
             # Export within a tenth of a second, not the default five.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
@@ -165,6 +167,7 @@ async def traced(receiver: Receiver) -> AsyncIterator[Traced]:
         finally:
             stop(gateway)
             stop(worker)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _wait_until_up(base_url: str, gateway_log: Path, worker_log: Path) -> None:
