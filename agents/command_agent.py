@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import cast
 
@@ -21,7 +22,10 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     appended_at = None
     if message.timestamp_type == LOG_APPEND_TIME and message.timestamp:
         appended_at = datetime.fromtimestamp(message.timestamp, tz=UTC)
-    return Arrival(message.key, message.value, appended_at)
+    # The producer's trace context rides in the headers (core/trace_context.py).
+    headers = message.headers or ()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return Arrival(message.key, message.value, appended_at, tuple(pairs))
 
 
 def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:

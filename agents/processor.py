@@ -15,11 +15,13 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from opentelemetry.trace import Span
 from pydantic import ValidationError
 
 from agents.audit_trail import change_entries
@@ -37,6 +39,7 @@ from core.errors import (
     validation_summary,
 )
 from core.logging import COMMAND_ID, TENANT_ID
+from core.trace_context import Headers, consuming, trace_headers
 from stores.postgres import audit
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
@@ -58,6 +61,8 @@ class Arrival:
     value: bytes | None
     appended_at: datetime | None = None
     """When the broker appended it (command topics use log-append time)."""
+    headers: Headers = ()
+    """Its Kafka headers: `traceparent` names the span that published it."""
 
 
 Arrivals = Mapping[CommandKey, datetime | None]
@@ -205,11 +210,12 @@ class CommandProcessor:
         await asyncio.gather(*(in_order(arrivals) for arrivals in later.values() if arrivals))
 
     async def _apply_set(self, group: list[tuple[Arrival, CommandEnvelope]]) -> None:
+        commands = [command for _, command in group]
         try:
-            await self._apply(
-                [command for _, command in group],
-                {_key(command): arrival.appended_at for arrival, command in group},
-            )
+            with _applying(commands, [arrival.headers for arrival, _ in group]):
+                await self._apply(
+                    commands, {_key(command): arrival.appended_at for arrival, command in group}
+                )
         except Exception as exc:
             # One bad apple (or a race, or a store away) fails the set; one by one isolates
             # it, and waits out what is transient.
@@ -234,7 +240,8 @@ class CommandProcessor:
         attempt = 0
         while True:
             try:
-                await self._apply([command], arrivals)
+                with _applying([command], [arrival.headers]):
+                    await self._apply([command], arrivals)
                 return
             except TRANSIENT as exc:
                 # Not the command's fault: wait however long it takes, never the DLQ.
@@ -365,7 +372,9 @@ class CommandProcessor:
         for event in events:
             topic, key = self._topic_for(event), str(event.aggregate_id).encode()
             value = event.model_dump_json().encode()
-            messages.append((topic, key, value, [("event_type", event.type.encode())]))
+            # The span of the set that made it, for whoever follows the event.
+            headers = [("event_type", event.type.encode()), *trace_headers()]
+            messages.append((topic, key, value, headers))
             if event.type.endswith(".erased"):
                 # An erasure ends with a tombstone, after its event, so that compaction
                 # removes every record of the aggregate from the topic.
@@ -401,6 +410,24 @@ class CommandProcessor:
                 log.warning("DLQ publish failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.retry.max_delay)
+
+
+def _applying(
+    commands: Sequence[CommandEnvelope], carriers: Sequence[Headers]
+) -> AbstractContextManager[Span]:
+    """The span of one transaction's commands (one type): a child of the publishing span
+    for a command applied alone, linked to each command's publishing span for a set; the
+    store calls inside are its children, the events emitted carry it."""
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.batch.message_count": len(commands),
+        "refactortrack.command_type": commands[0].type,
+    }
+    if len(commands) == 1:
+        attributes["refactortrack.command_id"] = str(commands[0].command_id)
+        attributes["refactortrack.tenant_id"] = str(commands[0].tenant_id)
+    return consuming(f"apply {commands[0].type}", carriers, attributes)
 
 
 def _outcome(

@@ -29,6 +29,7 @@ from agents.search_indexer import agent as search_indexer
 from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
 from app.faust_app import create_faust_app
+from app.tracing import trace_process
 from app.worker_health import serve_health
 from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
@@ -56,8 +57,12 @@ log = logging.getLogger(__name__)
 
 
 def build_worker_app(settings: Settings) -> faust.App:
+    # At the process's start, before any client exists (PyMongo's listener applies to the
+    # clients made after it).
+    analytics_only = settings.worker_agents == "analytics"
+    trace_process(settings, "worker-analytics" if analytics_only else "worker")
     stores = Stores(settings)
-    if settings.worker_agents == "analytics":
+    if analytics_only:
         # A consumer group of its own: its members read other topics than the domain's.
         app = create_faust_app(settings, app_id=f"{settings.worker_id}-analytics")
         analytics.register(app, stores, settings)

@@ -14,6 +14,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from core.trace_context import current_ids
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"\+\d[\d ().-]{5,}\d")
 # Loggers that servers configure with handlers of their own, besides the root's.
@@ -41,7 +43,8 @@ CONTEXT = {"request_id": REQUEST_ID, "tenant_id": TENANT_ID, "command_id": COMMA
 
 class JsonLines(logging.Formatter):
     """One JSON object a line, for a log collector: time, level, logger, message, the
-    ids of what the line is about, and the traceback if any."""
+    ids of what the line is about (and of its trace, when a span is current), and the
+    traceback if any."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
@@ -51,6 +54,9 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update({name: value for name, var in CONTEXT.items() if (value := var.get())})
+        # The span this line was written in, to find the line from a trace and back.
+        if ids := current_ids():
+            line["trace_id"], line["span_id"] = ids
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

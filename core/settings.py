@@ -180,6 +180,19 @@ class Settings(BaseSettings):
     worker_health_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_HEALTH_PORT")
     worker_health_host: str = Field(default="127.0.0.1", alias="WORKER_HEALTH_HOST")
 
+    # Traces (OpenTelemetry, docs/operations.md#traces): off unless an OTLP endpoint is
+    # set. The standard variables, so a collector's sidecar or operator that injects them
+    # turns tracing on without a setting of ours; the SDK reads the other OTEL_* variables
+    # (sampler, headers, resource attributes) from the environment itself.
+    otel_exporter_otlp_endpoint: str = Field(default="", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    # Where traces go when they do not go to <endpoint>/v1/traces (OTLP over HTTP).
+    otel_exporter_otlp_traces_endpoint: str = Field(
+        default="", alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    # Empty: refactortrack-gateway or refactortrack-worker, by the process.
+    otel_service_name: str = Field(default="", alias="OTEL_SERVICE_NAME")
+    otel_sdk_disabled: bool = Field(default=False, alias="OTEL_SDK_DISABLED")
+
     # Auth. No default secret: `make dev` and the local stack generate one.
     jwt_secret: str = Field(default="", alias="JWT_SECRET")
     jwt_issuer: str = Field(default="refactortrack", alias="JWT_ISSUER")
@@ -370,6 +383,17 @@ class Settings(BaseSettings):
                 "costs (make bench), never for a system that holds real people; unset it"
             )
         return self
+
+    @property
+    def traces_endpoint(self) -> str | None:
+        """Where this process sends its spans (OTLP over HTTP), or None: tracing is off."""
+        if self.otel_sdk_disabled:
+            return None
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        return None
 
     @property
     def postgres_dsn(self) -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+from opentelemetry.trace import SpanKind
 
 from core import jsoncodec
 from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
+from core.trace_context import TRACER, trace_headers
 from gateway.auth import Principal
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
@@ -102,13 +105,7 @@ class CommandBus:
         future = self._waiter.register(tenant_id, command_id) if wait else None
         try:
             await self._redis.mark_accepted(accepted)
-            appended_at = await self._publisher.publish(
-                topic.name(self._namespace),
-                str(key),
-                envelope.model_dump_json().encode(),
-                headers=[("command_type", type.encode())],
-                wait=self._publish_seconds,
-            )
+            appended_at = await self._publish(topic.name(self._namespace), key, envelope)
             if appended_at is not None and appended_at > deadline:
                 raise Unavailable("the broker took the command too late; it will not be applied")
         except Unavailable as refused:
@@ -124,6 +121,29 @@ class CommandBus:
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
         return outcome or accepted
+
+    async def _publish(self, topic: str, key: UUID, envelope: CommandEnvelope) -> datetime | None:
+        """Publish under a span of its own, the request's child, whose context the message
+        carries (`traceparent`): the worker's span that applies it points back at it."""
+        with TRACER.start_as_current_span(
+            f"publish {envelope.type}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.kafka.message.key": str(key),
+                "refactortrack.command_id": str(envelope.command_id),
+                "refactortrack.tenant_id": str(envelope.tenant_id),
+            },
+        ):
+            return await self._publisher.publish(
+                topic,
+                str(key),
+                envelope.model_dump_json().encode(),
+                headers=[("command_type", envelope.type.encode()), *trace_headers()],
+                wait=self._publish_seconds,
+            )
 
     async def _idempotent_id(
         self, principal: Principal, idempotency: str, type: str, fingerprint: Any
