@@ -82,7 +82,8 @@ class MaskPersonalData(logging.Filter):
         message = record.getMessage()
         masked = mask(message)
         if masked != message:
-            record.msg, record.args = masked, None
+            # No args, rather than None: some formatters (mode's) wrap None into (None,).
+            record.msg, record.args = masked, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
