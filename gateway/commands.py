@@ -14,6 +14,7 @@ from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from gateway.auth import Principal
+from gateway.metrics import COMMAND_WAITS
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
 from stores.redis import RedisStore, idempotency_key
@@ -121,8 +122,10 @@ class CommandBus:
                 self._waiter.forget(tenant_id, command_id, future)
             raise
         if future is None:
+            COMMAND_WAITS.labels(type, "async").inc()
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
+        COMMAND_WAITS.labels(type, "timed_out" if outcome is None else "settled").inc()
         return outcome or accepted
 
     async def _idempotent_id(
