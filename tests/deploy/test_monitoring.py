@@ -5,8 +5,9 @@ the metric objects themselves, so a renamed metric breaks this test, not a dashb
 production), plus the few named in EXTERNAL; the labels it matches on or groups by must
 be the metric's own or the scrape's. Every metric the code defines is shown or alerted
 on somewhere. The rules file has the shape Prometheus loads, and `promtool check rules`
-(deploy/monitoring/tools.sh builds it) parses it and every dashboard expression. The
-chart's PrometheusRule carries the same rules.
+(deploy/monitoring/tools.sh builds it) parses it and every dashboard expression, and
+`promtool test rules` shows each alert firing on made-up series of its fault, and quiet
+on healthy ones. The chart's PrometheusRule carries the same rules.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.deploy
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy" / "monitoring"
 RULES = MONITORING / "prometheus-rules.yaml"
+RULE_TESTS = MONITORING / "prometheus-rules.test.yaml"
 DASHBOARD = MONITORING / "grafana-dashboard.json"
 TOOLS_SCRIPT = MONITORING / "tools.sh"
 CHART = ROOT / "deploy" / "helm" / "refactortrack"
@@ -298,6 +300,16 @@ def test_promtool_checks_the_rules(promtool: str) -> None:
         [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_each_alert_fires_on_its_fault_and_not_on_health(promtool: str) -> None:
+    """deploy/monitoring/prometheus-rules.test.yaml: series in, alerts expected out."""
+    done = subprocess.run(
+        [promtool, "test", "rules", str(RULE_TESTS)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    tested = set(re.findall(r"alertname: (\w+)", RULE_TESTS.read_text()))
+    assert tested == set(rule_expressions()), "every alert has a case in the test file"
 
 
 def test_promtool_parses_every_dashboard_expression(promtool: str, tmp_path: Path) -> None:
