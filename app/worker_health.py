@@ -30,6 +30,9 @@ LAG = Gauge(
     "Messages on a partition this worker holds that it has not yet processed",
     ["group", "topic", "partition"],
 )
+# What `/ready` answers, measured again at each scrape, so an alert can see a worker that
+# stays unready (the orchestrator only takes it out of rotation; nothing else would tell).
+READY = Gauge("rt_worker_ready", "1 when the worker's /ready would answer 200, else 0")
 BEAT_SECONDS = 1.0
 # A loop that has not run a 1 s heartbeat for this long is stuck (a handler blocking it).
 STALLED_AFTER_SECONDS = 15.0
@@ -101,6 +104,7 @@ def _routes(health: WorkerHealth, token: str) -> web.Application:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         await health.measure_lag()
+        READY.set(0 if await health.unready() else 1)
         body = generate_latest(REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -17,6 +17,7 @@ from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from core.trace_context import TRACER, trace_headers
 from gateway.auth import Principal
+from gateway.metrics import COMMAND_WAITS
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
 from stores.redis import RedisStore, idempotency_key
@@ -118,8 +119,10 @@ class CommandBus:
                 self._waiter.forget(tenant_id, command_id, future)
             raise
         if future is None:
+            COMMAND_WAITS.labels(type, "async").inc()
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
+        COMMAND_WAITS.labels(type, "timed_out" if outcome is None else "settled").inc()
         return outcome or accepted
 
     async def _publish(self, topic: str, key: UUID, envelope: CommandEnvelope) -> datetime | None:

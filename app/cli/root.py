@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, audit, integrations, kafka, keys, retention
+from app.cli import accounts, audit, backups, integrations, kafka, keys, retention
 from core.logging import dict_config, mask_every_handler, quiet_libraries
 from core.settings import MissingSetting, get_settings
 
@@ -33,6 +33,7 @@ app.add_typer(integrations.integrations_app, name="integrations")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(retention.retention_app, name="retention")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(backups.mongo_app, name="mongo")
 
 
 @app.callback()

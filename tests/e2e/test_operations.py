@@ -60,3 +60,15 @@ async def test_a_worker_answers_probes_and_counts_what_it_does(
     )
     assert lags, text[:2000]
     assert "rt_worker_handler_seconds_bucket" in text
+    # What /ready said, for the alert on a worker that stays unready.
+    assert re.search(r"^rt_worker_ready 1\.0$", text, re.MULTILINE), text[:2000]
+    # The gateway counts how the wait for the outcome ended: this one settled (a 201).
+    async with httpx.AsyncClient(base_url=system.base_url) as gateway:
+        counted = (await gateway.get("/metrics")).text
+    settled = re.search(
+        r'^rt_command_waits_total\{result="settled",type="candidate.create"\} (\S+)$',
+        counted,
+        re.MULTILINE,
+    )
+    assert settled, counted[:2000]
+    assert float(settled.group(1)) >= 1
