@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import faust
 
 from agents.metrics import BATCHES
 from agents.processor import Arrival, CommandProcessor
 
+log = logging.getLogger(__name__)
+
 BATCH_SIZE = 1000
 LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
+
+# Batches an agent was stopped in the middle of. Faust acknowledges a whole batch when its
+# generator is closed, applied or not; kept here, it is never closed in this process, so
+# those offsets are not committed and the batch is delivered again (the ledger makes the
+# commands already applied change nothing).
+_unfinished: list[AsyncIterator[Any]] = []
+# Batches being applied now, by every command agent of this process.
+_in_flight = 0
 
 
 def arrival_of(message: faust.types.Message) -> Arrival:
@@ -28,6 +41,50 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     return Arrival(message.key, message.value, appended_at, tuple(pairs))
 
 
+async def apply_batches(
+    batches: AsyncIterator[Sequence[faust.types.EventT[bytes]]],
+    processor: CommandProcessor,
+    topic: str = "",
+) -> None:
+    """Hand each batch to the processor; a batch is acknowledged only once it is applied."""
+    global _in_flight
+    async for events in batches:
+        BATCHES.labels(topic).observe(len(events))
+        _in_flight += 1
+        try:
+            await processor.process_batch([arrival_of(e.message) for e in events])
+        except asyncio.CancelledError:
+            # Stopped mid-batch (the worker's grace for finishing it ran out): leave the
+            # batch unacknowledged rather than let closing the generator acknowledge it.
+            _unfinished.append(batches)
+            raise
+        finally:
+            _in_flight -= 1
+
+
+async def finish_batches(app: faust.App, grace: float) -> bool:
+    """Wait (at most `grace` s) until no command agent holds a batch, then commit the
+    offsets of what they applied; True if they all finished.
+
+    For a worker that stops: Faust has stopped fetching by then, so what remains is what
+    the agents already took (a batch being applied, or one in take_events' buffer, which
+    it hands over within BATCH_WINDOW_SECONDS). Faust's own `wait_empty` is no use here: it
+    also waits for the followers' last messages, which `take` acknowledges only when the
+    next one comes, and it cannot be cancelled.
+    """
+    deadline = time.monotonic() + grace
+    settle = max(0.05, 5 * BATCH_WINDOW_SECONDS)
+    while True:
+        await asyncio.sleep(settle)  # a buffered batch is handed over; a done one acked
+        if _in_flight == 0:
+            break
+        if time.monotonic() > deadline:
+            log.warning("stopping with %d batch(es) unfinished after %.0f s", _in_flight, grace)
+            return False
+    await app.consumer.commit()
+    return True
+
+
 def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
     commands = app.topic(topic)
 
@@ -36,8 +93,6 @@ def register(app: faust.App, name: str, topic: str, processor: CommandProcessor)
         batches = cast(faust.Stream[bytes], stream).take_events(
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
-        async for events in batches:
-            BATCHES.labels(topic).observe(len(events))
-            await processor.process_batch([arrival_of(e.message) for e in events])
+        await apply_batches(batches, processor, topic)
 
     app.agent(commands, name=name)(handle_commands)

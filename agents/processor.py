@@ -86,6 +86,13 @@ class Publisher(Protocol):
         ...
 
 
+SET_SIZE = 200
+"""At most this many commands are applied in one transaction. A batch from a backlog (a
+restarted worker's first) commits in parts, each within a second or so, rather than all at
+once after many: commands apply again soon after a restart, and a worker stopped mid-batch
+has less to finish."""
+
+
 class ConcurrentDelivery(Exception):
     """Another delivery of one of the commands recorded its outcome first."""
 
@@ -165,6 +172,7 @@ class CommandProcessor:
         concurrency: int = 8,
         event_topics: Mapping[str, str] | None = None,
         namespace: str | None = None,
+        set_size: int = SET_SIZE,
     ) -> None:
         self.ctx = ctx
         self.handlers = handlers
@@ -178,12 +186,14 @@ class CommandProcessor:
         self.event_topics = dict(event_topics or {})
         # Where integrations read about their commands (None: nobody to tell, in tests).
         self.namespace = namespace
+        self.set_size = max(1, set_size)
 
     async def process_batch(self, messages: Sequence[Message | Arrival]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
 
         The first command of each aggregate (key) in the batch is applied together with
-        the other aggregates' first commands of the same type, in one transaction. Any
+        the other aggregates' first commands of the same type, in transactions of at most
+        `set_size` commands. Any
         later command of an aggregate runs after that, in order, so every aggregate's
         history stays ordered.
         """
@@ -199,7 +209,8 @@ class CommandProcessor:
             else:
                 later[key].append(arrival)
         for group in first.values():
-            await self._apply_set(group)
+            for start in range(0, len(group), self.set_size):
+                await self._apply_set(group[start : start + self.set_size])
         gate = asyncio.Semaphore(self.concurrency)
 
         async def in_order(arrivals: list[Arrival]) -> None:

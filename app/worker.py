@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import faust
 from mode import Service
@@ -135,7 +136,27 @@ def build_worker_app(settings: Settings) -> faust.App:
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)
     serve_health(app, settings, stores)
+    _finish_batches_on_stop(app, settings.shutdown_grace_seconds)
     return app
+
+
+def _finish_batches_on_stop(app: faust.App, grace: float) -> None:
+    """On SIGTERM, let the command agents finish the batches they hold before anything stops.
+
+    By the time Faust sends `on_before_shutdown` it has stopped fetching; what the agents
+    already took is applied, and its offsets committed, while the stores are still open
+    (they stop after). So a worker stopped mid-batch leaves nothing applied whose offset is
+    not committed. Past `grace` it stops anyway: the rest is delivered again, harmlessly.
+    """
+
+    async def on_stop(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        try:
+            await command_agent.finish_batches(app, grace)
+        except Exception:
+            # Stopped before the consumer ever started, say: nothing was taken.
+            log.exception("could not finish the batches in flight before stopping")
+
+    app.on_before_shutdown.connect(on_stop)
 
 
 def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> None:

@@ -113,7 +113,11 @@ class Settings(BaseSettings):
     # How long a write waits for the broker to take its command before answering 503: a
     # command the broker appends after that is refused by the worker, never applied.
     command_publish_seconds: float = Field(default=3.0, gt=0, alias="COMMAND_PUBLISH_SECONDS")
-    # On SIGTERM the gateway answers the requests in flight for at most this long.
+    # Writes a gateway process holds at once; one more is refused 503 before any work
+    # (gateway/admission.py).
+    command_concurrency: int = Field(default=32, ge=1, alias="COMMAND_CONCURRENCY")
+    # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
+    # it holds (and commits their offsets), for at most this long.
     shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
 
@@ -296,9 +300,13 @@ class Settings(BaseSettings):
     kafka_min_insync_replicas: int = Field(default=1, ge=1, alias="KAFKA_MIN_INSYNC_REPLICAS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
-    # How long a silent worker keeps its partitions before the others take them over.
+    # How long a silent worker keeps its partitions before the others take them over: a
+    # worker killed outright (kill -9, the OOM killer, a lost host) holds its partitions that
+    # long, so a worker restarted at once waits for it too. 6 s is Kafka's least
+    # (group.min.session.timeout.ms); heartbeats go every third of it, from the consumer's
+    # own thread, so a busy event loop does not miss them.
     worker_session_timeout_seconds: float = Field(
-        default=30.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
+        default=6.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
     )
 
     # Which agents a worker process runs: all of them, or the domain agents (commands and

@@ -13,6 +13,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from core.logging import format_every_handler, mask_every_handler
 from core.settings import Settings
+from gateway.admission import WriteAdmission
 from gateway.asyncapi import asyncapi_document
 from gateway.limits import BodySizeLimit
 from gateway.metrics import RequestMetrics
@@ -193,6 +194,9 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         upload_bytes=settings.max_upload_bytes,
     )
+    # Added last, so it runs first: a write's time counts from here, and a gateway with more
+    # writes than it can serve refuses the next before any work (gateway/admission.py).
+    app.add_middleware(WriteAdmission, limit=settings.command_concurrency)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (

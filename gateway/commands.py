@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from core.trace_context import TRACER, trace_headers
+from gateway.admission import arrived_at, busy
 from gateway.auth import Principal
 from gateway.metrics import COMMAND_WAITS
 from gateway.outcomes import OutcomeWaiter
@@ -68,6 +70,12 @@ class CommandBus:
         `fingerprint` is what makes two requests "the same" for Idempotency-Key: the
         caller's body, not the ids the gateway generated for it.
         """
+        # The broker has COMMAND_PUBLISH_SECONDS from the request's arrival to take the
+        # command, whatever the request waited for before (gateway/admission.py).
+        margin = _margin(self._publish_seconds)
+        until = arrived_at() + self._publish_seconds
+        if until - time.monotonic() <= margin:
+            raise busy()  # it waited too long to get here: refused before any work
         command_id = uuid.uuid4()
         if idempotency is not None:
             command_id = await self._idempotent_id(principal, idempotency, type, fingerprint)
@@ -75,8 +83,8 @@ class CommandBus:
             if done is not None and done.status != "accepted":
                 return done
         COMMAND_ID.set(str(command_id))
-        # Personal fields leave this process sealed with the person's key (made here for a
-        # new person): erasing the person later makes every copy unreadable.
+        # Personal fields leave this process sealed with the person's key (made here for
+        # a new person): erasing the person later makes every copy unreadable.
         envelope = await self._sealer.seal_command(
             CommandEnvelope(
                 command_id=command_id,
@@ -88,13 +96,6 @@ class CommandBus:
                 payload=payload,
             )
         )
-        now = utcnow()
-        # The worker applies the command only if the broker appended it by `deadline`,
-        # which falls a little before this gateway stops waiting for the broker: an append
-        # it has not heard of by then is late, and refused, so a 503 is never a ghost write
-        # (as long as the broker's acknowledgement takes less than the margin).
-        deadline = now + timedelta(seconds=self._publish_seconds - _margin(self._publish_seconds))
-        envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
         accepted = CommandOutcome(
             command_id=command_id,
             tenant_id=principal.tenant_id,
@@ -106,7 +107,18 @@ class CommandBus:
         future = self._waiter.register(tenant_id, command_id) if wait else None
         try:
             await self._redis.mark_accepted(accepted)
-            appended_at = await self._publish(topic.name(self._namespace), key, envelope)
+            left = until - time.monotonic()
+            if left <= margin:
+                raise busy()
+            # The worker applies the command only if the broker appended it by
+            # `deadline`, which falls a little before this gateway stops waiting for the
+            # broker: an append it has not heard of by then is late, and refused, so a
+            # 503 is never a ghost write (as long as the broker's acknowledgement takes
+            # less than the margin).
+            now = utcnow()
+            deadline = now + timedelta(seconds=left - margin)
+            envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
+            appended_at = await self._publish(topic.name(self._namespace), key, envelope, wait=left)
             if appended_at is not None and appended_at > deadline:
                 raise Unavailable("the broker took the command too late; it will not be applied")
         except Unavailable as refused:
@@ -125,7 +137,9 @@ class CommandBus:
         COMMAND_WAITS.labels(type, "timed_out" if outcome is None else "settled").inc()
         return outcome or accepted
 
-    async def _publish(self, topic: str, key: UUID, envelope: CommandEnvelope) -> datetime | None:
+    async def _publish(
+        self, topic: str, key: UUID, envelope: CommandEnvelope, *, wait: float
+    ) -> datetime | None:
         """Publish under a span of its own, the request's child, whose context the message
         carries (`traceparent`): the worker's span that applies it points back at it."""
         with TRACER.start_as_current_span(
@@ -145,7 +159,7 @@ class CommandBus:
                 str(key),
                 envelope.model_dump_json().encode(),
                 headers=[("command_type", envelope.type.encode()), *trace_headers()],
-                wait=self._publish_seconds,
+                wait=wait,
             )
 
     async def _idempotent_id(

@@ -70,7 +70,10 @@ MEANINGS: dict[int, str] = {
     415: "A file of a kind this route does not take",
     422: "Invalid fields; `errors` names each",
     429: "Too many requests: wait the seconds in `Retry-After`",
-    503: "A data store or the broker is unavailable or overloaded: retry after `Retry-After`",
+    503: (
+        "A data store, the broker or the gateway is unavailable or overloaded: "
+        "retry after `Retry-After`"
+    ),
 }
 
 CODES: dict[int, str] = {

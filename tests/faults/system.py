@@ -99,17 +99,25 @@ class FaultSystem:
         self.worker_pid = proc.pid
         return time.time()
 
+    async def wait_worker_started(self, timeout: float = 180) -> float:
+        """When the current worker is running: its interpreter has loaded the app and the
+        worker logs that it starts (the counterpart of a server that answers again)."""
+        return await self._wait_log(b"[^Worker]: Starting", timeout)
+
     async def wait_worker_ready(self, timeout: float = 180) -> float:
         """When the current worker logged Faust's "Ready" (its agents have partitions)."""
+        return await self._wait_log(b"Ready", timeout)
+
+    async def _wait_log(self, line: bytes, timeout: float) -> float:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.worker_log.exists() and b"Ready" in self.worker_log.read_bytes():
+            if self.worker_log.exists() and line in self.worker_log.read_bytes():
                 return time.time()
             if not self.worker_alive():
                 break
             await asyncio.sleep(0.1)
         tail = self.worker_log.read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"the worker did not get ready; {self.worker_log}:\n{tail}")
+        raise RuntimeError(f"the worker never logged {line!r}; {self.worker_log}:\n{tail}")
 
     async def agency(self) -> Agency:
         """A new agency with a recruiter logged in: each scenario's data is its own."""
