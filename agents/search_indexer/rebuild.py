@@ -6,13 +6,14 @@ restore it fills the empty indexes the stores' bootstrap made."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from uuid import UUID
 
 from agents.saved_searches.handlers import stored_search
 from stores.bundle import Stores
 from stores.postgres.requisitions import REQUISITIONS
+from stores.postgres.rows import Row, Rows
 from stores.postgres.saved_searches import SAVED_SEARCHES
 from stores.postgres.users import tenant_ids
 from stores.search.requisitions import requisition_document
@@ -22,11 +23,22 @@ from topics.saved_searches import SavedSearchSnapshot
 PAGE = 500
 
 
-async def _agencies(stores: Stores, tenant_id: UUID | None) -> list[UUID]:
+async def _pages(stores: Stores, rows: Rows, tenant_id: UUID | None) -> AsyncIterator[list[Row]]:
+    """Every row of the agency's (or of every agency's), a page at a time."""
     if tenant_id is not None:
-        return [tenant_id]
-    async with stores.db.read() as conn:
-        return await tenant_ids(conn)
+        agencies = [tenant_id]
+    else:
+        async with stores.db.read() as conn:
+            agencies = await tenant_ids(conn)
+    for agency in agencies:
+        after: tuple[datetime, UUID] | None = None
+        while True:
+            async with stores.db.read() as conn:
+                page = await rows.page(conn, agency, limit=PAGE, after=after)
+            if not page:
+                break
+            yield page
+            after = (page[-1]["created_at"], page[-1]["id"])
 
 
 async def rebuild_requisitions(
@@ -34,21 +46,14 @@ async def rebuild_requisitions(
 ) -> int:
     """Every requisition written again (as it is in Postgres, whatever the index held)."""
     done = 0
-    for agency in await _agencies(stores, tenant_id):
-        after: tuple[datetime, UUID] | None = None
-        while True:
-            async with stores.db.read() as conn:
-                rows = await REQUISITIONS.page(conn, agency, limit=PAGE, after=after)
-            if not rows:
-                break
-            docs = [
-                requisition_document(RequisitionSnapshot.model_validate(r).model_dump(mode="json"))
-                for r in rows
-            ]
-            await stores.search.bulk_index_requisitions(docs, versioned=False)
-            done += len(rows)
-            advance(len(rows))
-            after = (rows[-1]["created_at"], rows[-1]["id"])
+    async for page in _pages(stores, REQUISITIONS, tenant_id):
+        docs = [
+            requisition_document(RequisitionSnapshot.model_validate(r).model_dump(mode="json"))
+            for r in page
+        ]
+        await stores.search.bulk_index_requisitions(docs, versioned=False)
+        done += len(page)
+        advance(len(page))
     return done
 
 
@@ -57,27 +62,20 @@ async def rebuild_saved_searches(
 ) -> int:
     """Every saved search that alerts, its query stored again in the percolator."""
     done = 0
-    for agency in await _agencies(stores, tenant_id):
-        after: tuple[datetime, UUID] | None = None
-        while True:
-            async with stores.db.read() as conn:
-                rows = await SAVED_SEARCHES.page(conn, agency, limit=PAGE, after=after)
-            if not rows:
-                break
-            for row in rows:
-                saved = SavedSearchSnapshot.model_validate(row)
-                if not saved.alerts:
-                    continue
-                tree, filters = stored_search(saved.q, saved.filters)
-                await stores.search.put_saved_search(
-                    saved_search_id=saved.id,
-                    tenant_id=saved.tenant_id,
-                    owner=saved.owner,
-                    name=saved.name,
-                    tree=tree,
-                    filters=filters,
-                )
-                done += 1
-            advance(len(rows))
-            after = (rows[-1]["created_at"], rows[-1]["id"])
+    async for page in _pages(stores, SAVED_SEARCHES, tenant_id):
+        for row in page:
+            saved = SavedSearchSnapshot.model_validate(row)
+            if not saved.alerts:
+                continue
+            tree, filters = stored_search(saved.q, saved.filters)
+            await stores.search.put_saved_search(
+                saved_search_id=saved.id,
+                tenant_id=saved.tenant_id,
+                owner=saved.owner,
+                name=saved.name,
+                tree=tree,
+                filters=filters,
+            )
+            done += 1
+        advance(len(page))
     return done
