@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
 
+from agents.metrics import BATCHES
 from agents.processor import Arrival, CommandProcessor
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,21 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     appended_at = None
     if message.timestamp_type == LOG_APPEND_TIME and message.timestamp:
         appended_at = datetime.fromtimestamp(message.timestamp, tz=UTC)
-    return Arrival(message.key, message.value, appended_at)
+    # The producer's trace context rides in the headers (core/trace_context.py).
+    headers = message.headers or ()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return Arrival(message.key, message.value, appended_at, tuple(pairs))
 
 
 async def apply_batches(
-    batches: AsyncIterator[Sequence[faust.types.EventT[bytes]]], processor: CommandProcessor
+    batches: AsyncIterator[Sequence[faust.types.EventT[bytes]]],
+    processor: CommandProcessor,
+    topic: str = "",
 ) -> None:
     """Hand each batch to the processor; a batch is acknowledged only once it is applied."""
     global _in_flight
     async for events in batches:
+        BATCHES.labels(topic).observe(len(events))
         _in_flight += 1
         try:
             await processor.process_batch([arrival_of(e.message) for e in events])
@@ -86,6 +93,6 @@ def register(app: faust.App, name: str, topic: str, processor: CommandProcessor)
         batches = cast(faust.Stream[bytes], stream).take_events(
             BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
-        await apply_batches(batches, processor)
+        await apply_batches(batches, processor, topic)
 
     app.agent(commands, name=name)(handle_commands)

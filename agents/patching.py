@@ -29,15 +29,21 @@ async def apply_patch(
     changes: dict[str, Any],
     event_type: str,
     check: Callable[[Row], Awaitable[None]] | None = None,
+    opened: Callable[[Row], Awaitable[Row]] | None = None,
+    sealed: Callable[[Row], Awaitable[Row]] | None = None,
 ) -> Applied:
     """Merge `changes` into the tenant's row, one version up, and describe it as an event.
 
     `check` sees the locked current row before anything is written (say, to insist that a
-    contact belongs to the client its command is keyed by).
+    contact belongs to the client its command is keyed by). `opened` turns the row as
+    stored into the row as read, `sealed` the new row into the row as stored (a contact's
+    e-mail and phone are sealed at rest).
     """
     current = await rows.get(conn, command.tenant_id, aggregate_id, lock=True)
     if current is None:
         raise NotFound(f"no {rows.noun} {aggregate_id}")
+    if opened is not None:
+        current = await opened(current)
     if check is not None:
         await check(current)
     check_version(rows.noun, aggregate_id, current["version"], command.expected_version)
@@ -47,7 +53,8 @@ async def apply_patch(
         )
     except ValidationError as exc:
         raise invalid_from(exc) from None
-    await rows.update(conn, rows.row(snapshot))
+    row = rows.row(snapshot)
+    await rows.update(conn, await sealed(row) if sealed is not None else row)
     data = snapshot.model_dump(mode="json")
     event = new_event(
         command, type=event_type, aggregate_id=aggregate_id, version=data["version"], data=data

@@ -15,17 +15,20 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from opentelemetry.trace import Span
 from pydantic import ValidationError
 
 from agents.audit_trail import change_entries
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
+from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
 from core.errors import (
     RTError,
     StoreUnavailable,
@@ -35,6 +38,8 @@ from core.errors import (
     failure_reason,
     validation_summary,
 )
+from core.logging import COMMAND_ID, TENANT_ID
+from core.trace_context import Headers, consuming, trace_headers
 from stores.postgres import audit
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
@@ -56,6 +61,8 @@ class Arrival:
     value: bytes | None
     appended_at: datetime | None = None
     """When the broker appended it (command topics use log-append time)."""
+    headers: Headers = ()
+    """Its Kafka headers: `traceparent` names the span that published it."""
 
 
 Arrivals = Mapping[CommandKey, datetime | None]
@@ -214,11 +221,12 @@ class CommandProcessor:
         await asyncio.gather(*(in_order(arrivals) for arrivals in later.values() if arrivals))
 
     async def _apply_set(self, group: list[tuple[Arrival, CommandEnvelope]]) -> None:
+        commands = [command for _, command in group]
         try:
-            await self._apply(
-                [command for _, command in group],
-                {_key(command): arrival.appended_at for arrival, command in group},
-            )
+            with _applying(commands, [arrival.headers for arrival, _ in group]):
+                await self._apply(
+                    commands, {_key(command): arrival.appended_at for arrival, command in group}
+                )
         except Exception as exc:
             # One bad apple (or a race, or a store away) fails the set; one by one isolates
             # it, and waits out what is transient.
@@ -243,7 +251,8 @@ class CommandProcessor:
         attempt = 0
         while True:
             try:
-                await self._apply([command], arrivals)
+                with _applying([command], [arrival.headers]):
+                    await self._apply([command], arrivals)
                 return
             except TRANSIENT as exc:
                 # Not the command's fault: wait however long it takes, never the DLQ.
@@ -272,6 +281,10 @@ class CommandProcessor:
     async def _apply(self, commands: Sequence[CommandEnvelope], arrivals: Arrivals) -> None:
         """Apply commands of one type in one transaction, then emit and record outcomes."""
         await self.ctx.stores.start()
+        # What the lines written meanwhile are about (a set of one names its command).
+        tenants = {str(c.tenant_id) for c in commands}
+        TENANT_ID.set(tenants.pop() if len(tenants) == 1 else None)
+        COMMAND_ID.set(str(commands[0].command_id) if len(commands) == 1 else None)
         sealer = self.ctx.stores.sealer
         handler = self.handlers.get(commands[0].type)
         results: dict[CommandKey, Result] = {}
@@ -294,7 +307,8 @@ class CommandProcessor:
                     )
                     results.update(dict.fromkeys((_key(c) for c in on_time), unknown))
                 elif on_time and handler is not None:
-                    outcomes = await handler(on_time, self.ctx, conn)
+                    with HANDLER_SECONDS.labels(commands[0].type).time():
+                        outcomes = await handler(on_time, self.ctx, conn)
                     results.update(
                         {
                             _key(c): await _sealed(sealer, r)
@@ -369,7 +383,9 @@ class CommandProcessor:
         for event in events:
             topic, key = self._topic_for(event), str(event.aggregate_id).encode()
             value = event.model_dump_json().encode()
-            messages.append((topic, key, value, [("event_type", event.type.encode())]))
+            # The span of the set that made it, for whoever follows the event.
+            headers = [("event_type", event.type.encode()), *trace_headers()]
+            messages.append((topic, key, value, headers))
             if event.type.endswith(".erased"):
                 # An erasure ends with a tombstone, after its event, so that compaction
                 # removes every record of the aggregate from the topic.
@@ -391,6 +407,7 @@ class CommandProcessor:
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
         log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
+        DEAD_LETTERS.labels(self.dlq_topic).inc()
         delay = self.retry.first_delay
         # Until the DLQ has it the message must not be acknowledged, so this waits out
         # a broker outage rather than dropping the message.
@@ -406,6 +423,24 @@ class CommandProcessor:
                 delay = min(delay * 2, self.retry.max_delay)
 
 
+def _applying(
+    commands: Sequence[CommandEnvelope], carriers: Sequence[Headers]
+) -> AbstractContextManager[Span]:
+    """The span of one transaction's commands (one type): a child of the publishing span
+    for a command applied alone, linked to each command's publishing span for a set; the
+    store calls inside are its children, the events emitted carry it."""
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.batch.message_count": len(commands),
+        "refactortrack.command_type": commands[0].type,
+    }
+    if len(commands) == 1:
+        attributes["refactortrack.command_id"] = str(commands[0].command_id)
+        attributes["refactortrack.tenant_id"] = str(commands[0].tenant_id)
+    return consuming(f"apply {commands[0].type}", carriers, attributes)
+
+
 def _outcome(
     command: CommandEnvelope,
     status: str,
@@ -413,6 +448,7 @@ def _outcome(
     error: dict[str, Any] | None,
     resource: dict[str, Any] | None = None,
 ) -> CommandOutcome:
+    COMMANDS.labels(command.type, status).inc()
     return CommandOutcome.model_validate(
         {
             "command_id": command.command_id,

@@ -34,7 +34,7 @@ def create_faust_app(
         store="memory://",
         datadir=settings.worker_data_dir,
         topic_partitions=settings.kafka_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.kafka_replication_factor,
         web_enabled=False,
         producer_acks=-1,
         producer_linger_ms=0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.tracing import trace_process
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from gateway.analytics_hub import AnalyticsHub
@@ -53,6 +54,8 @@ def build_state(settings: Settings) -> GatewayState:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     check_secret(settings)
+    # Before the state: the drivers are wrapped before any client of theirs exists.
+    trace_process(settings, "gateway")
     return build_api(settings, build_state(settings))

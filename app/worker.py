@@ -30,7 +30,9 @@ from agents.search_indexer import agent as search_indexer
 from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
 from app.faust_app import create_faust_app
-from core.logging import mask_every_handler
+from app.tracing import trace_process
+from app.worker_health import serve_health
+from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
 from stores.bundle import Stores
 from stores.kafka_patterns import PatternConsumer
@@ -56,12 +58,17 @@ log = logging.getLogger(__name__)
 
 
 def build_worker_app(settings: Settings) -> faust.App:
+    # At the process's start, before any client exists (PyMongo's listener applies to the
+    # clients made after it).
+    analytics_only = settings.worker_agents == "analytics"
+    trace_process(settings, "worker-analytics" if analytics_only else "worker")
     stores = Stores(settings)
-    if settings.worker_agents == "analytics":
+    if analytics_only:
         # A consumer group of its own: its members read other topics than the domain's.
         app = create_faust_app(settings, app_id=f"{settings.worker_id}-analytics")
         analytics.register(app, stores, settings)
         _serve_stores(app, stores)
+        serve_health(app, settings, stores)
         return app
     app = create_faust_app(settings)
     ctx = HandlerContext(settings=settings, stores=stores)
@@ -128,6 +135,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     if settings.worker_agents == "all":
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)
+    serve_health(app, settings, stores)
     _finish_batches_on_stop(app, settings.shutdown_grace_seconds)
     return app
 
@@ -192,6 +200,8 @@ def _serve_stores(app: faust.App, stores: Stores) -> None:
         async def on_start(self) -> None:
             # Faust has set its log handlers up by now: mask personal data on them too.
             mask_every_handler()
+            format_every_handler(stores.settings.log_format)
+            quiet_libraries()
             await stores.start()
             await stores.prepare()
 

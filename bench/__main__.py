@@ -4,8 +4,9 @@ Figures: bulk import throughput (candidates/s into every store) against a raw `C
 the same rows; accept rate (commands/s), end-to-end create throughput, command-to-visible
 latency (POST until readable by GET, and until found by search) at a steady offered rate,
 the same run's no-op Faust agent rate on the same broker and partition count, resident
-memory, relevance, search latency, and the live analytics (event → SSE latency, and
-throughput against a no-op agent on the same backlog).
+memory, relevance, search latency, the live analytics (event → SSE latency, and
+throughput against a no-op agent on the same backlog), and what sealing personal data
+costs (bench/encryption.py: create and import throughput against PERSONAL_DATA_SEALING=off).
 """
 
 from __future__ import annotations
@@ -19,20 +20,18 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import aiohttp
-import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opensearchpy import AsyncOpenSearch
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import func, select
 
-from app.jobs.accounts import create_user
 from bench.analytics import analytics_throughput, sse_latency
+from bench.creates import candidate_body, console, login, throughput
+from bench.encryption import measure as encryption_costs
+from bench.environment import UNLIMITED, use_bench_stores
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.relevance import evaluate
@@ -41,93 +40,10 @@ from bench.stats import percentile, summary_ms
 from core.settings import get_settings
 from stores.connections import opensearch_options
 from stores.kafka_auth import client_options
-from stores.postgres.database import Database
-from stores.postgres.migrate import upgrade
-from stores.postgres.tables import candidates
 from tests.harness.processes import running_system
-from tests.harness.scratch import empty_scratch_stores
 from topics.envelopes import Actor, CommandEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent
-console = Console()
-
-
-def _body(i: int, run: str) -> dict[str, Any]:
-    return {
-        "first_name": "Bench",
-        "last_name": f"Candidate{i}",
-        "emails": [f"bench.{run}.{i}@example.com"],
-        "headline": "Senior Python Engineer",
-        "location": {"city": "Berlin", "country": "DE", "remote": True},
-        "skills": [{"name": "Python", "years": 6}, {"name": "Kafka"}, {"name": f"m{run}x{i}"}],
-        "tags": ["bench"],
-    }
-
-
-async def _login(base_url: str) -> tuple[str, uuid.UUID]:
-    slug = f"bench-{uuid.uuid4().hex[:8]}"
-    tenant_id, _ = await create_user(
-        get_settings(), tenant=slug, username=slug, password="bench-password", role="recruiter"
-    )
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        r = await client.post(
-            "/api/v1/auth/token", json={"username": slug, "password": "bench-password"}
-        )
-        r.raise_for_status()
-        return str(r.json()["access_token"]), tenant_id
-
-
-async def _applied_count(db: Database, tenant_id: uuid.UUID) -> int:
-    async with db.read() as conn:
-        result = await conn.execute(
-            select(func.count()).select_from(candidates).where(candidates.c.tenant_id == tenant_id)
-        )
-        return int(result.scalar_one())
-
-
-async def throughput(
-    base_url: str, token: str, tenant_id: uuid.UUID, n: int, concurrency: int
-) -> dict[str, float]:
-    """N creates with `Prefer: respond-async` from concurrent clients, then until all applied.
-
-    The load comes from aiohttp, the lightest Python client at hand, so that the client's
-    own CPU (these machines have two cores) takes as little as possible from the system.
-    """
-    run = uuid.uuid4().hex[:6]
-    headers = {"Authorization": f"Bearer {token}", "Prefer": "respond-async"}
-    db = Database(get_settings())
-    await db.start()
-    before = await _applied_count(db, tenant_id)
-    bodies = [json.dumps(_body(i, run)).encode() for i in range(n)]
-    next_index = iter(range(n))
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(
-        base_url, headers={**headers, "Content-Type": "application/json"}, connector=connector
-    ) as session:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("accepting", total=n)
-
-            async def sender() -> None:
-                for i in next_index:
-                    async with session.post("/api/v1/candidates", data=bodies[i]) as r:
-                        if r.status != 202:
-                            raise RuntimeError(f"create answered {r.status}: {await r.text()}")
-                        await r.read()
-                    progress.advance(task)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(sender() for _ in range(concurrency)))
-            accepted_at = time.perf_counter()
-            applying = progress.add_task("applying", total=n)
-            while (done := await _applied_count(db, tenant_id) - before) < n:
-                progress.update(applying, completed=done)
-                await asyncio.sleep(0.02)
-            applied_at = time.perf_counter()
-    await db.stop()
-    return {
-        "accept_rate": n / (accepted_at - started),
-        "e2e_rate": n / (applied_at - started),
-    }
 
 
 async def latency(
@@ -180,7 +96,7 @@ async def latency(
     async with aiohttp.ClientSession(base_url, headers=headers, connector=connector) as session:
 
         async def one(i: int) -> None:
-            body = json.dumps(_body(i, run)).encode()
+            body = json.dumps(candidate_body(i, run)).encode()
             started = time.perf_counter()
             async with session.post("/api/v1/candidates", data=body) as r:
                 if r.status == 202:
@@ -230,7 +146,7 @@ async def noop_baseline(n: int) -> float:
             type="candidate.create",
             tenant_id=tenant,
             actor=Actor(id="bench"),
-            payload={**_body(i, "noop"), "candidate_id": str(key)},
+            payload={**candidate_body(i, "noop"), "candidate_id": str(key)},
         )
         await producer.send(topic, envelope.model_dump_json().encode(), key=str(key).encode())
     await producer.flush()
@@ -256,13 +172,12 @@ async def noop_baseline(n: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    # The benchmark is one user sending far more than an interactive user would.
-    env = {**os.environ, "RATE_LIMIT_PER_MINUTE": "0", "AGENCY_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {**os.environ, **UNLIMITED}
     settings = get_settings()
     import_file = ROOT / "bench" / "results" / "import.csv"
     write_candidates_csv(import_file, args.import_rows)
     with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
-        token, tenant_id = await _login(system.base_url)
+        token, tenant_id = await login(system.base_url)
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
         tp = await throughput(system.base_url, token, tenant_id, args.n, args.concurrency)
         console.print(f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s")
@@ -280,7 +195,7 @@ async def run(args: argparse.Namespace) -> None:
             f"[bold]analytics latency[/]: {args.analytics_rate:.0f} events/s for "
             f"{args.seconds:.0f}s, event produced → SSE update received"
         )
-        sse_token, sse_tenant = await _login(system.base_url)
+        sse_token, sse_tenant = await login(system.base_url)
         sse = await sse_latency(
             system.base_url, sse_token, sse_tenant, settings, args.analytics_rate, args.seconds
         )
@@ -374,32 +289,14 @@ async def run(args: argparse.Namespace) -> None:
         )
     )
     console.print(f"raw figures: {out}")
-
-
-# The benchmarks get stores of their own, emptied before each run, so their figures do
-# not depend on what earlier runs (or a developer's `make dev`) left behind.
-BENCH_ENV = {
-    "POSTGRES_DB": "refactortrack_bench",
-    "MONGODB_DB": "refactortrack_bench",
-    "REDIS_DB": "2",
-    "INDEX_PREFIX": "rt-bench",
-    "TOPIC_NAMESPACE": "rt-bench",
-    "WORKER_ID": "refactortrack-bench",
-    "WORKER_DATA_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "refactortrack-bench"),
-}
-
-
-async def _fresh_stores() -> None:
-    get_settings.cache_clear()
-    settings = get_settings()
-    await empty_scratch_stores(settings)
-    await asyncio.to_thread(upgrade, settings)
+    # Last, with systems of its own: what sealing personal data costs, against a baseline
+    # with it off, in this same run.
+    await encryption_costs(
+        args.encryption_n, args.concurrency, args.encryption_import_rows, args.encryption_rounds
+    )
 
 
 def main() -> None:
-    for key, value in BENCH_ENV.items():
-        os.environ.setdefault(key, value)
-    asyncio.run(_fresh_stores())
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2000, help="creates for the throughput run")
     parser.add_argument("--concurrency", type=int, default=32)
@@ -417,7 +314,21 @@ def main() -> None:
         default=100_000,
         help="rows of the import, then the agency search latency is measured on",
     )
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--encryption-n", type=int, default=2000, help="creates of each sealing on/off run"
+    )
+    parser.add_argument(
+        "--encryption-import-rows", type=int, default=20_000, help="rows of each on/off import"
+    )
+    parser.add_argument(
+        "--encryption-rounds", type=int, default=5000, help="candidates timed per crypto step"
+    )
+    args = parser.parse_args()
+    # After the arguments: `--help` or a typo must not empty the bench's stores.
+    use_bench_stores()
+    # A fresh clone has no results directory (it is not in git): every figure lands there.
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
         default="dev", alias="RT_ENV"
     )
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # `console` for people (make dev), `json` for a log collector: one object a line with
+    # request_id, tenant_id and command_id.
+    log_format: Literal["console", "json"] = Field(default="console", alias="LOG_FORMAT")
 
     # HTTP ingress
     host: str = Field(default="127.0.0.1", alias="HOST")
@@ -176,6 +179,23 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535, alias="METRICS_PORT")
     metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
     metrics_token: str = Field(default="", alias="METRICS_TOKEN")
+    # A worker's /live, /ready and /metrics (0: none; each worker process needs a port
+    # of its own, so only an orchestrator's pod or a compose service sets one).
+    worker_health_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_HEALTH_PORT")
+    worker_health_host: str = Field(default="127.0.0.1", alias="WORKER_HEALTH_HOST")
+
+    # Traces (OpenTelemetry, docs/operations.md#traces): off unless an OTLP endpoint is
+    # set. The standard variables, so a collector's sidecar or operator that injects them
+    # turns tracing on without a setting of ours; the SDK reads the other OTEL_* variables
+    # (sampler, headers, resource attributes) from the environment itself.
+    otel_exporter_otlp_endpoint: str = Field(default="", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    # Where traces go when they do not go to <endpoint>/v1/traces (OTLP over HTTP).
+    otel_exporter_otlp_traces_endpoint: str = Field(
+        default="", alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    # Empty: refactortrack-gateway or refactortrack-worker, by the process.
+    otel_service_name: str = Field(default="", alias="OTEL_SERVICE_NAME")
+    otel_sdk_disabled: bool = Field(default=False, alias="OTEL_SDK_DISABLED")
 
     # Auth. No default secret: `make dev` and the local stack generate one.
     jwt_secret: str = Field(default="", alias="JWT_SECRET")
@@ -196,6 +216,11 @@ class Settings(BaseSettings):
     # How long a process trusts a person key it read: an erased person's data stops
     # opening everywhere within this many seconds (at once in the erasing process).
     key_cache_seconds: float = Field(default=10.0, alias="KEY_CACHE_SECONDS", gt=0, le=300)
+    # For measurement only: `off` sends and stores personal data in the clear (no person
+    # keys, no sealing, no blind indexes), to measure what sealing costs against a baseline
+    # in the same run (bench/encryption.py). Refused in staging and production; a database
+    # written with it off is the bench's own, never one that holds real people.
+    personal_data_sealing: Literal["on", "off"] = Field(default="on", alias="PERSONAL_DATA_SEALING")
 
     # PostgreSQL
     postgres_host: str = Field(default="127.0.0.1", alias="POSTGRES_HOST")
@@ -236,6 +261,11 @@ class Settings(BaseSettings):
     opensearch_verify_certs: bool = Field(default=True, alias="OPENSEARCH_VERIFY_CERTS")
     index_prefix: str = Field(default="rt", alias="INDEX_PREFIX")
     search_refresh_interval: str = Field(default="200ms", alias="SEARCH_REFRESH_INTERVAL")
+    # Primary shards and replicas of each index the app creates. Shards are fixed when an
+    # index is made (a candidate index picks a new count up at `refactortrack reindex`);
+    # replicas need as many more data nodes, or the cluster stays yellow.
+    search_shards: int = Field(default=1, ge=1, alias="SEARCH_SHARDS")
+    search_replicas: int = Field(default=0, ge=0, alias="SEARCH_REPLICAS")
 
     # Kafka
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
@@ -260,7 +290,14 @@ class Settings(BaseSettings):
     kafka_jobs_password: SecretStr | None = Field(default=None, alias="KAFKA_JOBS_PASSWORD")
     # Topic names are <namespace>.<domain>.<kind>; only the test suite changes it.
     topic_namespace: str = Field(default="rt", alias="TOPIC_NAMESPACE")
-    kafka_partitions: int = Field(default=4, alias="KAFKA_PARTITIONS")
+    # Sizing of the topics the migration creates: partitions bound how many workers of one
+    # consumer group share the work (docs/scaling.md); a replication factor above 1 and
+    # min.insync.replicas below it let a broker go down without losing acknowledged
+    # writes (the producers ask for acks=all). Changing them later does not resize the
+    # topics that exist (docs/deploy-kubernetes.md says how).
+    kafka_partitions: int = Field(default=4, ge=1, alias="KAFKA_PARTITIONS")
+    kafka_replication_factor: int = Field(default=1, ge=1, alias="KAFKA_REPLICATION_FACTOR")
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, alias="KAFKA_MIN_INSYNC_REPLICAS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
     # How long a silent worker keeps its partitions before the others take them over: a
@@ -318,6 +355,18 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Settings:
+        # A topic whose min.insync.replicas exceeds its replicas refuses every acks=all write.
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS={self.kafka_min_insync_replicas} is more than "
+                f"KAFKA_REPLICATION_FACTOR={self.kafka_replication_factor}: no write could "
+                "ever be acknowledged; lower the first or raise the second (a common choice "
+                "is a factor of 3 with 2 in sync)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment in ("staging", "production"):
             weak = []
@@ -332,6 +381,27 @@ class Settings(BaseSettings):
                     f"RT_ENV={self.environment} refuses default secrets: " + ", ".join(weak)
                 )
         return self
+
+    @model_validator(mode="after")
+    def _seal_real_people(self) -> Settings:
+        if self.environment in ("staging", "production") and self.personal_data_sealing != "on":
+            raise ValueError(
+                f"RT_ENV={self.environment} refuses PERSONAL_DATA_SEALING="
+                f"{self.personal_data_sealing}: turning sealing off is for measuring what it "
+                "costs (make bench), never for a system that holds real people; unset it"
+            )
+        return self
+
+    @property
+    def traces_endpoint(self) -> str | None:
+        """Where this process sends its spans (OTLP over HTTP), or None: tracing is off."""
+        if self.otel_sdk_disabled:
+            return None
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return self.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        return None
 
     @property
     def postgres_dsn(self) -> str:

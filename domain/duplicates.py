@@ -34,6 +34,8 @@ PUBLIC_MAIL_DOMAINS = frozenset(
     }
 )
 THRESHOLD = 0.5
+# Two numbers that end in the same seven digits are the same line, give or take a prefix.
+TAIL_DIGITS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,21 @@ def _locals(emails: Iterable[str]) -> set[str]:
     return {e.split("@", 1)[0].replace(".", "").replace("_", "") for e in emails if "@" in e}
 
 
+def _tails(phones: Iterable[str]) -> set[str]:
+    return {p[-TAIL_DIGITS:] for p in phones}
+
+
+def match_keys(emails: Iterable[str], phones: Iterable[str]) -> set[tuple[str, str]]:
+    """The (kind, value) pairs a pool of possible duplicates is looked up by: what `score`
+    counts when two people share it. Stored as blind indexes (stores/at_rest.py), so the
+    store finds the pool without holding a phone or an address."""
+    emails = list(emails)
+    keys = {("phone_tail", t) for t in _tails(phones)}
+    keys |= {("email_local", name) for name in _locals(emails) if name}
+    keys |= {("email_domain", domain) for domain in _domains(emails)}
+    return keys
+
+
 def score(person: Person, other: Person) -> Match:
     """How likely `other` is the same person as `person`, and why."""
     total = 0.0
@@ -87,7 +104,7 @@ def score(person: Person, other: Person) -> Match:
     ):
         total += 0.4
         reasons.append(f"similar name ({name:.2f})")
-    tails = {p[-7:] for p in person.phones} & {p[-7:] for p in other.phones}
+    tails = _tails(person.phones) & _tails(other.phones)
     if tails:
         total += 0.4
         reasons.append("phone numbers end alike")

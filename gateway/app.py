@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 
-from core.logging import mask_every_handler
+from core.logging import format_every_handler, mask_every_handler
 from core.settings import Settings
 from gateway.admission import WriteAdmission
 from gateway.asyncapi import asyncapi_document
@@ -20,6 +21,7 @@ from gateway.metrics_server import MetricsServer
 from gateway.openapi import install_openapi
 from gateway.problems import install_problem_handlers
 from gateway.ratelimit import RateLimitHeaders
+from gateway.request_context import RequestContext
 from gateway.routes import (
     analytics,
     audit,
@@ -46,6 +48,26 @@ from gateway.security_headers import HeaderedAPI
 from gateway.state import GatewayState
 
 API_PREFIX = "/api/v1"
+
+# Probes and scrapes every few seconds: traces of them would bury the requests.
+UNTRACED_PATHS = frozenset({"/health", "/ready", "/metrics"})
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
+
+
+# FastAPI's own OpenTelemetry spans (the request, its dependencies, the endpoint), made
+# while a tracer provider is installed (core/tracing.py, only when tracing is configured)
+# and continuing the caller's `traceparent`. Spans only: metrics are Prometheus's, and
+# its log records would export exception texts unmasked; nor does it set exporters up of
+# its own: core/tracing.py is the one place that does.
+TELEMETRY: TelemetryConfig = {
+    "metrics": False,
+    "logs": False,
+    "auto_configure": False,
+    "exclude": _untraced,
+}
 
 DESCRIPTION = """
 RefactorTrack is the backend of an Applicant Tracking System for technology recruiting and
@@ -107,6 +129,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # uvicorn has set its log handlers up by now: mask personal data on them too.
         mask_every_handler()
+        format_every_handler(settings.log_format)
         await state.start()
         metrics_server = None
         if settings.metrics_port:
@@ -134,11 +157,14 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         openapi_url="/api/openapi.json",
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        telemetry=TELEMETRY,
     )
     app.state.gateway = state
     install_problem_handlers(app)
 
     app.add_middleware(RequestMetrics)
+    # Outermost of the two, so the metrics' and every handler's lines carry the id.
+    app.add_middleware(RequestContext)
     app.add_middleware(RateLimitHeaders)
     if settings.cors_origins:
         app.add_middleware(

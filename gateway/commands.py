@@ -6,15 +6,20 @@ import contextlib
 import hashlib
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+from opentelemetry.trace import SpanKind
 
 from core import jsoncodec
 from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
+from core.logging import COMMAND_ID
+from core.trace_context import TRACER, trace_headers
 from gateway.admission import arrived_at, busy
 from gateway.auth import Principal
+from gateway.metrics import COMMAND_WAITS
 from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
 from stores.redis import RedisStore, idempotency_key
@@ -77,6 +82,7 @@ class CommandBus:
             done = await self._redis.get_outcome(principal.tenant_id, command_id)
             if done is not None and done.status != "accepted":
                 return done
+        COMMAND_ID.set(str(command_id))
         # Personal fields leave this process sealed with the person's key (made here for
         # a new person): erasing the person later makes every copy unreadable.
         envelope = await self._sealer.seal_command(
@@ -112,13 +118,7 @@ class CommandBus:
             now = utcnow()
             deadline = now + timedelta(seconds=left - margin)
             envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
-            appended_at = await self._publisher.publish(
-                topic.name(self._namespace),
-                str(key),
-                envelope.model_dump_json().encode(),
-                headers=[("command_type", type.encode())],
-                wait=left,
-            )
+            appended_at = await self._publish(topic.name(self._namespace), key, envelope, wait=left)
             if appended_at is not None and appended_at > deadline:
                 raise Unavailable("the broker took the command too late; it will not be applied")
         except Unavailable as refused:
@@ -131,9 +131,36 @@ class CommandBus:
                 self._waiter.forget(tenant_id, command_id, future)
             raise
         if future is None:
+            COMMAND_WAITS.labels(type, "async").inc()
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
+        COMMAND_WAITS.labels(type, "timed_out" if outcome is None else "settled").inc()
         return outcome or accepted
+
+    async def _publish(
+        self, topic: str, key: UUID, envelope: CommandEnvelope, *, wait: float
+    ) -> datetime | None:
+        """Publish under a span of its own, the request's child, whose context the message
+        carries (`traceparent`): the worker's span that applies it points back at it."""
+        with TRACER.start_as_current_span(
+            f"publish {envelope.type}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.kafka.message.key": str(key),
+                "refactortrack.command_id": str(envelope.command_id),
+                "refactortrack.tenant_id": str(envelope.tenant_id),
+            },
+        ):
+            return await self._publisher.publish(
+                topic,
+                str(key),
+                envelope.model_dump_json().encode(),
+                headers=[("command_type", envelope.type.encode()), *trace_headers()],
+                wait=wait,
+            )
 
     async def _idempotent_id(
         self, principal: Principal, idempotency: str, type: str, fingerprint: Any

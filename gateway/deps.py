@@ -9,6 +9,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from core.apikeys import secret_matches, split_key
+from core.logging import TENANT_ID
 from core.settings import Settings
 from domain.permissions import Permission, require
 from gateway.addresses import client_address
@@ -98,6 +99,7 @@ async def current_principal(
     await charge(
         request, state.settings, state.rate_limits, str(principal.id), str(principal.tenant_id)
     )
+    TENANT_ID.set(str(principal.tenant_id))
     # What the caller does is recorded with where they did it from (audit log, commands).
     return replace(principal, address=client_address(request))
 

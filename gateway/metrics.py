@@ -9,6 +9,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("rt_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("rt_http_request_seconds", "HTTP request latency", ["method", "route"])
+# How each write's wait for its outcome ended. The status label of REQUESTS cannot tell a
+# 202 the client asked for (`Prefer: respond-async`) from one given because the workers
+# did not answer within COMMAND_WAIT_SECONDS; this can: `timed_out` rising is the alert.
+COMMAND_WAITS = Counter(
+    "rt_command_waits_total",
+    "Writes by how the gateway's wait for the outcome ended: settled (applied or rejected "
+    "in time), timed_out (answered 202 past COMMAND_WAIT_SECONDS), async (not asked to wait)",
+    ["type", "result"],
+)
 
 
 class RequestMetrics:

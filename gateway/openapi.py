@@ -65,7 +65,9 @@ def shape_answers(route: APIRoute | RouteContext) -> Responses:
         statuses.add(400)  # a cursor this list did not issue
     answers: Responses = {}
     if get_bus in calls:
-        statuses.add(503)
+        # 410: a command about a person erased before a worker applied it (its personal
+        # fields were sealed with the person's key, which erasure deleted).
+        statuses |= {410, 503}
         answers[202] = ACCEPTED
         if any(p.alias.lower() == "if-match" for p in params):
             statuses |= {400, 412}

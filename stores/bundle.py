@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from core.settings import Settings
+from stores.at_rest import AtRest
 from stores.keyring import Keyring
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
 from stores.redis import RedisStore
+from stores.resume_files import ResumeFiles
 from stores.sealing import Sealer
 from stores.search.store import SearchStore
 
@@ -22,6 +24,9 @@ class Stores:
         self.search = SearchStore(settings)
         self.keys = Keyring(self.db, settings)
         self.sealer = Sealer(self.keys, self.db)
+        # Personal data at rest: contact points (and their blind indexes), resume files.
+        self.at_rest = AtRest(self.keys)
+        self.files = ResumeFiles(self.mongo, self.keys)
         self._lock = asyncio.Lock()
         self._started = False
 

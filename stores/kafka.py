@@ -14,13 +14,14 @@ import time
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from core.errors import Unavailable
 from core.settings import KafkaLogin, Settings
 from stores.kafka_auth import client_options
+from stores.kafka_sizing import new_topic, topic_config
 from topics.names import COMMAND_TOPICS, EVENT_TOPICS, INTERNAL_TOPICS, integrations_dlq
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ def topic_layout(namespace: str) -> list[tuple[str, dict[str, str]]]:
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create every topic of the contract with our partition count; returns those created.
+    """Create every topic of the contract, sized by the settings; returns those created.
 
     As the admin: no other principal may create or reconfigure the contract's topics.
     """
@@ -218,12 +219,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(
-                name=name,
-                num_partitions=settings.kafka_partitions,
-                replication_factor=1,
-                topic_configs=config,
-            )
+            new_topic(settings, name, config)
             for name, config in topic_layout(settings.topic_namespace)
             if name not in existing
         ]
@@ -231,11 +227,12 @@ async def ensure_topics(settings: Settings) -> list[str]:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
             created = [t.name for t in wanted]
-        # Topics made before a config was part of the contract get it now.
+        # Topics made before a config was part of the contract get it now (min.insync
+        # too: unlike partitions and replicas, it changes in place).
         reconfigure = [
-            ConfigResource(ConfigResourceType.TOPIC, name, configs=config)
+            ConfigResource(ConfigResourceType.TOPIC, name, configs=topic_config(settings, config))
             for name, config in topic_layout(settings.topic_namespace)
-            if config and name in existing
+            if name in existing
         ]
         if reconfigure:
             await admin.alter_configs(reconfigure)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Literal
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, for_code
 from aiokafka.protocol.admin import (
@@ -48,6 +48,7 @@ from aiokafka.protocol.types import (
 from core.settings import KafkaLogin, Settings
 from stores.errors import unavailable_on
 from stores.kafka_auth import client_options
+from stores.kafka_sizing import new_topic
 from topics.access import Grant, Operation, PatternType, ResourceType
 
 Mechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -502,15 +503,7 @@ class KafkaAdmin:
         wanted = [n for n in dict.fromkeys(names) if n not in existing]
         if not wanted:
             return []
-        new = [
-            NewTopic(
-                name=name,
-                num_partitions=partitions or self._settings.kafka_partitions,
-                replication_factor=1,
-                topic_configs=config or {},
-            )
-            for name in wanted
-        ]
+        new = [new_topic(self._settings, name, config, partitions=partitions) for name in wanted]
         with unavailable_on("kafka", self.ERRORS):
             response = await self._client.create_topics(new)
         errors = [(t[1], t[2] if len(t) > 2 else None) for t in response.topic_errors]

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
+
 from core import crypto
 from core.settings import MissingSetting, Settings
 from stores.postgres import keys as repo
@@ -30,10 +32,17 @@ def _person_context(tenant_id: UUID, subject_id: UUID) -> bytes:
     return f"rt/person-key/{tenant_id}/{subject_id}".encode()
 
 
+def index_key_of(agency_key: bytes) -> bytes:
+    """The blind-index key of an agency key version: rotating the agency key rotates it."""
+    return crypto.derive(agency_key, "blind index")
+
+
 class Keyring:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._secret = settings.data_master_key
+        # Off only to measure what sealing costs (PERSONAL_DATA_SEALING, never in production).
+        self.sealing = settings.personal_data_sealing == "on"
         self._ttl = settings.key_cache_seconds
         self._master: bytes | None = None
         # (tenant, version) → agency key: a version's key never changes while it exists.
@@ -64,6 +73,9 @@ class Keyring:
 
     async def _load_agency(self, conn: Connection, tenant_id: UUID) -> int:
         versions = await repo.agency_key_versions(conn, tenant_id)
+        # A version a rotation deleted is forgotten here too.
+        for gone in [k for k in self._agency if k[0] == tenant_id and k[1] not in versions]:
+            del self._agency[gone]
         for version, wrapped in versions.items():
             if (tenant_id, version) not in self._agency:
                 key = self._unwrap_agency_key(tenant_id, version, wrapped)
@@ -102,10 +114,11 @@ class Keyring:
         for cached in [k for k in self._agency if k[0] == tenant_id]:
             del self._agency[cached]
 
-    async def index_key(self, tenant_id: UUID) -> bytes:
-        """The agency's key for blind indexes (equal e-mails give equal digests)."""
-        _, key = await self.agency_key(tenant_id)
-        return crypto.derive(key, "blind index")
+    async def index_key(self, tenant_id: UUID, version: int | None = None) -> bytes:
+        """The agency's key for blind indexes (equal e-mails give equal digests), of the
+        version in use or of the one given (the version the stored digests were made with)."""
+        _, key = await self.agency_key(tenant_id, version)
+        return index_key_of(key)
 
     # --- person keys --------------------------------------------------------------------
 
@@ -136,7 +149,7 @@ class Keyring:
         create: Mapping[UUID, str] | None = None,
     ) -> dict[UUID, bytes]:
         """The keys of these people that exist; those in `create` (id → subject type) are
-        made when missing. One round trip for all that are not cached."""
+        made when missing. One round trip for those not cached (two when some exist already)."""
         wanted = set(subject_ids) | set(create or ())
         found: dict[UUID, bytes] = {}
         for subject_id in wanted:
@@ -146,11 +159,14 @@ class Keyring:
         missing = wanted - found.keys()
         if not missing:
             return found
-        async with self._db.read() as conn:
-            stored = await repo.person_keys_of(conn, tenant_id, missing)
-        to_make = {s: t for s, t in (create or {}).items() if s in missing and s not in stored}
-        if to_make:
-            stored.update(await self._make(tenant_id, to_make))
+        # A create names a new record, whose key is most likely missing: insert first
+        # (one round trip on the hot path of every create) and read only what another
+        # process made already, or what no create asked for.
+        to_make = {s: t for s, t in (create or {}).items() if s in missing}
+        stored = await self._make(tenant_id, to_make) if to_make else {}
+        if unread := missing - stored.keys():
+            async with self._db.read() as conn:
+                stored.update(await repo.person_keys_of(conn, tenant_id, unread))
         for subject_id, (version, wrapped) in stored.items():
             _, agency = await self.agency_key(tenant_id, version)
             key = crypto.open_sealed(agency, wrapped, _person_context(tenant_id, subject_id))
@@ -159,6 +175,17 @@ class Keyring:
         return found
 
     async def _make(
+        self, tenant_id: UUID, subjects: Mapping[UUID, str]
+    ) -> dict[UUID, tuple[int, bytes]]:
+        try:
+            return await self._make_under_current(tenant_id, subjects)
+        except IntegrityError:
+            # The version this process took for current was deleted by a rotation (a
+            # person key must name an agency key that exists): read the versions again.
+            self.forget_agency(tenant_id)
+            return await self._make_under_current(tenant_id, subjects)
+
+    async def _make_under_current(
         self, tenant_id: UUID, subjects: Mapping[UUID, str]
     ) -> dict[UUID, tuple[int, bytes]]:
         version, agency = await self.agency_key(tenant_id)
@@ -174,11 +201,9 @@ class Keyring:
             }
             for subject_id, subject_type in subjects.items()
         ]
+        # Those another process made first are not answered here: the caller reads them.
         async with self._db.transaction() as conn:
-            await repo.insert_person_keys(conn, rows)
-        # Another process may have made some first: what is stored is what counts.
-        async with self._db.read() as conn:
-            return await repo.person_keys_of(conn, tenant_id, subjects)
+            return await repo.insert_person_keys(conn, rows)
 
     async def person(
         self, tenant_id: UUID, subject_id: UUID, *, create_as: str | None = None

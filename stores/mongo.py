@@ -1,4 +1,5 @@
-"""MongoDB (FerretDB locally) holds candidate profile documents."""
+"""MongoDB (FerretDB locally) holds candidate profile documents and resume files (sealed by
+stores/resume_files.py, which every caller goes through)."""
 
 from __future__ import annotations
 
@@ -88,8 +89,15 @@ class MongoStore:
 
     @unreachable
     async def put_file(
-        self, tenant_id: UUID, candidate_id: UUID, document_id: UUID, content: bytes
+        self,
+        tenant_id: UUID,
+        candidate_id: UUID,
+        document_id: UUID,
+        content: bytes,
+        *,
+        sealed: bool,
     ) -> None:
+        """Store a file as given; `sealed` says it is sealed (stores/resume_files.py does)."""
         await self.db[FILES].insert_one(
             {
                 "_id": str(document_id),
@@ -97,28 +105,37 @@ class MongoStore:
                 "candidate_id": str(candidate_id),
                 "content": Binary(content),
                 "text": None,
+                "sealed": sealed,
             }
         )
 
     @unreachable
-    async def get_file(self, tenant_id: UUID, document_id: UUID) -> dict[str, Any] | None:
-        doc = await self.db[FILES].find_one({"_id": str(document_id)})
+    async def get_file(
+        self, tenant_id: UUID, document_id: UUID, *, text_only: bool = False
+    ) -> dict[str, Any] | None:
+        """The stored document, only the tenant's; `text_only` leaves the content out."""
+        projection = {"content": 0} if text_only else None
+        doc = await self.db[FILES].find_one({"_id": str(document_id)}, projection=projection)
         return doc if doc is not None and doc.get("tenant_id") == str(tenant_id) else None
-
-    @unreachable
-    async def get_file_text(self, tenant_id: UUID, document_id: UUID) -> str | None:
-        """The text read from a stored file; None when the file is gone or not read yet."""
-        doc = await self.db[FILES].find_one(
-            {"_id": str(document_id)}, projection={"tenant_id": 1, "text": 1}
-        )
-        if doc is None or doc.get("tenant_id") != str(tenant_id):
-            return None
-        text = doc.get("text")
-        return text if isinstance(text, str) else None
 
     @unreachable
     async def set_file_text(self, document_id: UUID, text: str) -> None:
         await self.db[FILES].update_one({"_id": str(document_id)}, {"$set": {"text": text}})
+
+    @unreachable
+    async def files_in_clear(self, limit: int) -> list[dict[str, Any]]:
+        """Files stored before encryption at rest (no `sealed` mark), a batch at a time."""
+        cursor = self.db[FILES].find({"sealed": {"$ne": True}}).limit(limit)
+        return [doc async for doc in cursor]
+
+    @unreachable
+    async def replace_file_content(
+        self, document_id: UUID, content: bytes, text: str | None
+    ) -> None:
+        await self.db[FILES].update_one(
+            {"_id": str(document_id)},
+            {"$set": {"content": Binary(content), "text": text, "sealed": True}},
+        )
 
     @unreachable
     async def delete_files(self, document_ids: Iterable[UUID]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ from domain import contact_points as rules
 from domain.skills import canonical_skill
 from domain.versions import check_version
 from stores.postgres import candidates as repo
+from stores.postgres.blind_indexes import insert_match_keys, replace_match_keys
+from stores.postgres.candidates import ContactKey
 from stores.postgres.database import Connection
 from stores.postgres.documents import delete_documents, insert_documents
 from stores.postgres.erasure import erase_candidate_data, merged_into, record_erasure
@@ -86,8 +89,9 @@ class NewCandidate:
     points: list[tuple[str, str]]
     event: EventEnvelope
 
-    def point_keys(self) -> list[tuple[UUID, str, str]]:
-        return [(self.command.tenant_id, kind, value) for kind, value in self.points]
+    @property
+    def tenant_id(self) -> UUID:
+        return self.command.tenant_id
 
 
 def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate:
@@ -132,8 +136,8 @@ def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate
     )
 
 
-def _duplicate(key: tuple[UUID, str, str], holder: UUID) -> Duplicate:
-    _, kind, _value = key
+def _duplicate(key: ContactKey, holder: UUID) -> Duplicate:
+    _, kind, _digest = key
     return Duplicate(
         # The value stays out of the text: refusals are kept and shown; the id suffices.
         f"a candidate with this {kind} already exists",
@@ -159,28 +163,43 @@ async def create_candidates(
         except RTError as error:
             results[i] = error
 
-    held = await repo.contact_holders(conn, [k for _, new in valid for k in new.point_keys()])
+    # Contact points are compared by their blind indexes, made with the version each
+    # agency's stored ones were made with (held until commit: a rotation waits).
+    at_rest = ctx.stores.at_rest
+    indexes = await at_rest.indexes(conn, {new.tenant_id for _, new in valid})
+    keys = {i: indexes[new.tenant_id].points(new.points) for i, new in valid}
+    held = await repo.contact_holders(conn, [k for i, _ in valid for k in keys[i]])
     unique: list[tuple[int, NewCandidate]] = []
     for i, new in valid:
-        clash = next((k for k in new.point_keys() if k in held), None)
+        clash = next((k for k in keys[i] if k in held), None)
         if clash is not None:
             results[i] = _duplicate(clash, held[clash])
             continue
-        held.update(dict.fromkeys(new.point_keys(), new.id))
+        held.update(dict.fromkeys(keys[i], new.id))
         unique.append((i, new))
 
-    inserted = await repo.insert_candidates(conn, [new.record for _, new in unique])
+    inserted = await repo.insert_candidates(conn, await _sealed_records(ctx, unique))
     kept = []
     for i, new in unique:
         if new.id in inserted:
             kept.append((i, new))
         else:
             results[i] = Conflict(f"candidate {new.id} already exists")
-    claims = [(k, new.id) for _, new in kept for k in new.point_keys()]
+    claims = [(k, new.id, indexes[new.tenant_id].version) for i, new in kept for k in keys[i]]
     if not await repo.claim_contact_points(conn, claims):
         # A concurrent transaction took a point after our look-up; the whole transaction
         # rolls back and the retry sees who holds it.
         raise ContactPointTaken("a contact point was claimed concurrently")
+    await insert_match_keys(
+        conn,
+        [
+            row
+            for _, new in kept
+            for row in indexes[new.tenant_id].match_rows(
+                new.id, new.record["emails"], new.record["phones"]
+            )
+        ],
+    )
     # A crash after this write but before commit leaves profiles without records, which
     # the redelivered commands overwrite; never a record without its profile.
     await ctx.stores.mongo.put_profiles(
@@ -189,6 +208,38 @@ async def create_candidates(
     for i, new in kept:
         results[i] = Applied(new.id, [new.event], resource=new.event.data)
     return [results[i] for i in range(len(commands))]
+
+
+async def _sealed_records(
+    ctx: HandlerContext, news: Sequence[tuple[int, NewCandidate]]
+) -> list[dict[str, Any]]:
+    """The new records with e-mails and phones sealed, each with its candidate's key."""
+    by_tenant: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    for _, new in news:
+        by_tenant[new.tenant_id].append(new.record)
+    sealed: dict[UUID, dict[str, Any]] = {}
+    for tenant_id, records in by_tenant.items():
+        for record in await ctx.stores.at_rest.seal_candidates(tenant_id, records):
+            sealed[record["id"]] = record
+    return [sealed[new.id] for _, new in news]
+
+
+async def _store_candidate(
+    ctx: HandlerContext, conn: Connection, snapshot: CandidateSnapshot
+) -> None:
+    """Write a changed candidate: the record (e-mails and phones sealed) and the profile."""
+    record, profile = split_candidate(snapshot)
+    (sealed,) = await ctx.stores.at_rest.seal_candidates(snapshot.tenant_id, [record])
+    await repo.update_candidate(conn, sealed)
+    await ctx.stores.mongo.put_profile(snapshot.tenant_id, snapshot.id, profile)
+
+
+async def _current(
+    ctx: HandlerContext, record: dict[str, Any], profile: dict[str, Any] | None
+) -> CandidateSnapshot:
+    """The whole candidate from its stored record (e-mails and phones opened) and profile."""
+    (opened,) = await ctx.stores.at_rest.open_candidates([record])
+    return compose_candidate(opened, profile)
 
 
 async def update_candidates(
@@ -217,7 +268,7 @@ async def _update_candidate(
     profile = (await ctx.stores.mongo.get_profiles(tenant_id, [candidate_id])).get(
         str(candidate_id), {}
     )
-    current = compose_candidate(record, profile)
+    current = await _current(ctx, record, profile)
     changes = payload.changes.changes()
     if "emails" in changes:
         changes["emails"] = rules.normalize_emails(changes["emails"])
@@ -239,18 +290,23 @@ async def _update_candidate(
 
     before = set(rules.contact_points(current.emails, current.phones))
     after = rules.contact_points(snapshot.emails, snapshot.phones)
-    added = [(tenant_id, k, v) for k, v in after if (k, v) not in before]
-    removed = [(tenant_id, k, v) for k, v in before if (k, v) not in set(after)]
+    index = await ctx.stores.at_rest.index(conn, tenant_id)
+    added = index.points(p for p in after if p not in before)
+    removed = index.points(p for p in before if p not in set(after))
     held = await repo.contact_holders(conn, added)
     if held:
         clash, holder = next(iter(held.items()))
         raise _duplicate(clash, holder)
     await repo.release_contact_points(conn, candidate_id, removed)
-    if not await repo.claim_contact_points(conn, [(k, candidate_id) for k in added]):
+    if not await repo.claim_contact_points(conn, [(k, candidate_id, index.version) for k in added]):
         raise ContactPointTaken("a contact point was claimed concurrently")
-    new_record, new_profile = split_candidate(snapshot)
-    await repo.update_candidate(conn, new_record)
-    await ctx.stores.mongo.put_profile(tenant_id, candidate_id, new_profile)
+    await replace_match_keys(
+        conn,
+        tenant_id,
+        [candidate_id],
+        index.match_rows(candidate_id, snapshot.emails, snapshot.phones),
+    )
+    await _store_candidate(ctx, conn, snapshot)
     event = new_event(
         command,
         type=CANDIDATE_UPDATED,
@@ -284,12 +340,21 @@ async def mark_candidate(
     profile = (await ctx.stores.mongo.get_profiles(command.tenant_id, [candidate_id])).get(
         str(candidate_id)
     )
-    current = compose_candidate(record, profile)
+    current = await _current(ctx, record, profile)
     snapshot = current.model_copy(
         update={"status": status, "version": current.version + 1, "updated_at": utcnow()}
     )
-    new_record, _ = split_candidate(snapshot)
-    await repo.update_candidate(conn, new_record)
+    # Only what changed: the e-mails and phones stay as they are stored (sealed).
+    await repo.update_candidate(
+        conn,
+        {
+            "id": candidate_id,
+            "tenant_id": command.tenant_id,
+            "status": status,
+            "version": snapshot.version,
+            "updated_at": snapshot.updated_at,
+        },
+    )
     return new_event(
         command,
         type=CANDIDATE_UPDATED,
@@ -366,8 +431,8 @@ async def merge_candidates(
                 raise Conflict(f"candidate {cid} was already merged into {record['merged_into']}")
             locked[cid] = record
         profiles = await ctx.stores.mongo.get_profiles(tenant_id, [survivor_id, duplicate_id])
-        survivor = compose_candidate(locked[survivor_id], profiles.get(str(survivor_id)))
-        duplicate = compose_candidate(locked[duplicate_id], profiles.get(str(duplicate_id)))
+        survivor = await _current(ctx, locked[survivor_id], profiles.get(str(survivor_id)))
+        duplicate = await _current(ctx, locked[duplicate_id], profiles.get(str(duplicate_id)))
         moved_submissions, moved_notes = await move_candidate_records(
             conn, tenant_id, duplicate_id, survivor_id
         )
@@ -401,9 +466,16 @@ async def merge_candidates(
             }
         )
         for snapshot in (merged, folded):
-            record, profile = split_candidate(snapshot)
-            await repo.update_candidate(conn, record)
-            await ctx.stores.mongo.put_profile(tenant_id, snapshot.id, profile)
+            await _store_candidate(ctx, conn, snapshot)
+        # The survivor's contact points are the duplicate's too now (moved above); its
+        # match keys are those of the union. The folded record keeps its own.
+        index = await ctx.stores.at_rest.index(conn, tenant_id)
+        await replace_match_keys(
+            conn,
+            tenant_id,
+            [survivor_id],
+            index.match_rows(survivor_id, merged.emails, merged.phones),
+        )
         facts = CandidateMerged(
             survivor_id=survivor_id,
             duplicate_id=duplicate_id,
@@ -457,7 +529,7 @@ async def record_documents(
         record = await repo.get_candidate(conn, tenant_id, payload.candidate_id)
         if record is None:
             raise NotFound(f"no candidate {payload.candidate_id}")
-        text = await ctx.stores.mongo.get_file_text(tenant_id, payload.document_id)
+        text = await ctx.stores.files.text(tenant_id, payload.document_id)
         if text is None:
             raise NotFound(f"no stored text for document {payload.document_id}")
         profile = (await ctx.stores.mongo.get_profiles(tenant_id, [payload.candidate_id])).get(

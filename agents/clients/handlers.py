@@ -118,7 +118,10 @@ async def create_contacts(
                 "updated_at": now,
             }
         )
-        return await insert_created(conn, CONTACTS, command, CONTACT_CREATED, snapshot)
+        # E-mail and phone at rest are sealed with the contact's key; the event and the
+        # answer carry them as given (the event is sealed on its way out).
+        row = await ctx.stores.at_rest.seal_contact(command.tenant_id, CONTACTS.row(snapshot))
+        return await insert_created(conn, CONTACTS, command, CONTACT_CREATED, snapshot, row)
 
     return await each_command(commands, conn, apply)
 
@@ -127,9 +130,16 @@ async def update_contacts(
     commands: Sequence[CommandEnvelope], ctx: HandlerContext, conn: Connection
 ) -> list[Result]:
     region = ctx.settings.default_phone_region
+    at_rest = ctx.stores.at_rest
+
+    async def opened(row: dict[str, Any]) -> dict[str, Any]:
+        return (await at_rest.open_contacts([row]))[0]
 
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(ContactUpdate, command)
+
+        async def sealed(row: dict[str, Any]) -> dict[str, Any]:
+            return await at_rest.seal_contact(command.tenant_id, row)
 
         async def same_client(current: dict[str, Any]) -> None:
             if current["client_id"] != payload.client_id:
@@ -148,6 +158,8 @@ async def update_contacts(
             changes=_normalised_contact(payload.changes.changes(), region),
             event_type=CONTACT_UPDATED,
             check=same_client,
+            opened=opened,
+            sealed=sealed,
         )
 
     return await each_command(commands, conn, apply)

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from agents.command_agent import arrival_of
 from agents.documents.sandbox import ParseSandbox
 from agents.handling import parse_payload
+from agents.metrics import DEAD_LETTERS
 from agents.processor import TRANSIENT, Arrival, Message, Publisher, RetryPolicy, too_late
 from core.errors import (
     NotFound,
@@ -172,18 +173,18 @@ class ResumeReader:
         """Read the stored file in the sandbox; its text goes beside it, the rest in the record."""
         parsed: ParsedResume | None = None
         refusal: RTError | None = None
-        stored = await self.stores.mongo.get_file(command.tenant_id, payload.document_id)
+        stored = await self.stores.files.content(command.tenant_id, payload.document_id)
         if stored is None:
             refusal = NotFound(f"no stored file for document {payload.document_id}")
         else:
             try:
-                parsed = await self.sandbox.read(bytes(stored["content"]), payload.media_type)
+                parsed = await self.sandbox.read(stored, payload.media_type)
             except RTError as error:
                 log.info("document %s refused: %s", payload.document_id, error.message)
                 refusal = error
         if parsed is not None:
             # Beside the file, not on the command: 200,000 characters may not fit a message.
-            await self.stores.mongo.set_file_text(payload.document_id, parsed.text)
+            await self.stores.files.set_text(command.tenant_id, payload.document_id, parsed.text)
         return DocumentRecord(
             **payload.model_dump(),
             text_chars=len(parsed.text) if parsed else 0,
@@ -235,6 +236,7 @@ class ResumeReader:
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
         log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
+        DEAD_LETTERS.labels(self.dlq_topic).inc()
         delay = self.retry.first_delay
         # Until the DLQ has it the message must not be acknowledged: wait out an outage.
         while True:

@@ -13,6 +13,8 @@ applied.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,12 +120,13 @@ class IntegrationGate:
         found = integration_of(topic, self._namespace)
         integration = await self._registry.active(UUID(found)) if _is_uuid(found) else None
         if integration is None:
-            return [self._dead(topic, key, value, "unknown_integration", "revoked or unknown")]
+            why = "revoked or unknown"
+            return [self._dead(topic, key, _unattributed(value), "unknown_integration", why)]
         try:
             command = CommandEnvelope.model_validate_json(value or b"")
         except ValidationError as exc:
             why = f"not a command envelope: {validation_summary(exc)}"
-            return [self._dead(topic, key, value, "unparseable", why)]
+            return [self._dead(topic, key, _unattributed(value), "unparseable", why)]
         verdict = judge(integration, command, self._namespace)
         if isinstance(verdict, Refusal):
             log.info(
@@ -170,13 +173,30 @@ class IntegrationGate:
     ) -> OutgoingMessage:
         return (
             integrations_dlq(self._namespace),
-            key or b"",
+            _plain_key(key),
             value or b"",
             [
                 ("reason", f"{code}: {reason}".encode()[:4000]),
                 ("source_topic", topic.encode()),
             ],
         )
+
+
+def _unattributed(value: bytes | None) -> bytes:
+    """What the DLQ keeps of a message no agency or person can be named for: its size and
+    digest, not its body. Personal data in it could not be sealed with anyone's key, so
+    an erasure could never reach it; the sender still has the message."""
+    body = value or b""
+    kept = {"dropped": True, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    return json.dumps(kept).encode()
+
+
+def _plain_key(key: bytes | None) -> bytes:
+    # A record's key is chosen by the sender: kept when it is an id, else only its digest
+    # (an integration may key by an e-mail address).
+    if not key or _is_uuid(key.decode("utf-8", "replace")):
+        return key or b""
+    return hashlib.sha256(key).hexdigest().encode()
 
 
 def _is_uuid(text: str | None) -> bool:

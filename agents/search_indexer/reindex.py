@@ -61,6 +61,8 @@ async def _pages(
 
 async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Index documents for a page of records: profile from MongoDB, latest resume text."""
+    # E-mails and phones opened first: that brings the people's keys the files need too.
+    page = await stores.at_rest.open_candidates(page)
     by_tenant: dict[UUID, list[UUID]] = {}
     for record in page:
         by_tenant.setdefault(record["tenant_id"], []).append(record["id"])
@@ -71,10 +73,9 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
     async with stores.db.read() as conn:
         latest = await latest_documents(conn, ids)
         entries = await submission_stages(conn, ids)
-    files = await asyncio.gather(*(stores.mongo.get_file(t, d) for _, d, t in latest))
+    found = await asyncio.gather(*(stores.files.text(t, d) for _, d, t in latest))
     texts = {
-        str(candidate_id): (f or {}).get("text")
-        for (candidate_id, _, _), f in zip(latest, files, strict=True)
+        str(candidate_id): text for (candidate_id, _, _), text in zip(latest, found, strict=True)
     }
     docs = []
     for record in page:

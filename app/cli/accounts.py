@@ -32,21 +32,44 @@ def _key_id(text: str) -> UUID:
 def users_create(
     tenant: Annotated[str, typer.Option(help="Agency (tenant) slug; created if new")],
     username: Annotated[str, typer.Option(help="Login name")],
-    password: Annotated[str, typer.Option(help="Password", prompt=True, hide_input=True)],
+    password: Annotated[
+        str,
+        typer.Option(
+            help="Password (or the REFACTORTRACK_PASSWORD variable, kept out of `ps`)",
+            prompt=True,
+            hide_input=True,
+            envvar="REFACTORTRACK_PASSWORD",
+        ),
+    ],
     role: Annotated[
         str, typer.Option(help="admin | recruiter | account_manager | viewer")
     ] = "recruiter",
+    keep_existing: Annotated[
+        bool,
+        typer.Option(
+            "--keep-existing",
+            help="A user of this name is left as it is (password, role, tokens): for a "
+            "bootstrap that runs at every start",
+        ),
+    ] = False,
 ) -> None:
     """Create (or reset) a user of an agency; a reset voids the user's earlier tokens."""
-    from app.jobs.accounts import create_user
+    from app.jobs.accounts import create_user, ensure_user
 
     if role not in ROLES:
         raise _fail(f"--role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
         raise _fail("--password must have at least 8 characters")
-    tenant_id, user_id = asyncio.run(
-        create_user(get_settings(), tenant=tenant, username=username, password=password, role=role)
-    )
+    settings = get_settings()
+    fields = {"tenant": tenant, "username": username, "password": password, "role": role}
+    if keep_existing:
+        made = asyncio.run(ensure_user(settings, **fields))
+        if made is None:
+            typer.echo(f"user {username} exists: kept as it was")
+            return
+        tenant_id, user_id = made
+    else:
+        tenant_id, user_id = asyncio.run(create_user(settings, **fields))
     typer.echo(f"user {username} ({role}) id={user_id} tenant={tenant} tenant_id={tenant_id}")
 
 

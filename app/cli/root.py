@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli import accounts, audit, integrations, kafka, retention
-from core.logging import mask_every_handler
+from app.cli import accounts, audit, backups, integrations, kafka, keys, retention
+from core.logging import dict_config, mask_every_handler, quiet_libraries
 from core.settings import MissingSetting, get_settings
 
 app = typer.Typer(
@@ -30,14 +30,17 @@ import_app = typer.Typer(help="Bulk imports into an agency.", no_args_is_help=Tr
 app.add_typer(import_app, name="import")
 app.add_typer(kafka.kafka_app, name="kafka")
 app.add_typer(integrations.integrations_app, name="integrations")
+app.add_typer(keys.keys_app, name="keys")
 app.add_typer(retention.retention_app, name="retention")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(backups.mongo_app, name="mongo")
 
 
 @app.callback()
 def mask_personal_data() -> None:
     """RefactorTrack: the ATS backend for staffing agencies."""
     mask_every_handler()
+    quiet_libraries()
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +97,9 @@ def worker(
             raise typer.BadParameter("one of all, domain, analytics", param_hint="--agents")
         settings = settings.model_copy(update={"worker_agents": agents})
     faust_app = build_worker_app(settings)
-    faust.Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+    faust.Worker(
+        faust_app, loglevel=loglevel, logging_config=dict_config(loglevel, settings.log_format)
+    ).execute_from_commandline()
 
 
 def _stack(action: str) -> None:
@@ -125,7 +130,9 @@ def stack_status() -> None:
 @app.command()
 def migrate() -> None:
     """Migrate Postgres, create the Kafka topics, principals and ACLs, and the search and
-    document indexes. Kafka is administered as KAFKA_ADMIN_USERNAME."""
+    document indexes, then seal what was stored before encryption at rest (`keys
+    backfill`). Kafka is administered as KAFKA_ADMIN_USERNAME."""
+    from app.jobs.keys import backfill_at_rest, describe_backfill
     from stores.bundle import Stores
     from stores.kafka import ensure_topics
     from stores.kafka_access import AccessReport, grant_access
@@ -159,6 +166,9 @@ def migrate() -> None:
         )
     typer.echo(f"kafka: {access.acls} ACL(s) in place for {settings.topic_namespace}")
     typer.echo("mongodb, opensearch: indexes ready")
+    typer.echo(
+        f"personal data at rest: {describe_backfill(asyncio.run(backfill_at_rest(settings)))}"
+    )
 
 
 @app.command("demo-data")
@@ -181,13 +191,14 @@ def demo_data(
 def reindex(
     tenant: Annotated[
         str | None,
-        typer.Option(help="Only this agency's candidates, rewritten in place (no new index)"),
+        typer.Option(help="Only this agency's records, rewritten in place (no new index)"),
     ] = None,
 ) -> None:
-    """Rebuild the candidate search index from Postgres and MongoDB, without downtime.
+    """Rebuild every search index from Postgres and MongoDB, without downtime.
 
     Writes every candidate into a new index while searches keep reading the old one, then
-    moves the alias in one atomic step and catches up on what changed meanwhile.
+    moves the alias in one atomic step and catches up on what changed meanwhile; then
+    writes every requisition and every alerting saved search's query again, in place.
     """
     from app.jobs.reindex import run_reindex
 

@@ -49,6 +49,25 @@ async def create_user(
     return await _in_transaction(settings, work)
 
 
+async def ensure_user(
+    settings: Settings, *, tenant: str, username: str, password: str, role: str
+) -> tuple[UUID, UUID] | None:
+    """Create the user unless one of that name exists (a bootstrap that runs at every
+    start must not reset the password nor void tokens). None: it existed, left as it was."""
+    password_hash = hash_password(password)
+
+    async def work(conn: Connection) -> tuple[UUID, UUID] | None:
+        if await users.get_user_by_username(conn, username):
+            return None
+        tenant_id = await users.ensure_tenant(conn, tenant)
+        user_id = await users.upsert_user(
+            conn, tenant_id=tenant_id, username=username, password_hash=password_hash, role=role
+        )
+        return tenant_id, user_id
+
+    return await _in_transaction(settings, work)
+
+
 async def set_user_active(settings: Settings, username: str, *, active: bool) -> bool:
     """Enable or disable a user (disabling voids their tokens within seconds)."""
     return await _in_transaction(

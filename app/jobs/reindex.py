@@ -1,28 +1,52 @@
-"""The reindex command's progress bar and summary."""
+"""The reindex command's progress bars and summary: candidates (a new index, swapped in),
+then requisitions and saved searches (rewritten in place)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from agents.search_indexer.rebuild import rebuild_requisitions, rebuild_saved_searches
 from agents.search_indexer.reindex import ReindexSummary, reindex
 from core.settings import Settings
 from stores.bundle import Stores
+from stores.postgres.requisitions import REQUISITIONS
+from stores.postgres.saved_searches import SAVED_SEARCHES
+from stores.postgres.users import find_tenant
 
 
-async def _run(settings: Settings, tenant: str | None, bars: Progress) -> ReindexSummary:
-    task = bars.add_task("candidates", total=None)
+@dataclass
+class Rebuilt:
+    candidates: ReindexSummary
+    requisitions: int
+    saved_searches: int
+
+
+async def _run(settings: Settings, tenant: str | None, bars: Progress) -> Rebuilt:
+    people = bars.add_task("candidates", total=None)
+    jobs = bars.add_task("requisitions", total=None)
+    searches = bars.add_task("saved searches", total=None)
     stores = Stores(settings)
     await stores.start()
     try:
-        return await reindex(
+        summary = await reindex(
             stores,
             tenant=tenant,
-            total=lambda n: bars.update(task, total=n),
-            advance=lambda n: bars.advance(task, n),
+            total=lambda n: bars.update(people, total=n),
+            advance=lambda n: bars.advance(people, n),
         )
+        async with stores.db.read() as conn:
+            tenant_id = await find_tenant(conn, tenant) if tenant else None
+            bars.update(jobs, total=await REQUISITIONS.count(conn, tenant_id))
+            bars.update(searches, total=await SAVED_SEARCHES.count(conn, tenant_id))
+        requisitions = await rebuild_requisitions(
+            stores, tenant_id, lambda n: bars.advance(jobs, n)
+        )
+        saved = await rebuild_saved_searches(stores, tenant_id, lambda n: bars.advance(searches, n))
+        return Rebuilt(summary, requisitions, saved)
     finally:
         await stores.stop()
 
@@ -37,14 +61,17 @@ def run_reindex(settings: Settings, tenant: str | None) -> int:
         console=console,
     ) as bars:
         try:
-            summary = asyncio.run(_run(settings, tenant, bars))
+            rebuilt = asyncio.run(_run(settings, tenant, bars))
         except LookupError as exc:
             console.print(f"[red]reindex failed:[/red] {exc}")
             return 2
+    summary = rebuilt.candidates
     console.print(
         f"{summary.candidates:,} candidates into {summary.index}"
         + (f"; alias moved from {', '.join(summary.swapped_from)}" if summary.swapped_from else "")
         + (f"; {summary.caught_up:,} changed meanwhile written again" if summary.caught_up else "")
         + (f"; {summary.removed:,} erased meanwhile removed" if summary.removed else "")
+        + f"; {rebuilt.requisitions:,} requisitions and {rebuilt.saved_searches:,} alerting "
+        "saved searches written again"
     )
     return 0

@@ -1,4 +1,5 @@
-"""Candidate reads: the Postgres record joined with its Mongo profile."""
+"""Candidate reads: the Postgres record (e-mails and phones opened) joined with its Mongo
+profile."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ async def get_candidate(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> 
         record = await repo.get_candidate(conn, tenant_id, candidate_id)
     if record is None:
         raise NotFound(f"no candidate {candidate_id}")
+    (record,) = await stores.at_rest.open_candidates([record])
     profiles = await stores.mongo.get_profiles(tenant_id, [candidate_id])
     return compose_candidate(record, profiles.get(str(candidate_id)))
 
@@ -32,5 +34,6 @@ async def list_candidates(
         records = await repo.list_candidates(
             conn, tenant_id, limit=limit, after=after, status=status
         )
+    records = await stores.at_rest.open_candidates(records)
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in records])
     return [compose_candidate(r, profiles.get(str(r["id"]))) for r in records]

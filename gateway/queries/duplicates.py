@@ -1,11 +1,16 @@
-"""Likely duplicates of a candidate: a narrow pool from Postgres, scored in `domain.duplicates`."""
+"""Likely duplicates of a candidate: a narrow pool from Postgres, scored in `domain.duplicates`.
+
+The pool is found by name and by the blind indexes of phone tails, e-mail names and
+company domains (the records hold e-mails and phones sealed); the scorer reads the
+opened values.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from domain.duplicates import PUBLIC_MAIL_DOMAINS, Match, Person, likely_duplicates
+from domain.duplicates import Match, Person, likely_duplicates
 from gateway.queries.candidates import get_candidate
 from stores.bundle import Stores
 from stores.postgres.candidates import duplicate_pool
@@ -28,26 +33,27 @@ def _person(row: dict[str, Any], profile: dict[str, Any] | None) -> Person:
 
 async def find_duplicates(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> list[Match]:
     me = await get_candidate(stores, tenant_id, candidate_id)
-    emails = list(me.emails)
+    emails, phones = list(me.emails), list(me.phones)
     async with stores.db.read() as conn:
+        # Held while the pool is read: the digests are those of the version stored.
+        index = await stores.at_rest.index(conn, tenant_id)
         pool = await duplicate_pool(
             conn,
             tenant_id,
             candidate_id,
             first_name=me.first_name,
             last_name=me.last_name,
-            phone_tails=[p[-7:] for p in me.phones],
-            email_domains=sorted({e.rsplit("@", 1)[-1] for e in emails} - PUBLIC_MAIL_DOMAINS),
-            email_locals=[e.split("@", 1)[0].replace(".", "").replace("_", "") for e in emails],
+            match_digests=index.match_digests(emails, phones),
             limit=POOL_LIMIT,
         )
+    pool = await stores.at_rest.open_candidates(pool)
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in pool])
     person = Person(
         id=str(me.id),
         first_name=me.first_name,
         last_name=me.last_name,
         emails=emails,
-        phones=list(me.phones),
+        phones=phones,
         employers=[w.employer for w in me.work_history],
         city=me.location.city if me.location else None,
     )

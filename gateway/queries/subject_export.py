@@ -163,6 +163,8 @@ async def gather(
             order_by="created_at",
             subject_type="submission",
         )
+    # The duplicates' e-mails and phones are sealed at rest, each with its own key.
+    folded = await stores.at_rest.open_candidates(folded)
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in folded])
     duplicates = [compose_candidate(r, profiles.get(str(r["id"]))) for r in folded]
     files = await _files(stores, tenant_id, [d["id"] for d in documents]) if inline else {}
@@ -202,10 +204,11 @@ async def gather(
 
 
 async def _files(stores: Stores, tenant_id: UUID, document_ids: list[UUID]) -> dict[UUID, str]:
-    """The stored files, base64; a file missing from MongoDB (a row without one) is left out."""
+    """The stored files (opened: they are sealed at rest), base64; a file missing from
+    MongoDB (a row without one) or no longer opening is left out."""
     found: dict[UUID, str] = {}
     for document_id in document_ids:
-        stored = await stores.mongo.get_file(tenant_id, document_id)
-        if stored is not None:
-            found[document_id] = base64.b64encode(bytes(stored["content"])).decode()
+        content = await stores.files.content(tenant_id, document_id)
+        if content is not None:
+            found[document_id] = base64.b64encode(content).decode()
     return found

@@ -24,6 +24,7 @@ from gateway.deps import (
 from gateway.error_responses import problems
 from gateway.openapi import changed, created, found
 from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.queries import contacts as contact_reads
 from gateway.queries.rows import get_one, page
 from gateway.responses import (
     etag_for,
@@ -32,7 +33,7 @@ from gateway.responses import (
     wants_async,
 )
 from gateway.writes import row_loader, write
-from stores.postgres.clients import CLIENTS, CONTACTS
+from stores.postgres.clients import CLIENTS
 from topics.clients import (
     CLIENT_CREATE,
     CLIENT_UPDATE,
@@ -227,7 +228,7 @@ async def create_contact(
         fingerprint=[str(client_id), fields],
         prefer=prefer,
         idempotency=idempotency_key,
-        load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
+        load=contact_reads.contact_loader(stores, principal.tenant_id),
         created_location="/api/v1/contacts",
     )
 
@@ -247,14 +248,8 @@ async def list_contacts(
     cursor: CursorQuery = None,
 ) -> ContactPage:
     await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
-    items = await page(
-        stores,
-        CONTACTS,
-        ContactSnapshot,
-        principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
-        client_id=client_id,
+    items = await contact_reads.client_contacts(
+        stores, principal.tenant_id, client_id, limit=limit, after=decode_page_cursor(cursor)
     )
     await record_list(
         stores,
@@ -283,7 +278,7 @@ async def get_contact(
     stores: StoresDep,
     response: Response,
 ) -> ContactSnapshot:
-    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
     await record_read(
         stores, principal, "contact", contact_id, view="contact", related=[contact.client_id]
     )
@@ -318,7 +313,7 @@ async def update_contact(
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
     # Keyed by the client, like every command about it, so they apply in order.
-    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
     changes = body.changes()
     return await write(
         bus,
@@ -335,7 +330,7 @@ async def update_contact(
         prefer=prefer,
         idempotency=idempotency_key,
         expected_version=expected_version(if_match),
-        load=row_loader(stores, CONTACTS, ContactSnapshot, principal.tenant_id),
+        load=contact_reads.contact_loader(stores, principal.tenant_id),
     )
 
 
@@ -362,7 +357,7 @@ async def erase_contact(
     idempotency_key: IdempotencyHeader = None,
 ) -> Response:
     # Keyed by the client, like every command about its contacts, so they apply in order.
-    contact = await get_one(stores, CONTACTS, ContactSnapshot, principal.tenant_id, contact_id)
+    contact = await contact_reads.get_contact(stores, principal.tenant_id, contact_id)
     outcome = await bus.submit(
         principal,
         topic=CLIENT_COMMANDS,

@@ -98,7 +98,8 @@ async def upload_document(
     sha256 = hashlib.sha256(content).hexdigest()
     document_id = uuid.uuid4()
     # The file is stored first (it is too large for a Kafka message); the command names it.
-    await stores.mongo.put_file(principal.tenant_id, candidate_id, document_id, content)
+    # It is sealed with the candidate's key: erasing the person shreds it, backups too.
+    await stores.files.put(principal.tenant_id, candidate_id, document_id, content)
     payload = {
         "document_id": str(document_id),
         "candidate_id": str(candidate_id),
@@ -194,8 +195,9 @@ async def document_content(
 ) -> Response:
     async with stores.db.read() as conn:
         document = await get_document(conn, principal.tenant_id, candidate_id, document_id)
-    stored = await stores.mongo.get_file(principal.tenant_id, document_id) if document else None
-    if document is None or stored is None:
+    # Kept sealed with the candidate's key; None when the file is gone or no longer opens.
+    content = await stores.files.content(principal.tenant_id, document_id) if document else None
+    if document is None or content is None:
         raise NotFound(f"no document {document_id} of candidate {candidate_id}")
     await record_read(
         stores,
@@ -206,7 +208,7 @@ async def document_content(
         related=[candidate_id],
     )
     return Response(
-        content=bytes(stored["content"]),
+        content=content,
         media_type=document["media_type"],
         headers={"Content-Disposition": _disposition(document["filename"])},
     )

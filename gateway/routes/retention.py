@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from annotated_types import Interval
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from core.clock import utcnow
 from domain.retention import MAX_INACTIVE_MONTHS, MIN_INACTIVE_MONTHS
@@ -34,11 +35,21 @@ RULE = (
     "run --tenant T [--dry-run]` lists and erases them."
 )
 
+
+def _whole(value: object) -> object:
+    # JSON has one kind of number: 24.0 is the integer 24 (as JSON Schema's `integer`
+    # says), while 24.5, "24" and true stay refused by the strict type.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 InactiveMonths = Annotated[
-    StrictInt | None,
+    Annotated[
+        StrictInt,
+        Interval(ge=MIN_INACTIVE_MONTHS, le=MAX_INACTIVE_MONTHS),
+        BeforeValidator(_whole),
+    ]
+    | None,
     Field(
-        ge=MIN_INACTIVE_MONTHS,
-        le=MAX_INACTIVE_MONTHS,
         description=f"Months ({MIN_INACTIVE_MONTHS}-{MAX_INACTIVE_MONTHS}) without activity "
         "and valid consent after which a candidate is erased; null: the policy is off",
     ),

@@ -41,22 +41,26 @@ META_FIELDS: tuple[str, ...] = ("id", "tenant_id", "version", "created_at", "upd
 
 
 ContactKey = tuple[UUID, str, str]
-"""(tenant_id, kind, value): an email or phone one candidate of a tenant holds."""
+"""(tenant_id, kind, digest): an email or phone one candidate of a tenant holds, as the
+blind index of its normalised value (stores/at_rest.py)."""
+
+Claim = tuple[ContactKey, UUID, int]
+"""(contact point, candidate id, the agency key version its digest was made with)"""
 
 
 # One statement whatever the number of keys: the keys travel as three arrays (a cached
 # plan), where a row-value IN list made a new statement, and a slow plan, per batch size.
 _HOLDERS = text(
     """
-    SELECT cp.tenant_id, cp.kind, cp.value, cp.candidate_id
+    SELECT cp.tenant_id, cp.kind, cp.digest, cp.candidate_id
     FROM candidate_contact_points AS cp
-    JOIN unnest(:tenant_ids, :kinds, :values) AS k(tenant_id, kind, value)
-      ON cp.tenant_id = k.tenant_id AND cp.kind = k.kind AND cp.value = k.value
+    JOIN unnest(:tenant_ids, :kinds, :digests) AS k(tenant_id, kind, digest)
+      ON cp.tenant_id = k.tenant_id AND cp.kind = k.kind AND cp.digest = k.digest
     """
 ).bindparams(
     bindparam("tenant_ids", type_=ARRAY(Uuid)),
     bindparam("kinds", type_=ARRAY(Text)),
-    bindparam("values", type_=ARRAY(Text)),
+    bindparam("digests", type_=ARRAY(Text)),
 )
 
 
@@ -72,7 +76,7 @@ async def contact_holders(
         {
             "tenant_ids": [k[0] for k in unique],
             "kinds": [k[1] for k in unique],
-            "values": [k[2] for k in unique],
+            "digests": [k[2] for k in unique],
         },
     )
     return {(r[0], r[1], r[2]): r[3] for r in rows}
@@ -97,9 +101,7 @@ async def insert_candidates(conn: AsyncConnection, rows: Sequence[dict[str, Any]
     return set(result.scalars())
 
 
-async def claim_contact_points(
-    conn: AsyncConnection, claims: Sequence[tuple[ContactKey, UUID]]
-) -> bool:
+async def claim_contact_points(conn: AsyncConnection, claims: Sequence[Claim]) -> bool:
     """Claim each point for its candidate; False when another candidate holds one.
 
     A concurrent claim of the same point waits for the other transaction and then finds
@@ -108,7 +110,8 @@ async def claim_contact_points(
     if not claims:
         return True
     points = [
-        {"tenant_id": t, "kind": k, "value": v, "candidate_id": cid} for (t, k, v), cid in claims
+        {"tenant_id": t, "kind": k, "digest": d, "key_version": version, "candidate_id": cid}
+        for (t, k, d), cid, version in claims
     ]
     if len(points) >= BULK_MIN_ROWS:
         # A point taken meanwhile fails the COPY, and with it the transaction.
@@ -139,12 +142,12 @@ async def release_contact_points(
     conn: AsyncConnection, candidate_id: UUID, keys: Sequence[ContactKey]
 ) -> None:
     cp = candidate_contact_points.c
-    for tenant_id, kind, value in keys:
+    for tenant_id, kind, digest in keys:
         await conn.execute(
             delete(candidate_contact_points).where(
                 cp.tenant_id == tenant_id,
                 cp.kind == kind,
-                cp.value == value,
+                cp.digest == digest,
                 cp.candidate_id == candidate_id,
             )
         )
@@ -209,21 +212,21 @@ async def list_candidates(
 
 
 # Candidates sharing a first or last name, a phone tail, an email name or a company
-# domain: cheap to find, and every real near-duplicate shares at least one of these.
+# domain: cheap to find, and every real near-duplicate shares at least one of these. The
+# last three are looked up by their blind indexes (candidate_match_keys), as the records
+# hold them sealed.
 _DUPLICATE_POOL = text(
     """
-    SELECT id, first_name, last_name, emails, phones, location
+    SELECT id, tenant_id, first_name, last_name, emails, phones, location
     FROM candidates
     WHERE tenant_id = :tenant AND id <> :id AND (
         lower(last_name) = lower(:last) OR lower(first_name) = lower(:first)
-        OR EXISTS (SELECT 1 FROM unnest(phones) p WHERE right(p, 7) = ANY(:tails))
-        OR EXISTS (SELECT 1 FROM unnest(emails) e WHERE split_part(e, '@', 2) = ANY(:domains))
-        OR EXISTS (SELECT 1 FROM unnest(emails) e
-                   WHERE replace(replace(split_part(e, '@', 1), '.', ''), '_', '') = ANY(:locals))
+        OR id IN (SELECT candidate_id FROM candidate_match_keys
+                  WHERE tenant_id = :tenant AND digest = ANY(:digests))
     )
     LIMIT :limit
     """
-)
+).bindparams(bindparam("digests", type_=ARRAY(Text)))
 
 
 async def duplicate_pool(
@@ -233,12 +236,11 @@ async def duplicate_pool(
     *,
     first_name: str,
     last_name: str,
-    phone_tails: Sequence[str],
-    email_domains: Sequence[str],
-    email_locals: Sequence[str],
+    match_digests: Sequence[str],
     limit: int,
 ) -> list[Row]:
-    """Records that might be the same person as `candidate_id`, for the scorer to judge."""
+    """Records that might be the same person as `candidate_id`, for the scorer to judge:
+    same first or last name, or a match key (`domain.duplicates.match_keys`) in common."""
     found = await conn.execute(
         _DUPLICATE_POOL,
         {
@@ -246,9 +248,7 @@ async def duplicate_pool(
             "id": candidate_id,
             "first": first_name,
             "last": last_name,
-            "tails": list(phone_tails),
-            "domains": list(email_domains),
-            "locals": list(email_locals),
+            "digests": list(match_digests),
             "limit": limit,
         },
     )
@@ -288,3 +288,73 @@ async def listed_page(
         )
     query = query.order_by(c.created_at, c.id).limit(limit)
     return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+
+
+# --- contact values at rest: rotation and backfill ------------------------------------------
+
+_CONTACT_COLUMNS = (candidates.c.id, candidates.c.tenant_id, candidates.c.version)
+
+
+async def contact_values_page(
+    conn: AsyncConnection, tenant_id: UUID, *, after: UUID | None, limit: int
+) -> list[Row]:
+    """Every candidate of the agency (merged ones too) with its e-mails and phones, in id
+    order from after `after`."""
+    c = candidates.c
+    query = select(*_CONTACT_COLUMNS, c.emails, c.phones).where(c.tenant_id == tenant_id)
+    if after is not None:
+        query = query.where(c.id > after)
+    query = query.order_by(c.id).limit(limit)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def contact_values_of(
+    conn: AsyncConnection, tenant_id: UUID, candidate_ids: Sequence[UUID]
+) -> list[Row]:
+    c = candidates.c
+    found = await conn.execute(
+        select(*_CONTACT_COLUMNS, c.emails, c.phones).where(
+            c.tenant_id == tenant_id, c.id.in_(list(candidate_ids))
+        )
+    )
+    return [dict(r) for r in found.mappings()]
+
+
+async def candidate_versions(conn: AsyncConnection, tenant_id: UUID) -> dict[UUID, int]:
+    """id → version of every candidate of the agency."""
+    c = candidates.c
+    found = await conn.execute(select(c.id, c.version).where(c.tenant_id == tenant_id))
+    return {row.id: row.version for row in found}
+
+
+async def count_candidates(conn: AsyncConnection, tenant_id: UUID) -> int:
+    query = select(func.count()).select_from(candidates).where(candidates.c.tenant_id == tenant_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+_IN_CLEAR = text(
+    """
+    SELECT id, tenant_id, emails, phones FROM candidates
+    WHERE EXISTS (SELECT 1 FROM unnest(emails || phones) AS v WHERE v NOT LIKE 'rt1:%')
+    ORDER BY tenant_id, id
+    LIMIT :limit
+    FOR UPDATE
+    """
+)
+
+
+async def candidates_in_clear(conn: AsyncConnection, limit: int) -> list[Row]:
+    """A batch of candidates whose e-mails or phones are not sealed yet (written before
+    encryption at rest), locked for this transaction."""
+    return [dict(r) for r in (await conn.execute(_IN_CLEAR, {"limit": limit})).mappings()]
+
+
+async def set_contact_values(conn: AsyncConnection, rows: Sequence[Row]) -> None:
+    """Write e-mails and phones as given (sealed), without a new version: the candidate
+    did not change, only how it is kept."""
+    for row in rows:
+        await conn.execute(
+            update(candidates)
+            .where(candidates.c.tenant_id == row["tenant_id"], candidates.c.id == row["id"])
+            .values(emails=row["emails"], phones=row["phones"])
+        )

@@ -2,10 +2,11 @@
 
 Kept: submissions (stage history with dates and actors), interviews' dates and ratings,
 placements' economics; each still carries the candidate's id, which no longer leads
-to a person. Gone: the record, its emails and phones, notes on the person and on their
-submissions, the reasons written on their stage changes and placements, interview
-feedback prose, the events the command ledger kept for replays, and the person's key
-(so every sealed copy of their data, in any topic or backup, stops opening).
+to a person. Gone: the record, its emails and phones and their blind indexes, notes on
+the person and on their submissions, the reasons written on their stage changes and
+placements, interview feedback prose, the events the command ledger kept for replays, and
+the person's key (so every sealed copy of their data, in any topic or backup, stops
+opening).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stores.postgres.blind_indexes import delete_match_keys
 from stores.postgres.keys import delete_person_keys
 from stores.postgres.tables import (
     candidate_contact_points,
@@ -57,6 +59,7 @@ async def erase_candidate_data(conn: AsyncConnection, tenant_id: UUID, candidate
             candidate_contact_points.c.candidate_id == candidate_id,
         )
     )
+    await delete_match_keys(conn, tenant_id, [candidate_id])
     await conn.execute(
         delete(notes).where(
             notes.c.tenant_id == tenant_id,

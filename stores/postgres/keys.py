@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -56,11 +57,21 @@ async def person_keys_of(
     return {row.subject_id: (row.agency_key_version, row.wrapped) for row in found}
 
 
-async def insert_person_keys(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_person_keys(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]]
+) -> dict[UUID, tuple[int, bytes]]:
     """Each row: tenant_id, subject_id, subject_type, agency_key_version, wrapped. A subject
-    that has a key already keeps it."""
-    if rows:
-        await conn.execute(insert(person_keys).values(list(rows)).on_conflict_do_nothing())
+    that has a key already keeps it; those inserted are answered as `person_keys_of`
+    answers."""
+    if not rows:
+        return {}
+    inserted = await conn.execute(
+        insert(person_keys)
+        .values(list(rows))
+        .on_conflict_do_nothing()
+        .returning(_p.subject_id, _p.agency_key_version, _p.wrapped)
+    )
+    return {row.subject_id: (row.agency_key_version, row.wrapped) for row in inserted}
 
 
 async def delete_person_keys(
@@ -129,3 +140,41 @@ async def count_person_keys(conn: AsyncConnection, tenant_id: UUID) -> int:
         select(func.count()).select_from(person_keys).where(_p.tenant_id == tenant_id)
     )
     return int(found.scalar_one())
+
+
+async def rewrap_person_keys(
+    conn: AsyncConnection, tenant_id: UUID, rows: Sequence[tuple[UUID, int, int, bytes]]
+) -> int:
+    """Each (subject, from version, to version, wrapped): the key wrapped again, if it is
+    still wrapped by `from version` (one erased meanwhile, or rewrapped by another run, is
+    left). Returns how many changed."""
+    changed = 0
+    for subject_id, old, new, wrapped in rows:
+        done = await conn.execute(
+            person_keys.update()
+            .where(
+                _p.tenant_id == tenant_id,
+                _p.subject_id == subject_id,
+                _p.agency_key_version == old,
+            )
+            .values(agency_key_version=new, wrapped=wrapped)
+        )
+        changed += done.rowcount
+    return changed
+
+
+async def count_person_keys_under(conn: AsyncConnection, tenant_id: UUID, version: int) -> int:
+    found = await conn.execute(
+        select(func.count())
+        .select_from(person_keys)
+        .where(_p.tenant_id == tenant_id, _p.agency_key_version < version)
+    )
+    return int(found.scalar_one())
+
+
+async def agency_key_list(conn: AsyncConnection, tenant_id: UUID) -> list[tuple[int, datetime]]:
+    """(version, created_at) of the agency's keys, oldest first: no key material."""
+    found = await conn.execute(
+        select(_a.version, _a.created_at).where(_a.tenant_id == tenant_id).order_by(_a.version)
+    )
+    return [(row.version, row.created_at) for row in found]

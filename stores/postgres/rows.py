@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Table, and_, delete, or_, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -117,6 +117,13 @@ class Rows:
             )
         query = query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
         return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def count(self, conn: AsyncConnection, tenant_id: UUID | None = None) -> int:
+        """How many rows the agency has (every agency's, without one)."""
+        query = select(func.count()).select_from(self.table)
+        if tenant_id is not None:
+            query = query.where(self.table.c.tenant_id == tenant_id)
+        return int((await conn.execute(query)).scalar_one())
 
     async def where(
         self, conn: AsyncConnection, tenant_id: UUID, *, order_by: str, **equal: Any

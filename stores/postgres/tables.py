@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -185,8 +186,9 @@ contacts = Table(
     Column("first_name", String(200), nullable=False),
     Column("last_name", String(200), nullable=False),
     Column("title", String(200)),
-    Column("email", String(254)),
-    Column("phone", String(40)),
+    # Sealed with the contact's person key (stores/at_rest.py).
+    Column("email", Text),
+    Column("phone", Text),
     Column("role", String(20), nullable=False),
     *_versioned(),
     Index("ix_contacts_client_created", "client_id", "created_at", "id"),
@@ -339,15 +341,35 @@ notes = Table(
 
 # One row per normalised email or phone, so a duplicate is one primary-key probe
 # and two racing creates cannot both win.
+# The guard that refuses a second candidate with an agency's e-mail or phone: one row per
+# value, holding a keyed blind index of it (stores/at_rest.py), never the value itself.
+# `key_version` is the agency key version the digest was made with; 0 is a value from
+# before encryption at rest, still in the clear until `refactortrack keys backfill`.
 candidate_contact_points = Table(
     "candidate_contact_points",
     metadata,
     Column("tenant_id", Uuid, nullable=False),
     Column("kind", String(10), nullable=False),
-    Column("value", String(254), nullable=False),
+    Column("digest", String(254), nullable=False),
+    Column("key_version", Integer, nullable=False, server_default="0"),
     Column("candidate_id", Uuid, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "kind", "value"),
+    PrimaryKeyConstraint("tenant_id", "kind", "digest"),
     Index("ix_contact_points_candidate", "candidate_id"),
+)
+
+# What the possible-duplicates finder looks a pool up by (phone tails, e-mail names,
+# company domains: domain/duplicates.py `match_keys`), as blind indexes. Not unique: many
+# candidates share a domain.
+candidate_match_keys = Table(
+    "candidate_match_keys",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("candidate_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("key_version", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "candidate_id", "kind", "digest"),
+    Index("ix_candidate_match_keys_tenant_id", "tenant_id", "digest"),
 )
 
 # The idempotency ledger: written in the same transaction as the change it records.
@@ -452,4 +474,11 @@ person_keys = Table(
     Column("wrapped", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("tenant_id", "subject_id"),
+    # A rotation cannot delete an agency key version that still wraps someone's key.
+    ForeignKeyConstraint(
+        ["tenant_id", "agency_key_version"],
+        ["agency_keys.tenant_id", "agency_keys.version"],
+        name="fk_person_keys_tenant_id_agency_keys",
+    ),
+    Index("ix_person_keys_tenant_id", "tenant_id", "agency_key_version"),
 )

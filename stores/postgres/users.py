@@ -155,3 +155,9 @@ async def set_tenant_suspended(conn: AsyncConnection, slug: str, *, suspended: b
 async def tenant_suspended(conn: AsyncConnection, tenant_id: UUID) -> bool:
     found = await conn.execute(select(tenants.c.suspended_at).where(tenants.c.id == tenant_id))
     return found.scalar_one_or_none() is not None
+
+
+async def tenant_ids(conn: AsyncConnection) -> list[UUID]:
+    """Every agency, oldest first: what a rebuild of every agency's index walks."""
+    found = await conn.execute(select(tenants.c.id).order_by(tenants.c.created_at, tenants.c.id))
+    return list(found.scalars())

@@ -7,6 +7,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 from domain.pipeline import PIPELINE_STAGES
+from stores.search.sizing import IndexSizing
 
 CANDIDATE_INDEX_VERSION = 1
 
@@ -53,21 +54,17 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
 }
 
 
-def candidate_index_body(refresh_interval: str) -> dict[str, Any]:
+def candidate_index_body(refresh_interval: str, sizing: IndexSizing) -> dict[str, Any]:
     """Settings and mappings of a new candidate index."""
     return {
-        "settings": {
-            "number_of_shards": 1,
-            "number_of_replicas": 0,
-            "refresh_interval": refresh_interval,
-        },
+        "settings": {**sizing.settings(), "refresh_interval": refresh_interval},
         "mappings": CANDIDATE_MAPPINGS,
     }
 
 
-async def create_loading_index(client: AsyncOpenSearch, index: str) -> None:
+async def create_loading_index(client: AsyncOpenSearch, index: str, sizing: IndexSizing) -> None:
     """A new candidate index to bulk-load: refreshing while loading only slows the load."""
-    await client.indices.create(index=index, body=candidate_index_body("-1"))
+    await client.indices.create(index=index, body=candidate_index_body("-1", sizing))
 
 
 async def open_for_search(client: AsyncOpenSearch, index: str, refresh_interval: str) -> None:

@@ -13,6 +13,7 @@ from domain.query_syntax import Node
 from domain.skills import skill_key
 from stores.search.aliases import ensure_alias
 from stores.search.query_dsl import REQUISITION_FIELDS, is_negative_only, to_query
+from stores.search.sizing import IndexSizing
 from stores.search.sorting import order
 
 REQUISITION_INDEX_VERSION = 1
@@ -117,12 +118,10 @@ def requisition_document(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def ensure_index(client: AsyncOpenSearch, alias: str, refresh_interval: str) -> None:
-    settings = {
-        "number_of_shards": 1,
-        "number_of_replicas": 0,
-        "refresh_interval": refresh_interval,
-    }
+async def ensure_index(
+    client: AsyncOpenSearch, alias: str, refresh_interval: str, sizing: IndexSizing
+) -> None:
+    settings = {**sizing.settings(), "refresh_interval": refresh_interval}
     await ensure_alias(
         client,
         alias,

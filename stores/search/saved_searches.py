@@ -17,6 +17,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import NotFoundError
 
 from stores.search.aliases import ensure_alias
+from stores.search.sizing import IndexSizing
 
 SAVED_SEARCH_INDEX_VERSION = 1
 PERCOLATE_BATCH = 500
@@ -36,7 +37,7 @@ def percolator_mappings(candidate_mappings: dict[str, Any]) -> dict[str, Any]:
 
 
 async def ensure_index(
-    client: AsyncOpenSearch, alias: str, candidate_mappings: dict[str, Any]
+    client: AsyncOpenSearch, alias: str, candidate_mappings: dict[str, Any], sizing: IndexSizing
 ) -> None:
     # Candidate fields added later reach this mapping too, so queries can name them.
     await ensure_alias(
@@ -44,7 +45,7 @@ async def ensure_index(
         alias,
         f"{alias}-v{SAVED_SEARCH_INDEX_VERSION}",
         {
-            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            "settings": sizing.settings(),
             "mappings": percolator_mappings(candidate_mappings),
         },
     )

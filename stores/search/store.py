@@ -26,6 +26,7 @@ from stores.search.candidate_writes import SubmissionStages
 from stores.search.query_dsl import CandidateFilters, candidate_search_query
 from stores.search.refusals import refusals_translated
 from stores.search.requisitions import RequisitionFilters
+from stores.search.sizing import IndexSizing
 from stores.search.versioned import index_versioned
 
 # Refused, reset or timed out: the node is down or too busy to answer.
@@ -78,23 +79,26 @@ class SearchStore:
     @unreachable
     async def ensure_indexes(self) -> None:
         """Point each alias at an index, creating the first versioned one if missing."""
+        sizing = IndexSizing.from_settings(self._settings)
         await ensure_alias(
             self.client,
             self.candidates_alias,
             self.candidates_index(),
-            candidate_index.candidate_index_body(self._settings.search_refresh_interval),
+            candidate_index.candidate_index_body(self._settings.search_refresh_interval, sizing),
         )
         await requisitions.ensure_index(
-            self.client, self.requisitions_alias, self._settings.search_refresh_interval
+            self.client, self.requisitions_alias, self._settings.search_refresh_interval, sizing
         )
         await saved_searches.ensure_index(
-            self.client, self.saved_searches_alias, candidate_index.CANDIDATE_MAPPINGS
+            self.client, self.saved_searches_alias, candidate_index.CANDIDATE_MAPPINGS, sizing
         )
 
     @unreachable
     async def create_loading_index(self, index: str) -> None:
         """A new candidate index for a rebuild, not refreshed while it loads."""
-        await candidate_index.create_loading_index(self.client, index)
+        await candidate_index.create_loading_index(
+            self.client, index, IndexSizing.from_settings(self._settings)
+        )
 
     @unreachable
     async def open_for_search(self, index: str) -> None:
@@ -173,8 +177,10 @@ class SearchStore:
     # -- requisitions --------------------------------------------------------------
 
     @unreachable
-    async def bulk_index_requisitions(self, docs: list[dict[str, Any]]) -> None:
-        await index_versioned(self.client, self.requisitions_alias, docs)
+    async def bulk_index_requisitions(
+        self, docs: list[dict[str, Any]], *, versioned: bool = True
+    ) -> None:
+        await index_versioned(self.client, self.requisitions_alias, docs, versioned=versioned)
 
     @unreachable
     @refusals_translated

@@ -28,6 +28,7 @@ PASSWORD = "correct-horse-battery"
 class System:
     base_url: str
     settings: Settings
+    worker_health_url: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ def system() -> Iterator[System]:
     asyncio.run(ensure_database(settings))
     upgrade(settings)
     with running_system(dict(os.environ), LOG_DIR, ROOT) as running:
-        yield System(running.base_url, settings)
+        yield System(running.base_url, settings, running.worker_health_url)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ role matrix route by route."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import uuid
 from typing import Any
 
@@ -21,8 +23,9 @@ from app.jobs.accounts import (
     set_user_active,
 )
 from domain.permissions import ROLES, allowed
-from tests.e2e.conftest import PASSWORD, System, _agency, _make_agency
+from tests.e2e.conftest import PASSWORD, ROOT, System, _agency, _make_agency, login
 from tests.e2e.helpers import candidate_body, eventually
+from tests.harness.processes import CLI
 from tests.unit.test_permissions import EXPECTED_ROUTES
 
 pytestmark = pytest.mark.stack
@@ -188,3 +191,33 @@ async def test_the_role_matrix_route_by_route(system: System) -> None:
                 r = await agency.client.request(method, _url(path), json={})
                 refused = r.status_code == 403
                 assert refused == (not allowed(role, permission)), (role, method, path, r.text)
+
+
+async def test_a_bootstrap_admin_is_made_once_and_then_left_alone(system: System) -> None:
+    """`users create --keep-existing`, as compose runs it at every start: the first run
+    makes the admin, a later one (even with another password) changes nothing and does
+    not void the admin's tokens."""
+    username = f"first-admin-{uuid.uuid4().hex[:8]}"
+
+    def bootstrap(password: str) -> str:
+        env = {**os.environ, "REFACTORTRACK_PASSWORD": password}
+        args = ["users", "create", "--tenant", f"b-{username}", "--username", username]
+        done = subprocess.run(
+            [CLI, *args, "--role", "admin", "--keep-existing"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return done.stdout
+
+    assert "admin" in bootstrap(PASSWORD)
+    token = await login(system.base_url, username)
+    assert "kept as it was" in bootstrap("another-password")
+    async with httpx.AsyncClient(
+        base_url=system.base_url, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        assert (await client.get("/api/v1/candidates")).status_code == 200
+    assert await login(system.base_url, username)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from stores.mongo import MongoStore
+from stores.bundle import Stores
 from tests.e2e.conftest import Agency, System
 from tests.e2e.helpers import candidate_body, eventually, tail_topic
 from tests.resumes import docx_bomb, docx_with_text, pdf_with_text, slow_pdf
@@ -253,12 +253,12 @@ async def test_an_integrations_attach_meets_the_same_checks(agency: Agency, syst
     candidate = (await agency.client.post("/api/v1/candidates", json=candidate_body())).json()
     document_id = uuid.uuid4()
     content = b"plain words, not a PDF"
-    mongo = MongoStore(system.settings)
-    await mongo.start()
+    stores = Stores(system.settings)
+    await stores.start()
     try:
-        await mongo.put_file(agency.tenant_id, uuid.UUID(candidate["id"]), document_id, content)
+        await stores.files.put(agency.tenant_id, uuid.UUID(candidate["id"]), document_id, content)
     finally:
-        await mongo.stop()
+        await stores.stop()
     envelope = CommandEnvelope(
         command_id=uuid.uuid4(),
         type=DOCUMENT_ATTACH,

@@ -62,8 +62,20 @@ async def _through_an_integration_to_the_dlq(
             )
         finally:
             await producer.stop()
-        # The refusal comes back on the agency's feed; by then the DLQ has the command.
-        await asyncio.sleep(3)
+        # Refused (and in the DLQ) before the integration is revoked: a message of an
+        # integration that is gone would be dropped, not kept sealed, and the test would
+        # not see the sealed copy it is about.
+        stores = Stores(system.settings)
+        await stores.start()
+        try:
+
+            async def refused() -> bool:
+                outcome = await stores.redis.get_outcome(agency.tenant_id, command.command_id)
+                return outcome is not None and outcome.status == "rejected"
+
+            await eventually(refused, what="the integration's change refused", timeout=60)
+        finally:
+            await stores.stop()
     finally:
         await revoke_integration(system.settings, uuid.UUID(made.integration_id))
 

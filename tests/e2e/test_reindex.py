@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from agents.search_indexer.rebuild import rebuild_requisitions, rebuild_saved_searches
 from agents.search_indexer.reindex import reindex
 from stores.bundle import Stores
 from tests.e2e.conftest import Agency, System
@@ -92,3 +93,38 @@ async def test_reindex_swaps_the_alias_while_searches_keep_answering(
 async def _all_found(hits: object, word: str, n: int) -> bool:
     assert callable(hits)
     return len(await hits(word)) == n
+
+
+async def test_reindex_writes_requisitions_and_saved_searches_back(
+    agency: Agency, system: System
+) -> None:
+    """After a restore the requisition index and the percolator start empty: reindex
+    writes every requisition and every alerting saved search back from Postgres."""
+    requisition = await open_requisition(agency, 2)
+    saved = await post_json(
+        agency, "/api/v1/saved-searches", {"name": "Kafka people", "q": "kafka"}
+    )
+
+    async def found() -> bool:
+        r = await agency.client.get("/api/v1/search/requisitions", params={"q": "platform"})
+        return requisition["id"] in [h["id"] for h in r.json()["items"]]
+
+    await eventually(found, what="the requisition indexed")
+    stores = Stores(system.settings)
+    await stores.start()
+    try:
+        search = stores.search
+        # What a restore leaves: the documents gone from both indexes.
+        await search.client.delete(index=search.requisitions_alias, id=requisition["id"])
+        await search.client.delete(index=search.saved_searches_alias, id=saved["id"], refresh=True)
+        await search.client.indices.refresh(index=search.requisitions_alias)
+        assert not await found()
+        await reindex(stores, tenant=agency.slug)
+        assert await rebuild_requisitions(stores, agency.tenant_id) >= 1
+        assert await rebuild_saved_searches(stores, agency.tenant_id) == 1
+        await search.client.indices.refresh(index=search.requisitions_alias)
+        assert await found()
+        kept = await search.client.get(index=search.saved_searches_alias, id=saved["id"])
+        assert kept["_source"]["tenant_id"] == str(agency.tenant_id)
+    finally:
+        await stores.stop()

@@ -41,6 +41,8 @@ class RunningSystem:
     gateway_pid: int
     worker_pid: int
     analytics_pid: int
+    # The domain worker's health port (/live, /ready, /metrics).
+    worker_health_url: str
 
 
 def _die_with_parent() -> None:
@@ -79,7 +81,13 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
     subprocess.run([CLI, "migrate"], cwd=cwd, env=env, check=True, capture_output=True)
     worker_log, gateway_log = log_dir / "worker.log", log_dir / "gateway.log"
     analytics_log = log_dir / "analytics.log"
-    worker = spawn(["worker", "--agents", "domain", "--loglevel", "info"], env, worker_log, cwd)
+    worker_health_url = f"http://127.0.0.1:{free_port()}"
+    worker = spawn(
+        ["worker", "--agents", "domain", "--loglevel", "info"],
+        {**env, "WORKER_HEALTH_PORT": worker_health_url.rsplit(":", 1)[1]},
+        worker_log,
+        cwd,
+    )
     analytics = spawn(
         ["worker", "--agents", "analytics", "--loglevel", "info"], env, analytics_log, cwd
     )
@@ -98,7 +106,7 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
         # Faust logs "Ready" once its agents have their partitions.
         wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 120)
         wait_for(lambda: b"Ready" in analytics_log.read_bytes(), "analytics", analytics_log, 120)
-        yield RunningSystem(base_url, gateway.pid, worker.pid, analytics.pid)
+        yield RunningSystem(base_url, gateway.pid, worker.pid, analytics.pid, worker_health_url)
     finally:
         stop(gateway)
         stop(worker)

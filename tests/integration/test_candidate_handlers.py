@@ -13,6 +13,7 @@ from core.clock import utcnow
 from core.errors import Conflict, Duplicate, InvalidCommand
 from stores.bundle import Stores
 from stores.postgres import candidates as repo
+from stores.postgres import tables
 from topics.envelopes import Actor, CommandEnvelope
 
 pytestmark = pytest.mark.stack
@@ -37,8 +38,17 @@ def _create(
     )
 
 
-async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: Stores) -> None:
+async def _agency(stores: Stores) -> uuid.UUID:
+    """A tenant row of its own: the person keys that seal e-mails and phones at rest are
+    wrapped by an agency key, which names its agency."""
     tenant = uuid.uuid4()
+    async with stores.db.transaction() as conn:
+        await conn.execute(tables.tenants.insert().values(id=tenant, slug=f"h-{tenant}", name="H"))
+    return tenant
+
+
+async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: Stores) -> None:
+    tenant = await _agency(stores)
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     existing = uuid.uuid4()
     ctx = HandlerContext(settings=stores.settings, stores=stores)
@@ -54,7 +64,7 @@ async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: 
         _create(tenant, phones=["(415) 555-0100"]),  # phone held in the store
         _create(tenant, emails=["not an email"]),  # a rule
         _create(tenant, existing),  # an id that exists
-        _create(uuid.uuid4(), emails=[email]),  # another agency may hold it
+        _create(await _agency(stores), emails=[email]),  # another agency may hold it
     ]
     async with stores.db.transaction() as conn:
         results = await create_candidates(batch, ctx, conn)
@@ -69,7 +79,10 @@ async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: 
     assert isinstance(clash, Conflict)
     assert isinstance(elsewhere, Applied)
     async with stores.db.read() as conn:
-        assert await repo.get_candidate(conn, tenant, applied.resource_id) is not None
+        record = await repo.get_candidate(conn, tenant, applied.resource_id)
+        assert record is not None
+        # Sealed at rest, with the candidate's key.
+        assert [e.startswith("rt1:") for e in record["emails"]] == [True]
         assert await repo.get_candidate(conn, tenant, batch[1].payload["candidate_id"]) is None
     profiles = await stores.mongo.get_profiles(tenant, [applied.resource_id])
     assert set(profiles) == {str(applied.resource_id)}

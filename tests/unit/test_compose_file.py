@@ -74,6 +74,7 @@ OPERATOR_ENV = {
     "KAFKA_GATEWAY_PASSWORD": "kafka-gateway-secret",
     "KAFKA_WORKER_PASSWORD": "kafka-worker-secret",
     "KAFKA_CONTROLLER_PASSWORD": "kafka-controller-secret",
+    "FIRST_ADMIN_PASSWORD": "first-admin-password",
 }
 
 
@@ -412,3 +413,30 @@ def test_every_store_asks_for_a_password(services: dict[str, Any]) -> None:
         assert app["OPENSEARCH_URL"].startswith("https://"), name
         assert app["OPENSEARCH_PASSWORD"] == OPERATOR_ENV["OPENSEARCH_PASSWORD"], name
         assert app["POSTGRES_PASSWORD"] == OPERATOR_ENV["POSTGRES_PASSWORD"], name
+
+
+def test_someone_can_log_in_after_compose_up(services: dict[str, Any]) -> None:
+    """The first admin is made after the migration, from the operator's password (in the
+    environment, not the command line), and left alone at every later start."""
+    first = services["first-admin"]
+    assert first["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    command = first["command"]
+    assert command[:2] == ["users", "create"]
+    assert command[command.index("--role") + 1] == "admin"
+    assert "--keep-existing" in command
+    assert "--password" not in command
+    env = environment_of(first)
+    assert env["REFACTORTRACK_PASSWORD"] == OPERATOR_ENV["FIRST_ADMIN_PASSWORD"]
+    assert not {var for var in env if var.startswith("KAFKA_") and var.endswith("_PASSWORD")}
+    assert first["restart"] == "no"
+
+
+@pytest.mark.parametrize("name", ["worker", "analytics"])
+def test_a_worker_is_probed_and_scales_without_sharing_its_tables(
+    services: dict[str, Any], name: str
+) -> None:
+    worker = services[name]
+    assert "/live" in " ".join(worker["healthcheck"]["test"])
+    assert environment_of(worker)["WORKER_HEALTH_PORT"] == "8081"
+    # `--scale worker=N`: a named volume would be one directory for every replica.
+    assert all(":" not in str(volume) for volume in worker.get("volumes", []))

@@ -3,11 +3,14 @@ matrix the gateway asks, whatever the message claims."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from typing import Any, cast
 
 import pytest
 
-from agents.integrations.gate import Refusal, judge
+from agents.integrations.gate import IntegrationGate, Refusal, judge
 from agents.integrations.registry import Integration
 from domain.permissions import INTEGRATION_ROLES, PERMISSIONS, allowed
 from topics.catalog import COMMAND_PERMISSIONS, INTERNAL_COMMANDS, command_topic_of
@@ -67,3 +70,36 @@ def test_internal_and_unknown_commands_are_refused(command_type: str) -> None:
     verdict = judge(_integration("recruiter"), _command(command_type), "rt")
     assert isinstance(verdict, Refusal)
     assert verdict.code == "unknown_command"
+
+
+class _NoIntegrations:
+    """A registry that knows no integration: revoked, or never made."""
+
+    async def active(self, integration_id: uuid.UUID) -> Integration | None:
+        return None
+
+
+async def test_what_no_person_can_be_named_for_is_not_kept_in_the_clear() -> None:
+    """A message from a revoked integration, or one that is no command, cannot be sealed
+    with anyone's key: the DLQ keeps its size and digest, not the body, and the sender's
+    key only as a digest unless it is an id."""
+    gate = IntegrationGate(
+        cast(Any, _NoIntegrations()),
+        cast(Any, None),
+        cast(Any, None),
+        cast(Any, None),
+        namespace="rt",
+    )
+    body = b'{"payload": {"emails": ["ada@example.com"], "first_name": "Ada"}}'
+    topic = f"rt.integrations.{uuid.uuid4()}.commands"
+    [(dlq, key, value, headers)] = await gate._one(topic, b"ada@example.com", body, [])
+    assert dlq == "rt.integrations-refused.dlq"
+    assert b"ada" not in value.lower()
+    assert b"ada" not in key.lower()
+    kept = json.loads(value)
+    assert kept == {"dropped": True, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    assert dict(headers)["reason"].startswith(b"unknown_integration")
+    # An id as the key is what it is.
+    candidate = str(uuid.uuid4()).encode()
+    [(_, key, _, _)] = await gate._one(topic, candidate, body, [])
+    assert key == candidate

@@ -72,3 +72,16 @@ def test_access_logs_keep_the_path_and_parameter_names_not_what_was_searched() -
     line = record.getMessage()
     assert "Lovelace" not in line
     assert "/api/v1/search/candidates?q=…&limit=…" in line
+
+
+def test_a_masked_message_formats_under_any_formatter() -> None:
+    """The masked message is final: a formatter that wraps absent arguments into a
+    tuple (mode's, on Faust's workers) must not format it again."""
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, "drift of %s, write to %s", (0.25, "ada@example.com"), None
+    )
+    MaskPersonalData().filter(record)
+    # What mode's formatter does to arguments that are not a tuple.
+    if not isinstance(record.args, tuple):
+        record.args = (record.args,)
+    assert record.getMessage() == "drift of 0.25, write to <email>"

@@ -1,0 +1,30 @@
+"""What a worker counts, for Prometheus: commands by type and outcome, dead letters,
+handler time, batch sizes. Lag per partition is read when scraped
+(app/worker_health.py), from the consumer itself."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+COMMANDS = Counter(
+    "rt_worker_commands_total",
+    "Commands settled by the worker, by type and outcome (applied, rejected)",
+    ["type", "status"],
+)
+DEAD_LETTERS = Counter(
+    "rt_worker_dead_letters_total",
+    "Messages sent to a dead-letter topic, by topic",
+    ["topic"],
+)
+HANDLER_SECONDS = Histogram(
+    "rt_worker_handler_seconds",
+    "Time a handler took over one set of commands of a type (the stores' time included)",
+    ["type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BATCHES = Histogram(
+    "rt_worker_batch_size",
+    "Messages the worker took from a topic at once",
+    ["topic"],
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
+)
