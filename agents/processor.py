@@ -406,21 +406,32 @@ class CommandProcessor:
             log.exception("could not record the outcome of %s", command.command_id)
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
-        log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
-        DEAD_LETTERS.labels(self.dlq_topic).inc()
-        delay = self.retry.first_delay
-        # Until the DLQ has it the message must not be acknowledged, so this waits out
-        # a broker outage rather than dropping the message.
-        while True:
-            try:
-                await self.publisher.publish(
-                    self.dlq_topic, key or b"", value or b"", [("reason", reason.encode()[:4000])]
-                )
-                return
-            except Exception as exc:
-                log.warning("DLQ publish failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry.max_delay)
+        await dead_letter(self.publisher, self.retry, self.dlq_topic, key, value, reason)
+
+
+async def dead_letter(
+    publisher: Publisher,
+    retry: RetryPolicy,
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    reason: str,
+) -> None:
+    """Put a message on its DLQ with the reason; until the DLQ has it the message must not
+    be acknowledged, so this waits out a broker outage rather than dropping it."""
+    log.warning("dead-lettering a message to %s: %s", topic, reason)
+    DEAD_LETTERS.labels(topic).inc()
+    delay = retry.first_delay
+    while True:
+        try:
+            await publisher.publish(
+                topic, key or b"", value or b"", [("reason", reason.encode()[:4000])]
+            )
+            return
+        except Exception as exc:
+            log.warning("DLQ publish failed (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, retry.max_delay)
 
 
 def _applying(

@@ -29,8 +29,15 @@ from pydantic import ValidationError
 from agents.command_agent import arrival_of
 from agents.documents.sandbox import ParseSandbox
 from agents.handling import parse_payload
-from agents.metrics import DEAD_LETTERS
-from agents.processor import TRANSIENT, Arrival, Message, Publisher, RetryPolicy, too_late
+from agents.processor import (
+    TRANSIENT,
+    Arrival,
+    Message,
+    Publisher,
+    RetryPolicy,
+    dead_letter,
+    too_late,
+)
 from core.errors import (
     NotFound,
     RTError,
@@ -235,20 +242,7 @@ class ResumeReader:
         await self.reject(command, {"code": "processing_failed", "message": reason})
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, reason: str) -> None:
-        log.warning("dead-lettering a message to %s: %s", self.dlq_topic, reason)
-        DEAD_LETTERS.labels(self.dlq_topic).inc()
-        delay = self.retry.first_delay
-        # Until the DLQ has it the message must not be acknowledged: wait out an outage.
-        while True:
-            try:
-                await self.publisher.publish(
-                    self.dlq_topic, key or b"", value or b"", [("reason", reason.encode()[:4000])]
-                )
-                return
-            except Exception as exc:
-                log.warning("DLQ publish failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry.max_delay)
+        await dead_letter(self.publisher, self.retry, self.dlq_topic, key, value, reason)
 
 
 def _refusal(error: RTError) -> Refusal:
