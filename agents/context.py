@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,12 @@ behind and its rejection is recorded in the same transaction.
 """
 
 
+def effective_time(command: CommandEnvelope) -> datetime:
+    """When the command happens: now, or the past moment a job replaying history gave
+    (the processor has already refused an `occurred_at` the sender may not set)."""
+    return command.occurred_at or utcnow()
+
+
 def new_event(
     command: CommandEnvelope, *, type: str, aggregate_id: UUID, version: int, data: dict[str, Any]
 ) -> EventEnvelope:
@@ -52,7 +59,7 @@ def new_event(
         tenant_id=command.tenant_id,
         aggregate_id=aggregate_id,
         version=version,
-        occurred_at=utcnow(),
+        occurred_at=effective_time(command),
         caused_by=command.command_id,
         actor=command.actor,
         data=data,

@@ -29,6 +29,7 @@ from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
 from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
+from core.clock import utcnow
 from core.errors import (
     RTError,
     StoreUnavailable,
@@ -40,6 +41,7 @@ from core.errors import (
 )
 from core.logging import COMMAND_ID, TENANT_ID
 from core.trace_context import Headers, consuming, trace_headers
+from domain import backdating
 from stores.postgres import audit
 from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
@@ -134,6 +136,17 @@ def too_late(command: CommandEnvelope, appended_at: datetime | None) -> TooLate 
         f"the broker took this command at {appended_at.isoformat()}, after its deadline "
         f"{command.deadline.isoformat()}: its sender was told it failed, so it is not applied",
         appended_at=appended_at.isoformat(),
+    )
+
+
+def _backdating_refused(command: CommandEnvelope, now: datetime) -> RTError | None:
+    """A past `occurred_at` is for jobs replaying history only (domain/backdating.py)."""
+    return backdating.refusal(
+        command.occurred_at,
+        actor_kind=command.actor.kind,
+        deadline=command.deadline,
+        address=command.address,
+        now=now,
     )
 
 
@@ -297,6 +310,7 @@ class CommandProcessor:
                 _key(c): error for c in fresh if (error := _too_late(c, arrivals))
             }
             late.update({_key(c): _erased(c) for c in fresh if _key(c) not in readable})
+            late.update({_key(c): no for c in fresh if (no := _backdating_refused(c, utcnow()))})
             on_time = [readable[_key(c)] for c in fresh if _key(c) not in late]
             if fresh:
                 results = dict(late)

@@ -53,6 +53,12 @@ class CommandEnvelope(BaseModel):
         description="False when no one waits on the outcome (a bulk import): the worker "
         "records it for `GET /commands/{id}` without waking the gateway",
     )
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="When it happened, for a job replaying history (the demo data): the "
+        "worker records the change at this time instead of now. Refused on a command "
+        "from the gateway or an integration (domain/backdating.py)",
+    )
     payload: dict[str, Any]
     subject_id: UUID | None = Field(
         default=None,

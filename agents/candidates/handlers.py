@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.context import Applied, BatchHandler, HandlerContext, Result, effective_time, new_event
 from agents.handling import each_command, parse_payload
 from core.clock import utcnow
 from core.errors import (
@@ -107,7 +107,7 @@ def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate
         raise invalid_from(exc) from None
     emails = rules.normalize_emails(payload.emails)
     phones = rules.normalize_phones(payload.phones, settings.default_phone_region)
-    now = utcnow()
+    now = effective_time(command)
     fields = {name: getattr(payload, name) for name in CandidateFields.model_fields}
     fields.update(
         emails=emails,

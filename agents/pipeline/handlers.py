@@ -8,11 +8,19 @@ from typing import Any
 from uuid import UUID
 
 from agents.candidates.handlers import mark_candidate
-from agents.context import Applied, BatchHandler, HandlerContext, Result, new_event
+from agents.context import (
+    Applied,
+    BatchHandler,
+    HandlerContext,
+    Result,
+    effective_time,
+    new_event,
+)
 from agents.handling import each_command, insert_created, parse_payload
 from agents.patching import apply_patch
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, NotFound
+from domain.backdating import check_in_order
 from domain.pipeline import (
     CLOSED,
     PLACEMENT_ENDED,
@@ -83,7 +91,7 @@ async def create_submissions(
                 "this candidate is already in this requisition's pipeline",
                 duplicate_of=str(existing),
             )
-        now = utcnow()
+        now = effective_time(command)
         first = HistoryEntry(from_stage=None, to="sourced", at=now, actor=command.actor.label)
         snapshot = SubmissionSnapshot(
             id=payload.submission_id,
@@ -115,7 +123,9 @@ async def transition_submissions(
         check_version("submission", current.id, current.version, command.expected_version)
         moves = [Move(str(h.from_stage), h.to) for h in current.history if h.from_stage]
         stage = next_stage(current.stage, payload.to, moves)
-        now = utcnow()
+        now = effective_time(command)
+        if command.occurred_at is not None and current.history:
+            check_in_order(now, current.history[-1].at)
         entry = HistoryEntry(
             from_stage=current.stage,
             to=stage,
@@ -170,7 +180,7 @@ async def _place(
         salary=move.salary,
         fee_percent=move.fee_percent,
     )
-    now = utcnow()
+    now = effective_time(command)
     placement_id = uuid.uuid5(submission.id, "placement")
     # A reopened-then-placed-again submission: its placement starts again, a version up.
     earlier = await PLACEMENTS.get(conn, tenant, placement_id, lock=True)

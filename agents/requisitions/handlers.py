@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.context import Applied, BatchHandler, HandlerContext, Result, effective_time
 from agents.handling import each_command, insert_created, parse_payload
 from agents.patching import apply_patch
-from core.clock import utcnow
 from core.errors import Conflict, InvalidCommand, NotFound
 from stores.postgres.clients import CLIENTS, CONTACTS
 from stores.postgres.database import Connection
@@ -49,7 +48,7 @@ async def create_requisitions(
     async def apply(command: CommandEnvelope) -> Applied:
         payload = parse_payload(RequisitionCreate, command)
         await _check_parties(conn, command.tenant_id, payload.client_id, payload.contact_id)
-        now = utcnow()
+        now = effective_time(command)
         snapshot = RequisitionSnapshot.model_validate(
             {
                 **payload.model_dump(exclude={"requisition_id"}),
@@ -113,7 +112,7 @@ async def set_requisition_statuses(
             changes={
                 "status": payload.status,
                 "status_reason": payload.reason,
-                "filled_at": utcnow() if payload.status == "filled" else None,
+                "filled_at": effective_time(command) if payload.status == "filled" else None,
             },
             event_type=REQUISITION_STATUS_CHANGED,
             check=is_a_change,

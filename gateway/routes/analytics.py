@@ -32,7 +32,7 @@ from gateway.deps import SettingsDep, StateDep, StoresDep, allow
 from gateway.error_responses import problems
 from gateway.stream_limits import token_expires_in
 from stores import analytics_views as views
-from stores.postgres.users import usernames
+from stores.postgres.users import agency_users, usernames
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -210,6 +210,38 @@ async def leaderboard(
         row["name"] = names.get(row["recruiter"], row["recruiter"])
     rows.sort(key=lambda r: (-r["placements"], -r["interviews"], -r["submissions"], r["recruiter"]))
     return {"week": monday, "weeks": sorted(board or {}, reverse=True), "recruiters": rows}
+
+
+class Recruiter(BaseModel):
+    recruiter: str = Field(description="The label the slices and the leaderboard use: `user:<id>`")
+    name: str = Field(description="The username, or the label of a job or key")
+
+
+class Recruiters(BaseModel):
+    items: list[Recruiter]
+
+
+@router.get(
+    "/recruiters",
+    summary="Who may be picked as a recruiter slice",
+    description="The agency's users who may make submissions (not viewers), and any other "
+    "submitter the leaderboard has seen (a job, an API key), by name: what a dashboard "
+    "offers to narrow by `recruiter`. Only names and labels, which the leaderboard shows "
+    "to the same callers anyway.",
+    response_model=Recruiters,
+)
+async def recruiters(
+    principal: Annotated[Principal, allow("analytics:read")], stores: StoresDep
+) -> Recruiters:
+    async with stores.db.read() as conn:
+        people = await agency_users(conn, principal.tenant_id)
+    found = {f"user:{p['id']}": str(p["username"]) for p in people}
+    board = await views.read_view(stores.redis, str(principal.tenant_id), "leaderboard")
+    seen = {label for week in (board or {}).values() for label in week}
+    others = await _usernames(stores, principal.tenant_id, sorted(seen - set(found)))
+    found.update({label: others.get(label, label) for label in seen - set(found)})
+    items = [Recruiter(recruiter=label, name=name) for label, name in found.items()]
+    return Recruiters(items=sorted(items, key=lambda r: (r.name.lower(), r.recruiter)))
 
 
 async def _usernames(stores: Any, tenant_id: UUID, recruiters: list[str]) -> dict[str, str]:

@@ -81,6 +81,21 @@ async def usernames(
     return {row.id: row.username for row in found}
 
 
+async def agency_users(conn: AsyncConnection, tenant_id: UUID) -> list[dict[str, Any]]:
+    """The agency's active users who may make submissions (not viewers): id, username, role,
+    by username."""
+    found = await conn.execute(
+        select(users.c.id, users.c.username, users.c.role)
+        .where(
+            users.c.tenant_id == tenant_id,
+            users.c.is_active.is_(True),
+            users.c.role != "viewer",
+        )
+        .order_by(users.c.username)
+    )
+    return [dict(row) for row in found.mappings()]
+
+
 async def standing(conn: AsyncConnection, user_id: UUID) -> dict[str, Any] | None:
     """What decides whether a user's token still works: the user's role, whether they and
     their agency are active, and since when their tokens are valid."""
