@@ -10,6 +10,7 @@ DEMO_TENANT ?= demo-agency
 DEMO_USER ?= demo
 DEMO_PASSWORD ?= demo-password
 PYTEST_ARGS ?=
+DASHBOARD_LIB := gateway/dashboard/node_modules/.package-lock.json
 
 .PHONY: help install stack-up stack-down stack-status migrate dev demo-data test test-unit lint format bench faults clean
 
@@ -21,8 +22,14 @@ $(UV):
 	python3 -m venv "$(TOOLS)"
 	"$(TOOLS)/bin/pip" install --quiet "uv>=0.5,<1"
 
-install: $(UV) ## create .venv with the locked dependencies
+install: $(UV) $(DASHBOARD_LIB) ## create .venv with the locked dependencies (and the dashboard's)
 	$(UV) sync --frozen
+
+# The dashboard's charting library, pinned by its package-lock.json; npm writes
+# node_modules/.package-lock.json on every install, so this runs again when the lock changes.
+$(DASHBOARD_LIB): gateway/dashboard/package.json gateway/dashboard/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the dashboard's charting library: install Node.js (>= 18)" >&2; exit 1; }
+	npm ci --prefix gateway/dashboard --ignore-scripts --no-audit --no-fund
 
 stack-up: ## install (first time), start and health-check every server
 	$(STACK) up
@@ -73,4 +80,4 @@ faults: install ## fault scenarios under load on a private stack; a table, and J
 	$(RUN) python -m tests.faults $(FAULTS_ARGS)
 
 clean: ## remove caches (not the stack's data: see deploy/local/README.md)
-	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .worker-data
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .worker-data gateway/dashboard/node_modules
