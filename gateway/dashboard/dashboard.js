@@ -1,15 +1,25 @@
 // The pipeline dashboard: logs in with the API, then follows /api/v1/analytics/stream.
 // EventSource cannot send an Authorization header, so the stream is read with fetch.
+// The access token is renewed with the refresh token before it expires (and whenever
+// the API or the stream says it has), so a wall display stays signed in.
 "use strict";
 
 const API = "/api/v1";
 const STAGES = ["sourced", "screened", "submitted", "client_review", "interviewing",
   "offered", "placed", "rejected", "withdrawn"];
 const KINDS = ["submissions", "interviews", "offers", "placements"];
+const ALERT_KINDS = {
+  client_review_overdue: "Waiting too long in client review",
+  hot_requisition_quiet: "Hot requisitions with no new submission",
+};
+const ALERTS_PER_PAGE = 5;
 const $ = (id) => document.getElementById(id);
 
-let token = sessionStorage.getItem("rt-token");
+let session = JSON.parse(sessionStorage.getItem("rt-session") || "null");
 let streamAbort = null;
+let refreshTimer = null;
+let refreshing = null; // the refresh in flight: a refresh token works once, so one at a time
+let lastSnapshot = null;
 
 function text(tag, value, cls) {
   const el = document.createElement(tag);
@@ -18,9 +28,63 @@ function text(tag, value, cls) {
   return el;
 }
 
-function hours(h) {
-  if (h === null || h === undefined) return "–";
-  return h >= 48 ? `${(h / 24).toFixed(1)} d` : `${h.toFixed(1)} h`;
+// --- session -------------------------------------------------------------------------
+
+function keep(pair) {
+  session = {
+    access: pair.access_token,
+    refresh: pair.refresh_token,
+    expiresAt: Date.now() + pair.expires_in * 1000,
+    lifetime: pair.expires_in * 1000,
+  };
+  sessionStorage.setItem("rt-session", JSON.stringify(session));
+  schedule();
+}
+
+// Renew a little before expiry: a fifth of the lifetime early, at most a minute.
+function schedule() {
+  clearTimeout(refreshTimer);
+  if (!session) return;
+  const early = Math.min(60000, session.lifetime / 5);
+  refreshTimer = setTimeout(renew, Math.max(1000, session.expiresAt - Date.now() - early));
+}
+
+function renew() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      try {
+        const response = await fetch(`${API}/auth/refresh`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh_token: session ? session.refresh : "" }),
+        });
+        if (!response.ok) {
+          const problem = await response.json().catch(() => ({}));
+          logout(problem.detail || "Your session ended; log in again.");
+          return false;
+        }
+        keep(await response.json());
+        return true;
+      } catch (err) {
+        schedule(); // the network is away: try again later with the same token
+        return false;
+      } finally {
+        refreshing = null;
+      }
+    })();
+  }
+  return refreshing;
+}
+
+// A call to the API with the access token; renews it once if the API says it expired.
+async function api(path, options = {}) {
+  for (let attempt = 0; ; attempt++) {
+    if (!session) throw new Error("logged out");
+    const headers = { ...(options.headers || {}), Authorization: `Bearer ${session.access}` };
+    const response = await fetch(`${API}${path}`, { ...options, headers });
+    if (response.status !== 401 || attempt > 0) return response;
+    if (!(await renew())) return response;
+  }
 }
 
 async function login(event) {
@@ -36,65 +100,129 @@ async function login(event) {
     $("login-error").textContent = problem.detail || `Login failed (${response.status})`;
     return;
   }
-  token = (await response.json()).access_token;
-  sessionStorage.setItem("rt-token", token);
+  keep(await response.json());
   start();
 }
 
-function logout() {
+function logout(why) {
   if (streamAbort) streamAbort.abort();
-  token = null;
-  sessionStorage.removeItem("rt-token");
+  clearTimeout(refreshTimer);
+  session = null;
+  sessionStorage.removeItem("rt-session");
   $("board").hidden = true;
   $("session").hidden = true;
   $("login").hidden = false;
-}
-
-function sliceQuery() {
-  const kind = $("slice-kind").value;
-  const value = $("slice-value").value.trim();
-  return kind && value ? `?${encodeURIComponent(kind)}=${encodeURIComponent(value)}` : "";
+  $("login-error").textContent = typeof why === "string" ? why : "";
 }
 
 async function start() {
-  const me = await fetch(`${API}/me`, { headers: { Authorization: `Bearer ${token}` } });
-  if (!me.ok) return logout();
+  const me = await api("/me");
+  if (!me.ok) return logout("Your session ended; log in again.");
   const who = await me.json();
   $("who").textContent = `${who.username} (${who.role})`;
   $("login").hidden = true;
   $("board").hidden = false;
   $("session").hidden = false;
+  $("charts-missing").hidden = Charts.available;
+  schedule();
+  loadRecruiterNames();
   follow();
 }
 
-// Reads the SSE stream; reconnects after a drop, logs out on 401.
+// --- what to narrow to: picked from lists, never typed ------------------------------
+
+async function listAll(path, label) {
+  const options = [];
+  let cursor = null;
+  for (let page = 0; page < 5; page++) { // up to 1000: a pick list, not an export
+    const query = `limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const response = await api(`${path}?${query}`);
+    if (!response.ok) break;
+    const body = await response.json();
+    options.push(...body.items.map((item) => [item.id, label(item)]));
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return options.sort((a, b) => a[1].localeCompare(b[1]));
+}
+
+async function optionsFor(kind) {
+  if (kind === "requisition_id") {
+    return listAll("/requisitions", (r) => `${r.title} (${r.status})`);
+  }
+  if (kind === "client_id") return listAll("/clients", (c) => c.name);
+  if (kind === "recruiter") {
+    await loadRecruiterNames();
+    return Object.entries(names).sort((a, b) => a[1].localeCompare(b[1]));
+  }
+  if (kind === "source") {
+    const response = await api("/analytics/sources");
+    if (!response.ok) return [];
+    return (await response.json()).items.map((s) => [s.source, s.source.replace("_", " ")]);
+  }
+  return [];
+}
+
+async function pickKind() {
+  const kind = $("slice-kind").value;
+  const choice = $("slice-value");
+  choice.replaceChildren();
+  choice.hidden = !kind;
+  if (!kind) return follow();
+  const options = await optionsFor(kind);
+  if (!options.length) choice.append(text("option", "none yet"));
+  for (const [value, label] of options) {
+    const option = text("option", label);
+    option.value = value;
+    choice.append(option);
+  }
+  if (options.length) follow();
+}
+
+function sliceQuery() {
+  const kind = $("slice-kind").value;
+  const value = $("slice-value").value;
+  return kind && value && !$("slice-value").hidden
+    ? `?${encodeURIComponent(kind)}=${encodeURIComponent(value)}` : "";
+}
+
+// --- the stream ----------------------------------------------------------------------
+
+// Reads the SSE stream; reconnects after a drop or an expired token, with a fresh one.
 async function follow() {
   if (streamAbort) streamAbort.abort();
   const abort = new AbortController();
   streamAbort = abort;
   let delay = 500;
-  while (!abort.signal.aborted) {
+  while (!abort.signal.aborted && session) {
     try {
+      if (session.expiresAt <= Date.now() && !(await renew())) return;
       const response = await fetch(`${API}/analytics/stream${sliceQuery()}`, {
-        headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream" },
+        headers: { Authorization: `Bearer ${session.access}`, Accept: "text/event-stream" },
         signal: abort.signal,
       });
-      if (response.status === 401) return logout();
+      if (response.status === 401) {
+        if (!(await renew())) return;
+        continue;
+      }
       if (!response.ok) throw new Error(`stream answered ${response.status}`);
       live(true);
       delay = 500;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
+      let expired = false;
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
         buffer += value;
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
-          handle(buffer.slice(0, end));
+          expired = handle(buffer.slice(0, end)) || expired;
           buffer = buffer.slice(end + 2);
         }
       }
+      // The server ends a stream when its token expires: go on at once with a fresh one.
+      if (expired && (await renew())) continue;
     } catch (err) {
       if (abort.signal.aborted) return;
     }
@@ -109,6 +237,7 @@ function live(on) {
   $("live").className = on ? "badge on" : "badge";
 }
 
+// One server-sent event; true when it says the stream's token expired.
 function handle(block) {
   let data = null;
   let event = "message";
@@ -116,23 +245,23 @@ function handle(block) {
     if (line.startsWith("data: ")) data = line.slice(6);
     if (line.startsWith("event: ")) event = line.slice(7);
   }
-  if (data === null) return; // a keep-alive comment
-  if (event === "expired") {
-    // The server ends the stream when the token expires: log in again.
-    logout();
-    $("login-error").textContent = JSON.parse(data).detail;
-    return;
-  }
-  render(JSON.parse(data));
+  if (data === null) return false; // a keep-alive comment
+  if (event === "expired") return true;
+  lastSnapshot = JSON.parse(data);
+  render(lastSnapshot);
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+  return false;
 }
 
+// --- rendering -----------------------------------------------------------------------
+
 function render(snapshot) {
-  asked = new Set();
   const view = snapshot.slice;
   renderFunnel(view);
   renderKpis(view);
   renderActivity(view.activity.hour || {});
+  Charts.conversions(view.activity.day || {}, 8);
+  Charts.weekOverWeek(view.activity.day || {}, KINDS);
   renderLeaderboard(snapshot.leaderboard || {});
   renderAlerts(snapshot.alerts || []);
   renderSources(snapshot.sources || {});
@@ -141,7 +270,6 @@ function render(snapshot) {
 function renderFunnel(view) {
   const body = $("funnel").tBodies[0];
   body.replaceChildren();
-  const most = Math.max(1, ...STAGES.map((s) => view.funnel.reached[s] || 0));
   for (const stage of STAGES) {
     const row = document.createElement("tr");
     row.append(text("td", stage.replace("_", " ")));
@@ -149,12 +277,7 @@ function renderFunnel(view) {
     now.id = `funnel-current-${stage}`;
     const reached = text("td", String(view.funnel.reached[stage] || 0), "num");
     reached.id = `funnel-reached-${stage}`;
-    const barCell = document.createElement("td");
-    const bar = document.createElement("div");
-    bar.className = "bar";
-    bar.style.width = `${(100 * (view.funnel.reached[stage] || 0)) / most}%`;
-    barCell.append(bar);
-    row.append(now, reached, barCell);
+    row.append(now, reached);
     body.append(row);
   }
   const conversion = $("conversion");
@@ -163,6 +286,7 @@ function renderFunnel(view) {
     const rate = c.rate === null ? "–" : `${(100 * c.rate).toFixed(0)} %`;
     conversion.append(text("li", `${c.from} → ${c.to}: ${rate} (${c.to_count}/${c.from_count})`));
   }
+  Charts.funnel(view);
 }
 
 function renderKpis(view) {
@@ -171,8 +295,12 @@ function renderKpis(view) {
   const rows = [
     ["In the pipeline", String(inPipeline), "kpi-in-pipeline"],
     ["Placements", String(view.funnel.reached.placed || 0), "kpi-placements"],
-    ["Time to submit (p50)", hours(view.time_to_submit.p50_hours), "kpi-time-to-submit"],
-    ["Time to fill (p50)", hours(view.time_to_fill.p50_hours), "kpi-time-to-fill"],
+    ["Time to submit (p50 / p90)",
+      `${Charts.hours(view.time_to_submit.p50_hours)} / ${Charts.hours(view.time_to_submit.p90_hours)}`,
+      "kpi-time-to-submit"],
+    ["Time to fill (p50 / p90)",
+      `${Charts.hours(view.time_to_fill.p50_hours)} / ${Charts.hours(view.time_to_fill.p90_hours)}`,
+      "kpi-time-to-fill"],
     ["Open requisitions", String((view.requisitions || {}).open || 0), "kpi-open"],
   ];
   const list = $("kpis");
@@ -182,6 +310,7 @@ function renderKpis(view) {
     dd.id = id;
     list.append(text("dt", label), dd);
   }
+  Charts.stages(view);
 }
 
 function renderActivity(hourly) {
@@ -189,35 +318,18 @@ function renderActivity(hourly) {
   const start = Math.floor(now / 3600000) * 3600000 - 23 * 3600000;
   const buckets = [];
   for (let i = 0; i < 24; i++) {
-    const at = new Date(start + i * 3600000).toISOString().replace(".000Z", "Z");
-    buckets.push(hourly[at] || {});
+    const at = new Date(start + i * 3600000);
+    buckets.push({ at, counts: hourly[at.toISOString().replace(".000Z", "Z")] || {} });
   }
-  const totals = Object.fromEntries(KINDS.map((k) => [k, buckets.reduce((n, b) => n + (b[k] || 0), 0)]));
   const strip = $("activity-totals");
   strip.replaceChildren();
   for (const kind of KINDS) {
-    const item = text("span", `${kind}: ${totals[kind]}`);
+    const total = buckets.reduce((n, b) => n + (b.counts[kind] || 0), 0);
+    const item = text("span", `${kind}: ${total}`, `total ${kind}`);
     item.id = `activity-${kind}`;
     strip.append(item);
   }
-  const svg = $("activity");
-  svg.replaceChildren();
-  const most = Math.max(1, ...buckets.map((b) => KINDS.reduce((n, k) => n + (b[k] || 0), 0)));
-  buckets.forEach((bucket, i) => {
-    let y = 160;
-    for (const kind of KINDS) {
-      const h = (150 * (bucket[kind] || 0)) / most;
-      if (!h) continue;
-      const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-      rect.setAttribute("x", String(i * 30 + 3));
-      rect.setAttribute("width", "24");
-      rect.setAttribute("y", String(y - h));
-      rect.setAttribute("height", String(h));
-      rect.setAttribute("class", kind);
-      svg.append(rect);
-      y -= h;
-    }
-  });
+  Charts.activity(buckets, KINDS);
 }
 
 function mondayOf(day) {
@@ -226,17 +338,32 @@ function mondayOf(day) {
   return d.toISOString().slice(0, 10);
 }
 
+// The stream carries the leaderboard by recruiter label (`user:<id>`); names come from the
+// API. Each label is looked up once: a label the API cannot name (a deleted user, a key)
+// keeps a short form of itself instead of being asked for again at every render.
 const names = {};
-let asked = new Set(); // labels looked up since the last update from the stream
+const asked = new Set();
 
-// The stream carries the leaderboard by recruiter label; names come from the route,
-// asked at most once per update for the labels not named yet.
-async function refreshNames() {
-  const response = await fetch(`${API}/analytics/leaderboard`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
+async function loadRecruiterNames() {
+  const response = await api("/analytics/recruiters");
+  if (!response.ok) return;
+  for (const r of (await response.json()).items) {
+    names[r.recruiter] = r.name;
+    asked.add(r.recruiter);
+  }
+}
+
+async function lookUpNames(labels) {
+  labels.forEach((label) => asked.add(label));
+  const response = await api("/analytics/leaderboard");
   if (!response.ok) return;
   for (const row of (await response.json()).recruiters) names[row.recruiter] = row.name;
+  if (lastSnapshot) renderLeaderboard(lastSnapshot.leaderboard || {});
+}
+
+function shortLabel(label) {
+  const [kind, id] = label.includes(":") ? label.split(/:(.*)/s) : ["", label];
+  return kind === "user" ? `user ${id.slice(0, 8)}` : `${kind} ${id}`.trim();
 }
 
 function renderLeaderboard(board) {
@@ -244,13 +371,20 @@ function renderLeaderboard(board) {
   const rows = Object.entries(week).sort((a, b) =>
     b[1].placements - a[1].placements || b[1].interviews - a[1].interviews
       || b[1].submissions - a[1].submissions);
+  const unknown = rows.map(([label]) => label).filter((l) => !(l in names) && !asked.has(l));
+  if (unknown.length) lookUpNames(unknown);
   const body = $("leaderboard").tBodies[0];
   body.replaceChildren();
+  if (!rows.length) {
+    const empty = text("td", "No submissions this week yet.", "muted");
+    empty.colSpan = 5;
+    body.append(document.createElement("tr"));
+    body.rows[0].append(empty);
+  }
   for (const [recruiter, r] of rows) {
     const tr = document.createElement("tr");
     const margin = Object.entries(r.margin || {}).map(([c, v]) => `${v} ${c}`).join(", ") || "–";
-    if (!(recruiter in names)) refreshNames().then(() => renderLeaderboard(board));
-    const name = text("td", names[recruiter] || recruiter.replace(/^user:/, "").slice(0, 8));
+    const name = text("td", names[recruiter] || shortLabel(recruiter));
     name.title = recruiter;
     tr.append(name, text("td", String(r.submissions), "num"),
       text("td", String(r.interviews), "num"), text("td", String(r.placements), "num"),
@@ -259,13 +393,47 @@ function renderLeaderboard(board) {
   }
 }
 
+// Alerts grouped by kind, each group a page of ALERTS_PER_PAGE with "more": a long list
+// stays in its card instead of pushing everything below the fold.
+const alertPages = {};
+
 function renderAlerts(alerts) {
-  const list = $("alerts");
-  list.replaceChildren();
-  if (!alerts.length) list.append(text("li", "Nothing overdue.", "muted"));
-  for (const a of alerts) {
-    const since = new Date(a.since).toLocaleString();
-    list.append(text("li", `${a.message} (since ${since})`, "alert"));
+  const box = $("alerts");
+  const open = new Set([...box.querySelectorAll("details[open]")].map((d) => d.dataset.kind));
+  const first = !box.childElementCount;
+  box.replaceChildren();
+  $("alerts-total").textContent = alerts.length ? String(alerts.length) : "";
+  if (!alerts.length) box.append(text("p", "Nothing overdue.", "muted"));
+  const groups = {};
+  for (const a of alerts) (groups[a.kind] = groups[a.kind] || []).push(a);
+  for (const [kind, items] of Object.entries(groups)) {
+    items.sort((a, b) => a.since.localeCompare(b.since)); // the longest waiting first
+    const group = document.createElement("details");
+    group.className = "alert-group";
+    group.dataset.kind = kind;
+    group.open = first || open.has(kind);
+    const summary = document.createElement("summary");
+    summary.append(text("span", ALERT_KINDS[kind] || kind.replaceAll("_", " ")),
+      text("span", String(items.length), "count"));
+    group.append(summary);
+    const shown = Math.min(items.length, alertPages[kind] || ALERTS_PER_PAGE);
+    const list = document.createElement("ul");
+    list.className = "plain";
+    for (const a of items.slice(0, shown)) {
+      const since = new Date(a.since).toLocaleString();
+      list.append(text("li", `${a.message} (since ${since})`, "alert"));
+    }
+    group.append(list);
+    if (shown < items.length) {
+      const more = text("button", `Show ${Math.min(ALERTS_PER_PAGE, items.length - shown)} more of ${items.length - shown}`, "more");
+      more.type = "button";
+      more.addEventListener("click", () => {
+        alertPages[kind] = shown + ALERTS_PER_PAGE;
+        renderAlerts(alerts);
+      });
+      group.append(more);
+    }
+    box.append(group);
   }
 }
 
@@ -274,7 +442,7 @@ function renderSources(sources) {
   body.replaceChildren();
   for (const [name, s] of Object.entries(sources)) {
     const tr = document.createElement("tr");
-    tr.append(text("td", name), text("td", String(s.candidates), "num"),
+    tr.append(text("td", name.replace("_", " ")), text("td", String(s.candidates), "num"),
       text("td", String(s.submitted), "num"), text("td", String(s.interviewed), "num"),
       text("td", String(s.placed), "num"));
     body.append(tr);
@@ -282,6 +450,8 @@ function renderSources(sources) {
 }
 
 $("login").addEventListener("submit", login);
-$("logout").addEventListener("click", logout);
+$("logout").addEventListener("click", () => logout());
 $("slice").addEventListener("submit", (event) => { event.preventDefault(); follow(); });
-if (token) start();
+$("slice-kind").addEventListener("change", pickKind);
+$("slice-value").addEventListener("change", follow);
+if (session) start();

@@ -24,7 +24,11 @@ INSTALL_HINT = (
     "The dashboard's charting library is not installed: run `make install` (or `npm ci` in "
     "gateway/dashboard) and restart the gateway."
 )
-OWN_FILES = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+OWN_FILES = {
+    "dashboard.js": "text/javascript",
+    "charts.js": "text/javascript",
+    "dashboard.css": "text/css",
+}
 
 router = APIRouter(tags=["operations"])
 
