@@ -60,7 +60,7 @@ const Charts = (() => {
     c.setOption({
       tooltip: tooltip((p) => tip(p.name, [["ever reached", p.data.value], ["now", p.data.now]]), "item"),
       series: [{
-        type: "funnel", sort: "none", left: 8, right: 8, top: 4, bottom: 4, minSize: "4%",
+        type: "funnel", sort: "none", left: 8, right: 8, top: 4, bottom: 4, minSize: "22%",
         gap: 2, label: { position: "inside", formatter: "{b}: {c}", color: "#fff" },
         data,
       }],
@@ -77,7 +77,7 @@ const Charts = (() => {
       legend: { top: 0, data: ["p50", "p90"] },
       tooltip: tooltip((ps) => tip(ps[0].name, ps.map((p) => [p.seriesName, hours(p.value), p.seriesName])
         .concat([["finished stays", summary(ps[0].axisValue.replace(" ", "_")).count, ""]]))),
-      xAxis: { type: "value", name: "hours", nameGap: 4, axisLabel: { formatter: (v) => hours(v) } },
+      xAxis: { type: "value", axisLabel: { formatter: (v) => (v >= 48 ? `${Math.round(v / 24)} d` : `${Math.round(v)} h`) } },
       yAxis: { type: "category", inverse: true, data: names.map((s) => s.replace("_", " ")) },
       series: ["p50", "p90"].map((p, i) => ({
         name: p, type: "bar", barGap: "10%", color: i ? "#9bb8f0" : "#2f6fde",
@@ -93,7 +93,6 @@ const Charts = (() => {
     const labels = buckets.map((b) => `${String(b.at.getHours()).padStart(2, "0")}:00`);
     c.setOption({
       grid,
-      legend: { top: 0, data: kinds },
       tooltip: tooltip((ps) => {
         const at = buckets[ps[0].dataIndex].at;
         const until = new Date(at.getTime() + 3600000);
@@ -101,7 +100,7 @@ const Charts = (() => {
         return tip(title, ps.map((p) => [p.seriesName, p.value, p.seriesName]));
       }),
       xAxis: { type: "category", data: labels, axisLabel: { interval: 2 } },
-      yAxis: { type: "value", minInterval: 1, name: "moves" },
+      yAxis: { type: "value", minInterval: 1 },
       series: kinds.map((k) => ({
         name: k, type: "bar", stack: "all", color: COLORS[k],
         data: buckets.map((b) => b.counts[k] || 0),
@@ -119,31 +118,33 @@ const Charts = (() => {
     return total;
   }
 
-  // Weekly (ISO weeks, UTC): interviews per submission, offers per interview, placements
-  // per offer, among the moves made that week.
+  // Conversion to date at the end of each of the last weeks (ISO weeks, UTC): of the
+  // submissions that ever reached a stage by then, the share that reached the next one.
+  // Counts to date, not the week's moves alone: a week's offers may come from earlier
+  // weeks' interviews, which would read as more than 100 %.
   function conversions(daily, weeks) {
     const c = chart("chart-conversions");
     if (!c) return;
     const today = new Date();
     const monday = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())
       - ((today.getUTCDay() + 6) % 7) * DAY;
-    const starts = [];
-    for (let i = weeks - 1; i >= 0; i--) starts.push(monday - i * 7 * DAY);
+    const ends = [];
+    for (let i = weeks - 1; i >= 0; i--) ends.push(monday - i * 7 * DAY + 7 * DAY);
     const steps = [["submissions", "interviews", "submitted → interviewing"],
       ["interviews", "offers", "interviewing → offered"], ["offers", "placements", "offered → placed"]];
-    const counts = starts.map((s) => dayCounts(daily, s, s + 7 * DAY));
-    const label = (s) => new Date(s).toISOString().slice(5, 10);
+    const counts = ends.map((end) => dayCounts(daily, 0, end));
+    const label = (end) => new Date(end - 7 * DAY).toISOString().slice(5, 10);
     c.setOption({
-      grid,
-      legend: { top: 0, data: steps.map((s) => s[2]) },
-      tooltip: tooltip((ps) => tip(`week of ${ps[0].axisValue}`, ps.map((p) => {
+      grid: { ...grid, top: 52 },
+      legend: { top: 0 },
+      tooltip: tooltip((ps) => tip(`to the end of the week of ${ps[0].axisValue}`, ps.map((p) => {
         const [from, to] = steps[p.seriesIndex];
         const n = counts[p.dataIndex];
         const rate = p.value === null || p.value === undefined ? "–" : `${p.value} %`;
         return [p.seriesName, `${rate} (${n[to] || 0}/${n[from] || 0})`, ""];
       }))),
-      xAxis: { type: "category", data: starts.map(label) },
-      yAxis: { type: "value", name: "%", min: 0 },
+      xAxis: { type: "category", data: ends.map(label) },
+      yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value} %" } },
       series: steps.map(([from, to, name]) => ({
         name, type: "line", connectNulls: true, symbolSize: 7,
         data: counts.map((n) => (n[from] ? Math.round((100 * (n[to] || 0)) / n[from]) : null)),
@@ -167,11 +168,11 @@ const Charts = (() => {
       return `${pct > 0 ? "+" : ""}${pct} %`;
     };
     c.setOption({
-      grid,
+      grid: { ...grid, top: 40 },
       legend: { top: 0, data: ["previous 7 days", "last 7 days"] },
       tooltip: tooltip((ps) => tip(ps[0].name, ps.map((p) => [p.seriesName, p.value, ""])
         .concat([["change", change(ps[0].name), ""]]))),
-      xAxis: { type: "category", data: kinds },
+      xAxis: { type: "category", data: kinds, axisLabel: { interval: 0 } },
       yAxis: { type: "value", minInterval: 1 },
       series: [
         { name: "previous 7 days", type: "bar", color: "#c5cbd8", data: kinds.map((k) => before[k] || 0) },

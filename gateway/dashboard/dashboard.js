@@ -126,6 +126,7 @@ async function start() {
   $("charts-missing").hidden = Charts.available;
   schedule();
   loadRecruiterNames();
+  loadRequisitionTitles();
   follow();
 }
 
@@ -221,8 +222,12 @@ async function follow() {
           buffer = buffer.slice(end + 2);
         }
       }
-      // The server ends a stream when its token expires: go on at once with a fresh one.
-      if (expired && (await renew())) continue;
+      // The server ends a stream when its token expires: go on at once with a fresh one
+      // (the timer has usually renewed it already; a refresh token works once, so not twice).
+      if (expired) {
+        if (session && session.expiresAt - Date.now() > 2000) continue;
+        if (await renew()) continue;
+      }
     } catch (err) {
       if (abort.signal.aborted) return;
     }
@@ -366,8 +371,14 @@ function shortLabel(label) {
   return kind === "user" ? `user ${id.slice(0, 8)}` : `${kind} ${id}`.trim();
 }
 
+// This week's; early in a week with nothing yet, last week's, saying so.
 function renderLeaderboard(board) {
-  const week = board[mondayOf(new Date())] || {};
+  const now = new Date();
+  const thisWeek = mondayOf(now);
+  const lastWeek = mondayOf(new Date(now.getTime() - 7 * 86400000));
+  const shown = Object.keys(board[thisWeek] || {}).length || !board[lastWeek] ? thisWeek : lastWeek;
+  $("leaderboard-week").textContent = shown === thisWeek ? "this week" : `last week (from ${lastWeek})`;
+  const week = board[shown] || {};
   const rows = Object.entries(week).sort((a, b) =>
     b[1].placements - a[1].placements || b[1].interviews - a[1].interviews
       || b[1].submissions - a[1].submissions);
@@ -376,7 +387,7 @@ function renderLeaderboard(board) {
   const body = $("leaderboard").tBodies[0];
   body.replaceChildren();
   if (!rows.length) {
-    const empty = text("td", "No submissions this week yet.", "muted");
+    const empty = text("td", "No submissions in the last two weeks.", "muted");
     empty.colSpan = 5;
     body.append(document.createElement("tr"));
     body.rows[0].append(empty);
@@ -391,6 +402,20 @@ function renderLeaderboard(board) {
       text("td", margin, "num"));
     body.append(tr);
   }
+}
+
+// Requisition titles, for the alerts (which carry ids); loaded once a session.
+const requisitions = {};
+
+async function loadRequisitionTitles() {
+  for (const [id, label] of await listAll("/requisitions", (r) => r.title)) requisitions[id] = label;
+  if (lastSnapshot) renderAlerts(lastSnapshot.alerts || []);
+}
+
+function waited(since) {
+  const hours = (Date.now() - Date.parse(since)) / 3600000;
+  const long = hours >= 48 ? `${Math.floor(hours / 24)} days` : `${Math.floor(hours)} h`;
+  return `for ${long}, since ${new Date(since).toLocaleDateString()}`;
 }
 
 // Alerts grouped by kind, each group a page of ALERTS_PER_PAGE with "more": a long list
@@ -420,8 +445,11 @@ function renderAlerts(alerts) {
     const list = document.createElement("ul");
     list.className = "plain";
     for (const a of items.slice(0, shown)) {
-      const since = new Date(a.since).toLocaleString();
-      list.append(text("li", `${a.message} (since ${since})`, "alert"));
+      const item = text("li", "", "alert");
+      const what = requisitions[a.requisition_id] || "a requisition";
+      item.append(text("strong", what), ` · ${waited(a.since)}`);
+      item.title = `${a.message} (since ${new Date(a.since).toLocaleString()})`;
+      list.append(item);
     }
     group.append(list);
     if (shown < items.length) {

@@ -28,6 +28,7 @@ OWN_FILES = {
     "dashboard.js": "text/javascript",
     "charts.js": "text/javascript",
     "dashboard.css": "text/css",
+    "favicon.svg": "image/svg+xml",
 }
 
 router = APIRouter(tags=["operations"])
