@@ -67,21 +67,24 @@ const Charts = (() => {
     }, true);
   }
 
+  // In days when the longest p90 is two days or more, so the axis reads in whole units.
   function stages(view) {
     const c = chart("chart-stages");
     if (!c) return;
     const names = FORWARD.filter((s) => view.time_in_stage[s]);
     const summary = (s) => view.time_in_stage[s];
+    const longest = Math.max(0, ...names.map((s) => summary(s).p90_hours || 0));
+    const [unit, suffix] = longest >= 48 ? [24, "d"] : [1, "h"];
     c.setOption({
       grid,
       legend: { top: 0, data: ["p50", "p90"] },
-      tooltip: tooltip((ps) => tip(ps[0].name, ps.map((p) => [p.seriesName, hours(p.value), p.seriesName])
-        .concat([["finished stays", summary(ps[0].axisValue.replace(" ", "_")).count, ""]]))),
-      xAxis: { type: "value", axisLabel: { formatter: (v) => (v >= 48 ? `${Math.round(v / 24)} d` : `${Math.round(v)} h`) } },
+      tooltip: tooltip((ps) => tip(ps[0].name, ps.map((p) => [p.seriesName, hours(p.value * unit), p.seriesName])
+        .concat([["finished stays", summary(names[ps[0].dataIndex]).count, ""]]))),
+      xAxis: { type: "value", axisLabel: { formatter: `{value} ${suffix}` } },
       yAxis: { type: "category", inverse: true, data: names.map((s) => s.replace("_", " ")) },
       series: ["p50", "p90"].map((p, i) => ({
         name: p, type: "bar", barGap: "10%", color: i ? "#9bb8f0" : "#2f6fde",
-        data: names.map((s) => summary(s)[`${p}_hours`]),
+        data: names.map((s) => Math.round((100 * summary(s)[`${p}_hours`]) / unit) / 100),
       })),
     }, true);
   }
