@@ -91,6 +91,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/analytics/kpis"): "analytics:read",
     ("GET", "/analytics/activity"): "analytics:read",
     ("GET", "/analytics/leaderboard"): "analytics:read",
+    ("GET", "/analytics/recruiters"): "analytics:read",
     ("GET", "/analytics/sources"): "analytics:read",
     ("GET", "/analytics/alerts"): "analytics:read",
     ("GET", "/analytics/limits"): "analytics:read",
