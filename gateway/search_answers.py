@@ -103,7 +103,7 @@ async def resolve_near(near: str | None, sort: SortName) -> Point | None:
         message = f"near: '{near}' is out of range (latitude -90 to 90, longitude -180 to 180)"
     else:
         message = (
-            f"near: no city called '{near}' was found; check the spelling, add the country "
+            f"near: the city '{near}' was not found; check the spelling, add the country "
             "('Munich, DE'), or give coordinates as lat,lon (e.g. 48.14,11.58)"
         )
     raise InvalidCommand(message, errors={"near": message})
