@@ -11,9 +11,8 @@ from pydantic import BaseModel, Field
 
 from core.errors import InvalidCommand
 from domain.geo import Point, distance_km, looks_like_coordinates, parse_near
-from domain.query_syntax import Node
+from domain.query_syntax import Term
 from stores.search.nearby import point_of
-from stores.search.query_dsl import coverage_terms
 from stores.search.sorting import TOTAL_HITS_CAP, SortName
 
 DEFAULT_RADIUS_KM = 50.0
@@ -114,10 +113,10 @@ def totals(result: dict[str, Any]) -> Totals:
     return Totals(total=counted["value"], total_relation=counted["relation"])
 
 
-def hit_extras(hit: dict[str, Any], tree: Node | None, near: Point | None) -> dict[str, Any]:
-    """A hit's `distance_km` and `reasons`, for what the search asked."""
+def hit_extras(hit: dict[str, Any], terms: list[Term] | None, near: Point | None) -> dict[str, Any]:
+    """A hit's `distance_km` and `reasons`, for what the search asked: `terms` are the
+    plain query's (query_dsl.coverage_terms), None for any other query."""
     reasons: dict[str, Any] = {}
-    terms = coverage_terms(tree)
     if terms:
         matched = list(hit.get("matched_queries") or [])
         reasons["matched_terms"] = matched
