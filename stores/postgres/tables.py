@@ -482,3 +482,34 @@ person_keys = Table(
     ),
     Index("ix_person_keys_tenant_id", "tenant_id", "agency_key_version"),
 )
+
+# The changes feed (`GET /changes`): one row per event of the domain topics, with ids,
+# type and version only, never a field of the record (topics/changes.py). `sequence`
+# counts each agency's changes 1, 2, 3 … in the order they were recorded: it is taken
+# from the agency's head row, locked until the recording transaction commits, so a
+# reader never sees sequence n + 1 before n has committed (and a poller that resumes after
+# n misses nothing). `event_id` is unique: an event delivered again is recorded once.
+changes = Table(
+    "changes",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("resource_type", String(50), nullable=False),
+    Column("resource_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "sequence"),
+    UniqueConstraint("event_id"),
+    Index("ix_changes_resource", "tenant_id", "resource_type", "resource_id"),
+    Index("ix_changes_recorded", "tenant_id", "recorded_at"),
+)
+
+change_heads = Table(
+    "change_heads",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+)

@@ -21,6 +21,7 @@ from gateway.routes import (
     analytics,
     audit,
     candidates,
+    changes,
     clients,
     commands,
     documents,
@@ -100,6 +101,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/retention-policy"): "retention:configure",
     ("GET", "/commands/{command_id}"): "commands:read",
     ("GET", "/audit"): "audit:read",
+    ("GET", "/changes"): "changes:read",
     ("DELETE", "/contacts/{contact_id}"): "contacts:erase",
 }
 
@@ -107,6 +109,7 @@ ROUTERS = (
     analytics,
     audit,
     candidates,
+    changes,
     clients,
     commands,
     documents,
