@@ -160,6 +160,7 @@ candidates = Table(
     Column("merged_into", Uuid),
     *_versioned(),
     Index("ix_candidates_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_candidates_tenant_updated", "tenant_id", "updated_at", "id"),
 )
 
 clients = Table(
@@ -175,6 +176,7 @@ clients = Table(
     Column("owner_id", Uuid),
     *_versioned(),
     Index("ix_clients_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_clients_tenant_updated", "tenant_id", "updated_at", "id"),
 )
 
 contacts = Table(
@@ -220,6 +222,7 @@ requisitions = Table(
     Column("target_date", Date),
     *_versioned(),
     Index("ix_requisitions_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_requisitions_tenant_updated", "tenant_id", "updated_at", "id"),
     Index("ix_requisitions_client", "client_id"),
 )
 
@@ -239,6 +242,7 @@ submissions = Table(
         "tenant_id", "candidate_id", "requisition_id", name="uq_submissions_candidate_requisition"
     ),
     Index("ix_submissions_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_submissions_tenant_updated", "tenant_id", "updated_at", "id"),
     Index("ix_submissions_requisition", "requisition_id"),
 )
 
@@ -266,6 +270,7 @@ placements = Table(
     Column("end_reason", Text),
     *_versioned(),
     Index("ix_placements_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_placements_tenant_updated", "tenant_id", "updated_at", "id"),
     Index("ix_placements_requisition", "requisition_id"),
 )
 

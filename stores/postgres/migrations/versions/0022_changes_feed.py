@@ -1,4 +1,5 @@
-"""The changes feed: one row per event, ids and versions only, numbered per agency.
+"""The changes feed: one row per event, ids and versions only, numbered per agency; and
+the indexes that page the big lists by `updated_at` (`?sort=updated_at&updated_since=…`).
 
 Revision ID: 0022
 Revises: 0020
@@ -17,7 +18,13 @@ branch_labels = None
 depends_on = None
 
 
+# The lists a system syncs from, paged by (updated_at, id) as they are by (created_at, id).
+UPDATED_INDEXES = ("candidates", "clients", "requisitions", "submissions", "placements")
+
+
 def upgrade() -> None:
+    for table in UPDATED_INDEXES:
+        op.create_index(f"ix_{table}_tenant_updated", table, ["tenant_id", "updated_at", "id"])
     op.create_table(
         "changes",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -46,6 +53,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in UPDATED_INDEXES:
+        op.drop_index(f"ix_{table}_tenant_updated", table_name=table)
     op.drop_table("change_heads")
     op.drop_index("ix_changes_recorded", table_name="changes")
     op.drop_index("ix_changes_resource", table_name="changes")
