@@ -178,6 +178,10 @@ def parse_ids(value: str | None) -> tuple[UUID, ...] | None:
     return tuple(dict.fromkeys(found))
 
 
+def _order(sort: str) -> str:
+    return "the list's own order (no `sort`)" if sort == DEFAULT_SORT else f"`sort={sort}`"
+
+
 def encode_list_cursor(sort: str, after: Position) -> str:
     value, last_id = after
     shown = value.isoformat() if isinstance(value, datetime) else value
@@ -195,8 +199,8 @@ def decode_list_cursor(cursor: str | None, sort: str) -> Position | None:
         raise BadCursor(NOT_OURS)
     if values[0] != sort:
         raise BadCursor(
-            f"`cursor` was made for sort `{values[0]}`, not `{sort}`: keep the sort while "
-            "paging, or start again without a cursor"
+            f"`cursor` was made for {_order(values[0])}, not {_order(sort)}: keep the sort "
+            "while paging, or start again without a cursor"
         )
     try:
         last_id = UUID(values[2])
