@@ -12,6 +12,7 @@ from mode import Service
 from agents import command_agent
 from agents.analytics import agent as analytics
 from agents.candidates.handlers import HANDLERS as CANDIDATE_HANDLERS
+from agents.changes import feed as changes_feed
 from agents.clients.handlers import HANDLERS as CLIENT_HANDLERS
 from agents.context import HandlerContext
 from agents.documents import reader as resume_reader
@@ -37,6 +38,7 @@ from core.settings import Settings
 from domain import geo
 from stores.bundle import Stores
 from stores.kafka_patterns import PatternConsumer
+from topics.changes import FEED_TOPICS
 from topics.names import (
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
@@ -134,6 +136,8 @@ def build_worker_app(settings: Settings) -> faust.App:
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     _warm_gazetteer(app)
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
+    # The changes feed (GET /changes): every domain event, ids and versions only.
+    changes_feed.register(app, stores, [spec.name(ns) for spec in FEED_TOPICS])
     if settings.worker_agents == "all":
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)

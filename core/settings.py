@@ -324,6 +324,9 @@ class Settings(BaseSettings):
         default=30.0, alias="ANALYTICS_ALERT_CHECK_SECONDS"
     )
     analytics_push_seconds: float = Field(default=0.2, alias="ANALYTICS_PUSH_SECONDS")
+    # The changes feed (GET /changes): `refactortrack retention run` deletes an agency's
+    # rows recorded longer ago than this; a system away longer re-reads its lists instead.
+    changes_retention_days: int = Field(default=90, ge=1, alias="CHANGES_RETENTION_DAYS")
 
     @field_validator(
         "kafka_admin_username",

@@ -37,6 +37,7 @@ Permission = Literal[
     "analytics:configure",
     "retention:configure",
     "commands:read",
+    "changes:read",
     "audit:read",
 ]
 PERMISSIONS: tuple[Permission, ...] = get_args(Permission)

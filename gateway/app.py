@@ -27,6 +27,7 @@ from gateway.routes import (
     audit,
     auth,
     candidates,
+    changes,
     clients,
     commands,
     dashboard,
@@ -108,6 +109,11 @@ TAGS = [
         "consent (admins).",
     },
     {"name": "commands", "description": "What became of an asynchronous write."},
+    {
+        "name": "changes",
+        "description": "The agency's ordered feed of what changed, to catch up after being "
+        "away (docs/integrations.md).",
+    },
     {
         "name": "audit",
         "description": "Who read, changed, exported or erased what: the agency's "
@@ -217,6 +223,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         retention,
         commands,
         audit,
+        changes,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -9,6 +9,7 @@ beside what the route itself declares:
 - parameters or a body: 422 (a value of the wrong type or out of its bounds);
 - a JSON body: 400 (not a JSON object of the expected shape) and 413 (past the limit);
 - a `cursor`: 400 (one this list did not issue);
+- the list parameters (`ListParams`): a `Link` header on the 200, to the next page;
 - a command to publish (`BusDep`): 202 with the command's status URL, and 503 (the
   broker); with `If-Match`, 400 (not an ETag of ours) and 412 (an older version).
 
@@ -32,6 +33,7 @@ from starlette.routing import BaseRoute
 
 from gateway.deps import current_principal, get_bus
 from gateway.error_responses import Problem, Responses, problem_answer
+from gateway.pagination import LINK_HEADER, list_query
 from gateway.responses import ACCEPTED, CommandAccepted
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -87,6 +89,10 @@ def _validation_default(answer: dict[str, Any]) -> bool:
     return "HTTPValidationError" in json.dumps(answer)
 
 
+def _is_list(route: APIRoute | RouteContext) -> bool:
+    return any(d.call is list_query for d in _dependants(route.dependant))
+
+
 def add_shape_answers(document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
     """Each operation gets its route's shape answers (its own descriptions win)."""
     for route in api_routes(routes):
@@ -98,6 +104,8 @@ def add_shape_answers(document: dict[str, Any], routes: Sequence[BaseRoute]) -> 
                 current = documented.get(str(status))
                 if current is None or _validation_default(current):
                     documented[str(status)] = copy.deepcopy(answer)
+            if _is_list(route) and "200" in documented:
+                documented["200"].setdefault("headers", {})["Link"] = copy.deepcopy(LINK_HEADER)
 
 
 def _plain_parameter(schema: dict[str, Any]) -> None:

@@ -7,11 +7,12 @@ restore it fills the empty indexes the stores' bootstrap made."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from dataclasses import replace
 from uuid import UUID
 
 from agents.saved_searches.handlers import stored_search
 from stores.bundle import Stores
+from stores.postgres.keyset import Window
 from stores.postgres.requisitions import REQUISITIONS
 from stores.postgres.rows import Row, Rows
 from stores.postgres.saved_searches import SAVED_SEARCHES
@@ -31,14 +32,15 @@ async def _pages(stores: Stores, rows: Rows, tenant_id: UUID | None) -> AsyncIte
         async with stores.db.read() as conn:
             agencies = await tenant_ids(conn)
     for agency in agencies:
-        after: tuple[datetime, UUID] | None = None
+        window = Window(limit=PAGE)
         while True:
             async with stores.db.read() as conn:
-                page = await rows.page(conn, agency, limit=PAGE, after=after)
-            if not page:
+                page = await rows.page(conn, agency, window)
+            if page.rows:
+                yield page.rows
+            if page.next_after is None:
                 break
-            yield page
-            after = (page[-1]["created_at"], page[-1]["id"])
+            window = replace(window, after=page.next_after)
 
 
 async def rebuild_requisitions(

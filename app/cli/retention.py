@@ -129,6 +129,12 @@ def run(
         typer.echo(json.dumps(report.as_dict(), indent=2))
         raise typer.Exit(code)
     typer.echo(f"{tenant}: {report.policy.describe()}")
+    if report.changes_before is not None:
+        verb = "would prune" if dry_run else "pruned"
+        typer.echo(
+            f"changes feed: {verb} {report.changes_pruned:,} recorded before "
+            f"{report.changes_before.isoformat(timespec='seconds')}"
+        )
     if report.cutoff is None:
         raise typer.Exit(code)
     typer.echo(

@@ -8,6 +8,9 @@ It waits for each outcome in the command ledger. A command's id derives from the
 and the candidate, so a run interrupted and started again replays the erasures it had
 sent (the ledger answers them) instead of sending new ones; a candidate already erased
 is no longer read, so a second run finds nothing due.
+
+The run also prunes the agency's changes feed (`GET /changes`): rows recorded more than
+CHANGES_RETENTION_DAYS ago go, whatever the policy (with --dry-run they are counted).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +35,7 @@ from domain.retention import (
     due_candidates,
     inactivity_cutoff,
 )
+from stores.postgres import changes as changes_feed
 from stores.postgres import retention as repo
 from stores.postgres.database import Database
 from stores.postgres.users import find_tenant
@@ -192,6 +196,10 @@ class RetentionReport:
     already_gone: list[UUID] = field(default_factory=list)
     """Erased by someone else between the look-up and this run's command."""
     failed: list[Failure] = field(default_factory=list)
+    changes_before: datetime | None = None
+    """The changes feed keeps what was recorded from then on."""
+    changes_pruned: int = 0
+    """Rows of the changes feed deleted (with --dry-run: that would be)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -208,6 +216,8 @@ class RetentionReport:
             "erased": [str(c) for c in self.erased],
             "already_gone": [str(c) for c in self.already_gone],
             "failed": [f.as_dict() for f in self.failed],
+            "changes_before": self.changes_before.isoformat() if self.changes_before else None,
+            "changes_pruned": self.changes_pruned,
         }
 
 
@@ -259,6 +269,19 @@ async def find_due(
         after = rows[-1]["id"]
 
 
+async def prune_changes(db: Database, tenant_id: UUID, before: datetime, dry_run: bool) -> int:
+    """Delete (or, dry, count) the agency's changes-feed rows recorded before `before`.
+
+    The feed holds ids and versions, no personal data: it is pruned to bound its size, and
+    a system away for longer than it keeps re-reads its lists (`updated_since`).
+    """
+    if dry_run:
+        async with db.read() as conn:
+            return await changes_feed.count_before(conn, tenant_id, before)
+    async with db.transaction() as conn:
+        return await changes_feed.prune(conn, tenant_id, before)
+
+
 async def run_retention(
     settings: Settings,
     tenant: str,
@@ -282,6 +305,8 @@ async def run_retention(
         async with db.read() as conn:
             policy = _view(await repo.get_policy(conn, tenant_id))
         report = RetentionReport(tenant, dry_run, now, policy, tenant_id=tenant_id, limit=limit)
+        report.changes_before = now - timedelta(days=settings.changes_retention_days)
+        report.changes_pruned = await prune_changes(db, tenant_id, report.changes_before, dry_run)
         if policy.inactive_months is None:
             return report
         report.cutoff = inactivity_cutoff(now, policy.inactive_months)

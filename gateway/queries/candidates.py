@@ -3,12 +3,13 @@ profile."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from core.errors import NotFound
+from gateway.queries.rows import Listed
 from stores.bundle import Stores
 from stores.postgres import candidates as repo
+from stores.postgres.keyset import Window
 from topics.candidates import CandidateSnapshot, compose_candidate
 
 
@@ -23,17 +24,11 @@ async def get_candidate(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> 
 
 
 async def list_candidates(
-    stores: Stores,
-    tenant_id: UUID,
-    *,
-    limit: int,
-    after: tuple[datetime, UUID] | None,
-    status: str | None,
-) -> list[CandidateSnapshot]:
+    stores: Stores, tenant_id: UUID, window: Window, *, status: str | None
+) -> Listed[CandidateSnapshot]:
     async with stores.db.read() as conn:
-        records = await repo.list_candidates(
-            conn, tenant_id, limit=limit, after=after, status=status
-        )
-    records = await stores.at_rest.open_candidates(records)
+        found = await repo.list_candidates(conn, tenant_id, window, status=status)
+    records = await stores.at_rest.open_candidates(found.rows)
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in records])
-    return [compose_candidate(r, profiles.get(str(r["id"]))) for r in records]
+    items = [compose_candidate(r, profiles.get(str(r["id"]))) for r in records]
+    return Listed(items, found.next_after)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from uuid import UUID
 
 from core.errors import NotFound
+from gateway.queries.rows import Listed
 from stores.bundle import Stores
 from stores.postgres.clients import CONTACTS
+from stores.postgres.keyset import Window
 from topics.clients import ContactSnapshot
 
 
@@ -22,17 +23,13 @@ async def get_contact(stores: Stores, tenant_id: UUID, contact_id: UUID) -> Cont
 
 
 async def client_contacts(
-    stores: Stores,
-    tenant_id: UUID,
-    client_id: UUID,
-    *,
-    limit: int,
-    after: tuple[datetime, UUID] | None,
-) -> list[ContactSnapshot]:
-    """A newest-first page of one client's contacts."""
+    stores: Stores, tenant_id: UUID, client_id: UUID, window: Window
+) -> Listed[ContactSnapshot]:
+    """A page of one client's contacts, their e-mails and phones opened."""
     async with stores.db.read() as conn:
-        rows = await CONTACTS.page(conn, tenant_id, limit=limit, after=after, client_id=client_id)
-    return [ContactSnapshot.model_validate(r) for r in await stores.at_rest.open_contacts(rows)]
+        found = await CONTACTS.page(conn, tenant_id, window, client_id=client_id)
+    opened = await stores.at_rest.open_contacts(found.rows)
+    return Listed([ContactSnapshot.model_validate(r) for r in opened], found.next_after)
 
 
 def contact_loader(stores: Stores, tenant_id: UUID) -> Callable[[UUID], Awaitable[ContactSnapshot]]:

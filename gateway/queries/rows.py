@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from core.errors import NotFound
 from stores.bundle import Stores
+from stores.postgres.keyset import Page, Position, Window
 from stores.postgres.rows import Rows
 
 S = TypeVar("S", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Listed(Generic[T]):
+    """One page of a list as the API answers it: the items, and where the next page
+    resumes (None: this was the last)."""
+
+    items: list[T]
+    next_after: Position | None
 
 
 async def get_one(stores: Stores, rows: Rows, model: type[S], tenant_id: UUID, row_id: UUID) -> S:
@@ -24,20 +35,22 @@ async def get_one(stores: Stores, rows: Rows, model: type[S], tenant_id: UUID, r
     return model.model_validate(row)
 
 
+def listed(found: Page, model: type[S]) -> Listed[S]:
+    return Listed([model.model_validate(r) for r in found.rows], found.next_after)
+
+
 async def page(
     stores: Stores,
     rows: Rows,
     model: type[S],
     tenant_id: UUID,
-    *,
-    limit: int,
-    after: tuple[datetime, UUID] | None,
+    window: Window,
     **equal: Any,
-) -> list[S]:
-    """A newest-first page of the agency's records, narrowed by column values (None: any)."""
+) -> Listed[S]:
+    """A page of the agency's records, narrowed by column values (None: any)."""
     async with stores.db.read() as conn:
-        found = await rows.page(conn, tenant_id, limit=limit, after=after, **equal)
-    return [model.model_validate(r) for r in found]
+        found = await rows.page(conn, tenant_id, window, **equal)
+    return listed(found, model)
 
 
 async def all_of(

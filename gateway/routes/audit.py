@@ -13,7 +13,7 @@ from core.errors import InvalidCommand
 from gateway.auth import Principal
 from gateway.deps import StoresDep, allow
 from gateway.error_responses import problems
-from gateway.pagination import decode_seq_cursor, encode_seq_cursor
+from gateway.pagination import ListParams
 from gateway.queries.audit_entries import AuditEntryView, entry_view
 from stores.postgres import audit
 
@@ -43,8 +43,8 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
     summary="The agency's audit log",
     description=(
         "Who read, changed, exported or erased which record, logged in or failed to, when "
-        "and from which address: **newest first** (highest `seq` first). Admins only; "
-        "only your agency's entries.\n\n"
+        "and from which address: **newest first** (highest `seq` first) unless `sort` "
+        "says otherwise. Admins only; only your agency's entries.\n\n"
         "Recorded: every change a worker applied (create, update, merge, erase, …; with "
         "the names of the fields set), reads of candidates, their documents and files, "
         "timelines and notes, client contacts, candidate lists, searches, duplicates and "
@@ -54,7 +54,10 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
         "Filters combine: `subject_id` (entries about a record, and every list that "
         "answered it), `actor` (a user's, API key's or integration's id, or a job's name), "
         "`since` (inclusive) and `until` (exclusive), RFC 3339 times (without a zone, "
-        "UTC). Pass `next_cursor` back as `cursor` for the next page.\n\n"
+        "UTC). Pass `next_cursor` back as `cursor` (or follow `Link`) for the next page. "
+        "`sort` orders by the chain (`created_at` and `updated_at` alike: entries never "
+        "change), `created_since`/`updated_since` are `since` again and `ids` takes "
+        "entries' ids.\n\n"
         "The entries of an agency form a hash chain (`prev_hash`, `hash`); `refactortrack "
         "audit verify --tenant T` checks it (see docs/security.md)."
     ),
@@ -69,6 +72,7 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
 async def list_audit(
     principal: Annotated[Principal, allow("audit:read")],
     stores: StoresDep,
+    listing: ListParams,
     subject_id: Annotated[
         UUID | None, Query(description="Entries about this record (or a list that answered it)")
     ] = None,
@@ -84,8 +88,6 @@ async def list_audit(
     ] = None,
     since: Annotated[datetime | None, Query(description="At or after this time")] = None,
     until: Annotated[datetime | None, Query(description="Before this time")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> AuditPage:
     start, end = _utc("since", since), _utc("until", until)
     if start is not None and end is not None and start >= end:
@@ -93,15 +95,15 @@ async def list_audit(
             "`since` must be before `until`", errors={"until": "not after `since`"}
         )
     async with stores.db.read() as conn:
-        entries = await audit.page(
+        entries, next_after = await audit.page(
             conn,
             principal.tenant_id,
-            limit=limit,
-            before_seq=decode_seq_cursor(cursor),
+            listing.window,
             subject_id=subject_id,
             actor=actor,
             since=start,
             until=end,
         )
-    next_cursor = encode_seq_cursor(entries[-1].seq) if len(entries) == limit else None
-    return AuditPage(items=[entry_view(e) for e in entries], next_cursor=next_cursor)
+    return AuditPage(
+        items=[entry_view(e) for e in entries], next_cursor=listing.next_cursor(next_after)
+    )

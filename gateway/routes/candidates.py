@@ -23,7 +23,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import changed, created, found
-from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.pagination import ListParams
 from gateway.queries import candidates as queries
 from gateway.queries.duplicates import find_duplicates
 from gateway.responses import (
@@ -173,23 +173,22 @@ async def update_candidate(
     response_model=CandidatePage,
     summary="List candidates",
     description=(
-        "Newest first. Pass `next_cursor` back as `cursor` for the next page. The ids "
-        "answered are recorded in the audit log (`list`)."
+        "Newest first unless `sort` says otherwise. Pass `next_cursor` back as `cursor` "
+        "(or follow `Link`) for the next page. The ids answered are recorded in the audit "
+        "log (`list`)."
     ),
 )
 async def list_candidates(
     principal: Annotated[Principal, allow("candidates:read")],
     stores: StoresDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
     status: Annotated[Literal["active", "placed", "do_not_use"] | None, Query()] = None,
 ) -> CandidatePage:
-    after = decode_page_cursor(cursor)
-    items = await queries.list_candidates(
-        stores, principal.tenant_id, limit=limit, after=after, status=status
+    found = await queries.list_candidates(
+        stores, principal.tenant_id, listing.window, status=status
     )
-    await record_list(stores, principal, "candidate", [c.id for c in items], view="list")
-    return CandidatePage(items=items, next_cursor=next_page_cursor(items, limit))
+    await record_list(stores, principal, "candidate", [c.id for c in found.items], view="list")
+    return CandidatePage(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(

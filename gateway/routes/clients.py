@@ -23,7 +23,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import changed, created, found
-from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.pagination import ListParams
 from gateway.queries import contacts as contact_reads
 from gateway.queries.rows import get_one, page
 from gateway.responses import (
@@ -111,25 +111,19 @@ async def create_client(
     "/clients",
     response_model=ClientPage,
     summary="List client companies",
-    description="Newest first; filter by `status`; pass `next_cursor` back as `cursor`.",
+    description="Newest first unless `sort` says otherwise; filter by `status`; pass "
+    "`next_cursor` back as `cursor` (or follow `Link`).",
 )
 async def list_clients(
     principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
     status: ClientStatus | None = None,
 ) -> ClientPage:
-    items = await page(
-        stores,
-        CLIENTS,
-        ClientSnapshot,
-        principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
-        status=status,
+    found = await page(
+        stores, CLIENTS, ClientSnapshot, principal.tenant_id, listing.window, status=status
     )
-    return ClientPage(items=items, next_cursor=next_page_cursor(items, limit))
+    return ClientPage(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(
@@ -237,20 +231,21 @@ async def create_contact(
     "/clients/{client_id}/contacts",
     response_model=ContactPage,
     summary="List a client's contacts",
-    description="Newest first. The ids answered are recorded in the audit log (`list`).",
+    description="Newest first unless `sort` says otherwise. The ids answered are recorded "
+    "in the audit log (`list`).",
     responses=problems({404: "No such client in your agency"}),
 )
 async def list_contacts(
     client_id: UUID,
     principal: Annotated[Principal, allow("clients:read")],
     stores: StoresDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
 ) -> ContactPage:
     await get_one(stores, CLIENTS, ClientSnapshot, principal.tenant_id, client_id)
-    items = await contact_reads.client_contacts(
-        stores, principal.tenant_id, client_id, limit=limit, after=decode_page_cursor(cursor)
+    found = await contact_reads.client_contacts(
+        stores, principal.tenant_id, client_id, listing.window
     )
+    items = found.items
     await record_list(
         stores,
         principal,
@@ -259,7 +254,7 @@ async def list_contacts(
         view="contacts",
         about=("client", client_id),
     )
-    return ContactPage(items=items, next_cursor=next_page_cursor(items, limit))
+    return ContactPage(items=items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(

@@ -30,9 +30,10 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import LOCATION
+from gateway.pagination import ListParams
 from gateway.queries.candidates import get_candidate
 from gateway.responses import outcome_response, wants_async
-from stores.postgres.documents import get_document, list_documents
+from stores.postgres.documents import documents_page, get_document, list_documents
 from topics.candidates import DOCUMENT_ATTACH, DocumentSnapshot
 from topics.names import DOCUMENT_COMMANDS
 
@@ -41,6 +42,7 @@ router = APIRouter(prefix="/candidates", tags=["candidates"])
 
 class DocumentList(BaseModel):
     items: list[DocumentSnapshot]
+    next_cursor: str | None
 
 
 @router.post(
@@ -136,18 +138,22 @@ async def upload_document(
     response_model=DocumentList,
     summary="A candidate's documents",
     description=(
-        "Oldest first, with the skills each proposed. The ids answered are recorded in "
-        "the audit log (`list`)."
+        "Oldest first unless `sort` says otherwise, with the skills each proposed. A "
+        "document never changes: `updated_at` sorts and filters as `created_at`. The ids "
+        "answered are recorded in the audit log (`list`)."
     ),
     responses=problems({404: "No such candidate in your agency"}),
 )
 async def candidate_documents(
-    candidate_id: UUID, principal: Annotated[Principal, allow("candidates:read")], stores: StoresDep
+    candidate_id: UUID,
+    principal: Annotated[Principal, allow("candidates:read")],
+    stores: StoresDep,
+    listing: ListParams,
 ) -> DocumentList:
     await get_candidate(stores, principal.tenant_id, candidate_id)
     async with stores.db.read() as conn:
-        found = await list_documents(conn, principal.tenant_id, candidate_id)
-    items = [DocumentSnapshot.model_validate(d) for d in found]
+        found = await documents_page(conn, principal.tenant_id, candidate_id, listing.window)
+    items = [DocumentSnapshot.model_validate(d) for d in found.rows]
     await record_list(
         stores,
         principal,
@@ -156,7 +162,7 @@ async def candidate_documents(
         view="documents",
         about=("candidate", candidate_id),
     )
-    return DocumentList(items=items)
+    return DocumentList(items=items, next_cursor=listing.next_cursor(found.next_after))
 
 
 def _disposition(filename: str) -> str:

@@ -21,7 +21,8 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import created
-from gateway.queries.rows import all_of, get_one
+from gateway.pagination import ListParams
+from gateway.queries.rows import get_one, page
 from gateway.writes import row_loader, write
 from stores.postgres.pipeline import FEEDBACK, INTERVIEWS, SUBMISSIONS
 from topics.names import PIPELINE_COMMANDS
@@ -40,10 +41,12 @@ router = APIRouter(tags=["pipeline"])
 
 class InterviewList(BaseModel):
     items: list[InterviewSnapshot]
+    next_cursor: str | None
 
 
 class FeedbackList(BaseModel):
     items: list[FeedbackSnapshot]
+    next_cursor: str | None
 
 
 @router.post(
@@ -92,22 +95,25 @@ async def schedule_interview(
     "/submissions/{submission_id}/interviews",
     response_model=InterviewList,
     summary="A submission's interviews",
-    description="In the order they are scheduled.",
+    description="In the order they take place (`scheduled_at`) unless `sort` says otherwise.",
     responses=problems({404: "No such submission in your agency"}),
 )
 async def list_interviews(
-    submission_id: UUID, principal: Annotated[Principal, allow("pipeline:read")], stores: StoresDep
+    submission_id: UUID,
+    principal: Annotated[Principal, allow("pipeline:read")],
+    stores: StoresDep,
+    listing: ListParams,
 ) -> InterviewList:
     await get_one(stores, SUBMISSIONS, SubmissionSnapshot, principal.tenant_id, submission_id)
-    items = await all_of(
+    found = await page(
         stores,
         INTERVIEWS,
         InterviewSnapshot,
         principal.tenant_id,
-        order_by="scheduled_at",
+        listing.window,
         submission_id=submission_id,
     )
-    return InterviewList(items=items)
+    return InterviewList(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.post(
@@ -166,18 +172,22 @@ async def submit_feedback(
     "/interviews/{interview_id}/feedback",
     response_model=FeedbackList,
     summary="An interview's scorecards",
+    description="In the order they were given unless `sort` says otherwise.",
     responses=problems({404: "No such interview in your agency"}),
 )
 async def list_feedback(
-    interview_id: UUID, principal: Annotated[Principal, allow("pipeline:read")], stores: StoresDep
+    interview_id: UUID,
+    principal: Annotated[Principal, allow("pipeline:read")],
+    stores: StoresDep,
+    listing: ListParams,
 ) -> FeedbackList:
     await get_one(stores, INTERVIEWS, InterviewSnapshot, principal.tenant_id, interview_id)
-    items = await all_of(
+    found = await page(
         stores,
         FEEDBACK,
         FeedbackSnapshot,
         principal.tenant_id,
-        order_by="created_at",
+        listing.window,
         interview_id=interview_id,
     )
-    return FeedbackList(items=items)
+    return FeedbackList(items=found.items, next_cursor=listing.next_cursor(found.next_after))

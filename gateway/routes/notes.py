@@ -23,7 +23,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import LOCATION, links
-from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.pagination import ListParams
 from gateway.queries.candidates import get_candidate
 from gateway.queries.rows import all_of, page
 from gateway.writes import row_loader, write
@@ -100,28 +100,22 @@ async def create_note(
     "/notes",
     response_model=NotePage,
     summary="Notes on a record",
-    description="Newest first. The ids answered are recorded in the audit log (`list`).",
+    description="Newest first unless `sort` says otherwise. The ids answered are recorded "
+    "in the audit log (`list`).",
 )
 async def list_notes(
     principal: Annotated[Principal, allow("notes:read")],
     stores: StoresDep,
     subject_id: UUID,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
 ) -> NotePage:
-    items = await page(
-        stores,
-        NOTES,
-        NoteSnapshot,
-        principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
-        subject_id=subject_id,
+    found = await page(
+        stores, NOTES, NoteSnapshot, principal.tenant_id, listing.window, subject_id=subject_id
     )
     await record_list(
-        stores, principal, "note", [n.id for n in items], view="notes", related=[subject_id]
+        stores, principal, "note", [n.id for n in found.items], view="notes", related=[subject_id]
     )
-    return NotePage(items=items, next_cursor=next_page_cursor(items, limit))
+    return NotePage(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(

@@ -21,7 +21,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import changed, found
-from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.pagination import ListParams
 from gateway.queries.rows import get_one, page
 from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
@@ -46,31 +46,30 @@ class PlacementPage(BaseModel):
     "/placements",
     response_model=PlacementPage,
     summary="List placements",
-    description="Newest first; filter by `candidate_id`, `requisition_id`, `client_id`, `status`.",
+    description="Newest first unless `sort` says otherwise; filter by `candidate_id`, "
+    "`requisition_id`, `client_id`, `status`.",
 )
 async def list_placements(
     principal: Annotated[Principal, allow("pipeline:read")],
     stores: StoresDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
     candidate_id: UUID | None = None,
     requisition_id: UUID | None = None,
     client_id: UUID | None = None,
     status: Annotated[PlacementStatus | None, Query()] = None,
 ) -> PlacementPage:
-    items = await page(
+    found = await page(
         stores,
         PLACEMENTS,
         PlacementSnapshot,
         principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
+        listing.window,
         candidate_id=candidate_id,
         requisition_id=requisition_id,
         client_id=client_id,
         status=status,
     )
-    return PlacementPage(items=items, next_cursor=next_page_cursor(items, limit))
+    return PlacementPage(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(

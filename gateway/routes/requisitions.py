@@ -22,7 +22,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import changed, created, found
-from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.pagination import ListParams
 from gateway.queries.rows import get_one, page
 from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
@@ -107,29 +107,28 @@ async def create_requisition(
     "",
     response_model=RequisitionPage,
     summary="List requisitions",
-    description="Newest first; filter by `status`, `client_id`, `priority`.",
+    description="Newest first unless `sort` says otherwise; filter by `status`, "
+    "`client_id`, `priority`.",
 )
 async def list_requisitions(
     principal: Annotated[Principal, allow("requisitions:read")],
     stores: StoresDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
     status: RequisitionStatus | None = None,
     client_id: UUID | None = None,
     priority: Priority | None = None,
 ) -> RequisitionPage:
-    items = await page(
+    found = await page(
         stores,
         REQUISITIONS,
         RequisitionSnapshot,
         principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
+        listing.window,
         status=status,
         client_id=client_id,
         priority=priority,
     )
-    return RequisitionPage(items=items, next_cursor=next_page_cursor(items, limit))
+    return RequisitionPage(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -23,6 +23,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import created, found
+from gateway.pagination import ListParams
 from gateway.query_text import parsed_query
 from gateway.responses import no_content_response, wants_async
 from gateway.writes import write
@@ -43,6 +44,7 @@ router = APIRouter(tags=["saved searches"])
 
 class SavedSearchList(BaseModel):
     items: list[SavedSearchSnapshot]
+    next_cursor: str | None
 
 
 class Alert(BaseModel):
@@ -53,6 +55,7 @@ class Alert(BaseModel):
 
 class AlertList(BaseModel):
     items: list[Alert]
+    next_cursor: str | None
 
 
 def _owner(principal: Principal) -> str:
@@ -132,14 +135,17 @@ async def create_saved_search(
     "/saved-searches",
     response_model=SavedSearchList,
     summary="List your saved searches",
-    description="Newest first. Saved searches are their owner's.",
+    description="Newest first unless `sort` says otherwise. Saved searches are their owner's.",
 )
 async def list_saved_searches(
-    principal: Annotated[Principal, allow("search:read")], stores: StoresDep
+    principal: Annotated[Principal, allow("search:read")], stores: StoresDep, listing: ListParams
 ) -> SavedSearchList:
     async with stores.db.read() as conn:
-        found = await saved.list_own(conn, principal.tenant_id, _owner(principal), limit=500)
-    return SavedSearchList(items=[SavedSearchSnapshot.model_validate(r) for r in found])
+        found = await saved.list_own(conn, principal.tenant_id, _owner(principal), listing.window)
+    return SavedSearchList(
+        items=[SavedSearchSnapshot.model_validate(r) for r in found.rows],
+        next_cursor=listing.next_cursor(found.next_after),
+    )
 
 
 @router.get(
@@ -161,19 +167,24 @@ async def get_saved_search(
     "/saved-searches/{saved_search_id}/matches",
     response_model=AlertList,
     summary="Candidates that newly matched a saved search (its alerts)",
-    description="Newest first; one entry per candidate, however often it changes after.",
+    description="Newest first unless `sort` says otherwise; one entry per candidate, however "
+    "often it changes after. A match never changes: `created_at` and `updated_at` are both "
+    "`matched_at`, and `ids` takes candidate ids.",
     responses=problems({404: "No such saved search of yours"}),
 )
 async def list_alerts(
     saved_search_id: UUID,
     principal: Annotated[Principal, allow("search:read")],
     stores: StoresDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    listing: ListParams,
 ) -> AlertList:
     await _mine(stores, principal, saved_search_id)
     async with stores.db.read() as conn:
-        found = await saved.matches_of(conn, saved_search_id, limit=limit)
-    return AlertList(items=[Alert.model_validate(r) for r in found])
+        found = await saved.matches_of(conn, saved_search_id, listing.window)
+    return AlertList(
+        items=[Alert.model_validate(r) for r in found.rows],
+        next_cursor=listing.next_cursor(found.next_after),
+    )
 
 
 @router.delete(

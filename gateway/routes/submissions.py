@@ -23,7 +23,7 @@ from gateway.deps import (
 )
 from gateway.error_responses import problems
 from gateway.openapi import changed, created, found
-from gateway.pagination import CursorQuery, LimitQuery, decode_page_cursor, next_page_cursor
+from gateway.pagination import ListParams
 from gateway.queries.rows import get_one, page
 from gateway.responses import etag_for, expected_version
 from gateway.writes import row_loader, write
@@ -107,29 +107,28 @@ async def create_submission(
     "/submissions",
     response_model=SubmissionPage,
     summary="List submissions",
-    description="Newest first; filter by `candidate_id`, `requisition_id`, `stage`.",
+    description="Newest first unless `sort` says otherwise; filter by `candidate_id`, "
+    "`requisition_id`, `stage`.",
 )
 async def list_submissions(
     principal: Annotated[Principal, allow("pipeline:read")],
     stores: StoresDep,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    listing: ListParams,
     candidate_id: UUID | None = None,
     requisition_id: UUID | None = None,
     stage: Stage | None = None,
 ) -> SubmissionPage:
-    items = await page(
+    found = await page(
         stores,
         SUBMISSIONS,
         SubmissionSnapshot,
         principal.tenant_id,
-        limit=limit,
-        after=decode_page_cursor(cursor),
+        listing.window,
         candidate_id=candidate_id,
         requisition_id=requisition_id,
         stage=stage,
     )
-    return SubmissionPage(items=items, next_cursor=next_page_cursor(items, limit))
+    return SubmissionPage(items=found.items, next_cursor=listing.next_cursor(found.next_after))
 
 
 @router.get(

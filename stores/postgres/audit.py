@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from domain.audit import (
     chain,
 )
 from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
+from stores.postgres.keyset import Keys, Position, Window, fetch_page
 from stores.postgres.tables import audit_heads, audit_log
 
 VERIFY_PAGE = 5000
@@ -109,21 +111,26 @@ def _entry(row: Any) -> AuditEntry:
     )
 
 
+# Listed in the order of the chain (`seq`), newest first unless asked otherwise; entries
+# never change, so `updated_since` reads `at` as `created_since` does.
+AUDIT_KEYS = Keys.of(audit_log, created="at", updated=None, id="id", order="seq")
+
+
 async def page(
     conn: AsyncConnection,
     tenant_id: UUID,
+    window: Window,
     *,
-    limit: int,
-    before_seq: int | None = None,
     subject_id: UUID | None = None,
     actor: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> list[AuditEntry]:
-    """The agency's entries, newest first (highest seq), narrowed by each filter given.
+) -> tuple[list[AuditEntry], Position | None]:
+    """A page of the agency's entries narrowed by each filter given, and where the next
+    page resumes (None: the last page).
 
     `subject_id` finds the entries about a record and every list answer that returned
-    it; `since` is inclusive, `until` exclusive; `before_seq` resumes after a page.
+    it; `since` is inclusive, `until` exclusive.
     """
     c = audit_log.c
     query = select(audit_log).where(c.tenant_id == tenant_id)
@@ -135,10 +142,8 @@ async def page(
         query = query.where(c.at >= since)
     if until is not None:
         query = query.where(c.at < until)
-    if before_seq is not None:
-        query = query.where(c.seq < before_seq)
-    query = query.order_by(c.seq.desc()).limit(limit)
-    return [_entry(r) for r in (await conn.execute(query)).all()]
+    found = await fetch_page(conn, query, AUDIT_KEYS, window)
+    return [_entry(SimpleNamespace(**row)) for row in found.rows], found.next_after
 
 
 async def entries_about(

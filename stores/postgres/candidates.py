@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
+from stores.postgres.keyset import Page, Window, fetch_page
 from stores.postgres.rows import Row, Rows
 from stores.postgres.tables import candidate_contact_points, candidates, submissions
 
@@ -185,30 +186,16 @@ async def merged_into(
 
 
 async def list_candidates(
-    conn: AsyncConnection,
-    tenant_id: UUID,
-    *,
-    limit: int,
-    after: tuple[datetime, UUID] | None,
-    status: str | None = None,
-) -> list[dict[str, Any]]:
-    """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
+    conn: AsyncConnection, tenant_id: UUID, window: Window, *, status: str | None = None
+) -> Page:
+    """One page of the agency's listed candidates, as the window says."""
     # Merged duplicates answer by id (with merged_into) but are not listed.
     query = select(candidates).where(
         candidates.c.tenant_id == tenant_id, candidates.c.merged_into.is_(None)
     )
     if status:
         query = query.where(candidates.c.status == status)
-    if after is not None:
-        created_at, last_id = after
-        query = query.where(
-            or_(
-                candidates.c.created_at < created_at,
-                and_(candidates.c.created_at == created_at, candidates.c.id < last_id),
-            )
-        )
-    query = query.order_by(candidates.c.created_at.desc(), candidates.c.id.desc()).limit(limit)
-    return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+    return await fetch_page(conn, query, CANDIDATES.keys, window)
 
 
 # Candidates sharing a first or last name, a phone tail, an email name or a company

@@ -10,10 +10,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stores.postgres.keyset import Page, Window
 from stores.postgres.rows import Rows
 from stores.postgres.tables import documents
 
-DOCUMENTS = Rows(documents, "document")
+# Listed oldest first: a candidate's resumes in the order they came.
+DOCUMENTS = Rows(documents, "document", natural=("created_at", False))
 
 
 async def insert_documents(conn: AsyncConnection, new: Sequence[dict[str, Any]]) -> bool:
@@ -24,6 +26,12 @@ async def list_documents(
     conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID
 ) -> list[dict[str, Any]]:
     return await DOCUMENTS.where(conn, tenant_id, order_by="created_at", candidate_id=candidate_id)
+
+
+async def documents_page(
+    conn: AsyncConnection, tenant_id: UUID, candidate_id: UUID, window: Window
+) -> Page:
+    return await DOCUMENTS.page(conn, tenant_id, window, candidate_id=candidate_id)
 
 
 async def get_document(

@@ -14,8 +14,9 @@ from stores.postgres.rows import Rows
 
 SUBMISSIONS = Rows(tables.submissions, "submission", jsonb=frozenset({"history"}))
 PLACEMENTS = Rows(tables.placements, "placement")
-INTERVIEWS = Rows(tables.interviews, "interview")
-FEEDBACK = Rows(tables.feedback, "feedback")
+# Listed in the order they take place, and in the order they were given.
+INTERVIEWS = Rows(tables.interviews, "interview", natural=("scheduled_at", False))
+FEEDBACK = Rows(tables.feedback, "feedback", natural=("created_at", False))
 
 _s = tables.submissions.c
 _p = tables.placements.c

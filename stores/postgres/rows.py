@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from stores.postgres.keyset import Keys, Page, Window, fetch_page
 
 Row = dict[str, Any]
 
@@ -43,13 +44,15 @@ def to_row(
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """One table of an aggregate kept per agency (tenant): rows by id, newest-first pages."""
+    """One table of an aggregate kept per agency (tenant): rows by id, keyset pages."""
 
     table: Table
     noun: str
     """What one row is, for messages: "client", "submission"."""
     jsonb: frozenset[str] = frozenset()
     """Columns stored as JSONB, which take a snapshot's JSON-ready values."""
+    natural: tuple[str, bool] | None = None
+    """Its lists' own order, (column, descending), when not newest first."""
 
     def row(self, snapshot: Dumpable) -> Row:
         """The column values of a snapshot of this aggregate."""
@@ -92,16 +95,18 @@ class Rows:
         c = self.table.c
         await conn.execute(delete(self.table).where(c.tenant_id == tenant_id, c.id == row_id))
 
+    @property
+    def keys(self) -> Keys:
+        """The columns its lists sort and filter on (rows without `updated_at` never change)."""
+        has_updated = "updated_at" in self.table.c
+        return Keys.of(
+            self.table, updated="updated_at" if has_updated else None, natural=self.natural
+        )
+
     async def page(
-        self,
-        conn: AsyncConnection,
-        tenant_id: UUID,
-        *,
-        limit: int,
-        after: tuple[datetime, UUID] | None,
-        **equal: Any,
-    ) -> list[Row]:
-        """Newest first; `after` is the (created_at, id) of the previous page's last row.
+        self, conn: AsyncConnection, tenant_id: UUID, window: Window, **equal: Any
+    ) -> Page:
+        """One page of the tenant's rows, as the window says (stores/postgres/keyset.py).
 
         Each keyword narrows to rows whose column of that name equals it (None: no filter).
         """
@@ -110,13 +115,7 @@ class Rows:
             c.tenant_id == tenant_id,
             *(c[name] == value for name, value in equal.items() if value is not None),
         )
-        if after is not None:
-            created_at, last_id = after
-            query = query.where(
-                or_(c.created_at < created_at, and_(c.created_at == created_at, c.id < last_id))
-            )
-        query = query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)
-        return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+        return await fetch_page(conn, query, self.keys, window)
 
     async def count(self, conn: AsyncConnection, tenant_id: UUID | None = None) -> int:
         """How many rows the agency has (every agency's, without one)."""

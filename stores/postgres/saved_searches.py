@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from stores.postgres import tables
+from stores.postgres.keyset import Keys, Page, Window, fetch_page
 from stores.postgres.rows import Row, Rows
 
 SAVED_SEARCHES = Rows(tables.saved_searches, "saved search")
@@ -32,15 +33,9 @@ async def get_own(
     return dict(row) if row else None
 
 
-async def list_own(conn: AsyncConnection, tenant_id: UUID, owner: str, *, limit: int) -> list[Row]:
-    """The owner's saved searches, newest first."""
-    found = await conn.execute(
-        select(tables.saved_searches)
-        .where(_s.tenant_id == tenant_id, _s.owner == owner)
-        .order_by(_s.created_at.desc())
-        .limit(limit)
-    )
-    return [dict(r) for r in found.mappings().all()]
+async def list_own(conn: AsyncConnection, tenant_id: UUID, owner: str, window: Window) -> Page:
+    """A page of the owner's saved searches."""
+    return await SAVED_SEARCHES.page(conn, tenant_id, window, owner=owner)
 
 
 async def delete_saved_search(
@@ -53,15 +48,19 @@ async def delete_saved_search(
     )
 
 
-async def matches_of(conn: AsyncConnection, saved_search_id: UUID, *, limit: int) -> list[Row]:
-    """Candidates that newly matched the saved search, newest first."""
-    found = await conn.execute(
-        select(_m.saved_search_id, _m.candidate_id, _m.matched_at)
-        .where(_m.saved_search_id == saved_search_id)
-        .order_by(_m.matched_at.desc())
-        .limit(limit)
+# A match is made once and never changes; its candidate is what `ids` names.
+_MATCH_KEYS = Keys.of(
+    tables.saved_search_matches, created="matched_at", updated=None, id="candidate_id"
+)
+
+
+async def matches_of(conn: AsyncConnection, saved_search_id: UUID, window: Window) -> Page:
+    """A page of the candidates that newly matched the saved search (newest first unless
+    the window sorts otherwise)."""
+    query = select(_m.saved_search_id, _m.candidate_id, _m.matched_at).where(
+        _m.saved_search_id == saved_search_id
     )
-    return [dict(r) for r in found.mappings().all()]
+    return await fetch_page(conn, query, _MATCH_KEYS, window)
 
 
 async def alerting_tenants(conn: AsyncConnection) -> frozenset[str]:

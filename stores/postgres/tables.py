@@ -160,6 +160,7 @@ candidates = Table(
     Column("merged_into", Uuid),
     *_versioned(),
     Index("ix_candidates_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_candidates_tenant_updated", "tenant_id", "updated_at", "id"),
 )
 
 clients = Table(
@@ -175,6 +176,7 @@ clients = Table(
     Column("owner_id", Uuid),
     *_versioned(),
     Index("ix_clients_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_clients_tenant_updated", "tenant_id", "updated_at", "id"),
 )
 
 contacts = Table(
@@ -220,6 +222,7 @@ requisitions = Table(
     Column("target_date", Date),
     *_versioned(),
     Index("ix_requisitions_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_requisitions_tenant_updated", "tenant_id", "updated_at", "id"),
     Index("ix_requisitions_client", "client_id"),
 )
 
@@ -239,6 +242,7 @@ submissions = Table(
         "tenant_id", "candidate_id", "requisition_id", name="uq_submissions_candidate_requisition"
     ),
     Index("ix_submissions_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_submissions_tenant_updated", "tenant_id", "updated_at", "id"),
     Index("ix_submissions_requisition", "requisition_id"),
 )
 
@@ -266,6 +270,7 @@ placements = Table(
     Column("end_reason", Text),
     *_versioned(),
     Index("ix_placements_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_placements_tenant_updated", "tenant_id", "updated_at", "id"),
     Index("ix_placements_requisition", "requisition_id"),
 )
 
@@ -481,4 +486,35 @@ person_keys = Table(
         name="fk_person_keys_tenant_id_agency_keys",
     ),
     Index("ix_person_keys_tenant_id", "tenant_id", "agency_key_version"),
+)
+
+# The changes feed (`GET /changes`): one row per event of the domain topics, with ids,
+# type and version only, never a field of the record (topics/changes.py). `sequence`
+# counts each agency's changes 1, 2, 3 … in the order they were recorded: it is taken
+# from the agency's head row, locked until the recording transaction commits, so a
+# reader never sees sequence n + 1 before n has committed (and a poller that resumes after
+# n misses nothing). `event_id` is unique: an event delivered again is recorded once.
+changes = Table(
+    "changes",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("resource_type", String(50), nullable=False),
+    Column("resource_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "sequence"),
+    UniqueConstraint("event_id"),
+    Index("ix_changes_resource", "tenant_id", "resource_type", "resource_id"),
+    Index("ix_changes_recorded", "tenant_id", "recorded_at"),
+)
+
+change_heads = Table(
+    "change_heads",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
 )

@@ -14,6 +14,7 @@ from domain.audit import AuditDraft, draft
 from stores.bundle import Stores
 from stores.postgres import audit
 from stores.postgres.bulk import BULK_MIN_ROWS
+from stores.postgres.keyset import Window
 
 pytestmark = pytest.mark.stack
 
@@ -93,18 +94,23 @@ async def test_pages_filter_and_find_what_names_a_record(stores: Stores) -> None
         about = await audit.append(conn, _reads(tenant_id, 2, subject=person))
         await audit.append(conn, _reads(other, 2, subject=person))
     async with stores.db.read() as conn:
-        newest = await audit.page(conn, tenant_id, limit=3)
-        older = await audit.page(conn, tenant_id, limit=10, before_seq=newest[-1].seq)
-        theirs = await audit.page(conn, tenant_id, limit=10, subject_id=person)
-        listed = await audit.page(conn, tenant_id, limit=10, subject_id=about[0].subject_ids[1])
-        by_actor = await audit.page(conn, tenant_id, limit=10, actor="user-1")
-        none_yet = await audit.page(conn, tenant_id, limit=10, until=started)
-        window = await audit.page(
-            conn, tenant_id, limit=10, since=started, until=utcnow() + timedelta(seconds=1)
+        newest, after = await audit.page(conn, tenant_id, Window(limit=3))
+        older, last = await audit.page(conn, tenant_id, Window(limit=10, after=after))
+        oldest_first, _ = await audit.page(conn, tenant_id, Window(limit=2, sort="created_at"))
+        ten = Window(limit=10)
+        theirs, _ = await audit.page(conn, tenant_id, ten, subject_id=person)
+        listed, _ = await audit.page(conn, tenant_id, ten, subject_id=about[0].subject_ids[1])
+        by_actor, _ = await audit.page(conn, tenant_id, ten, actor="user-1")
+        none_yet, _ = await audit.page(conn, tenant_id, ten, until=started)
+        window, _ = await audit.page(
+            conn, tenant_id, ten, since=started, until=utcnow() + timedelta(seconds=1)
         )
         found = await audit.entries_about(conn, tenant_id, [person, uuid.uuid4()])
     assert [e.seq for e in newest] == [7, 6, 5]
+    assert after == (5, newest[-1].id)
     assert [e.seq for e in older] == [4, 3, 2, 1]
+    assert last is None
+    assert [e.seq for e in oldest_first] == [1, 2]
     assert [e.seq for e in theirs] == [7, 6]
     assert [e.seq for e in listed] == [6]
     assert {e.actor for e in by_actor} == {"user-1"}

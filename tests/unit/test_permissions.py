@@ -21,6 +21,7 @@ from gateway.routes import (
     analytics,
     audit,
     candidates,
+    changes,
     clients,
     commands,
     documents,
@@ -101,6 +102,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/retention-policy"): "retention:configure",
     ("GET", "/commands/{command_id}"): "commands:read",
     ("GET", "/audit"): "audit:read",
+    ("GET", "/changes"): "changes:read",
     ("DELETE", "/contacts/{contact_id}"): "contacts:erase",
 }
 
@@ -108,6 +110,7 @@ ROUTERS = (
     analytics,
     audit,
     candidates,
+    changes,
     clients,
     commands,
     documents,
