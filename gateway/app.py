@@ -43,6 +43,7 @@ from gateway.routes import (
     saved_searches,
     search,
     submissions,
+    webhooks,
 )
 from gateway.security_headers import HeaderedAPI
 from gateway.state import GatewayState
@@ -217,6 +218,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         retention,
         commands,
         audit,
+        webhooks,
     ):
         api.include_router(module.router)
     app.include_router(api)
