@@ -149,7 +149,7 @@ class Webhook(BaseModel):
     disabled_reason: Literal["deliveries_failing", "disabled_by_admin"] | None = Field(
         default=None,
         description="Why it is disabled: its deliveries failed for the whole retry period, "
-        "or an admin disabled it; null while active"
+        "or an admin disabled it; null while active",
     )
     disabled_at: datetime | None = None
     version: int
