@@ -39,7 +39,7 @@ async def _addresses(host: str, port: int) -> list[str]:
         found = await asyncio.wait_for(
             loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_SECONDS
         )
-    except (OSError, TimeoutError, UnicodeError) as exc:
+    except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
         raise BadTarget(f"its host {host!r} does not resolve ({exc})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     if not addresses:

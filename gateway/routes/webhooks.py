@@ -537,6 +537,9 @@ async def test_webhook(
     )
     delivery_id = uuid.uuid4()
     async with stores.db.transaction() as conn:
+        # Held until the delivery is in: a webhook deleted meanwhile is a 404, not a 500.
+        if await repo.get_webhook(conn, principal.tenant_id, webhook_id, lock=True) is None:
+            raise NotFound(f"no webhook {webhook_id}")
         await repo.record_deliveries(
             conn,
             [

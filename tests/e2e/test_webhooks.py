@@ -380,3 +380,37 @@ async def test_webhooks_are_the_admins_and_their_agency_s(system: System, agency
         assert trail.status_code == 200, trail.text
         actions = sorted(e["action"] for e in trail.json()["items"])
         assert actions == ["create", "delete", "update"]
+
+
+async def test_a_person_erased_before_delivery_is_delivered_without_personal_fields(
+    system: System,
+) -> None:
+    up = False
+
+    async def down_until_told(_id: str, _attempt: int) -> int:
+        return 200 if up else 503
+
+    async with admin(system) as agency, receiving(down_until_told) as receiver:
+        hook = await add_webhook(agency, receiver.url, ["candidate.created"])
+        candidate = await new_candidate(agency)
+
+        async def tried() -> bool:
+            return bool(receiver.received)
+
+        await eventually(tried, what="a first, failed attempt")
+        # Its personal fields were readable then; the person is erased before the retry.
+        assert verified(hook["secret"], receiver.received[0])["data"]["data"]["first_name"]
+        erased = await agency.client.delete(f"/api/v1/candidates/{candidate['id']}")
+        assert erased.status_code == 204, erased.text
+        up = True
+
+        async def arrived() -> Received | None:
+            return receiver.delivered()[0] if receiver.delivered() else None
+
+        body = verified(hook["secret"], await eventually(arrived, what="the retry"))
+        person = body["data"]["data"]
+        assert person["id"] == candidate["id"]
+        assert person["first_name"] is None
+        assert person["last_name"] is None
+        assert person["emails"] is None
+        assert candidate["last_name"].encode() not in receiver.received[-1].body

@@ -4,11 +4,14 @@ library a receiver would use) and the retry schedule."""
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from standardwebhooks import Webhook
 
+from agents.webhooks.recorder import deliveries_for, readable
 from core.settings import Settings
 from domain.webhooks import (
     BadTarget,
@@ -181,3 +184,42 @@ def test_the_whole_schedule_covers_at_least_a_day() -> None:
 )
 def test_which_failures_are_retried(code: int | None, retried: bool) -> None:
     assert is_retryable(code) is retried
+
+
+def test_the_recorder_makes_one_delivery_per_following_webhook_in_event_order() -> None:
+    tenant, other = uuid.uuid4(), uuid.uuid4()
+    aggregate = uuid.uuid4()
+
+    def event(type_: str, tenant_id: uuid.UUID) -> bytes:
+        return orjson.dumps(
+            {
+                "event_id": str(uuid.uuid4()),
+                "type": type_,
+                "tenant_id": str(tenant_id),
+                "aggregate_id": str(aggregate),
+                "version": 1,
+                "occurred_at": "2026-11-30T00:00:00Z",
+                "caused_by": str(uuid.uuid4()),
+                "actor": {"id": "u", "kind": "user"},
+                "data": {},
+            }
+        )
+
+    values = [
+        event("candidate.created", tenant),
+        None,  # a tombstone
+        b"not json",
+        event("candidate.updated", tenant),
+        event("candidate.created", other),
+    ]
+    hooks = [
+        {"id": uuid.uuid4(), "tenant_id": tenant, "events": ["candidate.*"]},
+        {"id": uuid.uuid4(), "tenant_id": tenant, "events": ["candidate.updated"]},
+    ]
+    rows = deliveries_for(readable(values), hooks, datetime.now(UTC))
+    assert [(r["webhook_id"], r["event_type"]) for r in rows] == [
+        (hooks[0]["id"], "candidate.created"),
+        (hooks[0]["id"], "candidate.updated"),
+        (hooks[1]["id"], "candidate.updated"),
+    ]
+    assert all(r["tenant_id"] == tenant and r["status"] == "pending" for r in rows)
