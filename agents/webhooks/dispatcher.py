@@ -200,6 +200,7 @@ class Dispatcher:
         code = attempt.status_code
         disabled = False
         async with self._stores.db.transaction() as conn:
+            await repo.lock_for_outcome(conn, row["webhook_id"])
             if code is not None and is_success(code):
                 await repo.record_success(conn, row["id"], row["webhook_id"], code, now)
                 return

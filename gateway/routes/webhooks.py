@@ -509,7 +509,18 @@ async def retry_delivery(
     description="Queues a `webhook.test` event for this endpoint only, signed and retried "
     "like any other; its delivery is in the answer and in the deliveries list.",
     responses={
-        202: ACCEPTED_DELIVERY,
+        202: {
+            **ACCEPTED_DELIVERY,
+            "links": {
+                "retry_delivery": {
+                    "operationId": "retry_delivery",
+                    "parameters": {
+                        "webhook_id": "$response.body#/webhook_id",
+                        "delivery_id": "$response.body#/id",
+                    },
+                }
+            },
+        },
         **problems({403: ADMINS, 404: NO_SUCH, 409: "The webhook is disabled: re-enable it first"}),
     },
 )

@@ -227,6 +227,13 @@ async def claim_due(
     return sorted((dict(r) for r in found.mappings().all()), key=lambda r: r["seq"])
 
 
+async def lock_for_outcome(conn: AsyncConnection, webhook_id: UUID) -> None:
+    """Hold the webhook's row before writing an attempt's outcome: outcomes of one
+    webhook's deliveries then take their locks in one order (the webhook, then its
+    deliveries), where a success, a failure and a disabling would otherwise deadlock."""
+    await conn.execute(select(webhooks.c.id).where(webhooks.c.id == webhook_id).with_for_update())
+
+
 async def record_success(
     conn: AsyncConnection, delivery_id: UUID, webhook_id: UUID, code: int, now: datetime
 ) -> None:
