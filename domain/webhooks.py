@@ -68,21 +68,21 @@ def parse_target(url: str) -> TargetURL:
     """The parts of a webhook URL that are sent to; BadTarget unless it is an absolute
     http(s) URL with a host and no credentials in it."""
     if len(url) > MAX_URL_LENGTH:
-        raise BadTarget(f"at most {MAX_URL_LENGTH} characters")
+        raise BadTarget(f"the URL is longer than {MAX_URL_LENGTH} characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise BadTarget(f"not a URL ({exc})") from None
+        raise BadTarget(f"the URL does not parse ({exc})") from None
     if parts.scheme not in ("http", "https"):
-        raise BadTarget("must start with https:// (or http://)")
+        raise BadTarget("the URL must start with https:// (or http://)")
     if not parts.hostname:
-        raise BadTarget("has no host")
+        raise BadTarget("the URL has no host")
     if parts.username is not None or parts.password is not None:
         # The URL is shown to every admin and kept in logs: a secret belongs elsewhere.
-        raise BadTarget("may not carry a user name or password")
+        raise BadTarget("the URL may not carry a user name or password")
     if any(c.isspace() for c in url):
-        raise BadTarget("may not contain spaces")
+        raise BadTarget("the URL may not contain spaces")
     scheme: Literal["http", "https"] = "https" if parts.scheme == "https" else "http"
     return TargetURL(scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80))
 

@@ -40,10 +40,10 @@ async def _addresses(host: str, port: int) -> list[str]:
             loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_SECONDS
         )
     except (OSError, TimeoutError, UnicodeError, ValueError) as exc:
-        raise BadTarget(f"its host {host!r} does not resolve ({exc})") from None
+        raise BadTarget(f"the URL's host {host!r} does not resolve ({exc})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     if not addresses:
-        raise BadTarget(f"its host {host!r} does not resolve")
+        raise BadTarget(f"the URL's host {host!r} does not resolve")
     return addresses
 
 
@@ -56,14 +56,14 @@ async def resolve_target(url: str, settings: Settings) -> Target:
     parts = parse_target(url)
     hosts = allowed_hosts(settings)
     if hosts and parts.host not in hosts:
-        raise BadTarget(f"its host {parts.host!r} is not one this system may send to")
+        raise BadTarget(f"the URL's host {parts.host!r} is not one this system may send to")
     addresses = await _addresses(parts.host, parts.port)
     if not settings.webhook_allow_private_targets:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
             # The address itself is not told: the answer would map the internal network.
             raise BadTarget(
-                f"its host {parts.host!r} resolves to a private, loopback or link-local "
+                f"the URL's host {parts.host!r} resolves to a private, loopback or link-local "
                 "address, which webhooks may not reach"
             )
     return Target(url, parts, addresses[0])

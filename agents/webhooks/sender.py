@@ -58,7 +58,7 @@ class WebhookSender:
             # Resolved and checked now, at send time (DNS rebinding): see webhook_targets.
             target = await resolve_target(url, self._settings)
         except BadTarget as exc:
-            return Attempt(None, f"refused: the URL {exc}")
+            return Attempt(None, f"refused: {exc}")
         timestamp = int(time.time())
         original = httpx.URL(url)
         headers = {

@@ -202,9 +202,7 @@ async def _checked_url(url: str, settings: Settings) -> str:
     try:
         await resolve_target(url, settings)
     except BadTarget as exc:
-        raise InvalidCommand(
-            f"`url` cannot be used: it {exc}", errors={"url": f"it {exc}"}
-        ) from None
+        raise InvalidCommand(f"`url` cannot be used: {exc}", errors={"url": str(exc)}) from None
     return url
 
 
@@ -351,8 +349,9 @@ async def get_webhook(
     response_model=Webhook,
     summary="Change a webhook, disable or re-enable it (admins)",
     description="Send the fields to change. `status: active` re-enables a disabled webhook "
-    "(events that happened while it was disabled are not sent); `status: disabled` stops "
-    "its deliveries until then. The secret does not change.",
+    "(events that happened while it was disabled are not sent); `status: disabled` pauses "
+    "it: no new deliveries, and the pending ones wait for it to be re-enabled. The secret "
+    "does not change.",
     responses={
         200: changed(WEBHOOK_EXAMPLE),
         **problems(
