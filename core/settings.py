@@ -178,7 +178,8 @@ class Settings(BaseSettings):
     )
     # One attempt's whole time: connecting, sending, and the receiver's answer.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, alias="WEBHOOK_TIMEOUT_SECONDS")
-    # Attempts in flight at once per worker process: per endpoint, per agency, in all.
+    # Attempts in flight at once: per endpoint and per agency (counted across every
+    # worker), and in all per worker process.
     webhook_concurrency_per_endpoint: int = Field(
         default=4, ge=1, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
     )
@@ -188,6 +189,11 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=64, ge=1, alias="WEBHOOK_CONCURRENCY")
     # How often a worker looks for due deliveries (it is also woken by new ones).
     webhook_poll_seconds: float = Field(default=0.5, gt=0, alias="WEBHOOK_POLL_SECONDS")
+    # Delivered and failed deliveries are kept this long for the deliveries list, then
+    # deleted (pending ones stay until they end).
+    webhook_delivery_retention_days: int = Field(
+        default=30, ge=1, alias="WEBHOOK_DELIVERY_RETENTION_DAYS"
+    )
     # Targets on private, loopback, link-local or otherwise non-public addresses are
     # refused (at create and at every send, on the addresses the name resolves to then)
     # unless this is on: for a receiver on the same network, and the tests.

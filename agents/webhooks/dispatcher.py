@@ -4,8 +4,9 @@ Each worker process runs one dispatcher. It claims due deliveries from Postgres 
 so two workers never send the same attempt at once, and one that dies mid-attempt leaves
 it to be taken again), and sends each in a task of its own, with at most
 WEBHOOK_CONCURRENCY_PER_ENDPOINT attempts in flight per endpoint and
-WEBHOOK_CONCURRENCY_PER_AGENCY per agency: a receiver that hangs holds its own slots
-until the timeout, and nobody else's. A delivery waits while an earlier one of the same
+WEBHOOK_CONCURRENCY_PER_AGENCY per agency, counted across the workers by their leases
+(and WEBHOOK_CONCURRENCY per process): a receiver that hangs holds its own slots until
+the timeout, and nobody else's. A delivery waits while an earlier one of the same
 endpoint and aggregate is pending (stores/postgres/webhooks.py), so one record's events
 arrive in order.
 
@@ -25,8 +26,11 @@ import logging
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
+
+from pydantic import ValidationError
 
 from agents.processor import Publisher
 from agents.webhooks.bodies import delivery_body
@@ -46,6 +50,8 @@ log = logging.getLogger(__name__)
 # A claim outlives the attempt (its timeout) by this much before another worker may take it.
 LEASE_MARGIN_SECONDS = 30.0
 NOTICE_CHECK_SECONDS = 5.0
+PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_BATCH = 5000
 MAX_IDLE_DELAY_SECONDS = 10.0
 SYSTEM_ACTOR = Actor(id="webhooks", kind="system")
 
@@ -106,6 +112,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._notices_due = True
         self._notices_checked = 0.0
+        self._pruned = 0.0
 
     def wake(self) -> None:
         """New deliveries are due: look now rather than at the next poll."""
@@ -118,6 +125,7 @@ class Dispatcher:
             try:
                 await self._stores.start()
                 await self._publish_notices()
+                await self._prune()
                 claimed = await self._claim()
                 delay = self._settings.webhook_poll_seconds
             except Exception as exc:
@@ -185,7 +193,15 @@ class Dispatcher:
 
     async def _deliver(self, row: Row) -> None:
         try:
-            body = await delivery_body(self._stores.sealer, row["event"])
+            try:
+                body = await delivery_body(self._stores.sealer, row["event"])
+            except ValidationError as exc:
+                # A stored event that does not read as an envelope will not read next
+                # time either: failed, with why, rather than tried for ever.
+                await self._record(
+                    row, Attempt(None, f"unreadable event: {exc.error_count()} errors"), final=True
+                )
+                return
             secret = self._secrets.open(row["tenant_id"], row["webhook_id"], row["secret"])
             attempt = await self._sender.send(row["url"], str(row["id"]), body, secret)
             await self._record(row, attempt)
@@ -195,7 +211,7 @@ class Dispatcher:
             # Its lease runs out and another claim tries again: nothing is lost.
             log.exception("webhook delivery %s could not be attempted", row["id"])
 
-    async def _record(self, row: Row, attempt: Attempt) -> None:
+    async def _record(self, row: Row, attempt: Attempt, *, final: bool = False) -> None:
         now = utcnow()
         code = attempt.status_code
         disabled = False
@@ -204,7 +220,7 @@ class Dispatcher:
             if code is not None and is_success(code):
                 await repo.record_success(conn, row["id"], row["webhook_id"], code, now)
                 return
-            retry = is_retryable(code)
+            retry = is_retryable(code) and not final
             next_at = (
                 self._schedule.next_attempt(row["attempts"] + 1, now, row["period_started_at"])
                 if retry
@@ -228,6 +244,20 @@ class Dispatcher:
             log.warning("webhook %s disabled: its deliveries kept failing", row["webhook_id"])
             self._notices_due = True
             self._wake.set()
+
+    async def _prune(self) -> None:
+        """Once an hour, delete the deliveries that ended longer ago than the retention
+        (each worker does it; a batch at a time keeps the locks short)."""
+        if time.monotonic() - self._pruned < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned = time.monotonic()
+        days = self._settings.webhook_delivery_retention_days
+        cutoff = utcnow() - timedelta(days=days)
+        while True:
+            async with self._stores.db.transaction() as conn:
+                gone = await repo.delete_ended_before(conn, cutoff, PRUNE_BATCH)
+            if gone < PRUNE_BATCH:
+                return
 
     # --- telling the agency --------------------------------------------------------------
 

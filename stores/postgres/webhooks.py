@@ -159,19 +159,30 @@ async def retry_delivery(
     return dict(row) if row else None
 
 
-# Due deliveries of active webhooks, oldest first, at most `per_endpoint` per webhook and
-# `per_agency` per agency, skipping endpoints and agencies this process has no room for,
-# and any delivery with an earlier one of the same webhook and aggregate still pending
-# (in flight or waiting for its retry): one aggregate's events arrive in order. The
-# claim is a lease: a worker that dies mid-attempt leaves it to be taken again.
+# Due deliveries of active webhooks, oldest first, with at most `per_endpoint` attempts in
+# flight per webhook and `per_agency` per agency, counting those other claims hold (in
+# any worker), skipping endpoints and agencies this process has no room for, and any
+# delivery with an earlier one of the same webhook and aggregate still pending (in flight
+# or waiting for its retry): one aggregate's events arrive in order. The claim is a lease:
+# a worker that dies mid-attempt leaves it to be taken again when the lease ends.
 _CLAIM = text(
     """
-    WITH due AS (
+    WITH held AS (
+        SELECT webhook_id, tenant_id FROM webhook_deliveries
+        WHERE status = 'pending' AND lease_until >= :now
+    ), endpoint_held AS (
+        SELECT webhook_id, count(*) AS n FROM held GROUP BY webhook_id
+    ), agency_held AS (
+        SELECT tenant_id, count(*) AS n FROM held GROUP BY tenant_id
+    ), due AS (
         SELECT d.id, d.seq,
+               coalesce(eh.n, 0) AS endpoint_held, coalesce(ah.n, 0) AS agency_held,
                row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.seq) AS nth_of_endpoint,
                row_number() OVER (PARTITION BY d.tenant_id ORDER BY d.seq) AS nth_of_agency
         FROM webhook_deliveries AS d
         JOIN webhooks AS w ON w.id = d.webhook_id AND w.status = 'active'
+        LEFT JOIN endpoint_held AS eh ON eh.webhook_id = d.webhook_id
+        LEFT JOIN agency_held AS ah ON ah.tenant_id = d.tenant_id
         WHERE d.status = 'pending' AND d.next_attempt_at <= :now
           AND (d.lease_until IS NULL OR d.lease_until < :now)
           AND NOT (d.webhook_id = ANY(:full_endpoints))
@@ -183,7 +194,8 @@ _CLAIM = text(
           )
     ), picked AS (
         SELECT id FROM due
-        WHERE nth_of_endpoint <= :per_endpoint AND nth_of_agency <= :per_agency
+        WHERE nth_of_endpoint + endpoint_held <= :per_endpoint
+          AND nth_of_agency + agency_held <= :per_agency
         ORDER BY seq
         LIMIT :limit
     )
@@ -334,3 +346,16 @@ async def notice_published(conn: AsyncConnection, webhook_id: UUID) -> None:
     await conn.execute(
         update(webhooks).where(webhooks.c.id == webhook_id).values(notice_pending=False)
     )
+
+
+async def delete_ended_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` delivered or failed deliveries made before `cutoff`."""
+    c = webhook_deliveries.c
+    old = (
+        select(c.id)
+        .where(c.status != "pending", c.created_at < cutoff)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    gone = await conn.execute(delete(webhook_deliveries).where(c.id.in_(old)))
+    return int(gone.rowcount or 0)

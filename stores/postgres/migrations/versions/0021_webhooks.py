@@ -106,6 +106,13 @@ def upgrade() -> None:
         ["next_attempt_at"],
         postgresql_where=sa.text("status = 'pending'"),
     )
+    # The ended ones, pruned by age (WEBHOOK_DELIVERY_RETENTION_DAYS).
+    op.create_index(
+        "ix_webhook_deliveries_ended",
+        "webhook_deliveries",
+        ["created_at"],
+        postgresql_where=sa.text("status <> 'pending'"),
+    )
     op.create_index(
         "ix_webhook_deliveries_order",
         "webhook_deliveries",
