@@ -36,6 +36,18 @@ MAX_DELAY_SECONDS = 10.0
 Row = dict[str, Any]
 
 
+def _storable(value: Any) -> Any:
+    """`value` without NUL characters, which a JSONB column refuses: one in a text field
+    would otherwise stop the agent on that batch for good."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    return value
+
+
 def readable(values: Sequence[bytes | None]) -> list[tuple[EventEnvelope, dict[str, Any]]]:
     """The events of a batch, with their JSON as it was; tombstones and unreadable
     messages (not ours to judge here) are passed over."""
@@ -44,7 +56,7 @@ def readable(values: Sequence[bytes | None]) -> list[tuple[EventEnvelope, dict[s
         if value is None:
             continue
         try:
-            raw = orjson.loads(value)
+            raw = _storable(orjson.loads(value))
             out.append((EventEnvelope.model_validate(raw), raw))
         except (orjson.JSONDecodeError, ValidationError):
             continue
