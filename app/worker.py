@@ -30,6 +30,9 @@ from agents.saved_searches.handlers import HANDLERS as SAVED_SEARCH_HANDLERS
 from agents.search_indexer import agent as search_indexer
 from agents.search_indexer import pipeline as stage_indexer
 from agents.search_indexer import requisitions as requisition_indexer
+from agents.webhooks import recorder as webhook_recorder
+from agents.webhooks.dispatcher import Dispatcher
+from agents.webhooks.sender import WebhookSender
 from app.faust_app import create_faust_app
 from app.tracing import trace_process
 from app.worker_health import serve_health
@@ -136,6 +139,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     _warm_gazetteer(app)
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
+    _serve_webhooks(app, settings, stores, publisher, [s.name(ns) for s in EVENT_TOPICS])
     # The changes feed (GET /changes): every domain event, ids and versions only.
     changes_feed.register(app, stores, [spec.name(ns) for spec in FEED_TOPICS])
     if settings.worker_agents == "all":
@@ -163,6 +167,34 @@ def _finish_batches_on_stop(app: faust.App, grace: float) -> None:
             log.exception("could not finish the batches in flight before stopping")
 
     app.on_before_shutdown.connect(on_stop)
+
+
+def _serve_webhooks(
+    app: faust.App,
+    settings: Settings,
+    stores: Stores,
+    publisher: FaustPublisher,
+    topics: list[str],
+) -> None:
+    """The recorder agent (events to delivery rows) and the dispatcher (rows to HTTP),
+    which runs beside the consumer loops, never in one (agents/webhooks/)."""
+    sender = WebhookSender(settings)
+    dispatcher = Dispatcher(settings, stores, sender, publisher, namespace=settings.topic_namespace)
+    webhook_recorder.register(app, stores, topics, dispatcher.wake)
+    running: list[asyncio.Task[None]] = []
+
+    @app.service
+    class WebhookDispatchService(Service):
+        async def on_start(self) -> None:
+            running.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
+
+        async def on_stop(self) -> None:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            running.clear()
+            await dispatcher.stop()
+            await sender.stop()
 
 
 def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> None:

@@ -165,6 +165,44 @@ class Settings(BaseSettings):
     sse_streams_per_user: int = Field(default=5, ge=0, alias="SSE_STREAMS_PER_USER")
     sse_streams_per_agency: int = Field(default=50, ge=0, alias="SSE_STREAMS_PER_AGENCY")
 
+    # Webhooks (docs/integrations.md#webhooks). A delivery that fails on a timeout, a 5xx
+    # or a connection error is tried again after base·2^(n-1) seconds (capped, with jitter)
+    # until WEBHOOK_RETRY_PERIOD_SECONDS have passed since it was first due; a webhook
+    # with no success for that long is disabled. Tests shrink all of it to seconds.
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, alias="WEBHOOK_RETRY_BASE_SECONDS")
+    webhook_retry_cap_seconds: float = Field(
+        default=7200.0, gt=0, alias="WEBHOOK_RETRY_CAP_SECONDS"
+    )
+    webhook_retry_period_seconds: float = Field(
+        default=27 * 3600.0, gt=0, alias="WEBHOOK_RETRY_PERIOD_SECONDS"
+    )
+    # One attempt's whole time: connecting, sending, and the receiver's answer.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, alias="WEBHOOK_TIMEOUT_SECONDS")
+    # Attempts in flight at once: per endpoint and per agency (counted across every
+    # worker), and in all per worker process.
+    webhook_concurrency_per_endpoint: int = Field(
+        default=4, ge=1, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
+    )
+    webhook_concurrency_per_agency: int = Field(
+        default=16, ge=1, alias="WEBHOOK_CONCURRENCY_PER_AGENCY"
+    )
+    webhook_concurrency: int = Field(default=64, ge=1, alias="WEBHOOK_CONCURRENCY")
+    # How often a worker looks for due deliveries (it is also woken by new ones).
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, alias="WEBHOOK_POLL_SECONDS")
+    # Delivered and failed deliveries are kept this long for the deliveries list, then
+    # deleted (pending ones stay until they end).
+    webhook_delivery_retention_days: int = Field(
+        default=30, ge=1, alias="WEBHOOK_DELIVERY_RETENTION_DAYS"
+    )
+    # Targets on private, loopback, link-local or otherwise non-public addresses are
+    # refused (at create and at every send, on the addresses the name resolves to then)
+    # unless this is on: for a receiver on the same network, and the tests.
+    webhook_allow_private_targets: bool = Field(
+        default=False, alias="WEBHOOK_ALLOW_PRIVATE_TARGETS"
+    )
+    # If set (comma-separated host names or IPs), only these hosts may be targets.
+    webhook_allowed_hosts: str = Field(default="", alias="WEBHOOK_ALLOWED_HOSTS")
+
     # Browser-facing headers. HSTS is sent on answers over TLS: the request's scheme is
     # https (uvicorn's own TLS, or `X-Forwarded-Proto: https` from a TRUSTED_PROXIES
     # address), or always with FORCE_HSTS (TLS ended by a proxy that does not say so).

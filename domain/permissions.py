@@ -36,15 +36,23 @@ Permission = Literal[
     "analytics:read",
     "analytics:configure",
     "retention:configure",
+    "webhooks:configure",
     "commands:read",
     "changes:read",
     "audit:read",
 ]
 PERMISSIONS: tuple[Permission, ...] = get_args(Permission)
 ADMIN_ONLY: frozenset[Permission] = frozenset(
-    {"analytics:configure", "retention:configure", "audit:read", "candidates:export"}
+    {
+        "analytics:configure",
+        "retention:configure",
+        "webhooks:configure",
+        "audit:read",
+        "candidates:export",
+    }
 )
-"""Configuring the agency (its service levels, how long it keeps people's data), reading
+"""Configuring the agency (its service levels, how long it keeps people's data, the
+webhooks that tell other systems what happens in it), reading
 its audit log, exporting all held about a person."""
 READS: frozenset[Permission] = frozenset(
     p for p in PERMISSIONS if p.endswith(":read") and p not in ADMIN_ONLY

@@ -44,6 +44,7 @@ from gateway.routes import (
     saved_searches,
     search,
     submissions,
+    webhooks,
 )
 from gateway.security_headers import HeaderedAPI
 from gateway.state import GatewayState
@@ -223,6 +224,7 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         retention,
         commands,
         audit,
+        webhooks,
         changes,
     ):
         api.include_router(module.router)

@@ -1,4 +1,5 @@
-"""What the gateway writes to the audit log: reads of personal records, exports, logins.
+"""What the gateway writes to the audit log: reads of personal records, exports, logins,
+and the changes it writes itself (an agency's webhooks).
 
 Changes are recorded by the workers, in the transaction that applies them (agents/
 audit_trail.py). A read is recorded before it is answered: if the entry cannot be
@@ -132,5 +133,30 @@ async def record_login(
         subject_id=user_id,
         detail={"reason": failed} if failed else {"method": "password"},
         address=address,
+    )
+    await audit.append(conn, [entry])
+
+
+async def record_change(
+    conn: Connection,
+    principal: Principal,
+    action: AuditAction,
+    subject_type: str,
+    subject_id: UUID,
+    *,
+    fields: Iterable[str] = (),
+) -> None:
+    """A change the gateway wrote itself (configuration that is no command), in the
+    caller's transaction: the change and its entry commit together. Fields by name."""
+    entry = draft(
+        principal.tenant_id,
+        action,
+        actor=str(principal.id),
+        actor_kind=principal.kind,
+        at=utcnow(),
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail={"fields": sorted(fields)},
+        address=principal.address,
     )
     await audit.append(conn, [entry])

@@ -179,8 +179,12 @@ class Sealer:
             out.append(event.model_copy(update={"data": data, "subject_id": subject}))
         return out
 
-    async def open_events(self, events: Sequence[EventEnvelope]) -> list[EventEnvelope]:
-        """The events opened; one whose subject's key is gone (erased) is left out."""
+    async def open_events(
+        self, events: Sequence[EventEnvelope], *, keep_erased: bool = False
+    ) -> list[EventEnvelope]:
+        """The events opened; one whose subject's key is gone (erased) is left out, or
+        with `keep_erased` kept with its personal fields null (a webhook still says that
+        something happened, without saying about whom)."""
         sealed = [
             (e, s)
             for e in events
@@ -197,7 +201,8 @@ class Sealer:
                 event.tenant_id,
                 subject,
             )
-            opened[event.event_id] = event.model_copy(update={"data": data}) if whole else None
+            keep = whole or keep_erased
+            opened[event.event_id] = event.model_copy(update={"data": data}) if keep else None
         out: list[EventEnvelope] = []
         for event in events:
             if event.event_id not in opened:

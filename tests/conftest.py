@@ -28,6 +28,16 @@ TEST_ENV = {
     # to the address's back-off (tests/integration/test_login_throttle.py covers it).
     "LOGIN_FREE_FAILURES_PER_ADDRESS": "1000",
     "AUTH_RECHECK_SECONDS": "1",
+    # Webhooks: the tests' receivers listen on 127.0.0.1, and nothing else may be a
+    # target (schemathesis generates URLs: none of them is ever sent to); the retry
+    # schedule shrunk from 27 hours to seconds (tests/e2e/test_webhooks.py).
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
+    "WEBHOOK_RETRY_CAP_SECONDS": "1.5",
+    "WEBHOOK_RETRY_PERIOD_SECONDS": "8",
+    "WEBHOOK_TIMEOUT_SECONDS": "3",
+    "WEBHOOK_POLL_SECONDS": "0.2",
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -71,8 +71,9 @@ def _names(specs: tuple[TopicSpec, ...], namespace: str) -> list[str]:
 
 
 # The event topics the worker's agents consume: the search indexers (candidates,
-# requisitions, pipeline), the analytics' router (the same three) and the agency
-# forwarder (every one: it copies an integrated agency's events to its own topic). A
+# requisitions, pipeline), the analytics' router (the same three), the agency
+# forwarder (every one: it copies an integrated agency's events to its own topic) and
+# the webhooks' recorder (every one: any event type may be followed). A
 # unit test checks this against the topics the worker app actually subscribes to.
 WORKER_READS_EVENTS: tuple[TopicSpec, ...] = EVENT_TOPICS
 

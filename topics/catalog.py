@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from domain.permissions import Permission
-from topics import analytics, candidates, clients, notes, pipeline, requisitions, saved_searches
+from topics import (
+    analytics,
+    candidates,
+    clients,
+    notes,
+    pipeline,
+    requisitions,
+    saved_searches,
+    webhooks,
+)
 from topics.names import (
     ANALYTICS_EVENTS,
     CANDIDATE_COMMANDS,
@@ -24,6 +33,7 @@ from topics.names import (
     REQUISITION_EVENTS,
     SEARCH_COMMANDS,
     SEARCH_EVENTS,
+    WEBHOOK_EVENTS,
     TopicSpec,
 )
 
@@ -261,6 +271,14 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             "the requisition is no longer open and hot).",
         ),
     ),
+    WEBHOOK_EVENTS: (
+        MessageType(
+            webhooks.WEBHOOK_DISABLED,
+            webhooks.WebhookDisabled,
+            "A webhook was disabled: its deliveries failed for the whole retry period. Its "
+            "admins re-enable it with `PATCH /webhooks/{id}` once the endpoint is fixed.",
+        ),
+    ),
 }
 
 
@@ -300,3 +318,10 @@ def command_topic_of(command_type: str) -> TopicSpec | None:
         if any(m.name == command_type for m in CATALOG.get(spec, ())):
             return spec
     return None
+
+
+def event_types() -> frozenset[str]:
+    """Every event type the topics carry: what a webhook may subscribe to."""
+    return frozenset(
+        m.name for spec, messages in CATALOG.items() if spec.kind == "events" for m in messages
+    )

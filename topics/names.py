@@ -99,6 +99,12 @@ ANALYTICS_EVENTS = TopicSpec(
     description="Alerts raised and cleared by the live analytics (a submission waiting too "
     "long in client review, a hot requisition with no submission), keyed by alert id.",
 )
+WEBHOOK_EVENTS = TopicSpec(
+    "webhooks",
+    "events",
+    description="Facts about an agency's webhooks (one disabled because its deliveries "
+    "kept failing), keyed by webhook id.",
+)
 # Internal: the events the analytics read, forwarded keyed by agency so that one worker
 # holds all of an agency's pipeline, requisitions and candidates.
 ANALYTICS_BY_TENANT = TopicSpec(
@@ -125,6 +131,7 @@ EVENT_TOPICS: tuple[TopicSpec, ...] = (
     NOTE_EVENTS,
     SEARCH_EVENTS,
     ANALYTICS_EVENTS,
+    WEBHOOK_EVENTS,
 )
 INTERNAL_TOPICS: tuple[TopicSpec, ...] = (ANALYTICS_BY_TENANT,)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -486,6 +487,57 @@ person_keys = Table(
         name="fk_person_keys_tenant_id_agency_keys",
     ),
     Index("ix_person_keys_tenant_id", "tenant_id", "agency_key_version"),
+)
+
+# Webhooks (migration 0021): an agency's endpoints, and one row per event (or test) to
+# deliver to one of them. The secret is kept sealed under a key derived from the master
+# key, bound to the webhook; `seq` orders deliveries as they were recorded, so one
+# aggregate's events reach an endpoint in their order.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", ARRAY(Text), nullable=False),
+    Column("description", Text),
+    Column("secret", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("disabled_reason", String(50)),
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("notice_pending", Boolean, nullable=False, server_default="false"),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(250), nullable=False),
+    Index("ix_webhooks_tenant_id", "tenant_id", "created_at", "id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    # From the sequence webhook_deliveries_seq (the migration sets the default).
+    Column("seq", BigInteger, nullable=False, unique=True, server_default=FetchedValue()),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("webhook_id", Uuid, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("aggregate_id", Uuid, nullable=False),
+    Column("event", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_response_code", Integer),
+    Column("last_error", String(300)),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("period_started_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+    Index("ix_webhook_deliveries_webhook_id", "webhook_id", "created_at", "id"),
 )
 
 # The changes feed (`GET /changes`): one row per event of the domain topics, with ids,

@@ -46,7 +46,7 @@ CHECKS = ",".join(
 
 async def _records(agency: Agency) -> dict[str, str]:
     """One of each record, so generated requests reach them: a candidate in an open
-    pipeline with an interview, another placed (for a placement), a saved search."""
+    pipeline with an interview, another placed (for a placement), a saved search, a webhook."""
     requisition = await open_requisition(agency, 2)
     candidate = await post_json(agency, "/api/v1/candidates", candidate_body())
     submission = await post_json(
@@ -79,6 +79,11 @@ async def _records(agency: Agency) -> dict[str, str]:
     saved = await post_json(
         agency, "/api/v1/saved-searches", {"name": "python", "q": "python AND kafka"}
     )
+    # Nothing listens there (the discard port): its deliveries fail and are retried, and
+    # no generated URL is ever a target (only 127.0.0.1 and localhost are allowed).
+    webhook = await post_json(
+        agency, "/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+    )
     return {
         "RT_CANDIDATE_ID": candidate["id"],
         "RT_CLIENT_ID": requisition["client_id"],
@@ -88,6 +93,7 @@ async def _records(agency: Agency) -> dict[str, str]:
         "RT_INTERVIEW_ID": interview["id"],
         "RT_SAVED_SEARCH_ID": saved["id"],
         "RT_PLACEMENT_ID": placements.json()["items"][0]["id"],
+        "RT_WEBHOOK_ID": webhook["id"],
     }
 
 

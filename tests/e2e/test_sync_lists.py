@@ -203,6 +203,21 @@ async def _records(agency: Agency) -> list[ListRoute]:
         f"/api/v1/candidates/{candidates[0]['id']}", json={"headline": "Principal Engineer"}
     )
     assert patched.status_code == 200, patched.text
+    # Webhooks (nothing they follow is published here) and three test deliveries to the
+    # gateway itself, whose 404 fails each at once without disabling the webhook (which
+    # would change it while the test reads it).
+    receiver = str(agency.client.base_url).rstrip("/")
+    hooks = [
+        await post_json(
+            agency,
+            "/api/v1/webhooks",
+            {"url": f"{receiver}/no-such-hook-{n}", "events": ["webhook.disabled"]},
+        )
+        for n in range(3)
+    ]
+    for _ in range(3):
+        tested = await post(f"/api/v1/webhooks/{hooks[0]['id']}/test")
+        assert tested.status_code == 202, tested.text
     return [
         ListRoute("/api/v1/candidates", {}),
         ListRoute("/api/v1/clients", {}),
@@ -215,6 +230,8 @@ async def _records(agency: Agency) -> list[ListRoute]:
         ListRoute("/api/v1/notes", {"subject_id": subject}),
         ListRoute(f"/api/v1/candidates/{subject}/documents", {}, updated="created_at"),
         ListRoute("/api/v1/saved-searches", {}),
+        ListRoute("/api/v1/webhooks", {}),
+        ListRoute(f"/api/v1/webhooks/{hooks[0]['id']}/deliveries", {}, updated="created_at"),
     ]
 
 

@@ -35,6 +35,7 @@ from gateway.routes import (
     saved_searches,
     search,
     submissions,
+    webhooks,
 )
 from topics.catalog import CATALOG, COMMAND_PERMISSIONS, INTERNAL_COMMANDS
 from topics.names import COMMAND_TOPICS
@@ -104,6 +105,14 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/audit"): "audit:read",
     ("GET", "/changes"): "changes:read",
     ("DELETE", "/contacts/{contact_id}"): "contacts:erase",
+    ("POST", "/webhooks"): "webhooks:configure",
+    ("GET", "/webhooks"): "webhooks:configure",
+    ("GET", "/webhooks/{webhook_id}"): "webhooks:configure",
+    ("PATCH", "/webhooks/{webhook_id}"): "webhooks:configure",
+    ("DELETE", "/webhooks/{webhook_id}"): "webhooks:configure",
+    ("GET", "/webhooks/{webhook_id}/deliveries"): "webhooks:configure",
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): "webhooks:configure",
+    ("POST", "/webhooks/{webhook_id}/test"): "webhooks:configure",
 }
 
 ROUTERS = (
@@ -124,6 +133,7 @@ ROUTERS = (
     saved_searches,
     search,
     submissions,
+    webhooks,
 )
 
 

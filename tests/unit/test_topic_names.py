@@ -35,5 +35,6 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.searches.commands.dlq",
         "rt-test.analytics.events",
         "rt-test.analytics.by-tenant",
+        "rt-test.webhooks.events",
         "rt-test.integrations-refused.dlq",
     }

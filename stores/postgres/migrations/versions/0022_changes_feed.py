@@ -13,7 +13,7 @@ from alembic import op
 
 revision = "0022"
 # 0021 is another branch's; whoever merges both re-chains this one after it.
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
