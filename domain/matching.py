@@ -291,13 +291,13 @@ def _rate(c: CandidateFacts, r: RequisitionFacts) -> tuple[float, dict[str, Any]
         return 0.5, {"rate": "unknown"}, False
     if r.currency and c.rate_currency and r.currency != c.rate_currency:
         return 0.5, {"rate": f"asks in {c.rate_currency}, the role pays in {r.currency}"}, False
-    hourly = c.rate / HOURS.get(c.rate_unit or "hour", 1)
+    per = HOURS.get(c.rate_unit or "hour", 1)
+    hourly = c.rate if per == 1 else (c.rate / per).quantize(Decimal("0.01"))
     gap = hourly - r.bill_rate_max
     if gap <= 0:
         return 1.0, {"rate": "within the bill rate", "rate_gap": "0"}, False
     over = float(gap / r.bill_rate_max)
-    shown = gap.quantize(Decimal("0.01")) if gap != gap.to_integral() else gap.to_integral()
-    reasons = {"rate": "above the bill rate", "rate_gap": str(shown)}
+    reasons = {"rate": "above the bill rate", "rate_gap": str(gap)}
     if over > RULES.rate_slack:
         reasons["rate"] = f"{over:.0%} above the bill rate"
         return 0.0, reasons, True

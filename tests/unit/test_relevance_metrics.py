@@ -20,7 +20,10 @@ def test_recall_counts_the_good_and_excellent_in_the_top_k() -> None:
     grades = {"a": 3, "b": 2, "c": 1}
     assert recall_at(["a", "z"], grades) == 0.5
     assert recall_at(["c"], grades) == 0.0
-    assert recall_at(["b", "a"], grades, k=1) == 0.5
+    # Capped: one slot, one good candidate in it, is all that could be found.
+    assert recall_at(["b", "a"], grades, k=1) == 1.0
+    many = {str(i): 2 for i in range(80)}
+    assert recall_at([str(i) for i in range(50)], many) == 1.0
 
 
 def test_the_first_set_was_graded_from_the_trade_rules() -> None:
