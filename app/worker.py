@@ -34,6 +34,7 @@ from app.tracing import trace_process
 from app.worker_health import serve_health
 from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
+from domain import geo
 from stores.bundle import Stores
 from stores.kafka_patterns import PatternConsumer
 from topics.names import (
@@ -131,6 +132,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     _serve_gate(app, settings, gate)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
+    _warm_gazetteer(app)
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
     if settings.worker_agents == "all":
         analytics.register(app, stores, settings)
@@ -177,6 +179,16 @@ def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> No
 
         async def on_stop(self) -> None:
             await consumer.stop()
+
+
+def _warm_gazetteer(app: faust.App) -> None:
+    @app.service
+    class GazetteerService(Service):
+        async def on_start(self) -> None:
+            # The indexers look each record's city up (domain/geo.py): the gazetteer loads
+            # in a thread now (a second or two), not on the event loop at the first event.
+            # Not awaited, so the worker's start does not wait for it.
+            self.loading = asyncio.get_running_loop().run_in_executor(None, geo.warm)
 
 
 def _serve_sandbox(app: faust.App, sandbox: ParseSandbox) -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -180,9 +180,24 @@ def _read(name: str, hook: Callable[[dict[str, Any]], Any] | None = None) -> Any
     return json.loads(data, object_hook=hook)
 
 
-@lru_cache(maxsize=1)
+_loaded: _Gazetteer | None = None
+_loading = threading.Lock()
+
+
 def _gazetteer() -> _Gazetteer:
-    """Load the cities and build the name index, once per process."""
+    """The index, loaded once per process. A lock, not just a cache: the worker warms it
+    in a thread at start while an event may already want it (the second caller waits for
+    the first load rather than doing its own)."""
+    global _loaded
+    if _loaded is None:
+        with _loading:
+            if _loaded is None:
+                _loaded = _load()
+    return _loaded
+
+
+def _load() -> _Gazetteer:
+    """Load the cities and build the name index."""
     by_name: dict[str, list[_City]] = {}
     points: dict[tuple[float, float], Point] = {}
 

@@ -6,7 +6,9 @@
 
 Words next to each other must all match (an implied AND). `AND`, `OR` and `NOT` are
 operators only in capitals, so a search for "design and build" still finds words;
-`-word` is `NOT word`. `OR` binds looser than `AND`, and parentheses group. A quoted
+`-word` is `NOT word`. `OR` binds looser than `AND`, and parentheses group. `java*`
+matches the words that start with `java` (at least `MIN_PREFIX` characters before the
+star). A quoted
 phrase matches its words in order. `field:value` searches one field (the fields are
 named by the caller, say `skill`, `title`, `city`). A malformed query raises
 `QuerySyntaxError` naming the character where it breaks.
@@ -22,7 +24,7 @@ with where it goes too far, never taken down with a recursion error.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 20
@@ -45,11 +47,26 @@ class Term:
     text: str
     field: str | None = None
     phrase: bool = False
+    # `java*`: words that start with the text (Java, JavaScript); `text` is without the *.
+    prefix: bool = False
+
+
+# A prefix shorter than this (`j*`, a bare `*`) would expand to a large part of the
+# index's words, so it is refused rather than searched.
+MIN_PREFIX = 2
+
+
+class PrefixTooShort(QuerySyntaxError):
+    """A `word*` with fewer than MIN_PREFIX letters before the star: a query that parses
+    but asks for too much, so the gateway answers 422 rather than 400."""
 
 
 @dataclass(frozen=True, slots=True)
 class And:
     parts: tuple[Node, ...]
+    # Written with `AND` (or `&&`) rather than by putting words side by side: the
+    # recruiter asked for every part. Not part of equality: the meaning is the same AND.
+    explicit: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,16 +204,18 @@ class _Parser:
     def and_expr(self) -> tuple[Node, int]:
         parts = [self.unary()]
         position = -1
+        explicit = False
         while (t := self.peek()) is not None and t.kind not in ("or", "rparen"):
             if position < 0:
                 position = t.position
             if t.kind == "and":
                 self.take()
+                explicit = True
             parts.append(self.unary())
         if len(parts) == 1:
             return parts[0]
         depth = self.bounded(1 + max(d for _, d in parts), position)
-        return And(tuple(n for n, _ in parts)), depth
+        return And(tuple(n for n, _ in parts), explicit), depth
 
     def unary(self) -> tuple[Node, int]:
         token = self.peek()
@@ -229,6 +248,15 @@ class _Parser:
             if field is not None and fields is not None and field not in fields:
                 known = ", ".join(sorted(fields))
                 raise QuerySyntaxError(f"unknown field '{field}' (fields: {known})", token.position)
+            if token.kind == "word" and token.text.endswith("*"):
+                stem = token.text.rstrip("*")
+                if len(stem) < MIN_PREFIX:
+                    raise PrefixTooShort(
+                        f"'{token.text}': a prefix search needs at least {MIN_PREFIX} "
+                        "characters before the *",
+                        token.position,
+                    )
+                return Term(stem, token.field, prefix=True), 0
             return Term(token.text, token.field, token.kind == "phrase"), 0
         raise QuerySyntaxError(f"unexpected '{token.text}'", token.position)
 

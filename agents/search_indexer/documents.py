@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.skills import skill_key, text_skill_keys
+from stores.search.nearby import location_field
 
 
 def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +49,10 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "city": location.get("city"),
         "country": location.get("country"),
         "remote": location.get("remote"),
+        # Its point, from the gazetteer: none for a remote-only candidate (no city).
+        "location": location_field(
+            location.get("city"), location.get("country"), location.get("region")
+        ),
         "available_from": data.get("available_from"),
         "rate_amount": float(rate["amount"]) if rate.get("amount") is not None else None,
         "rate_currency": rate.get("currency"),

@@ -27,9 +27,20 @@ from gateway.deps import StoresDep, allow
 from gateway.error_responses import problems
 from gateway.pagination import CursorQuery, LimitQuery, decode_search_cursor, encode_cursor
 from gateway.query_text import parsed_query
+from gateway.search_answers import (
+    DEFAULT_RADIUS_KM,
+    NearQuery,
+    RadiusQuery,
+    SearchReasons,
+    SortQuery,
+    Totals,
+    hit_extras,
+    resolve_near,
+    totals,
+)
 from stores.search.query_dsl import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
 from stores.search.requisitions import RequisitionFilters
-from stores.search.sorting import cursor_shape
+from stores.search.sorting import shape_of
 from topics.requisitions import EmploymentType, Priority
 
 STATUSES = frozenset({"active", "placed", "do_not_use"})
@@ -101,7 +112,11 @@ class CandidateHit(BaseModel):
     active_submissions: int = Field(
         default=0, description="Submissions not yet placed, rejected or withdrawn"
     )
+    distance_km: float | None = Field(
+        default=None, description="Kilometres from `near` (only with `near`)", examples=[4.2]
+    )
     highlights: dict[str, list[str]] = {}
+    reasons: SearchReasons | None = None
 
 
 class FacetCount(BaseModel):
@@ -109,7 +124,7 @@ class FacetCount(BaseModel):
     count: int
 
 
-class CandidateHits(BaseModel):
+class CandidateHits(Totals):
     items: list[CandidateHit]
     facets: dict[str, list[FacetCount]] | None = Field(
         default=None, description="Counts over all matches (first page only): skills, city, …"
@@ -153,17 +168,27 @@ def _known(name: str, raw: list[str] | None, names: Sequence[str]) -> list[str]:
     response_model=CandidateHits,
     summary="Search candidates",
     description=(
-        "Full text over name, headline, skills and resume text. `q` takes a recruiter's "
-        "boolean syntax: words next to each other must all match; `AND`, `OR`, `NOT` (in "
+        "Full text over name, headline, skills, work history and resume text. Plain words "
+        "(`python kubernetes terraform`, quoted phrases too) find everyone with at least one "
+        "of them, ranked by the share of them they have (every skill named before one "
+        "mentioned many times), then by text relevance; hits say which in "
+        "`reasons.matched_terms` and `reasons.coverage`. A skill's other spellings count "
+        "(`k8s` is Kubernetes, `golang` is Go). `java*` matches words that start with "
+        "`java` (Java, JavaScript; at least 2 characters before the `*`, else 422). Beyond "
+        "plain words `q` takes a recruiter's boolean syntax, where every part must hold: "
+        "`AND`, `OR`, `NOT` (in "
         "capitals) and `-word`; parentheses; quoted phrases; `field:value` with the "
         f'fields {", ".join(sorted(FIELDS))} (`skill:python`, `title:"staff engineer"`, '
         "`city:berlin`). A malformed query answers 400 with the `position` where it "
         f"breaks; a query is bounded: at most {MAX_DEPTH} operators (NOT, -, AND, OR, "
         f"parentheses) inside one another and {MAX_TERMS} terms. Filters narrow without "
         "ranking: skills (all, or `skills_any`; `k8s` finds Kubernetes), city, country, "
-        "remote, `available_before`, desired rate or salary "
+        "remote, `near` a city or `lat,lon` within `radius_km` (hits then carry "
+        "`distance_km`; `sort=distance` puts the nearest first; a candidate with no city "
+        "is never within a radius), `available_before`, desired rate or salary "
         "range and currency, status, tags, owner, `updated_since`. The first page counts `facets` "
-        "(skills, city, country, status, tags) over every match; hits carry `highlights`. "
+        "(skills, city, country, status, tags) over every match; hits carry `highlights`; "
+        "`total` counts every match (exactly up to 10,000, see `total_relation`). "
         "Ranked by relevance or, with `sort=recent`, last updated first; pass "
         "`next_cursor` back as `cursor` for the next page. New and changed candidates "
         "become searchable within a fraction of a second. Each list filter takes at most "
@@ -175,7 +200,9 @@ def _known(name: str, raw: list[str] | None, names: Sequence[str]) -> list[str]:
         {
             400: "A malformed or too large query (`position` is where it breaks), a list "
             "filter past its limit, a minimum above its maximum, or a cursor this search "
-            "did not issue"
+            "did not issue",
+            422: "`near` names no city the gazetteer knows (give `lat,lon`) or coordinates "
+            "out of range, `sort=distance` without `near`, or a prefix (`j*`) too short",
         }
     ),
 )
@@ -210,14 +237,15 @@ async def search_candidates(
         bool | None,
         Query(description="true: in an active submission; false: in none (free to submit)"),
     ] = None,
-    sort: Annotated[
-        Literal["relevance", "recent"], Query(description="`recent`: last updated first")
-    ] = "relevance",
+    near: NearQuery = None,
+    radius_km: RadiusQuery = DEFAULT_RADIUS_KM,
+    sort: SortQuery = "relevance",
     facets: Annotated[bool, Query(description="Count skills, cities, … on the first page")] = True,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> CandidateHits:
     tree = parsed_query(q, FIELDS)
+    point = await resolve_near(near, sort)
     statuses = _known("status", status, sorted(STATUSES))
     stages = _known("stage", stage, PIPELINE_STAGES)
     if rate_min is not None and rate_max is not None and rate_min > rate_max:
@@ -243,20 +271,27 @@ async def search_candidates(
         stages=stages,
         in_pipeline=in_pipeline,
     )
-    after = decode_search_cursor(cursor, cursor_shape(sort == "recent"))
+    after = decode_search_cursor(cursor, shape_of(sort))
     result = await stores.search.search_candidates(
         principal.tenant_id,
         tree,
         size=limit,
         search_after=after,
         filters=narrowing,
-        recent_first=sort == "recent",
         facets=facets,
+        sort=sort,
+        near=point,
+        radius_km=radius_km,
     )
     hits: list[dict[str, Any]] = result["hits"]["hits"]
     items = [
         CandidateHit.model_validate(
-            {**h["_source"], "score": h.get("_score"), "highlights": h.get("highlight") or {}}
+            {
+                **h["_source"],
+                "score": h.get("_score"),
+                "highlights": h.get("highlight") or {},
+                **hit_extras(h, tree, point),
+            }
         )
         for h in hits
     ]
@@ -268,6 +303,7 @@ async def search_candidates(
         items=items,
         facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
         next_cursor=next_cursor,
+        **totals(result).model_dump(),
     )
 
 
@@ -282,12 +318,17 @@ class RequisitionHit(BaseModel):
     required_skills: list[str] = []
     nice_to_have_skills: list[str] = []
     city: str | None = None
+    country: str | None = None
     remote: str | None = None
     updated_at: datetime | None = None
+    distance_km: float | None = Field(
+        default=None, description="Kilometres from `near` (only with `near`)", examples=[4.2]
+    )
     highlights: dict[str, list[str]] = {}
+    reasons: SearchReasons | None = None
 
 
-class RequisitionHits(BaseModel):
+class RequisitionHits(Totals):
     items: list[RequisitionHit]
     facets: dict[str, list[FacetCount]] | None = None
     next_cursor: str | None
@@ -303,14 +344,20 @@ REQUISITION_STATUSES = frozenset({"open", "on_hold", "filled", "closed", "cancel
     description=(
         "Full text over title, skills and description, in the same boolean syntax as "
         "candidate search, with `field:value` for "
-        f"{', '.join(sorted(REQUISITION_FIELDS.names))}. Filters: status, priority, "
-        "employment type, client, skills (all), city, remote. Facets (first page): "
-        "skills, status, priority, employment type, city."
+        f"{', '.join(sorted(REQUISITION_FIELDS.names))}; plain words are ranked by how "
+        "many of them a requisition has, `java*` is a prefix. Filters: status, priority, "
+        "employment type, client, skills (all), city, remote, and `near` a city or "
+        "`lat,lon` within `radius_km` (hits then carry `distance_km`; `sort=distance` puts "
+        "the nearest first; a requisition with no known city is never within a radius). "
+        "Facets (first page): skills, status, priority, employment type, city. `total` "
+        "counts every match (exactly up to 10,000, see `total_relation`)."
     ),
     responses=problems(
         {
             400: "A malformed or too large query (`position` is where it breaks), a list "
-            "filter past its limit, or a cursor this search did not issue"
+            "filter past its limit, or a cursor this search did not issue",
+            422: "`near` names no city the gazetteer knows (give `lat,lon`) or coordinates "
+            "out of range, `sort=distance` without `near`, or a prefix (`j*`) too short",
         }
     ),
 )
@@ -331,12 +378,15 @@ async def search_requisitions(
     remote: Annotated[
         Literal["onsite", "hybrid", "remote"] | None, Query(description="Work arrangement")
     ] = None,
-    sort: Literal["relevance", "recent"] = "relevance",
+    near: NearQuery = None,
+    radius_km: RadiusQuery = DEFAULT_RADIUS_KM,
+    sort: SortQuery = "relevance",
     facets: bool = True,
     limit: LimitQuery = 20,
     cursor: CursorQuery = None,
 ) -> RequisitionHits:
     tree = parsed_query(q, REQUISITION_FIELDS.names)
+    point = await resolve_near(near, sort)
     statuses = _known("status", status, sorted(REQUISITION_STATUSES))
     filters = RequisitionFilters(
         statuses=statuses,
@@ -352,19 +402,27 @@ async def search_requisitions(
         tree,
         filters=filters,
         size=limit,
-        search_after=decode_search_cursor(cursor, cursor_shape(sort == "recent")),
-        recent_first=sort == "recent",
+        search_after=decode_search_cursor(cursor, shape_of(sort)),
         facets=facets,
+        sort=sort,
+        near=point,
+        radius_km=radius_km,
     )
     hits: list[dict[str, Any]] = result["hits"]["hits"]
     counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
     return RequisitionHits(
         items=[
             RequisitionHit.model_validate(
-                {**h["_source"], "score": h.get("_score"), "highlights": h.get("highlight") or {}}
+                {
+                    **h["_source"],
+                    "score": h.get("_score"),
+                    "highlights": h.get("highlight") or {},
+                    **hit_extras(h, tree, point),
+                }
             )
             for h in hits
         ],
         facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
         next_cursor=encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None,
+        **totals(result).model_dump(),
     )

@@ -7,9 +7,13 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 from domain.pipeline import PIPELINE_STAGES
+from stores.search.nearby import LOCATION_MAPPING
 from stores.search.sizing import IndexSizing
 
-CANDIDATE_INDEX_VERSION = 1
+# 2: `location.point` (a geo_point, for radius searches). The field is added to an
+# existing index at start (aliases.ensure_alias); `refactortrack reindex` fills it in
+# for the documents written before, into a new index of this version.
+CANDIDATE_INDEX_VERSION = 2
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -29,6 +33,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "city": {"type": "keyword"},
         "country": {"type": "keyword"},
         "remote": {"type": "boolean"},
+        "location": LOCATION_MAPPING,
         "available_from": {"type": "date"},
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},

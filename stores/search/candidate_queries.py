@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from domain.geo import Point
 from domain.query_syntax import Node
+from stores.search.nearby import radius_filter
 from stores.search.query_dsl import CandidateFilters, candidate_search_query, facet_aggregations
-from stores.search.sorting import order
+from stores.search.sorting import TOTAL_HITS_CAP, SortName, order_by
 
 
 def candidate_search_body(
@@ -19,19 +21,27 @@ def candidate_search_body(
     filters: CandidateFilters | None = None,
     recent_first: bool = False,
     facets: bool = False,
+    sort: SortName | None = None,
+    near: Point | None = None,
+    radius_km: float | None = None,
 ) -> dict[str, Any]:
     """The OpenSearch request of a candidate search.
 
-    Words next to each other must all match, each anywhere (name, headline, skills,
-    resume); AND, OR, NOT, parentheses, phrases and field:value refine it. Filters narrow
-    without ranking; the tenant filter is always there.
+    Plain words (`python kubernetes terraform`) find anyone with one of them, ranked by
+    how many of them they have, then by BM25 (query_dsl.coverage_query); AND, OR, NOT,
+    parentheses, phrases and field:value keep their boolean meaning. Filters narrow
+    without ranking (`near` with `radius_km` among them); the tenant filter is always
+    there. `sort`: relevance, recent (or `recent_first`), or distance from `near`.
     """
+    radius = [radius_filter(near, radius_km)] if near is not None and radius_km else []
     body: dict[str, Any] = {
         "size": size,
-        "query": candidate_search_query(str(tenant_id), tree, filters),
-        "sort": order(recent_first),
+        "query": candidate_search_query(
+            str(tenant_id), tree, filters, by_coverage=True, extra_filters=radius
+        ),
+        "sort": order_by(sort or ("recent" if recent_first else "relevance"), near),
         "highlight": {"fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}},
-        "track_total_hits": False,
+        "track_total_hits": TOTAL_HITS_CAP,
     }
     if facets and not search_after:
         body["aggs"] = facet_aggregations()

@@ -98,6 +98,8 @@ def to_query(node: Node, fields: FieldMap) -> dict[str, Any]:
 
 
 def _term(term: Term, fields: FieldMap) -> dict[str, Any]:
+    if term.prefix:
+        return _prefix(term, fields)
     if term.field in fields.keyword:
         field = fields.keyword[term.field]
         return {"term": {field: {"value": term.text, "case_insensitive": True}}}
@@ -129,6 +131,148 @@ def _text(text: str, field_name: str | None, phrase: bool, fields: FieldMap) -> 
     if phrase:
         return {"match_phrase": {field: text}}
     return {"match": {field: {"query": text, "operator": "and", "zero_terms_query": "all"}}}
+
+
+# How many of the index's words one prefix may stand for, per field searched: `java*`
+# finds Java and JavaScript, and a short common prefix cannot blow up into thousands of
+# clauses (the shortest prefix allowed is domain.query_syntax.MIN_PREFIX).
+MAX_EXPANSIONS = 50
+
+
+def _prefix(term: Term, fields: FieldMap) -> dict[str, Any]:
+    """`java*`: the words that start with `java`, in the fields the term searches."""
+    if term.field in fields.keyword:
+        field = fields.keyword[term.field]
+        return {"prefix": {field: {"value": term.text, "case_insensitive": True}}}
+    if term.field is None:
+        return {
+            "multi_match": {
+                "query": term.text,
+                "fields": fields.default,
+                "type": "phrase_prefix",
+                "max_expansions": MAX_EXPANSIONS,
+            }
+        }
+    field = fields.text[term.field]
+    return {"match_phrase_prefix": {field: {"query": term.text, "max_expansions": MAX_EXPANSIONS}}}
+
+
+# The English analyser's stop words: a plain query's "and" or "the" names nothing a
+# candidate could cover, so it does not count among the terms ranked by coverage.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ]
+)
+
+
+def coverage_terms(tree: Node | None) -> list[Term] | None:
+    """The terms of a plain query (`python kubernetes terraform`), or None if it is not one.
+
+    Plain: two or more words or quoted phrases (a `java*` prefix counts) side by side,
+    with no operator (an `AND` written out asks for every part) and no `field:`; stop
+    words left out, repeats counted once. Such a query is ranked by coverage
+    (`coverage_query`); any other keeps its boolean meaning.
+    """
+    if isinstance(tree, Term):
+        parts: tuple[Node, ...] = (tree,)
+    elif isinstance(tree, And) and not tree.explicit:
+        parts = tree.parts
+    else:
+        return None
+    if not all(isinstance(p, Term) and p.field is None for p in parts):
+        return None
+    terms = [
+        p
+        for p in parts
+        if isinstance(p, Term) and (p.phrase or p.prefix or p.text.lower() not in STOP_WORDS)
+    ]
+    unique: dict[tuple[str, bool, bool], Term] = {}
+    for t in terms:
+        unique.setdefault((t.text.lower(), t.phrase, t.prefix), t)
+    return list(unique.values()) if len(unique) >= 2 else None
+
+
+def term_label(term: Term) -> str:
+    """How a term is named back in a hit's reasons: as it was written."""
+    if term.phrase:
+        return f'"{term.text}"'
+    return f"{term.text}*" if term.prefix else term.text
+
+
+# BM25 squeezed into [0, 1) as score / (score + SATURATION): below one covered term, so
+# it only orders candidates who cover the same number of terms.
+SATURATION = 10.0
+
+
+def coverage_query(terms: list[Term], fields: FieldMap) -> dict[str, Any]:
+    """Anyone with at least one of the terms, ranked first by how many they have.
+
+    Each term found adds exactly 1 (a constant score, named after the term so a hit
+    says which it matched); the BM25 relevance of all of them, saturated below 1, breaks
+    ties. So someone with every skill named outranks someone who repeats one of them a
+    hundred times, and among people with the same share of the query the better text
+    match comes first. A term's other spellings (k8s, golang) count as the term.
+    """
+    clauses = [to_query(t, fields) for t in terms]
+    return {
+        "bool": {
+            "must": [
+                {
+                    "script_score": {
+                        "query": {"bool": {"should": clauses, "minimum_should_match": 1}},
+                        "script": {
+                            "source": "_score / (_score + params.k)",
+                            "params": {"k": SATURATION},
+                        },
+                    }
+                }
+            ],
+            "should": [
+                {"constant_score": {"filter": c, "boost": 1.0, "_name": term_label(t)}}
+                for t, c in zip(terms, clauses, strict=True)
+            ],
+        }
+    }
+
+
+def ranked_query(tree: Node, fields: FieldMap) -> dict[str, Any]:
+    """The scoring part of an interactive search: by coverage for a plain query, else
+    the boolean query as written."""
+    terms = coverage_terms(tree)
+    return coverage_query(terms, fields) if terms else to_query(tree, fields)
 
 
 def is_negative_only(node: Node) -> bool:
@@ -260,14 +404,28 @@ def facet_counts(aggregations: dict[str, Any]) -> dict[str, list[dict[str, Any]]
 
 
 def candidate_search_query(
-    tenant_id: str, tree: Node | None, filters: CandidateFilters | None
+    tenant_id: str,
+    tree: Node | None,
+    filters: CandidateFilters | None,
+    *,
+    by_coverage: bool = False,
+    extra_filters: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The whole query of a candidate search (or a saved search's stored query)."""
+    """The whole query of a candidate search (or a saved search's stored query).
+
+    `by_coverage`: a plain query of several words matches anyone with one of them,
+    most covered first (a recruiter's search). Without it (a saved search's alert, a
+    yes or no with no ranking) every word must match.
+    """
     must: list[dict[str, Any]] = []
     if tree is None or is_negative_only(tree):
         must.append({"match_all": {}})
     if tree is not None:
-        must.append(to_query(tree, CANDIDATE_FIELDS))
+        must.append(
+            ranked_query(tree, CANDIDATE_FIELDS)
+            if by_coverage
+            else to_query(tree, CANDIDATE_FIELDS)
+        )
     # A document without a version is a stub the pipeline's events made before the
     # candidate's own were indexed: nobody to show yet.
     narrowing: list[dict[str, Any]] = [
@@ -275,4 +433,5 @@ def candidate_search_query(
         {"exists": {"field": "version"}},
     ]
     narrowing.extend(filters.clauses() if filters else [])
+    narrowing.extend(extra_filters)
     return {"bool": {"must": must, "filter": narrowing}}

@@ -9,14 +9,18 @@ from uuid import UUID
 
 from opensearchpy import AsyncOpenSearch
 
+from domain.geo import Point
 from domain.query_syntax import Node
 from domain.skills import skill_key
 from stores.search.aliases import ensure_alias
-from stores.search.query_dsl import REQUISITION_FIELDS, is_negative_only, to_query
+from stores.search.nearby import LOCATION_MAPPING, location_field, radius_filter
+from stores.search.query_dsl import REQUISITION_FIELDS, is_negative_only, ranked_query
 from stores.search.sizing import IndexSizing
-from stores.search.sorting import order
+from stores.search.sorting import TOTAL_HITS_CAP, SortName, order_by
 
-REQUISITION_INDEX_VERSION = 1
+# 2: `location.point` (see candidate_index.CANDIDATE_INDEX_VERSION): added to the live
+# index at start, filled in for older documents by `refactortrack reindex`.
+REQUISITION_INDEX_VERSION = 2
 REQUISITION_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
@@ -33,6 +37,7 @@ REQUISITION_MAPPINGS: dict[str, Any] = {
         "city": {"type": "keyword"},
         "country": {"type": "keyword"},
         "remote": {"type": "keyword"},
+        "location": LOCATION_MAPPING,
         "employment_type": {"type": "keyword"},
         "status": {"type": "keyword"},
         "priority": {"type": "keyword"},
@@ -105,6 +110,9 @@ def requisition_document(data: dict[str, Any]) -> dict[str, Any]:
         "city": location.get("city"),
         "country": location.get("country"),
         "remote": location.get("remote"),
+        "location": location_field(
+            location.get("city"), location.get("country"), location.get("region")
+        ),
         "employment_type": data.get("employment_type"),
         "status": data.get("status"),
         "priority": data.get("priority"),
@@ -141,23 +149,30 @@ async def search(
     search_after: list[Any] | None,
     recent_first: bool,
     facets: bool,
+    sort: SortName | None = None,
+    near: Point | None = None,
+    radius_km: float | None = None,
 ) -> dict[str, Any]:
+    """Requisitions matching `tree` and `filters`: plain words ranked by how many of them
+    a requisition has (query_dsl.coverage_query), `near` within `radius_km`, counted up
+    to TOTAL_HITS_CAP."""
     must: list[dict[str, Any]] = []
     if tree is None or is_negative_only(tree):
         must.append({"match_all": {}})
     if tree is not None:
-        must.append(to_query(tree, REQUISITION_FIELDS))
+        must.append(ranked_query(tree, REQUISITION_FIELDS))
+    radius = [radius_filter(near, radius_km)] if near is not None and radius_km else []
     body: dict[str, Any] = {
         "size": size,
         "query": {
             "bool": {
                 "must": must,
-                "filter": [{"term": {"tenant_id": str(tenant_id)}}, *filters.clauses()],
+                "filter": [{"term": {"tenant_id": str(tenant_id)}}, *filters.clauses(), *radius],
             }
         },
-        "sort": order(recent_first),
+        "sort": order_by(sort or ("recent" if recent_first else "relevance"), near),
         "highlight": {"fields": {"title": {}, "description": {}, "skills": {}}},
-        "track_total_hits": False,
+        "track_total_hits": TOTAL_HITS_CAP,
     }
     if facets and not search_after:
         body["aggs"] = {k: {"terms": {"field": f, "size": 20}} for k, f in FACETS.items()}

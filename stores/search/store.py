@@ -16,6 +16,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from core.settings import Settings
+from domain.geo import Point
 from domain.query_syntax import Node
 from stores.connections import opensearch_options
 from stores.errors import translated
@@ -27,6 +28,7 @@ from stores.search.query_dsl import CandidateFilters, candidate_search_query
 from stores.search.refusals import refusals_translated
 from stores.search.requisitions import RequisitionFilters
 from stores.search.sizing import IndexSizing
+from stores.search.sorting import SortName
 from stores.search.versioned import index_versioned
 
 # Refused, reset or timed out: the node is down or too busy to answer.
@@ -168,6 +170,9 @@ class SearchStore:
         filters: CandidateFilters | None = None,
         recent_first: bool = False,
         facets: bool = False,
+        sort: SortName | None = None,
+        near: Point | None = None,
+        radius_km: float | None = None,
     ) -> dict[str, Any]:
         body = candidate_search_body(
             tenant_id,
@@ -177,6 +182,9 @@ class SearchStore:
             filters=filters,
             recent_first=recent_first,
             facets=facets,
+            sort=sort,
+            near=near,
+            radius_km=radius_km,
         )
         result: dict[str, Any] = await self.client.search(index=self.candidates_alias, body=body)
         return result
@@ -201,6 +209,9 @@ class SearchStore:
         search_after: list[Any] | None,
         recent_first: bool = False,
         facets: bool = False,
+        sort: SortName | None = None,
+        near: Point | None = None,
+        radius_km: float | None = None,
     ) -> dict[str, Any]:
         return await requisitions.search(
             self.client,
@@ -212,6 +223,9 @@ class SearchStore:
             search_after=search_after,
             recent_first=recent_first,
             facets=facets,
+            sort=sort,
+            near=near,
+            radius_km=radius_km,
         )
 
     # -- saved searches ------------------------------------------------------------

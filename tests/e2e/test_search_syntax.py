@@ -79,7 +79,12 @@ async def test_boolean_syntax_phrases_and_fields(agency: Agency, other_agency: A
     assert await found("skill:golang") == {"go"}
     assert await found("NOT skill:python") == {"go"}
     # Lower-case "and" is a word, and a word too common to search for: it is ignored.
-    assert await found("kafka and python") == {"kafka", "php"}
+    # Plain words find anyone with one of them, those with both first.
+    r = await agency.client.get("/api/v1/search/candidates", params={"q": "kafka and python"})
+    ranked = [ids[item["id"]] for item in r.json()["items"]]
+    assert set(ranked[:2]) == {"kafka", "php"}
+    assert ranked[2:] == ["pulsar"]
+    assert await found("kafka AND python") == {"kafka", "php"}
     theirs = await other_agency.client.get("/api/v1/search/candidates", params={"q": "python"})
     assert theirs.json()["items"] == []
 

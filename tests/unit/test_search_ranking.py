@@ -1,0 +1,109 @@
+"""Plain queries ranked by coverage, prefixes, and the radius parts of a search request."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from domain.geo import Point
+from domain.query_syntax import And, PrefixTooShort, Term, parse_query
+from stores.search.candidate_queries import candidate_search_body
+from stores.search.query_dsl import (
+    CANDIDATE_FIELDS,
+    MAX_EXPANSIONS,
+    coverage_terms,
+    ranked_query,
+    term_label,
+    to_query,
+)
+from stores.search.sorting import TOTAL_HITS_CAP, order_by, shape_of
+
+
+def test_a_trailing_star_is_a_prefix_of_at_least_two_characters() -> None:
+    assert parse_query("java*") == Term("java", prefix=True)
+    assert parse_query("skill:py*") == Term("py", "skill", prefix=True)
+    for short in ("j*", "*", "python -*"):
+        with pytest.raises(PrefixTooShort):
+            parse_query(short)
+    # A star inside a word, or in a phrase, is just a character.
+    assert parse_query('"c*"') == Term("c*", phrase=True)
+
+
+def test_prefixes_expand_boundedly() -> None:
+    bare = to_query(Term("java", prefix=True), CANDIDATE_FIELDS)
+    assert bare["multi_match"]["type"] == "phrase_prefix"
+    assert bare["multi_match"]["max_expansions"] == MAX_EXPANSIONS
+    fielded = to_query(Term("kube", "skill", prefix=True), CANDIDATE_FIELDS)
+    assert fielded == {
+        "match_phrase_prefix": {"skills": {"query": "kube", "max_expansions": MAX_EXPANSIONS}}
+    }
+    keyword = to_query(Term("ber", "city", prefix=True), CANDIDATE_FIELDS)
+    assert keyword == {"prefix": {"city": {"value": "ber", "case_insensitive": True}}}
+
+
+def test_only_plain_queries_of_two_terms_or_more_rank_by_coverage() -> None:
+    tree = parse_query('python kubernetes "machine learning" java*')
+    terms = coverage_terms(tree)
+    assert terms is not None
+    assert [term_label(t) for t in terms] == ["python", "kubernetes", '"machine learning"', "java*"]
+    # Stop words name nothing to cover, and a repeat counts once.
+    stopped = coverage_terms(parse_query("kafka and the python Kafka"))
+    assert stopped is not None
+    assert [t.text for t in stopped] == ["kafka", "python"]
+    # An AND written out asks for every part: boolean, though the tree is the same AND.
+    explicit = parse_query("python AND kafka")
+    assert explicit == And((Term("python"), Term("kafka")))
+    assert isinstance(explicit, And)
+    assert explicit.explicit
+    for boolean in (
+        "python",
+        "python AND kafka",
+        "python OR kafka",
+        "python -php",
+        "skill:go rust",
+    ):
+        tree = parse_query(boolean)
+        assert tree is not None
+        assert coverage_terms(tree) is None, boolean
+        assert ranked_query(tree, CANDIDATE_FIELDS) == to_query(tree, CANDIDATE_FIELDS)
+
+
+def test_coverage_counts_each_term_once_and_bm25_stays_below_one() -> None:
+    tree = parse_query("python k8s terraform")
+    assert tree is not None
+    query = ranked_query(tree, CANDIDATE_FIELDS)["bool"]
+    named = [c["constant_score"]["_name"] for c in query["should"]]
+    assert named == ["python", "k8s", "terraform"]
+    assert all(c["constant_score"]["boost"] == 1.0 for c in query["should"])
+    bm25 = query["must"][0]["script_score"]
+    assert bm25["query"]["bool"]["minimum_should_match"] == 1
+    assert "_score / (_score + params.k)" in bm25["script"]["source"]
+    # k8s searches Kubernetes too.
+    assert "Kubernetes" in str(query["should"][1])
+
+
+def test_near_filters_sorts_and_totals() -> None:
+    munich = Point(48.14, 11.58)
+    body = candidate_search_body(
+        uuid.uuid4(),
+        None,
+        size=20,
+        search_after=None,
+        sort="distance",
+        near=munich,
+        radius_km=30,
+    )
+    filters = body["query"]["bool"]["filter"]
+    assert {
+        "geo_distance": {
+            "distance": "30km",
+            "distance_type": "arc",
+            "location.point": {"lat": 48.14, "lon": 11.58},
+        }
+    } in filters
+    assert body["sort"][0]["_geo_distance"]["location.point"] == {"lat": 48.14, "lon": 11.58}
+    assert body["track_total_hits"] == TOTAL_HITS_CAP
+    assert shape_of("distance") == ("score", "id")
+    with pytest.raises(ValueError, match="needs a point"):
+        order_by("distance", None)
