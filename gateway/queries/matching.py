@@ -10,6 +10,7 @@ from uuid import UUID
 from core.clock import utcnow
 from domain.geo import Point, locate
 from domain.matching import (
+    RULES,
     CandidateFacts,
     FoundIn,
     Match,
@@ -23,6 +24,7 @@ from gateway.queries.rows import get_one
 from stores.bundle import Stores
 from stores.postgres.pipeline import submissions_of, submissions_to
 from stores.postgres.requisitions import REQUISITIONS, open_requisitions
+from stores.search.nearby import point_of
 from topics.candidates import CandidateSnapshot
 from topics.requisitions import RequisitionSnapshot
 
@@ -83,7 +85,7 @@ def facts_from_document(doc: dict[str, Any]) -> CandidateFacts:
         rate=Decimal(str(rate)) if rate is not None else None,
         rate_currency=doc.get("rate_currency"),
         rate_unit=doc.get("rate_unit"),
-        point=_place(doc.get("city"), doc.get("country"), None),
+        point=point_of(doc) or _place(doc.get("city"), doc.get("country"), None),
         willing_to_relocate=bool(doc.get("willing_to_relocate")),
         work_authorization=doc.get("work_authorization"),
         skills_in_text=_in_text(found, skills),
@@ -132,7 +134,8 @@ async def candidates_for(
         keys,
         size=CANDIDATE_POOL,
         required=[skill_key(s) for s in wanted.required_skills],
-        city=wanted.city if wanted.remote != "remote" else None,
+        near=wanted.point if wanted.remote != "remote" else None,
+        within_km=RULES.onsite_commute_km if wanted.remote == "onsite" else RULES.hybrid_commute_km,
     )
     async with stores.db.read() as conn:
         in_pipeline = await submissions_to(conn, tenant_id, requisition_id)

@@ -65,15 +65,17 @@ def skill_pool_body(
     *,
     size: int,
     required: list[str] | None = None,
-    city: str | None = None,
+    near: Point | None = None,
+    within_km: float | None = None,
 ) -> dict[str, Any]:
     """Candidates who may fit: those with any of the skills, wherever written, best first.
 
     Matching scores them in full; this only finds them, so that the pool holds the
     people matching would rank first: each required skill counts more than a nice-to-have
-    one, a listed skill more than one in text, and living in the role's city (`city`)
-    counts as much as a skill. Candidates marked do_not_use are left out; with no skills
-    to go by, the most recently updated come back.
+    one, a listed skill more than one in text, and living within `within_km` of the role
+    (`near`, an onsite or hybrid role's place) counts as much as a listed skill.
+    Candidates marked do_not_use are left out; with no skills to go by, the most
+    recently updated come back.
     """
     query: dict[str, Any] = {
         "bool": {
@@ -97,8 +99,8 @@ def skill_pool_body(
             for field, boost in SKILL_FIELDS.items()
         ]
         query["bool"]["must"] = [{"bool": {"should": found, "minimum_should_match": 1}}]
-        if city:
-            local = {"term": {"city": {"value": city, "case_insensitive": True}}}
+        if near is not None and within_km:
+            local = radius_filter(near, within_km)
             query["bool"]["should"] = [{"constant_score": {"filter": local, "boost": 3.0}}]
     return {
         "size": size,
