@@ -22,6 +22,7 @@ from domain.skills import skill_key, text_skill_keys
 from gateway.queries.candidates import get_candidate
 from gateway.queries.rows import get_one
 from stores.bundle import Stores
+from stores.postgres.documents import latest_documents
 from stores.postgres.pipeline import submissions_of, submissions_to
 from stores.postgres.requisitions import REQUISITIONS, open_requisitions
 from stores.search.nearby import point_of
@@ -153,10 +154,13 @@ async def requisitions_for(
 ) -> list[tuple[RequisitionSnapshot, Match, UUID | None]]:
     """Open requisitions for the candidate, best first, each with its submission if any."""
     candidate = await get_candidate(stores, tenant_id, candidate_id)
-    facts = facts_from_candidate(candidate)
     async with stores.db.read() as conn:
         open_rows = await open_requisitions(conn, tenant_id, limit=OPEN_REQUISITIONS)
         submitted = await submissions_of(conn, tenant_id, candidate_id)
+        latest = await latest_documents(conn, [candidate_id])
+    # The latest resume's skills count, as they do the other way round (from the index).
+    resume = await stores.files.text(tenant_id, latest[0][1]) if latest else None
+    facts = facts_from_candidate(candidate, resume)
     today = utcnow().date()
     ranked = []
     for row in open_rows:
