@@ -141,14 +141,20 @@ class Match:
 
 # What a job ad writes when it will not sponsor a visa.
 _NO_SPONSORSHIP = re.compile(
-    r"no\s+(?:visa\s+)?sponsorship|without\s+(?:visa\s+)?sponsorship|"
-    r"(?:must|need\s+to)\s+(?:be\s+)?(?:already\s+)?(?:authori[sz]ed|eligible|allowed)\s+to\s+work|"
-    r"right\s+to\s+work\s+(?:in|required)|valid\s+work\s+permit",
+    r"no\s+(?:visa\s+)?sponsorship|without\s+(?:visa\s+)?sponsorship"
+    r"|sponsorship\s+(?:is\s+)?not\s+(?:available|offered|provided|possible)"
+    r"|(?:cannot|can't|unable\s+to|not\s+able\s+to|does\s+not|doesn't|will\s+not|won't)"
+    r"\s+sponsor"
+    r"|(?:must|need\s+to)\s+(?:be\s+)?(?:already\s+)?(?:authori[sz]ed|eligible|allowed)\s+to\s+work"
+    r"|(?:must|need\s+to)\s+(?:already\s+)?(?:have|hold)\s+(?:the\s+|a\s+)?(?:valid\s+)?"
+    r"(?:right\s+to\s+work|work\s+permit|work\s+authori[sz]ation)"
+    r"|right\s+to\s+work\s+(?:in|required)|(?:valid\s+)?work\s+permit\s+required",
     re.I,
 )
 _NEEDS_VISA = re.compile(
-    r"needs?\s+(?:a\s+)?(?:visa|sponsorship|work\s+permit)|requires?\s+(?:visa\s+)?sponsorship|"
-    r"visa\s+sponsorship\s+(?:needed|required)",
+    r"needs?\s+(?:a\s+)?(?:visa|sponsorship|work\s+permit)"
+    r"|requires?\s+(?:a\s+)?(?:visa|sponsorship|work\s+permit)"
+    r"|(?:visa|sponsorship)\s+(?:is\s+)?(?:needed|required)|not\s+(?:yet\s+)?authori[sz]ed",
     re.I,
 )
 EU_EEA = frozenset(
@@ -157,9 +163,9 @@ EU_EEA = frozenset(
     | {"IS", "LI", "NO", "CH"}
 )
 _COUNTRY_WORDS: dict[str, tuple[str, ...]] = {
-    "GB": ("uk", "british", "united kingdom"),
+    "GB": ("uk", "british", "united kingdom", "settled status", "ilr"),
     "US": ("us", "usa", "american", "green card", "united states"),
-    "DE": ("german", "germany"),
+    "DE": ("german", "germany", "blue card"),
     "NL": ("dutch", "netherlands"),
     "FR": ("french", "france"),
     "PL": ("polish", "poland"),
@@ -187,6 +193,8 @@ def authorised_in(said: str | None, country: str | None) -> bool | None:
     for code, names in _COUNTRY_WORDS.items():
         if any((n in words) if " " not in n else (n in lowered) for n in names):
             places.add(code)
+    if places & EU_EEA and words & {"citizen", "citizenship", "passport", "national"}:
+        places |= EU_EEA  # an EU citizen may work anywhere in the EU and EEA
     if country.upper() in places:
         return True
     return False if places else None

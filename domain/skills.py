@@ -100,6 +100,8 @@ IN_TEXT_AS: dict[str, str] = {
     "Rails": r"Rails|(?i:ruby\s+on\s+rails)",
     "Machine Learning": r"ML|(?i:machine\s+learning)",
     "TypeScript": r"(?i:typescript)|TS",
+    # "node" of a graph or a cluster is not Node.js; "Node" written so usually is.
+    "Node.js": r"(?i:node\.?js|node\s+js)|Node(?!\s+(?:failure|pool|count)s?\b)",
 }
 _BOUNDARY_BEFORE = r"(?<![\w.+#-])"
 _BOUNDARY_AFTER = r"(?![\w+#])"

@@ -169,11 +169,17 @@ def test_skills_written_in_text_count_with_less_weight_and_say_where() -> None:
 def test_a_role_that_sponsors_no_visa_needs_authorised_people() -> None:
     assert needs_work_authorization("Hybrid. No visa sponsorship.")
     assert needs_work_authorization("You must be authorised to work in Germany.")
+    assert needs_work_authorization("Visa sponsorship is not available for this role.")
+    assert needs_work_authorization("We cannot sponsor visas; you must hold a valid work permit.")
     assert not needs_work_authorization("We offer visa support.")
     assert authorised_in("EU citizen", "DE") is True
     assert authorised_in("EU citizen", "GB") is False
     assert authorised_in("UK right to work", "GB") is True
     assert authorised_in("Needs visa sponsorship", "DE") is False
+    assert authorised_in("Requires a work permit", "GB") is False
+    assert authorised_in("Blue Card holder", "DE") is True
+    assert authorised_in("German citizen", "NL") is True
+    assert authorised_in("German citizen", "GB") is False
     assert authorised_in("ask me", "DE") is None
     role = RequisitionFacts(**{**MUNICH_ROLE.__dict__, "needs_work_authorization": True})
     visa = score(_at("Munich", "DE", work_authorization="Needs visa sponsorship"), role, TODAY)

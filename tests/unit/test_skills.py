@@ -72,6 +72,7 @@ def test_false_friends_stay_apart() -> None:
         ("Java and JavaScript", ["Java", "JavaScript"]),
         ("ASP.NET Core apps", [".NET"]),
         ("a node in a graph, rusty tools", []),
+        ("Backend in Node and TypeScript", ["TypeScript", "Node.js"]),
     ],
 )
 def test_skills_are_read_in_running_text(text: str, skills: list[str]) -> None:
