@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from domain.geo import Point, distance_km
-from domain.skills import canonical_skill, skill_key
+from domain.skills import skill_key
 
 FoundIn = Literal["skills", "headline", "work_history", "resume"]
 
@@ -69,6 +69,11 @@ class MatchRules:
     """A rate more than this fraction over the bill rate is a deal-breaker; below, a gap."""
     late_days: float = 90.0
     """Available this many days after the start scores nothing for availability."""
+    relocating: float = 0.0
+    """Location's score for someone who would move: in reach, but a move is where offers
+    fall through, so anyone within a commute comes first."""
+    rate_unknown: float = 0.8
+    """A rate nobody stated is usually negotiable: nearly as good as one within budget."""
 
     def weights(self) -> dict[str, float]:
         return {
@@ -270,7 +275,7 @@ def _location(c: CandidateFacts, r: RequisitionFacts) -> _Place:
             # Within a commute: the nearer, the better, but all of it works.
             return _Place(1.0 - 0.3 * km / limit, where, round(km, 1), False)
         if may_move:
-            return _Place(0.4, f"{where}{moving}", round(km, 1), False)
+            return _Place(RULES.relocating, f"{where}{moving}", round(km, 1), False)
         kind = "an onsite" if r.remote == "onsite" else "a hybrid"
         return _Place(0.0, f"{where}, beyond a commute for {kind} role", round(km, 1), True)
     # No distance to go by: the country says what it can.
@@ -280,7 +285,7 @@ def _location(c: CandidateFacts, r: RequisitionFacts) -> _Place:
         return _Place(0.5, "the candidate's place is not known", None, False)
     if r.country and c.country and not same_country:
         if may_move:
-            return _Place(0.4, f"in {c.country}, not {r.country}{moving}", None, False)
+            return _Place(RULES.relocating, f"in {c.country}, not {r.country}{moving}", None, False)
         return _Place(0.0, f"in {c.country}, not near {_place_name(r)}", None, True)
     return _Place(0.5, f"in {r.country or c.country}, distance not known", None, False)
 
@@ -296,7 +301,7 @@ def _availability(c: CandidateFacts, r: RequisitionFacts, today: date) -> tuple[
 def _rate(c: CandidateFacts, r: RequisitionFacts) -> tuple[float, dict[str, Any], bool]:
     """The rate's soft score, its reasons, and whether it is far over the budget."""
     if r.bill_rate_max is None or c.rate is None:
-        return 0.5, {"rate": "unknown"}, False
+        return RULES.rate_unknown, {"rate": "unknown"}, False
     if r.currency and c.rate_currency and r.currency != c.rate_currency:
         return 0.5, {"rate": f"asks in {c.rate_currency}, the role pays in {r.currency}"}, False
     per = HOURS.get(c.rate_unit or "hour", 1)
@@ -362,9 +367,7 @@ def score(c: CandidateFacts, r: RequisitionFacts, today: date) -> Match:
         "matched_skills": required.matched,
         "missing_required_skills": required.missing,
         "matched_nice_to_have_skills": nice.matched,
-        "skills_found": [
-            {**f, "name": canonical_skill(f["name"])} for f in [*required.found, *nice.found]
-        ],
+        "skills_found": [*required.found, *nice.found],
         "deal_breakers": breakers,
         "title_words": shared,
         "location": place.sentence,
