@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from core.errors import InvalidCommand
 from domain.geo import Point, distance_km, looks_like_coordinates, parse_near
-from domain.query_syntax import Node
+from domain.query_syntax import Term
 from stores.search.nearby import point_of
-from stores.search.query_dsl import coverage_terms
+from stores.search.query_dsl import term_label
 from stores.search.sorting import TOTAL_HITS_CAP, SortName
 
 DEFAULT_RADIUS_KM = 50.0
@@ -100,13 +100,13 @@ async def resolve_near(near: str | None, sort: SortName) -> Point | None:
     if point is not None:
         return point
     if looks_like_coordinates(near):
-        message = f"near: '{near}' is out of range (latitude -90 to 90, longitude -180 to 180)"
+        message = f"'{near}' is out of range (latitude -90 to 90, longitude -180 to 180)"
     else:
         message = (
-            f"near: the city '{near}' was not found; check the spelling, add the country "
+            f"the city '{near}' was not found; check the spelling, add the country "
             "('Munich, DE'), or give coordinates as lat,lon (e.g. 48.14,11.58)"
         )
-    raise InvalidCommand(message, errors={"near": message})
+    raise InvalidCommand(f"near: {message}", errors={"near": message})
 
 
 def totals(result: dict[str, Any]) -> Totals:
@@ -114,12 +114,14 @@ def totals(result: dict[str, Any]) -> Totals:
     return Totals(total=counted["value"], total_relation=counted["relation"])
 
 
-def hit_extras(hit: dict[str, Any], tree: Node | None, near: Point | None) -> dict[str, Any]:
-    """A hit's `distance_km` and `reasons`, for what the search asked."""
+def hit_extras(hit: dict[str, Any], terms: list[Term] | None, near: Point | None) -> dict[str, Any]:
+    """A hit's `distance_km` and `reasons`, for what the search asked: `terms` are the
+    plain query's (query_dsl.coverage_terms), None for any other query."""
     reasons: dict[str, Any] = {}
-    terms = coverage_terms(tree)
     if terms:
-        matched = list(hit.get("matched_queries") or [])
+        # The index names them in its own order: given back in the query's.
+        found = set(hit.get("matched_queries") or ())
+        matched = [label for label in map(term_label, terms) if label in found]
         reasons["matched_terms"] = matched
         reasons["coverage"] = round(len(matched) / len(terms), 2)
     extras: dict[str, Any] = {}

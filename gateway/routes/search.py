@@ -38,7 +38,13 @@ from gateway.search_answers import (
     resolve_near,
     totals,
 )
-from stores.search.query_dsl import FIELDS, REQUISITION_FIELDS, CandidateFilters, facet_counts
+from stores.search.query_dsl import (
+    FIELDS,
+    REQUISITION_FIELDS,
+    CandidateFilters,
+    coverage_terms,
+    facet_counts,
+)
 from stores.search.requisitions import RequisitionFilters
 from stores.search.sorting import shape_of
 from topics.requisitions import EmploymentType, Priority
@@ -245,6 +251,7 @@ async def search_candidates(
     cursor: CursorQuery = None,
 ) -> CandidateHits:
     tree = parsed_query(q, FIELDS)
+    terms = coverage_terms(tree)
     point = await resolve_near(near, sort)
     statuses = _known("status", status, sorted(STATUSES))
     stages = _known("stage", stage, PIPELINE_STAGES)
@@ -290,7 +297,7 @@ async def search_candidates(
                 **h["_source"],
                 "score": h.get("_score"),
                 "highlights": h.get("highlight") or {},
-                **hit_extras(h, tree, point),
+                **hit_extras(h, terms, point),
             }
         )
         for h in hits
@@ -386,6 +393,7 @@ async def search_requisitions(
     cursor: CursorQuery = None,
 ) -> RequisitionHits:
     tree = parsed_query(q, REQUISITION_FIELDS.names)
+    terms = coverage_terms(tree)
     point = await resolve_near(near, sort)
     statuses = _known("status", status, sorted(REQUISITION_STATUSES))
     filters = RequisitionFilters(
@@ -417,7 +425,7 @@ async def search_requisitions(
                     **h["_source"],
                     "score": h.get("_score"),
                     "highlights": h.get("highlight") or {},
-                    **hit_extras(h, tree, point),
+                    **hit_extras(h, terms, point),
                 }
             )
             for h in hits

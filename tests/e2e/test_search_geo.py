@@ -145,7 +145,7 @@ async def test_plain_words_rank_by_how_many_of_them_a_candidate_has(agency: Agen
     assert answer["total"] == 3
     top = answer["items"][0]["reasons"]
     assert top["coverage"] == 1.0
-    assert sorted(top["matched_terms"]) == ["kubernetes", "python", "terraform"]
+    assert top["matched_terms"] == ["python", "kubernetes", "terraform"]
     assert answer["items"][2]["reasons"]["matched_terms"] == ["python"]
     # Written out, AND keeps asking for every part.
     strict = await _search(agency, q="python AND kubernetes AND terraform")
@@ -157,7 +157,10 @@ async def test_a_prefix_and_totals(agency: Agency) -> None:
         agency,
         {
             "java": {"headline": "Backend", "skills": [{"name": "Java"}]},
-            "javascript": {"headline": "Frontend", "skills": [{"name": "JavaScript"}]},
+            "javascript": {
+                "headline": "Frontend",
+                "skills": [{"name": "JavaScript"}, {"name": "React"}],
+            },
             "python": {"headline": "Data", "skills": [{"name": "Python"}]},
         },
     )
@@ -166,6 +169,9 @@ async def test_a_prefix_and_totals(agency: Agency) -> None:
     assert (prefixed["total"], prefixed["total_relation"]) == (2, "eq")
     fielded = await _search(agency, q="skill:javasc*")
     assert [ids[item["id"]] for item in fielded["items"]] == ["javascript"]
+    # A skill's other spellings find it, in a plain query as in any.
+    spelled = await _search(agency, q="React.js golang")
+    assert [ids[item["id"]] for item in spelled["items"]] == ["javascript"]
     # The total counts every page's matches, not the page's.
     page = await _search(agency, limit=1)
     assert len(page["items"]) == 1
