@@ -43,15 +43,17 @@ class MatchRules:
     """Every weight and threshold of matching, each with why it is what it is."""
 
     required_skills: Weight = Weight(
-        0.35, "depth in what the job needs is what a hiring manager asks about first"
+        0.30, "depth in what the job needs is what a hiring manager asks about first"
     )
     nice_to_have_skills: Weight = Weight(
-        0.20, "the extras separate good candidates once the essentials are there"
+        0.15, "the extras separate good candidates once the essentials are there"
     )
     title: Weight = Weight(0.10, "someone who has held the title has done the job before")
-    location: Weight = Weight(0.15, "a shorter commute, or no move, means fewer dropped offers")
+    location: Weight = Weight(0.20, "a move or a long commute is where offers are turned down")
     availability: Weight = Weight(0.05, "a late start can be waited for, a missing skill not")
-    rate: Weight = Weight(0.15, "a rate within the bill rate keeps the margin")
+    rate: Weight = Weight(
+        0.20, "a rate over budget is where a placement stalls: as much as the place"
+    )
 
     full_credit_years: float = 5.0
     """Years of a skill past which more years earn no more: depth levels off."""
