@@ -232,38 +232,39 @@ def term_label(term: Term) -> str:
     return f"{term.text}*" if term.prefix else term.text
 
 
-# BM25 squeezed into [0, 1) as score / (score + SATURATION): below one covered term, so
-# it only orders candidates who cover the same number of terms.
+# A term's BM25 squeezed into [0, 1) as score / (score + SATURATION), then divided by
+# the number of terms: together below one covered term, so BM25 only orders candidates
+# who cover the same number of terms.
 SATURATION = 10.0
+TERM_SCORE = "1 + _score / (_score + params.k) / params.n"
 
 
 def coverage_query(terms: list[Term], fields: FieldMap) -> dict[str, Any]:
     """Anyone with at least one of the terms, ranked first by how many they have.
 
-    Each term found adds exactly 1 (a constant score, named after the term so a hit
-    says which it matched); the BM25 relevance of all of them, saturated below 1, breaks
-    ties. So someone with every skill named outranks someone who repeats one of them a
-    hundred times, and among people with the same share of the query the better text
-    match comes first. A term's other spellings (k8s, golang) count as the term.
+    Each term found adds 1 plus its own BM25 squeezed below 1/n (a function_score named
+    after the term, so a hit says which it matched): the sum is the number of terms
+    covered, then the text relevance. So someone with every skill named outranks someone
+    who repeats one of them a hundred times, and among people with the same share of the
+    query the better text match comes first. Each term is one clause, as in a boolean
+    query, so a long plain query stays within the index's clause limit as before. A
+    term's other spellings (k8s, golang) count as the term.
     """
-    clauses = [to_query(t, fields) for t in terms]
+    params = {"k": SATURATION, "n": len(terms)}
     return {
         "bool": {
-            "must": [
+            "should": [
                 {
-                    "script_score": {
-                        "query": {"bool": {"should": clauses, "minimum_should_match": 1}},
-                        "script": {
-                            "source": "_score / (_score + params.k)",
-                            "params": {"k": SATURATION},
-                        },
+                    "function_score": {
+                        "query": to_query(t, fields),
+                        "script_score": {"script": {"source": TERM_SCORE, "params": params}},
+                        "boost_mode": "replace",
+                        "_name": term_label(t),
                     }
                 }
+                for t in terms
             ],
-            "should": [
-                {"constant_score": {"filter": c, "boost": 1.0, "_name": term_label(t)}}
-                for t, c in zip(terms, clauses, strict=True)
-            ],
+            "minimum_should_match": 1,
         }
     }
 

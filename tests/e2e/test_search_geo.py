@@ -147,6 +147,13 @@ async def test_plain_words_rank_by_how_many_of_them_a_candidate_has(agency: Agen
     assert top["coverage"] == 1.0
     assert top["matched_terms"] == ["python", "kubernetes", "terraform"]
     assert answer["items"][2]["reasons"]["matched_terms"] == ["python"]
+    # As many plain words as a query may hold stay within the index's clause limit.
+    long = " ".join(["python", *(f"word{i}" for i in range(99))])
+    # Both cover one term of the hundred; then the one who says python more comes first.
+    assert [ids[i["id"]] for i in (await _search(agency, q=long))["items"]] == [
+        "python_only",
+        "all_three",
+    ]
     # Written out, AND keeps asking for every part.
     strict = await _search(agency, q="python AND kubernetes AND terraform")
     assert [ids[item["id"]] for item in strict["items"]] == ["all_three"]

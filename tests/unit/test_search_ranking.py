@@ -73,14 +73,19 @@ def test_coverage_counts_each_term_once_and_bm25_stays_below_one() -> None:
     tree = parse_query("python k8s terraform")
     assert tree is not None
     query = ranked_query(tree, CANDIDATE_FIELDS)["bool"]
-    named = [c["constant_score"]["_name"] for c in query["should"]]
-    assert named == ["python", "k8s", "terraform"]
-    assert all(c["constant_score"]["boost"] == 1.0 for c in query["should"])
-    bm25 = query["must"][0]["script_score"]
-    assert bm25["query"]["bool"]["minimum_should_match"] == 1
-    assert "_score / (_score + params.k)" in bm25["script"]["source"]
+    assert query["minimum_should_match"] == 1
+    scored = [c["function_score"] for c in query["should"]]
+    assert [f["_name"] for f in scored] == ["python", "k8s", "terraform"]
+    for f in scored:
+        assert f["boost_mode"] == "replace"
+        assert f["script_score"]["script"]["params"]["n"] == 3
     # k8s searches Kubernetes too.
-    assert "Kubernetes" in str(query["should"][1])
+    assert "Kubernetes" in str(scored[1]["query"])
+    # What each term adds: 1, plus its BM25 squeezed below 1/n whatever it is.
+    k = scored[0]["script_score"]["script"]["params"]["k"]
+    for bm25 in (0.0, 1.0, 50.0, 1e6):
+        added = 1 + bm25 / (bm25 + k) / 3
+        assert 1 <= added < 1 + 1 / 3
 
 
 def test_near_filters_sorts_and_totals() -> None:
