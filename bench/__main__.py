@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaProducer
@@ -34,10 +35,10 @@ from bench.encryption import measure as encryption_costs
 from bench.environment import UNLIMITED, use_bench_stores
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
-from bench.relevance import evaluate
+from bench.relevance import SETS, evaluate
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from stores.connections import opensearch_options
 from stores.kafka_auth import client_options
 from tests.harness.processes import running_system
@@ -171,6 +172,47 @@ async def noop_baseline(n: int) -> float:
     return float(result["count"] / result["seconds"])
 
 
+async def relevance(settings: Settings, base_url: str) -> dict[str, dict[str, Any]]:
+    """Both labelled sets (300 candidates, 20 requisitions each), graded."""
+    figures = {}
+    for name, path in SETS.items():
+        console.print(f"[bold]relevance[/]: the {name} set ({path.name})")
+        rel = await evaluate(settings, base_url, path)
+        console.print(
+            f"  nDCG@10 matching {rel['match_ndcg10']:.3f}, keyword search "
+            f"{rel['search_ndcg10']:.3f}, BM25 baseline {rel['bm25_ndcg10']:.3f}; "
+            f"recall@50 matching {rel['match_recall50']:.3f}"
+        )
+        figures[name] = rel
+    return figures
+
+
+def relevance_rows(table: Table, figures: dict[str, dict[str, Any]]) -> None:
+    labels = (("match", "matching"), ("search", "keyword search (q=)"), ("bm25", "BM25 baseline"))
+    for set_name, rel in figures.items():
+        for name, label in labels:
+            table.add_row(
+                f"{set_name} set, {label}: nDCG@10 / recall@50",
+                f"{rel[f'{name}_ndcg10']:.3f} / {rel[f'{name}_recall50']:.3f}",
+            )
+
+
+async def run_relevance() -> None:
+    """`python -m bench --relevance-only`: the two labelled sets alone, a few minutes."""
+    env = {**os.environ, **UNLIMITED}
+    settings = get_settings()
+    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+        rel = await relevance(settings, system.base_url)
+    table = Table(title="RefactorTrack: relevance")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    relevance_rows(table, rel)
+    console.print(table)
+    out = ROOT / "bench" / "results" / "relevance.json"
+    out.write_text(json.dumps(rel, indent=1))
+    console.print(f"raw figures: {out}")
+
+
 async def run(args: argparse.Namespace) -> None:
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
@@ -185,12 +227,7 @@ async def run(args: argparse.Namespace) -> None:
         lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
         console.print(f"  GET {summary_ms(lat['get'])}; search {summary_ms(lat['search'])}")
         memory = resident_mib()
-        console.print("[bold]relevance[/]: the labelled set (300 candidates, 20 requisitions)")
-        rel = await evaluate(settings, system.base_url)
-        console.print(
-            f"  nDCG@10 matching {rel['match_ndcg10']:.3f}, search {rel['search_ndcg10']:.3f}, "
-            f"BM25 baseline {rel['bm25_ndcg10']:.3f}"
-        )
+        rel = await relevance(settings, system.base_url)
         console.print(
             f"[bold]analytics latency[/]: {args.analytics_rate:.0f} events/s for "
             f"{args.seconds:.0f}s, event produced → SSE update received"
@@ -236,11 +273,7 @@ async def run(args: argparse.Namespace) -> None:
     table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
     table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
     table.add_row("ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f}")
-    for name, label in (("match", "matching"), ("search", "search"), ("bm25", "BM25 baseline")):
-        table.add_row(
-            f"{label}: nDCG@10 / recall@50",
-            f"{rel[f'{name}_ndcg10']:.3f} / {rel[f'{name}_recall50']:.3f}",
-        )
+    relevance_rows(table, rel)
     table.add_row(
         f"search p50 / p95 @ {args.import_rows:,} (boolean + facets)",
         f"{lat_search['api_p50_ms']:.1f} / {lat_search['api_p95_ms']:.1f} ms (p95 target <= 50)",
@@ -323,12 +356,15 @@ def main() -> None:
     parser.add_argument(
         "--encryption-rounds", type=int, default=5000, help="candidates timed per crypto step"
     )
+    parser.add_argument(
+        "--relevance-only", action="store_true", help="only the labelled sets' relevance"
+    )
     args = parser.parse_args()
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    asyncio.run(run(args))
+    asyncio.run(run_relevance() if args.relevance_only else run(args))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
-"""Search and matching quality on the labelled set in `tests/relevance/set.json`.
+"""Search and matching quality on the labelled sets in `tests/relevance/`.
 
-The set is loaded into a new agency through the product itself (the import and the
-API). For each requisition, three rankings of the agency's candidates are graded:
-matching (`GET /requisitions/{id}/matches`), search (`GET /search/candidates` with the
-requisition's required skills as `skill:` terms joined by AND), and the baseline, a
-plain BM25 query of the requisition's title and skills over the same index. Figures:
-nDCG@10 (gain 2^grade - 1) and recall@50 (of the candidates graded 2 or 3).
+Two sets: `set.json` (skills spelled many ways) and `set_traps.json` (skills with
+versions and suffixes or written only in a headline, a job or a resume; people a commute
+away, abroad, willing to relocate; rates far over the bill rate; roles sponsoring no
+visa), each graded by `tests/relevance/judge.py`. A set is loaded into a new agency
+through the product itself (the import, resumes uploaded as files, the API). For each
+requisition, three rankings of the agency's candidates are graded: matching
+(`GET /requisitions/{id}/matches`), keyword search (`GET /search/candidates` with `q=`
+the requisition's required skills as plain terms, a two-word skill quoted), and the
+baseline, a plain BM25 query of the requisition's title and skills over the same index.
+Figures: nDCG@10 (gain 2^grade - 1) and recall@50 (of the candidates graded 2 or 3, out
+of at most 50).
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ from stores.postgres.database import Database
 from stores.postgres.users import find_tenant
 from stores.search.store import SearchStore
 
-SET_FILE = Path(__file__).resolve().parent.parent / "tests" / "relevance" / "set.json"
+SETS_DIR = Path(__file__).resolve().parent.parent / "tests" / "relevance"
+SET_FILE = SETS_DIR / "set.json"
+TRAPS_FILE = SETS_DIR / "set_traps.json"
+SETS = {"first": SET_FILE, "traps": TRAPS_FILE}
 RELEVANT = 2
 
 
@@ -46,8 +54,13 @@ def ndcg_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float
 
 
 def recall_at(ranked: Sequence[str], grades: dict[str, int], k: int = 50) -> float:
+    """The share of the relevant candidates found in the top k, of as many as fit in k.
+
+    Capped: a requisition with 80 good candidates has found all it could when its top 50
+    are all good (uncapped, the first set's best possible figure would be 0.928).
+    """
     relevant = {c for c, g in grades.items() if g >= RELEVANT}
-    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 1.0
+    return len(relevant & set(ranked[:k])) / min(k, len(relevant)) if relevant else 1.0
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -68,10 +81,15 @@ async def _agency(settings: Settings, base_url: str) -> tuple[str, str]:
         return tenant, str(r.json()["access_token"])
 
 
-async def evaluate(settings: Settings, base_url: str) -> dict[str, Any]:
+def keyword_query(skills: Sequence[str]) -> str:
+    """What a recruiter types in the search box: the required skills, a two-word one quoted."""
+    return " ".join(f'"{s}"' if " " in s else s for s in skills)
+
+
+async def evaluate(settings: Settings, base_url: str, set_file: Path = SET_FILE) -> dict[str, Any]:
     tenant, token = await _agency(settings, base_url)
-    data = json.loads(SET_FILE.read_text())
-    path = SET_FILE.with_name("candidates.jsonl")
+    data = json.loads(await asyncio.to_thread(set_file.read_text))
+    path = set_file.with_name(f"{set_file.stem}.candidates.jsonl")
     path.write_bytes(b"\n".join(orjson.dumps(c) for c in data["candidates"]) + b"\n")
     summary = await CandidateImport(settings, tenant).run(path)
     if summary.created != len(data["candidates"]):
@@ -95,6 +113,14 @@ async def evaluate(settings: Settings, base_url: str) -> dict[str, Any]:
     recalls: dict[str, list[float]] = {k: [] for k in figures}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
         await _wait_indexed(raw, alias, tenant_id, len(ids))
+        resumes = data.get("resumes") or {}
+        for line, text in resumes.items():
+            uploaded = await http.post(
+                f"/api/v1/candidates/{ids[int(line)]}/documents",
+                files={"file": ("resume.txt", text.encode(), "text/plain")},
+            )
+            uploaded.raise_for_status()
+        await _wait_indexed(raw, alias, tenant_id, len(resumes), field="resume_text")
         for requisition, judged in zip(data["requisitions"], data["judgements"], strict=True):
             grades = {ids[int(i)]: g for i, g in judged.items()}
             client = await http.post("/api/v1/clients", json={"name": "Relevance Ltd"})
@@ -105,11 +131,10 @@ async def evaluate(settings: Settings, base_url: str) -> dict[str, Any]:
             matches = await http.get(
                 f"/api/v1/requisitions/{made.json()['id']}/matches", params={"limit": 50}
             )
-            # What a recruiter types: each required skill, quoted only when it is two words.
-            q = " AND ".join(
-                f'skill:"{s}"' if " " in s else f"skill:{s}" for s in requisition["required_skills"]
-            )
+            matches.raise_for_status()
+            q = keyword_query(requisition["required_skills"])
             searched = await http.get("/api/v1/search/candidates", params={"q": q, "limit": 50})
+            searched.raise_for_status()
             rankings = {
                 "match": [m["id"] for m in matches.json()["items"]],
                 "search": [h["id"] for h in searched.json()["items"]],
@@ -156,12 +181,17 @@ async def _bm25(
     return [h["_source"]["id"] for h in result["hits"]["hits"]]
 
 
-async def _wait_indexed(client: AsyncOpenSearch, alias: str, tenant_id: UUID, n: int) -> None:
+async def _wait_indexed(
+    client: AsyncOpenSearch, alias: str, tenant_id: UUID, n: int, *, field: str = "version"
+) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        found = await client.count(
-            index=alias, body={"query": {"term": {"tenant_id": str(tenant_id)}}}
-        )
+        query = {
+            "bool": {
+                "filter": [{"term": {"tenant_id": str(tenant_id)}}, {"exists": {"field": field}}]
+            }
+        }
+        found = await client.count(index=alias, body={"query": query})
         if found["count"] >= n:
             return
         await asyncio.sleep(0.2)

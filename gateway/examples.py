@@ -75,6 +75,7 @@ CANDIDATE_SNAPSHOT: dict[str, Any] = {
     "owner_id": None,
     "desired_salary": None,
     "work_authorization": None,
+    "willing_to_relocate": False,
     "merged_into": None,
 }
 CANDIDATE_PATCH: dict[str, Any] = {"headline": "Principal engineer, streaming", "tags": ["lead"]}

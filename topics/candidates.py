@@ -125,6 +125,11 @@ class CandidateFields(Record):
     desired_rate: Rate | None = None
     desired_salary: Salary | None = None
     work_authorization: ShortText | None = None
+    willing_to_relocate: bool = Field(
+        default=False,
+        description="Would move for a role beyond a commute (matching counts onsite and "
+        "hybrid roles far from home as within reach)",
+    )
     tags: list[Tag] = Field(default_factory=list, max_length=50)
     consent: Consent | None = None
 
@@ -151,6 +156,7 @@ class CandidatePatch(Patch):
             "links",
             "status",
             "tags",
+            "willing_to_relocate",
         }
     )
 
@@ -175,6 +181,7 @@ class CandidatePatch(Patch):
     desired_rate: Rate | None = None
     desired_salary: Salary | None = None
     work_authorization: ShortText | None = None
+    willing_to_relocate: bool | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
     consent: Consent | None = None
 

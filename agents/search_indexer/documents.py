@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.skills import skill_key
+from domain.skills import skill_key, text_skill_keys
 from stores.search.nearby import location_field
 
 
@@ -19,6 +19,8 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
     salary = data.get("desired_salary") or {}
     skills = [s["name"] for s in data.get("skills") or []]
     first, last = data["first_name"], data["last_name"]
+    jobs = data.get("work_history") or []
+    job_text = "\n".join(f"{w.get('title') or ''}\n{w.get('description') or ''}" for w in jobs)
     return {
         "id": data["id"],
         "tenant_id": data["tenant_id"],
@@ -33,6 +35,12 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "skill_keys": sorted({skill_key(name) for name in skills}),
         # Years per skill key, kept (not indexed) for matching.
         "skill_years": {skill_key(s["name"]): s.get("years") for s in data.get("skills") or []},
+        # Skills written only in text count for matching (with less weight than a listed
+        # one), so they must find the candidate too.
+        "headline_skill_keys": text_skill_keys(data.get("headline")),
+        "work_skill_keys": text_skill_keys(job_text),
+        "willing_to_relocate": bool(data.get("willing_to_relocate")),
+        "work_authorization": data.get("work_authorization"),
         "emails": data.get("emails") or [],
         "tags": data.get("tags") or [],
         "status": data.get("status", "active"),

@@ -25,6 +25,7 @@ from agents.search_indexer.documents import candidate_document
 from agents.search_indexer.pipeline import stage_summary
 from core.clock import utcnow
 from domain.pipeline import CLOSED_STAGES
+from domain.skills import text_skill_keys
 from stores.bundle import Stores
 from stores.postgres.candidates import count_listed, listed_page
 from stores.postgres.documents import latest_documents
@@ -83,6 +84,7 @@ async def _documents(stores: Stores, page: list[dict[str, Any]]) -> list[dict[st
         doc = candidate_document(snapshot.model_dump(mode="json"))
         if texts.get(doc["id"]):
             doc["resume_text"] = texts[doc["id"]]
+            doc["resume_skill_keys"] = text_skill_keys(texts[doc["id"]])
         if doc["id"] in entries:
             doc.update(stage_summary(entries[doc["id"]], CLOSED_STAGES))
         docs.append(doc)

@@ -17,9 +17,15 @@ from gateway.queries.matching import candidates_for, requisitions_for
 router = APIRouter(tags=["matching"])
 
 REASONS = (
-    "`reasons` lists the matched and missing required skills (synonyms count: k8s is "
-    "Kubernetes), matched nice-to-have skills, the title words the headline shares, the "
-    "location and availability fit, the rate gap, and each part's score."
+    "Scored in two steps: deal-breakers first (a required skill missing, an onsite or "
+    "hybrid role beyond a commute for someone who will not relocate, a role sponsoring no "
+    "visa for someone who needs one, a rate far over the bill rate), which put a candidate "
+    "below everyone without one; then the soft signals. `reasons` lists the matched and "
+    "missing required skills (any written form counts: k8s is Kubernetes, Python 3 is "
+    "Python), `skills_found` with where each was found (skills, headline, work_history, "
+    "resume), the `deal_breakers`, matched nice-to-have skills, the title words the "
+    'headline shares, the location (`distance_km`, "42 km from Munich"), availability, '
+    "the rate gap, and each soft part's score."
 )
 
 
@@ -59,8 +65,9 @@ class RequisitionMatches(BaseModel):
     response_model=CandidateMatches,
     summary="Rank the agency's candidates for a requisition",
     description=(
-        "Candidates with any of the requisition's skills, scored on required and "
-        "nice-to-have skills (with years), title, location, availability and rate. "
+        "Candidates with any of the requisition's skills (in their skills, headline, work "
+        "history or resume), scored on required and nice-to-have skills (with years), "
+        "title, location, availability and rate. "
         f"{REASONS} Candidates already in the requisition's pipeline are marked, not hidden. "
         "The candidates answered are recorded in the audit log (`list`, view `matches`)."
     ),

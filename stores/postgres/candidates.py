@@ -34,6 +34,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "desired_rate",
     "desired_salary",
     "work_authorization",
+    "willing_to_relocate",
     "tags",
     "consent",
     "merged_into",

@@ -156,6 +156,7 @@ candidates = Table(
     Column("desired_rate", JSONB),
     Column("desired_salary", JSONB),
     Column("work_authorization", String(200)),
+    Column("willing_to_relocate", Boolean, nullable=False, server_default="false"),
     Column("tags", ARRAY(Text), nullable=False, server_default="{}"),
     Column("consent", JSONB),
     Column("merged_into", Uuid),

@@ -40,6 +40,13 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "version": {"type": "integer"},
         "resume_text": {"type": "text", "analyzer": "english"},
         "skill_keys": {"type": "keyword"},
+        # Skills mentioned in the headline, the work history and the resume, by key.
+        "headline_skill_keys": {"type": "keyword"},
+        "work_skill_keys": {"type": "keyword"},
+        "resume_skill_keys": {"type": "keyword"},
+        "willing_to_relocate": {"type": "boolean"},
+        # Read by matching (a role that sponsors no visa), never searched.
+        "work_authorization": {"type": "keyword", "index": False},
         "employers": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
         "work_titles": {"type": "text", "analyzer": "english"},
         "skill_years": {"type": "object", "enabled": False},

@@ -50,11 +50,32 @@ def candidate_search_body(
     return body
 
 
-def skill_pool_body(tenant_id: UUID, skill_keys: list[str], *, size: int) -> dict[str, Any]:
-    """Candidates who may fit: those with any of the skills, most skills first.
+SKILL_FIELDS: dict[str, float] = {
+    "skill_keys": 3.0,
+    "headline_skill_keys": 2.0,
+    "work_skill_keys": 2.0,
+    "resume_skill_keys": 1.5,
+}
+"""Where a skill may be written, and how much finding it there counts towards the pool."""
 
-    Matching scores them in full; this only finds them. Candidates marked do_not_use
-    are left out; with no skills to go by, the most recently updated come back.
+
+def skill_pool_body(
+    tenant_id: UUID,
+    skill_keys: list[str],
+    *,
+    size: int,
+    required: list[str] | None = None,
+    near: Point | None = None,
+    within_km: float | None = None,
+) -> dict[str, Any]:
+    """Candidates who may fit: those with any of the skills, wherever written, best first.
+
+    Matching scores them in full; this only finds them, so that the pool holds the
+    people matching would rank first: each required skill counts more than a nice-to-have
+    one, a listed skill more than one in text, and living within `within_km` of the role
+    (`near`, an onsite or hybrid role's place) counts as much as a listed skill.
+    Candidates marked do_not_use are left out; with no skills to go by, the most
+    recently updated come back.
     """
     query: dict[str, Any] = {
         "bool": {
@@ -65,9 +86,22 @@ def skill_pool_body(tenant_id: UUID, skill_keys: list[str], *, size: int) -> dic
             "must_not": [{"term": {"status": "do_not_use"}}],
         }
     }
+    needed = set(required or [])
     if skill_keys:
-        query["bool"]["should"] = [{"term": {"skill_keys": k}} for k in skill_keys]
-        query["bool"]["minimum_should_match"] = 1
+        found = [
+            {
+                "constant_score": {
+                    "filter": {"term": {field: k}},
+                    "boost": boost * (2 if k in needed else 1),
+                }
+            }
+            for k in skill_keys
+            for field, boost in SKILL_FIELDS.items()
+        ]
+        query["bool"]["must"] = [{"bool": {"should": found, "minimum_should_match": 1}}]
+        if near is not None and within_km:
+            local = radius_filter(near, within_km)
+            query["bool"]["should"] = [{"constant_score": {"filter": local, "boost": 3.0}}]
     return {
         "size": size,
         "query": query,

@@ -23,7 +23,14 @@ ctx._source.clear();
 ctx._source.putAll(params.doc);
 ctx._source.putAll(kept);
 """
-KEPT_FIELDS = ["resume_text", "submissions", "stage_counts", "stages", "active_submissions"]
+KEPT_FIELDS = [
+    "resume_text",
+    "resume_skill_keys",
+    "submissions",
+    "stage_counts",
+    "stages",
+    "active_submissions",
+]
 """What a snapshot does not carry and an upsert therefore keeps."""
 
 # One submission's stage folded into its candidate's document: a submission's entry only
@@ -54,4 +61,6 @@ ctx._source.stage_counts = counts;
 ctx._source.stages = new ArrayList(counts.keySet());
 ctx._source.active_submissions = active;
 """
-SET_RESUME_SCRIPT = "ctx._source.resume_text = params.text"
+SET_RESUME_SCRIPT = (
+    "ctx._source.resume_text = params.text; ctx._source.resume_skill_keys = params.skill_keys"
+)

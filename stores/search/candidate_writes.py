@@ -11,6 +11,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from domain.pipeline import CLOSED_STAGES
+from domain.skills import text_skill_keys
 from stores.search.candidate_scripts import (
     KEPT_FIELDS,
     PIPELINE_SCRIPT,
@@ -48,7 +49,8 @@ async def index_candidates(
         body.extend(_upsert(index, doc))
     for candidate_id, text in (resumes or {}).items():
         body.append({"update": {"_index": index, "_id": candidate_id, "retry_on_conflict": 3}})
-        body.append({"script": {"source": SET_RESUME_SCRIPT, "params": {"text": text}}})
+        params = {"text": text, "skill_keys": text_skill_keys(text)}
+        body.append({"script": {"source": SET_RESUME_SCRIPT, "params": params}})
     if not body:
         return
     items = await bulk(client, body, ignore={"create": (409,), "update": (404,)})

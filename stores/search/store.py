@@ -144,10 +144,20 @@ class SearchStore:
 
     @unreachable
     async def candidates_with_skills(
-        self, tenant_id: UUID, skill_keys: list[str], *, size: int
+        self,
+        tenant_id: UUID,
+        skill_keys: list[str],
+        *,
+        size: int,
+        required: list[str] | None = None,
+        near: Point | None = None,
+        within_km: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Candidates who may fit a requisition: those with any of the skills, most first."""
-        body = skill_pool_body(tenant_id, skill_keys, size=size)
+        """Candidates who may fit a requisition: those with any of the skills, wherever
+        written, the required ones and local people first (`skill_pool_body`)."""
+        body = skill_pool_body(
+            tenant_id, skill_keys, size=size, required=required, near=near, within_km=within_km
+        )
         result: dict[str, Any] = await self.client.search(index=self.candidates_alias, body=body)
         return [hit["_source"] for hit in result["hits"]["hits"]]
 

@@ -55,7 +55,12 @@ async def test_candidates_ranked_for_a_requisition_with_reasons(
             desired_rate={"amount": "120", "currency": "EUR", "unit": "hour"},
         ),
     )
-    await _post(agency, "/api/v1/candidates", candidate_body(skills=[{"name": "COBOL"}]))
+    # None of the skills anywhere (a skill in the headline would count): not ranked.
+    await _post(
+        agency,
+        "/api/v1/candidates",
+        candidate_body(headline="Mainframe Developer", skills=[{"name": "COBOL"}]),
+    )
     submission = await _post(
         agency,
         "/api/v1/submissions",

@@ -13,7 +13,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from tests.relevance.judge import grade
+from tests.relevance.judge import grade_first_set
 
 SET_FILE = Path(__file__).with_name("set.json")
 SEED = 20261126
@@ -83,7 +83,7 @@ def build() -> dict[str, Any]:
     candidates = [_candidate(r, i) for i in range(300)]
     requisitions = [_requisition(r, i) for i in range(20)]
     judgements = [
-        {str(c): g for c, cand in enumerate(candidates) if (g := grade(cand, req))}
+        {str(c): g for c, cand in enumerate(candidates) if (g := grade_first_set(cand, req))}
         for req in requisitions
     ]
     return {"candidates": candidates, "requisitions": requisitions, "judgements": judgements}

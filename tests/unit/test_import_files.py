@@ -109,3 +109,11 @@ def test_consent_columns_give_the_consent_with_its_expiry() -> None:
         }
     )
     assert "expires_at" not in without["consent"]
+
+
+def test_willing_to_relocate_is_a_yes_or_no_column() -> None:
+    row = {"first_name": "A", "last_name": "B", "willing_to_relocate": "yes"}
+    assert candidate_from_csv(row)["willing_to_relocate"] is True
+    assert "willing_to_relocate" not in candidate_from_csv({"first_name": "A", "last_name": "B"})
+    with pytest.raises(ValueError, match="willing_to_relocate"):
+        candidate_from_csv({**row, "willing_to_relocate": "maybe"})

@@ -10,8 +10,8 @@ CSV columns (a header row names them, in any order; lists are separated by `;`):
     first_name, last_name (required), email(s), phone(s), headline, city, region,
     country, remote, skills (`Python:9:expert; Kafka:3; SQL`), source, owner_id,
     status, available_from, desired_rate, desired_rate_currency, desired_rate_unit,
-    desired_salary, desired_salary_currency, work_authorization, tags, links,
-    consent_given_at, consent_basis, consent_expires_at
+    desired_salary, desired_salary_currency, work_authorization, willing_to_relocate,
+    tags, links, consent_given_at, consent_basis, consent_expires_at
 
 A JSON Lines file holds one candidate object a line, shaped as the body of
 `POST /candidates`.
@@ -53,6 +53,7 @@ CSV_COLUMNS: frozenset[str] = frozenset(
         "desired_salary",
         "desired_salary_currency",
         "work_authorization",
+        "willing_to_relocate",
         "tags",
         "links",
         "consent_given_at",
@@ -157,13 +158,13 @@ def _skill(text: str) -> dict[str, Any]:
     return skill
 
 
-def _flag(value: str) -> bool:
+def _flag(value: str, name: str = "remote") -> bool:
     lowered = value.strip().lower()
     if lowered in TRUE:
         return True
     if lowered in FALSE:
         return False
-    raise ValueError(f"remote: '{value}' is not yes or no")
+    raise ValueError(f"{name}: '{value}' is not yes or no")
 
 
 def candidate_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
@@ -193,6 +194,8 @@ def candidate_from_csv(record: dict[str, str | None]) -> dict[str, Any]:
         location["remote"] = _flag(cell["remote"])
     if location:
         candidate["location"] = location
+    if "willing_to_relocate" in cell:
+        candidate["willing_to_relocate"] = _flag(cell["willing_to_relocate"], "willing_to_relocate")
     if "desired_rate" in cell:
         candidate["desired_rate"] = {
             "amount": cell["desired_rate"],
