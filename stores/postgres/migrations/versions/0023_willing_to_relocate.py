@@ -1,8 +1,8 @@
 """Candidates say whether they would relocate, which matching reads for onsite and hybrid
 roles beyond a commute. Existing candidates have not said: false.
 
-Revision ID: 0021_relocate
-Revises: 0020
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-30
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_relocate"
-down_revision = "0020"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
