@@ -43,12 +43,14 @@ def run_import(
     console = Console(stderr=True)
     try:
         names = read_mapping(mapping) if mapping is not None else None
+        job = RecordImport(
+            settings, tenant, kind, batch_size=batch_size, mapping=names, encoding=encoding
+        )
+        # Before any bar is drawn: a bad file is answered with its one line alone.
+        checked = job.check(path)
     except ImportFileError as exc:
-        console.print(f"import failed: {exc}", markup=False, highlight=False)
+        console.print(f"import failed: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    job = RecordImport(
-        settings, tenant, kind, batch_size=batch_size, mapping=names, encoding=encoding
-    )
     columns = (
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -70,7 +72,7 @@ def run_import(
             total=total,
         )
         try:
-            summary = asyncio.run(job.run(path, callbacks))
+            summary = asyncio.run(job.run(path, callbacks, checked=checked))
         except (ImportFileError, LookupError, TimeoutError, RTError, StoreUnavailable) as exc:
             bars.stop()
             # One line, as it is (a file name or a value may hold brackets).

@@ -22,7 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from app.jobs.flat_records import KINDS, Kind
-from app.jobs.imports.files import ImportRow, Mapping_, read_file
+from app.jobs.imports.files import ImportFile, ImportRow, Mapping_, read_file
 from app.jobs.imports.references import IMPORT_NAMESPACE, References, Unresolved, imported_id
 from app.jobs.sending import CommandSender, Outcome
 from core.clock import utcnow
@@ -145,11 +145,18 @@ class RecordImport:
         self.encoding_used = ""
         self._records: dict[UUID, UUID] = {}
 
-    async def run(self, path: Path, progress: Progress | None = None) -> ImportSummary:
-        progress = progress or Progress()
-        # The whole file first: one that cannot be imported sends nothing.
+    def check(self, path: Path) -> ImportFile:
+        """The whole file read and checked; ImportFileError says why it cannot be imported."""
         parsed = read_file(path, self.kind, mapping=self.mapping, encoding=self.encoding)
         self.encoding_used = parsed.encoding
+        return parsed
+
+    async def run(
+        self, path: Path, progress: Progress | None = None, *, checked: ImportFile | None = None
+    ) -> ImportSummary:
+        progress = progress or Progress()
+        # The whole file first: one that cannot be imported sends nothing.
+        parsed = checked or self.check(path)
         progress.total(len(parsed.rows))
         async with CommandSender(self.settings) as sender:
             tenant_id = await sender.find_tenant(self.tenant)
