@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from app.jobs.imports.runner import RecordImport
+from app.jobs.spreadsheet_cells import restore
 from tests.e2e.conftest import ROOT, Agency, System, _agency
 from tests.e2e.helpers import candidate_body, move, post_json
 
@@ -327,10 +328,11 @@ CARRIED_STATUS = {"candidates", "clients"}
 
 
 def _rows(content: bytes, kind: str) -> list[dict[str, str]]:
+    """The CSV's rows as the importer reads their cells, less what is not carried over."""
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     drop = NOT_CARRIED - ({"status"} if kind in CARRIED_STATUS else set())
     return sorted(
-        ({k: v for k, v in row.items() if k not in drop} for row in rows),
+        ({k: restore(v) for k, v in row.items() if k not in drop} for row in rows),
         key=lambda r: sorted(r.items()),
     )
 
