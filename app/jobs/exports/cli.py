@@ -9,7 +9,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.jobs.exports.runner import Export, ExportError, ExportProgress, ExportSummary, parse_since
+from app.jobs.exports.runner import (
+    FORMATS,
+    Export,
+    ExportError,
+    ExportProgress,
+    ExportSummary,
+    parse_since,
+)
+from app.jobs.flat_records import KINDS
 from core.errors import RTError, StoreUnavailable
 from core.settings import Settings
 from stores.bundle import Stores
@@ -29,6 +37,11 @@ def run_export(
     who = operator or _login_name()
     try:
         since = parse_since(updated_since)
+        # Asked wrongly is answered before any bar is drawn: one line.
+        if kind not in KINDS:
+            raise ExportError(f"no kind '{kind}'; one of {', '.join(KINDS)}")
+        if fmt not in FORMATS:
+            raise ExportError(f"--format '{fmt}': csv or jsonl")
         if output is not None and output.is_dir():
             raise ExportError(f"--output {output} is a directory; name a file")
         if output is not None and not output.resolve().parent.is_dir():
