@@ -30,7 +30,7 @@ import orjson
 from opensearchpy import AsyncOpenSearch
 
 from app.jobs.accounts import create_user
-from app.jobs.imports.files import file_facts
+from app.jobs.imports.files import file_digest
 from app.jobs.imports.runner import CandidateImport, command_id_for
 from core.settings import Settings
 from stores.connections import opensearch_options
@@ -100,7 +100,7 @@ async def evaluate(settings: Settings, base_url: str, set_file: Path = SET_FILE)
         tenant_id = await find_tenant(conn, tenant)
     await db.stop()
     assert tenant_id is not None
-    digest = file_facts(path).digest
+    digest = file_digest(path)
     ids = [
         str(uuid.uuid5(command_id_for(tenant_id, digest, line), "candidate"))
         for line in range(1, len(data["candidates"]) + 1)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docx import Document as DocxDocument
+from docx.table import Table
+from docx.text.paragraph import Paragraph
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject
 
@@ -116,5 +119,37 @@ def _docx_text(content: bytes, limits: ResumeLimits, budget: TextBudget) -> None
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         check_zip_members(archive.infolist(), limits)
     document = DocxDocument(io.BytesIO(content))
-    for paragraph in document.paragraphs:
-        budget.add(paragraph.text)
+    # Resumes put a good part of their words in tables (skills grids, dates beside
+    # employers) and the name and contact line in the page header: the body is read in
+    # its own order, paragraphs and tables alike, then each section's headers and footers.
+    _docx_blocks(document.iter_inner_content(), budget)
+    for section in document.sections:
+        for part in (
+            section.header,
+            section.first_page_header,
+            section.even_page_header,
+            section.footer,
+            section.first_page_footer,
+            section.even_page_footer,
+        ):
+            # A part linked to the previous section's is that one again: read once.
+            if not part.is_linked_to_previous:
+                _docx_blocks(part.iter_inner_content(), budget)
+
+
+def _docx_blocks(blocks: Iterator[Paragraph | Table], budget: TextBudget) -> None:
+    """Paragraphs' text, and each table's cells row by row, tables within cells too."""
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            if block.text:
+                budget.add(block.text)
+            continue
+        # A merged cell is answered once for each grid cell it spans: read it once. (The
+        # cells' XML elements are kept, not their ids: lxml's proxies come and go.)
+        seen: list[object] = []
+        for row in block.rows:
+            for cell in row.cells:
+                if any(cell._tc is done for done in seen):
+                    continue
+                seen.append(cell._tc)
+                _docx_blocks(cell.iter_inner_content(), budget)

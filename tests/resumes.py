@@ -95,6 +95,26 @@ def docx_with_text(*paragraphs: str) -> bytes:
     return buffer.getvalue()
 
 
+def docx_with_layout() -> bytes:
+    """A DOCX whose words sit in a table (one merged cell, one nested table), the page
+    header, the footer and a second section's own header: where resumes keep theirs."""
+    document = Document()
+    document.add_paragraph("Profile: backend engineer")
+    table = document.add_table(rows=2, cols=3)
+    table.cell(0, 0).text = "Skills"
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "Kafka and Terraform"
+    table.cell(1, 0).text = "2019-2024"
+    table.cell(1, 1).add_table(rows=1, cols=1).cell(0, 0).text = "Nested golang"
+    document.sections[0].header.paragraphs[0].text = "Ada Lovelace, ada@example.com"
+    document.sections[0].footer.paragraphs[0].text = "References: Rust guild"
+    second = document.add_section()
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = "Page two header with Elixir"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def _replaced(docx: bytes, parts: dict[str, bytes], *, extra: int = 0) -> bytes:
     """A DOCX with some parts replaced (deflated), and `extra` tiny parts added."""
     out = io.BytesIO()

@@ -7,7 +7,9 @@ reading is the worker's, in a process with limits (agents/documents/).
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
+from pathlib import PurePosixPath
 from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
@@ -60,9 +62,19 @@ class DocumentList(BaseModel):
     ),
     responses={
         201: {
-            "description": "Read: the document as stored, with its proposed skills",
+            "description": "Read: the document as stored, with its proposed skills "
+            "(`Location`: where its file is downloaded)",
             "headers": {"Location": LOCATION},
             "content": {"application/json": {"example": examples.DOCUMENT_SNAPSHOT}},
+            "links": {
+                "document_content": {
+                    "operationId": "document_content",
+                    "parameters": {
+                        "candidate_id": "$request.path.candidate_id",
+                        "document_id": "$response.body#/id",
+                    },
+                }
+            },
         },
         **problems(
             {
@@ -128,9 +140,17 @@ async def upload_document(
             found = await list_documents(conn, principal.tenant_id, candidate_id)
         return next(DocumentSnapshot.model_validate(d) for d in found if d["id"] == resource_id)
 
-    return await outcome_response(
+    response = await outcome_response(
         outcome, load, created_location=f"/api/v1/candidates/{candidate_id}/documents"
     )
+    if "Location" in response.headers:
+        # The document is its file: `Location` is where it is downloaded.
+        response.headers["Location"] = _content_path(candidate_id, document_id)
+    return response
+
+
+def _content_path(candidate_id: UUID, document_id: UUID) -> str:
+    return f"/api/v1/candidates/{candidate_id}/documents/{document_id}/content"
 
 
 @router.get(
@@ -165,10 +185,22 @@ async def candidate_documents(
     return DocumentList(items=items, next_cursor=listing.next_cursor(found.next_after))
 
 
+def safe_filename(filename: str) -> str:
+    """A plain ASCII name for clients that do not read `filename*`: letters, digits and
+    `.-_` kept, anything else (quotes, slashes, control or non-ASCII characters) `_`,
+    never a hidden or empty name."""
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:150]
+    return plain or "document"
+
+
 def _disposition(filename: str) -> str:
-    # RFC 6266/5987: the name as the uploader gave it, percent-encoded, so no quote,
-    # newline or non-Latin-1 character can break the header.
-    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+    # RFC 6266/5987: an ASCII fallback, and the name as the uploader gave it,
+    # percent-encoded, so no quote, newline or non-Latin-1 character can break the header.
+    return (
+        f'attachment; filename="{safe_filename(filename)}"; '
+        f"filename*=UTF-8''{quote(filename, safe='')}"
+    )
 
 
 @router.get(
@@ -177,13 +209,26 @@ def _disposition(filename: str) -> str:
     summary="Download a document's stored file",
     description=(
         "The file exactly as it was uploaded, with its media type and its name in "
-        "`Content-Disposition` (always an attachment: a browser never renders it in the "
-        "API's origin). The read is recorded in the audit log (`read`, view "
-        "`document_content`)."
+        "`Content-Disposition` (always an attachment, so a browser never renders it in "
+        "the API's origin; `filename` is an ASCII-safe form of the name, `filename*` the "
+        "name itself), `ETag` (the file's SHA-256) and `X-Content-Type-Options: nosniff`. "
+        "The upload's `Location` points here. Another agency's, an unknown or an erased "
+        "person's document answers 404. The read is recorded in the audit log (`read`, "
+        "view `document_content`)."
     ),
     responses={
         200: {
             "description": "The file's bytes",
+            "headers": {
+                "Content-Disposition": {
+                    "description": "`attachment; filename=\"cv.pdf\"; filename*=UTF-8''cv.pdf`",
+                    "schema": {"type": "string"},
+                },
+                "ETag": {
+                    "description": "The file's SHA-256, quoted",
+                    "schema": {"type": "string"},
+                },
+            },
             "content": {
                 "application/pdf": {},
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
@@ -216,5 +261,11 @@ async def document_content(
     return Response(
         content=content,
         media_type=document["media_type"],
-        headers={"Content-Disposition": _disposition(document["filename"])},
+        headers={
+            "Content-Disposition": _disposition(document["filename"]),
+            "ETag": f'"{document["sha256"]}"',
+            "X-Content-Type-Options": "nosniff",
+            # Personal data: no shared cache keeps a copy.
+            "Cache-Control": "private, no-store",
+        },
     )

@@ -84,7 +84,7 @@ async def test_the_command_line_imports_jsonl_and_writes_a_report(
 ) -> None:
     path = tmp_path / "candidates.jsonl"
     rows = [candidate_body(), candidate_body(), {"first_name": "No"}, candidate_body(shoe=1)]
-    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\nnot json\n")
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
     report = tmp_path / "report.jsonl"
     code, stderr = await _cli(
         "import", "candidates", str(path), "--tenant", agency.slug, "--report", str(report)
@@ -92,10 +92,16 @@ async def test_the_command_line_imports_jsonl_and_writes_a_report(
     assert code == 1, stderr  # some rows were not created
     assert "created" in stderr
     problems = [orjson.loads(line) for line in report.read_bytes().splitlines()]
-    assert [p["line"] for p in problems] == [3, 4, 5]
+    assert [p["line"] for p in problems] == [3, 4]
     assert "last_name" in problems[0]["message"]
     assert "shoe" in problems[1]["message"]
-    assert problems[2]["message"].startswith("not JSON")
+
+    # A line that is no JSON makes the file unreadable: nothing is sent, exit 2.
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(orjson.dumps(candidate_body()) + b"\nnot json\n")
+    code, stderr = await _cli("import", "candidates", str(broken), "--tenant", agency.slug)
+    assert code == 2
+    assert "line 2: not JSON" in stderr
 
     code, stderr = await _cli("import", "candidates", str(path), "--tenant", "nope")
     assert code == 2

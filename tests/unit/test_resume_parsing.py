@@ -6,7 +6,7 @@ from core.errors import InvalidCommand
 from domain.resume_files import DOCX, PDF, TEXT, media_type_for
 from domain.resume_text import extract_text, read_resume
 from domain.skills import canonical_skill, extract_skills
-from tests.resumes import docx_with_text, pdf_with_text
+from tests.resumes import docx_with_layout, docx_with_text, pdf_with_text
 
 
 def test_synonyms_resolve_to_one_skill() -> None:
@@ -39,6 +39,22 @@ def test_a_resume_is_read_with_its_skills() -> None:
     read = read_resume(docx_with_text("Staff engineer", "golang, k8s"), DOCX)
     assert read.text == "Staff engineer\ngolang, k8s"
     assert read.skills == ["Go", "Kubernetes"]
+
+
+def test_docx_tables_headers_and_footers_are_read() -> None:
+    text = extract_text(docx_with_layout(), DOCX)
+    lines = text.splitlines()
+    assert lines[:2] == ["Profile: backend engineer", "Skills"]
+    assert lines.count("Kafka and Terraform") == 1  # a merged cell, read once
+    for words in (
+        "2019-2024",
+        "Nested golang",
+        "Ada Lovelace, ada@example.com",
+        "References: Rust guild",
+        "Page two header with Elixir",
+    ):
+        assert words in lines
+    assert {"Go", "Rust", "Kafka", "Terraform"} <= set(read_resume(docx_with_layout(), DOCX).skills)
 
 
 def test_a_mislabelled_or_broken_file_is_the_callers_error() -> None:

@@ -18,7 +18,8 @@ from rich.progress import (
 from rich.table import Table
 
 from app.jobs.imports.files import ImportFileError
-from app.jobs.imports.runner import CandidateImport, ImportSummary
+from app.jobs.imports.mapping import read_mapping
+from app.jobs.imports.runner import ImportSummary, RecordImport
 from app.jobs.imports.runner import Progress as Callbacks
 from core.errors import RTError, StoreUnavailable
 from core.settings import Settings
@@ -27,10 +28,29 @@ SHOWN_PROBLEMS = 10
 
 
 def run_import(
-    settings: Settings, path: Path, tenant: str, batch_size: int, report: Path | None
+    settings: Settings,
+    kind: str,
+    path: Path,
+    tenant: str,
+    batch_size: int,
+    report: Path | None,
+    *,
+    mapping: Path | None = None,
+    encoding: str | None = None,
 ) -> int:
-    """Import with progress bars; returns the exit code (1 when a row did not make it)."""
+    """Import with progress bars; returns the exit code (1 when a row did not make it,
+    2 when the file, the map or the agency is wrong: one line says why, nothing is sent)."""
     console = Console(stderr=True)
+    try:
+        names = read_mapping(mapping) if mapping is not None else None
+        job = RecordImport(
+            settings, tenant, kind, batch_size=batch_size, mapping=names, encoding=encoding
+        )
+        # Before any bar is drawn: a bad file is answered with its one line alone.
+        checked = job.check(path)
+    except ImportFileError as exc:
+        console.print(f"import failed: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
     columns = (
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -52,15 +72,17 @@ def run_import(
             total=total,
         )
         try:
-            summary = asyncio.run(
-                CandidateImport(settings, tenant, batch_size=batch_size).run(path, callbacks)
-            )
+            summary = asyncio.run(job.run(path, callbacks, checked=checked))
         except (ImportFileError, LookupError, TimeoutError, RTError, StoreUnavailable) as exc:
-            console.print(f"[red]import failed:[/red] {exc}")
+            bars.stop()
+            # One line, as it is (a file name or a value may hold brackets).
+            console.print(f"import failed: {exc}", markup=False, highlight=False, soft_wrap=True)
             return 2
         # The bars count rows estimated from line breaks; end them at the real count.
         bars.update(sent, total=summary.rows, completed=summary.rows)
         bars.update(applied, total=summary.rows, completed=summary.rows)
+    if job.encoding_used not in ("utf-8", "utf-8-sig"):
+        console.print(f"read {path.name} as {job.encoding_used}", markup=False)
     _print_summary(console, summary)
     if report is not None:
         with report.open("wb") as f:

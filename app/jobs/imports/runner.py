@@ -1,9 +1,12 @@
-"""`refactortrack import candidates`: a file published as `candidate.create` commands.
+"""`refactortrack import KIND`: a file published as create commands.
 
-Each row becomes one command whose id derives from the tenant, the file's digest and
-the row's line, so importing the same file again (after an interruption, say) replays
-the commands: nothing is created twice and the summary is the same. The worker applies
-the commands in bulk; the importer waits for every outcome in the command ledger.
+The whole file is read and checked first (`files.py`): a file that cannot be imported
+sends nothing. Each row's references are then resolved against the agency
+(`references.py`); a row whose reference names nothing is refused alone. Each row
+becomes one command whose id derives from the tenant, the file's digest and the row's
+line, so importing the same file again (after an interruption, say) replays the
+commands: nothing is created twice and the summary is the same. The worker applies the
+commands in bulk; the importer waits for every outcome in the command ledger.
 """
 
 from __future__ import annotations
@@ -18,16 +21,47 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from app.jobs.imports.files import ImportRow, file_facts, read_rows
+from app.jobs.flat_records import KINDS, Kind
+from app.jobs.imports.files import ImportFile, ImportRow, Mapping_, read_file
+from app.jobs.imports.references import IMPORT_NAMESPACE, References, Unresolved, imported_id
 from app.jobs.sending import CommandSender, Outcome
 from core.clock import utcnow
 from core.settings import Settings
+from stores.at_rest import AtRest
+from stores.keyring import Keyring
 from topics.candidates import CANDIDATE_CREATE
+from topics.clients import CLIENT_CREATE, CONTACT_CREATE
 from topics.envelopes import Actor, CommandEnvelope
-from topics.names import CANDIDATE_COMMANDS
+from topics.names import (
+    CANDIDATE_COMMANDS,
+    CLIENT_COMMANDS,
+    PIPELINE_COMMANDS,
+    REQUISITION_COMMANDS,
+    TopicSpec,
+)
+from topics.pipeline import SUBMISSION_CREATE
+from topics.requisitions import REQUISITION_CREATE
 
-IMPORT_NAMESPACE = uuid.UUID("5d1f6f0e-2b8e-4c39-9a57-3f0c7f2b1a10")
 OUTCOME_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a kind's creates go: the topic, the command type, and the payload field
+    whose id keys the message (a contact is keyed by its client, as the gateway keys it)."""
+
+    topic: TopicSpec
+    command: str
+    key: str
+
+
+ROUTES: dict[str, Route] = {
+    "candidates": Route(CANDIDATE_COMMANDS, CANDIDATE_CREATE, "candidate_id"),
+    "clients": Route(CLIENT_COMMANDS, CLIENT_CREATE, "client_id"),
+    "contacts": Route(CLIENT_COMMANDS, CONTACT_CREATE, "client_id"),
+    "requisitions": Route(REQUISITION_COMMANDS, REQUISITION_CREATE, "requisition_id"),
+    "submissions": Route(PIPELINE_COMMANDS, SUBMISSION_CREATE, "submission_id"),
+}
 SAMPLE_SIZE = 100
 
 
@@ -85,53 +119,76 @@ def command_id_for(tenant_id: UUID, digest: str, line: int) -> UUID:
     return uuid.uuid5(IMPORT_NAMESPACE, f"{tenant_id}:{digest}:{line}")
 
 
-class CandidateImport:
+class RecordImport:
+    """Imports one kind of record (`candidates`, `clients`, `contacts`, `requisitions`,
+    `submissions`) from a file into an agency."""
+
     def __init__(
         self,
         settings: Settings,
         tenant: str,
+        kind: str = "candidates",
         *,
         batch_size: int = 1000,
         actor: str = "import",
+        mapping: Mapping_ | None = None,
+        encoding: str | None = None,
     ) -> None:
         self.settings = settings
         self.tenant = tenant
+        self.kind: Kind = KINDS[kind]
+        self.route = ROUTES[kind]
         self.batch_size = batch_size
         self.actor = Actor(id=actor, kind="system")
+        self.mapping = mapping
+        self.encoding = encoding
+        self.encoding_used = ""
+        self._records: dict[UUID, UUID] = {}
 
-    async def run(self, path: Path, progress: Progress | None = None) -> ImportSummary:
+    def check(self, path: Path) -> ImportFile:
+        """The whole file read and checked; ImportFileError says why it cannot be imported."""
+        parsed = read_file(path, self.kind, mapping=self.mapping, encoding=self.encoding)
+        self.encoding_used = parsed.encoding
+        return parsed
+
+    async def run(
+        self, path: Path, progress: Progress | None = None, *, checked: ImportFile | None = None
+    ) -> ImportSummary:
         progress = progress or Progress()
-        facts = file_facts(path)
-        progress.total(facts.rows)
+        # The whole file first: one that cannot be imported sends nothing.
+        parsed = checked or self.check(path)
+        progress.total(len(parsed.rows))
         async with CommandSender(self.settings) as sender:
             tenant_id = await sender.find_tenant(self.tenant)
             if tenant_id is None:
                 raise LookupError(f"no agency '{self.tenant}'; create it with `users create`")
+            references = References(sender.db, AtRest(Keyring(sender.db, self.settings)), tenant_id)
+            if self.kind.references:
+                await references.load(self.kind.references, [r.cells for r in parsed.rows])
             summary = ImportSummary()
             lines: dict[UUID, int] = {}
             # Rows travel on many partitions, so the worker may meet them in any order:
             # the file's own repeats are settled here, where "the first row wins" holds.
             seen: dict[tuple[str, str], tuple[int, UUID]] = {}
             started = time.monotonic()
-            for batch in _batches(read_rows(path), self.batch_size):
+            for batch in _batches(parsed.rows, self.batch_size):
                 summary.rows += len(batch)
                 for row in batch:
-                    if row.payload is None:
-                        summary.rejected += 1
-                        summary.problems.append(
-                            Problem(row.line, "rejected", "invalid", row.error or "invalid row")
-                        )
+                    payload = self._payload(row, tenant_id, parsed.digest, references, summary)
+                    if payload is None:
                         continue
-                    command_id = command_id_for(tenant_id, facts.digest, row.line)
-                    points = self._points(row.payload)
+                    command_id = command_id_for(tenant_id, parsed.digest, row.line)
+                    points = self._points(payload)
                     earlier = next((seen[p] for p in points if p in seen), None)
                     if earlier is not None:
                         summary.duplicates += 1
                         summary.problems.append(_repeat(row.line, points, seen))
                         continue
-                    seen.update(dict.fromkeys(points, (row.line, _candidate_id(command_id))))
+                    own_id = UUID(payload[f"{self.kind.noun}_id"])
+                    seen.update(dict.fromkeys(points, (row.line, own_id)))
                     lines[command_id] = row.line
-                    await self._send(sender, tenant_id, command_id, row.payload)
+                    self._records[command_id] = own_id
+                    await self._send(sender, tenant_id, command_id, payload)
                 await sender.flush()
                 progress.published(len(batch))
             async for found in sender.outcomes(tenant_id, lines, timeout=OUTCOME_TIMEOUT_SECONDS):
@@ -140,6 +197,42 @@ class CandidateImport:
             summary.seconds = time.monotonic() - started
             summary.problems.sort(key=lambda p: p.line)
             return summary
+
+    def _payload(
+        self,
+        row: ImportRow,
+        tenant_id: UUID,
+        digest: str,
+        references: References,
+        summary: ImportSummary,
+    ) -> dict[str, Any] | None:
+        """The row's command payload with its id and references, or None (counted as
+        rejected) when its shape is wrong or a reference names no record."""
+        if row.payload is None:
+            summary.rejected += 1
+            summary.problems.append(
+                Problem(row.line, "rejected", "invalid", row.error or "invalid row")
+            )
+            return None
+        payload = dict(row.payload)
+        noun = self.kind.noun
+        source_id = row.cells.get("id")
+        own = (
+            imported_id(tenant_id, noun, source_id)
+            if source_id
+            else _record_id(command_id_for(tenant_id, digest, row.line), noun)
+        )
+        payload[f"{noun}_id"] = str(own)
+        try:
+            for reference in self.kind.references:
+                found = references.resolve(reference, row.cells)
+                if found is not None:
+                    payload[reference.field] = str(found)
+        except Unresolved as exc:
+            summary.rejected += 1
+            summary.problems.append(Problem(row.line, "rejected", "unresolved_reference", str(exc)))
+            return None
+        return payload
 
     @staticmethod
     def _points(payload: dict[str, Any]) -> list[tuple[str, str]]:
@@ -165,28 +258,27 @@ class CandidateImport:
         command_id: UUID,
         payload: dict[str, Any],
     ) -> None:
-        candidate_id = _candidate_id(command_id)
         envelope = CommandEnvelope(
             command_id=command_id,
-            type=CANDIDATE_CREATE,
+            type=self.route.command,
             tenant_id=tenant_id,
             actor=self.actor,
             issued_at=utcnow(),
             reply=False,
-            payload={**payload, "candidate_id": str(candidate_id)},
+            payload=payload,
         )
-        await sender.send(
-            CANDIDATE_COMMANDS.name(self.settings.topic_namespace), candidate_id, envelope
-        )
+        topic = self.route.topic.name(self.settings.topic_namespace)
+        await sender.send(topic, UUID(payload[self.route.key]), envelope)
 
-    @staticmethod
-    def _count(found: dict[UUID, Outcome], lines: dict[UUID, int], summary: ImportSummary) -> None:
+    def _count(
+        self, found: dict[UUID, Outcome], lines: dict[UUID, int], summary: ImportSummary
+    ) -> None:
         """Count recorded outcomes into the summary, with the line of each row not created."""
         for command_id, (status, error) in found.items():
             if status == "applied":
                 summary.created += 1
                 if len(summary.sample_ids) < SAMPLE_SIZE:
-                    summary.sample_ids.append(_candidate_id(command_id))
+                    summary.sample_ids.append(self._records[command_id])
                 continue
             error = error or {}
             code = str(error.get("code", "rejected"))
@@ -204,8 +296,15 @@ class CandidateImport:
             summary.problems.append(problem)
 
 
-def _candidate_id(command_id: UUID) -> UUID:
-    return uuid.uuid5(command_id, "candidate")
+def _record_id(command_id: UUID, noun: str) -> UUID:
+    return uuid.uuid5(command_id, noun)
+
+
+class CandidateImport(RecordImport):
+    """Candidates from CSV or JSON Lines (what `import candidates` runs)."""
+
+    def __init__(self, settings: Settings, tenant: str, **options: Any) -> None:
+        super().__init__(settings, tenant, "candidates", **options)
 
 
 def _repeat(
