@@ -188,9 +188,18 @@ async def relevance(settings: Settings, base_url: str) -> dict[str, dict[str, An
 
 
 def relevance_rows(table: Table, figures: dict[str, dict[str, Any]]) -> None:
-    labels = (("match", "matching"), ("search", "keyword search (q=)"), ("bm25", "BM25 baseline"))
+    labels = (
+        ("match", "matching"),
+        ("search", "keyword search (q=)"),
+        ("bm25", "BM25 baseline"),
+        ("ceiling", "ceiling of a skills-only query (mean over tie orders)"),
+        ("ceiling_worst", "ceiling of a skills-only query (worst tie order)"),
+        ("search_skills", "keyword search graded by skill coverage alone"),
+    )
     for set_name, rel in figures.items():
         for name, label in labels:
+            if f"{name}_ndcg10" not in rel:
+                continue
             table.add_row(
                 f"{set_name} set, {label}: nDCG@10 / recall@50",
                 f"{rel[f'{name}_ndcg10']:.3f} / {rel[f'{name}_recall50']:.3f}",

@@ -10,14 +10,16 @@ requisition, three rankings of the agency's candidates are graded: matching
 the requisition's required skills as plain terms, a two-word skill quoted), and the
 baseline, a plain BM25 query of the requisition's title and skills over the same index.
 Figures: nDCG@10 (gain 2^grade - 1) and recall@50 (of the candidates graded 2 or 3, out
-of at most 50).
+of at most 50). Beside them (`bench/skills_ceiling.py`): keyword search graded by the
+required skills alone (`search_skills_*`), and the ceiling of any query of the required
+skills under the judge's grades (`ceiling_*`, mean over tie orders and worst order): the
+judge also weighs place, relocation, visa and rate, which such a query cannot know.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -32,6 +34,8 @@ from opensearchpy import AsyncOpenSearch
 from app.jobs.accounts import create_user
 from app.jobs.imports.files import file_digest
 from app.jobs.imports.runner import CandidateImport, command_id_for
+from bench.ranking_metrics import ndcg_at, recall_at
+from bench.skills_ceiling import ceiling, skill_grades
 from core.settings import Settings
 from stores.connections import opensearch_options
 from stores.postgres.database import Database
@@ -42,25 +46,6 @@ SETS_DIR = Path(__file__).resolve().parent.parent / "tests" / "relevance"
 SET_FILE = SETS_DIR / "set.json"
 TRAPS_FILE = SETS_DIR / "set_traps.json"
 SETS = {"first": SET_FILE, "traps": TRAPS_FILE}
-RELEVANT = 2
-
-
-def ndcg_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float:
-    def dcg(gains: Sequence[int]) -> float:
-        return float(sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k])))
-
-    ideal = dcg(sorted(grades.values(), reverse=True))
-    return dcg([grades.get(c, 0) for c in ranked]) / ideal if ideal else 1.0
-
-
-def recall_at(ranked: Sequence[str], grades: dict[str, int], k: int = 50) -> float:
-    """The share of the relevant candidates found in the top k, of as many as fit in k.
-
-    Capped: a requisition with 80 good candidates has found all it could when its top 50
-    are all good (uncapped, the first set's best possible figure would be 0.928).
-    """
-    relevant = {c for c, g in grades.items() if g >= RELEVANT}
-    return len(relevant & set(ranked[:k])) / min(k, len(relevant)) if relevant else 1.0
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -109,8 +94,9 @@ async def evaluate(settings: Settings, base_url: str, set_file: Path = SET_FILE)
     headers = {"Authorization": f"Bearer {token}"}
     raw = AsyncOpenSearch(**opensearch_options(settings))
     alias = SearchStore(settings).candidates_alias
-    figures: dict[str, list[float]] = {k: [] for k in ("match", "search", "bm25")}
+    figures: dict[str, list[float]] = {k: [] for k in ("match", "search", "bm25", "search_skills")}
     recalls: dict[str, list[float]] = {k: [] for k in figures}
+    by_skills = skill_grades(data)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
         await _wait_indexed(raw, alias, tenant_id, len(ids))
         resumes = data.get("resumes") or {}
@@ -121,7 +107,9 @@ async def evaluate(settings: Settings, base_url: str, set_file: Path = SET_FILE)
             )
             uploaded.raise_for_status()
         await _wait_indexed(raw, alias, tenant_id, len(resumes), field="resume_text")
-        for requisition, judged in zip(data["requisitions"], data["judgements"], strict=True):
+        for requisition, judged, skilled in zip(
+            data["requisitions"], data["judgements"], by_skills, strict=True
+        ):
             grades = {ids[int(i)]: g for i, g in judged.items()}
             client = await http.post("/api/v1/clients", json={"name": "Relevance Ltd"})
             made = await http.post(
@@ -143,10 +131,16 @@ async def evaluate(settings: Settings, base_url: str, set_file: Path = SET_FILE)
             for name, ranked in rankings.items():
                 figures[name].append(ndcg_at(ranked, grades))
                 recalls[name].append(recall_at(ranked, grades))
+            # The same search graded by the required skills alone (what its query says).
+            skill_graded = {ids[int(i)]: g for i, g in skilled.items()}
+            figures["search_skills"].append(ndcg_at(rankings["search"], skill_graded))
+            recalls["search_skills"].append(recall_at(rankings["search"], skill_graded))
     await raw.close()
     return {
         **{f"{k}_ndcg10": _mean(v) for k, v in figures.items()},
         **{f"{k}_recall50": _mean(v) for k, v in recalls.items()},
+        # The judge's figures of the best a query of the required skills can do.
+        **ceiling(data),
         "requisitions": float(len(data["requisitions"])),
         "candidates": float(len(ids)),
     }

@@ -18,6 +18,7 @@ Decisions a recruiter would make the same way:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -212,3 +213,65 @@ def extract_skills(text: str) -> list[str]:
 def text_skill_keys(text: str | None) -> list[str]:
     """The keys of the vocabulary's skills a text mentions, sorted."""
     return sorted({skill_key(name) for name in extract_skills(text)}) if text else []
+
+
+@dataclass(frozen=True, slots=True)
+class SkillSearch:
+    """How a search for one of the vocabulary's skills finds the people who have it.
+
+    Every candidate's skills are kept by key, however written and wherever (the skills
+    list, and the headline, work history and resume as `extract_skills` reads them), so
+    `key` finds them all. The spellings say where a search of the words may look too:
+    `in_text` anywhere (the index's analyser, which lower-cases and splits words at
+    punctuation but keeps "node.js" and "asp.net" whole, reads them as the vocabulary
+    does: "kubernetes", "golang", "react.js"), `in_list` only in a skills list (ordinary
+    words in prose: "go", "spring", "rust"). A spelling in neither ("C#", ".NET",
+    "CI/CD") is words the analyser would confuse with others' ("c" is also C++, "net" a
+    safety net) and is found by key alone.
+    """
+
+    key: str
+    in_text: tuple[str, ...]
+    in_list: tuple[str, ...]
+
+
+# Words the analyser keeps as written: letters and digits, dots only inside a word.
+_PLAIN_WORD = r"[a-z0-9]+(?:\.[a-z0-9]+)*"
+_PLAIN_WORDS = re.compile(rf"{_PLAIN_WORD}(?: {_PLAIN_WORD})*")
+
+
+def _words(spelling: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9]+", spelling.lower()))
+
+
+@lru_cache(maxsize=1)
+def _words_of_each_skill() -> dict[tuple[str, ...], frozenset[str]]:
+    """The skills each run of words may stand for once punctuation is gone ("c": C, C#, C++)."""
+    found: dict[tuple[str, ...], set[str]] = {}
+    for canonical, synonyms in SYNONYMS.items():
+        for spelling in (canonical, *synonyms):
+            found.setdefault(_words(spelling), set()).add(canonical)
+    return {words: frozenset(skills) for words, skills in found.items()}
+
+
+@lru_cache(maxsize=1024)
+def skill_search(word: str) -> SkillSearch | None:
+    """How to search for the skill `word` names, or None if the vocabulary does not know it."""
+    canonical = _recognised(word)
+    if canonical is None:
+        return None
+    in_text: list[str] = []
+    in_list: list[str] = []
+    # Each spelling once, whatever its case, as the vocabulary first writes it.
+    written: dict[str, str] = {}
+    for spelling in (canonical, *SYNONYMS[canonical]):
+        written.setdefault(spelling.lower(), spelling)
+    for lower, spelling in written.items():
+        if not _PLAIN_WORDS.fullmatch(lower):
+            continue
+        # Read in lower case, as the analyser reads every word.
+        if canonical in extract_skills(f"worked with {lower} daily"):
+            in_text.append(spelling)
+        elif _words_of_each_skill().get(_words(spelling)) == frozenset({canonical}):
+            in_list.append(spelling)
+    return SkillSearch(skill_key(canonical), tuple(in_text), tuple(in_list))

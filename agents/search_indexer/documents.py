@@ -31,6 +31,7 @@ def candidate_document(data: dict[str, Any]) -> dict[str, Any]:
         "skills": skills,
         "employers": [w["employer"] for w in data.get("work_history") or [] if w.get("employer")],
         "work_titles": [w["title"] for w in data.get("work_history") or [] if w.get("title")],
+        "work_descriptions": [w["description"] for w in jobs if w.get("description")],
         # One key per skill whatever its spelling, for filters and facets.
         "skill_keys": sorted({skill_key(name) for name in skills}),
         # Years per skill key, kept (not indexed) for matching.

@@ -13,7 +13,9 @@ from stores.search.sizing import IndexSizing
 # 2: `location.point` (a geo_point, for radius searches). The field is added to an
 # existing index at start (aliases.ensure_alias); `refactortrack reindex` fills it in
 # for the documents written before, into a new index of this version.
-CANDIDATE_INDEX_VERSION = 2
+# 3: `work_descriptions` (the work history's descriptions, searched by a bare word), added
+# and filled in the same way.
+CANDIDATE_INDEX_VERSION = 3
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -49,6 +51,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "work_authorization": {"type": "keyword", "index": False},
         "employers": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
         "work_titles": {"type": "text", "analyzer": "english"},
+        "work_descriptions": {"type": "text", "analyzer": "english"},
         "skill_years": {"type": "object", "enabled": False},
         "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
         "rate_currency": {"type": "keyword"},

@@ -8,7 +8,12 @@ from uuid import UUID
 from domain.geo import Point
 from domain.query_syntax import Node
 from stores.search.nearby import radius_filter
-from stores.search.query_dsl import CandidateFilters, candidate_search_query, facet_aggregations
+from stores.search.query_dsl import (
+    CANDIDATE_SKILL_PLACES,
+    CandidateFilters,
+    candidate_search_query,
+    facet_aggregations,
+)
 from stores.search.sorting import TOTAL_HITS_CAP, SortName, order_by
 
 
@@ -50,13 +55,9 @@ def candidate_search_body(
     return body
 
 
-SKILL_FIELDS: dict[str, float] = {
-    "skill_keys": 3.0,
-    "headline_skill_keys": 2.0,
-    "work_skill_keys": 2.0,
-    "resume_skill_keys": 1.5,
-}
-"""Where a skill may be written, and how much finding it there counts towards the pool."""
+SKILL_FIELDS: dict[str, float] = CANDIDATE_SKILL_PLACES
+"""Where a skill may be written, and how much finding it there counts towards the pool
+(as in a keyword search's ranking)."""
 
 
 def skill_pool_body(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.query_syntax import And, Node, Not, Or, Term
-from domain.skills import skill_key, spellings
+from domain.skills import SkillSearch, skill_key, skill_search, spellings
 
 
 @dataclass(frozen=True)
@@ -18,17 +19,34 @@ class FieldMap:
 
     Text fields are analysed (stemmed, any case); keyword fields match the whole value,
     in any case. `default` are the fields a bare word searches, with their boosts.
+    `skill_keys` are where the index keeps skills by key (domain.skills.skill_key), read
+    from wherever they are written, and `skills_list` the text of the skills list: with
+    them a bare word the vocabulary knows is searched as the skill (`_skill`); without,
+    as words.
     """
 
     text: dict[str, str]
     keyword: dict[str, str]
     default: list[str]
+    skill_keys: dict[str, float] = dataclasses.field(default_factory=dict)
+    skills_list: str | None = None
 
     @property
     def names(self) -> frozenset[str]:
         return frozenset(self.text) | frozenset(self.keyword)
 
 
+# Where a candidate's skills are kept by key, and how much finding one there counts: a
+# listed skill most, one named in the headline or a job next, one in the resume's text
+# least, as matching reads them. A search adds up the places a skill is written (listed,
+# and the headline says it: the person's focus); the pool of people matching scores
+# (candidate_queries.skill_pool_body) counts them alike.
+CANDIDATE_SKILL_PLACES: dict[str, float] = {
+    "skill_keys": 3.0,
+    "headline_skill_keys": 2.0,
+    "work_skill_keys": 2.0,
+    "resume_skill_keys": 1.5,
+}
 CANDIDATE_FIELDS = FieldMap(
     text={
         "skill": "skills",
@@ -59,8 +77,11 @@ CANDIDATE_FIELDS = FieldMap(
         "employers",
         "first_name",
         "last_name",
+        "work_descriptions",
         "resume_text",
     ],
+    skill_keys=CANDIDATE_SKILL_PLACES,
+    skills_list="skills",
 )
 REQUISITION_FIELDS = FieldMap(
     text={
@@ -103,6 +124,10 @@ def _term(term: Term, fields: FieldMap) -> dict[str, Any]:
     if term.field in fields.keyword:
         field = fields.keyword[term.field]
         return {"term": {field: {"value": term.text, "case_insensitive": True}}}
+    if term.field is None and not term.phrase and fields.skill_keys:
+        skill = skill_search(term.text)
+        if skill is not None:
+            return _skill(skill, fields)
     # A skill's other spellings count too (k8s finds Kubernetes, golang finds Go): the
     # vocabulary resume parsing uses, applied to the words searched.
     variants = [term.text] if term.phrase else spellings(term.text)
@@ -131,6 +156,54 @@ def _text(text: str, field_name: str | None, phrase: bool, fields: FieldMap) -> 
     if phrase:
         return {"match_phrase": {field: text}}
     return {"match": {field: {"query": text, "operator": "and", "zero_terms_query": "all"}}}
+
+
+# The spellings' BM25, squeezed into [0, TEXT_SHARE) as score / (score + SATURATION)
+# (below the smallest step between two places), orders people whose skill is written in
+# the same place: how often and how prominently the fields searched say it.
+TEXT_SHARE = 0.25
+TEXT_SCORE = "_score / (_score + params.k) * params.share"
+
+
+def _skill(skill: SkillSearch, fields: FieldMap) -> dict[str, Any]:
+    """A bare word the vocabulary knows (`k8s`, `Python`, `Go`): whoever has the skill.
+
+    Found by key wherever it is written (any written form in the skills list, "Python 3"
+    or "ReactJS"; the headline, a job's title or description, the resume), so a skill
+    mentioned only in a job's description counts, and an ordinary word in prose ("the
+    go-to person", "Spring 2019") does not, as the vocabulary reads it. Scored by the
+    places it is written (`skill_keys`' weights, added up), whatever the written form,
+    then by the BM25 of the spellings the analyser reads as the skill (an ordinary
+    word's only in the skills list), which also find a listed skill the vocabulary
+    could not read ("Python/Django").
+    """
+    places = [
+        {"constant_score": {"filter": {"term": {field: skill.key}}, "boost": weight}}
+        for field, weight in fields.skill_keys.items()
+    ]
+    words: list[dict[str, Any]] = [_text(s, None, " " in s, fields) for s in skill.in_text]
+    if fields.skills_list:
+        words.extend(
+            {"match": {fields.skills_list: {"query": s, "operator": "and", "boost": 2.0}}}
+            for s in skill.in_list
+        )
+    clauses = places
+    if words:
+        clauses.append(
+            {
+                "function_score": {
+                    "query": {"bool": {"should": words, "minimum_should_match": 1}},
+                    "script_score": {
+                        "script": {
+                            "source": TEXT_SCORE,
+                            "params": {"k": SATURATION, "share": TEXT_SHARE},
+                        }
+                    },
+                    "boost_mode": "replace",
+                }
+            }
+        )
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
 # How many of the index's words one prefix may stand for, per field searched: `java*`

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 from bench.relevance import ndcg_at, recall_at
+from bench.skills_ceiling import ceiling, skill_grades
 from tests.relevance.judge import grade, grade_first_set
 
 
@@ -89,3 +90,28 @@ def test_the_recruiter_grades_reach_rate_and_visa_as_deal_breakers() -> None:
     assert grade(berlin, hybrid) == 1
     assert grade({**berlin, "willing_to_relocate": True}, hybrid) == 2
     assert grade({**warsaw, "willing_to_relocate": True}, hybrid) == 1
+
+
+def test_a_skills_only_ceiling_and_grading_read_skills_as_the_judge_does() -> None:
+    role = {
+        "required_skills": ["Kubernetes", "Go"],
+        "location": {"city": "Berlin", "country": "DE", "remote": "remote"},
+    }
+    people = [
+        {"skills": [{"name": "k8s"}], "headline": "Go developer"},  # both, one in the headline
+        {"skills": [{"name": "golang"}]},  # half
+        {"skills": [{"name": "Java"}]},  # none
+    ]
+    data = {
+        "candidates": people,
+        "requisitions": [role],
+        "judgements": [{"0": 3, "1": 1}],
+        "resumes": {"2": "Day to day: Kubernetes and Go."},  # both, in the resume
+    }
+    assert skill_grades(data) == [{"0": 2, "1": 1, "2": 2}]
+    figures = ceiling(data)
+    # Two people have both skills and one of them is the judge's 3: in either order.
+    best = ndcg_at(["0", "2", "1"], {"0": 3, "1": 1})
+    worst = ndcg_at(["2", "0", "1"], {"0": 3, "1": 1})
+    assert figures["ceiling_worst_ndcg10"] == worst
+    assert worst < figures["ceiling_ndcg10"] < best

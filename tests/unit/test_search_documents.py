@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from agents.search_indexer.agent import IndexBatch, documents_from
+from agents.search_indexer.documents import candidate_document
 from agents.search_indexer.events import readable_events
 from core.clock import utcnow
 from topics.envelopes import Actor, EventEnvelope
@@ -75,3 +76,23 @@ def test_an_erasure_in_a_batch_wins_over_earlier_and_later_documents() -> None:
     batch = _documents([_event(cid, 1, "x"), erased, None, _event(cid, 2, "late")])
     assert batch.docs == {}
     assert batch.erased == {str(cid)}
+
+
+def test_jobs_descriptions_are_searchable_text_and_their_skills_keys() -> None:
+    doc = candidate_document(
+        {
+            "id": "c1",
+            "tenant_id": "t1",
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "version": 1,
+            "work_history": [
+                {"employer": "Hooli", "title": "Engineer", "description": "Payments in golang."},
+                {"employer": "Initech", "title": "Engineer"},
+            ],
+        }
+    )
+    assert doc["work_descriptions"] == ["Payments in golang."]
+    assert doc["work_skill_keys"] == ["go"]

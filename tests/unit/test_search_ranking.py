@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from itertools import pairwise
+from typing import Any
 
 import pytest
 
@@ -11,7 +13,11 @@ from domain.query_syntax import And, PrefixTooShort, Term, parse_query
 from stores.search.candidate_queries import candidate_search_body
 from stores.search.query_dsl import (
     CANDIDATE_FIELDS,
+    CANDIDATE_SKILL_PLACES,
     MAX_EXPANSIONS,
+    REQUISITION_FIELDS,
+    SATURATION,
+    TEXT_SHARE,
     coverage_terms,
     ranked_query,
     term_label,
@@ -86,6 +92,49 @@ def test_coverage_counts_each_term_once_and_bm25_stays_below_one() -> None:
     for bm25 in (0.0, 1.0, 50.0, 1e6):
         added = 1 + bm25 / (bm25 + k) / 3
         assert 1 <= added < 1 + 1 / 3
+
+
+def _clauses(query: dict[str, Any]) -> list[dict[str, Any]]:
+    should: list[dict[str, Any]] = query["bool"]["should"]
+    return should
+
+
+def test_a_skill_word_is_the_skill_wherever_and_however_written() -> None:
+    go = to_query(Term("golang"), CANDIDATE_FIELDS)
+    places, words = _clauses(go)[:-1], _clauses(go)[-1]["function_score"]
+    # Found by key in every place a skill is kept, each counting as much as it says.
+    assert [
+        (next(iter(c["constant_score"]["filter"]["term"].items())), c["constant_score"]["boost"])
+        for c in places
+    ] == [((field, "go"), weight) for field, weight in CANDIDATE_SKILL_PLACES.items()]
+    # Its words: "golang" anywhere (the jobs' descriptions too), "Go" only as a listed
+    # skill (in prose it is "go-to", "let's go").
+    texts = words["query"]["bool"]["should"]
+    assert texts[0]["multi_match"]["query"] == "golang"
+    assert "work_descriptions" in texts[0]["multi_match"]["fields"]
+    assert texts[1] == {"match": {"skills": {"query": "Go", "operator": "and", "boost": 2.0}}}
+    assert len(texts) == 2
+    # The words' BM25 stays below the smallest step between two places.
+    assert words["script_score"]["script"]["params"] == {"k": SATURATION, "share": TEXT_SHARE}
+    steps = sorted(set(CANDIDATE_SKILL_PLACES.values()))
+    assert min(b - a for a, b in pairwise(steps)) > TEXT_SHARE
+    # C# is "c" to the analyser, as C and C++ are: found by key, and "csharp" as a word.
+    csharp = to_query(Term("C#"), CANDIDATE_FIELDS)
+    assert "'c#'" in str(_clauses(csharp)[:-1])
+    assert "'query': 'C#'" not in str(csharp)
+
+
+def test_words_the_vocabulary_does_not_know_phrases_and_fields_are_searched_as_written() -> None:
+    cobol = to_query(Term("cobol"), CANDIDATE_FIELDS)
+    assert cobol["multi_match"]["query"] == "cobol"
+    assert "work_descriptions" in cobol["multi_match"]["fields"]
+    phrase = to_query(Term("golang", phrase=True), CANDIDATE_FIELDS)
+    assert phrase["multi_match"]["query"] == "golang"
+    fielded = to_query(Term("golang", "skill"), CANDIDATE_FIELDS)
+    assert {c["match"]["skills"]["query"] for c in _clauses(fielded)} == {"Go", "golang"}
+    # Requisitions keep no skills read from text: a skill word is its spellings there.
+    required = to_query(Term("k8s"), REQUISITION_FIELDS)
+    assert {c["multi_match"]["query"] for c in _clauses(required)} == {"Kubernetes", "k8s"}
 
 
 def test_near_filters_sorts_and_totals() -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from domain.skills import canonical_skill, extract_skills, skill_key, text_skill_keys
+from domain.skills import (
+    SkillSearch,
+    canonical_skill,
+    extract_skills,
+    skill_key,
+    skill_search,
+    text_skill_keys,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +89,28 @@ def test_skills_are_read_in_running_text(text: str, skills: list[str]) -> None:
 def test_text_skill_keys_are_the_keys_of_what_a_text_mentions() -> None:
     assert text_skill_keys("Senior Engineer (K8s, golang)") == ["go", "kubernetes"]
     assert text_skill_keys(None) == []
+
+
+def test_a_search_for_a_skill_looks_for_the_spellings_the_analyser_reads_as_it() -> None:
+    kubernetes = skill_search("k8s")
+    assert kubernetes is not None
+    assert kubernetes.key == "kubernetes"
+    assert kubernetes.in_text == ("Kubernetes", "k8s")
+    # An ordinary word in prose is looked for in a skills list only.
+    go = skill_search("Go 1.21")
+    assert go == SkillSearch("go", in_text=("golang",), in_list=("Go",))
+    spring = skill_search("spring boot")
+    assert spring is not None
+    assert "spring boot" in spring.in_text
+    assert spring.in_list == ("Spring",)
+    # Dots inside a word stay (the analyser keeps "react.js" whole) ...
+    react = skill_search("ReactJS")
+    assert react is not None
+    assert "react.js" in react.in_text
+    # ... but "C#", "C++" and "C" are all "c" to it, and ".NET" is "net": by key alone.
+    for name, key in (("C#", "c#"), ("C++", "c++"), ("C", "c"), (".NET", ".net")):
+        found = skill_search(name)
+        assert found is not None
+        assert found.key == key
+        assert name.lower() not in [s.lower() for s in (*found.in_text, *found.in_list)]
+    assert skill_search("Underwater Basket Weaving") is None
