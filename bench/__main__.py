@@ -35,6 +35,7 @@ from bench.encryption import measure as encryption_costs
 from bench.environment import UNLIMITED, use_bench_stores
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
+from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
@@ -222,6 +223,43 @@ async def run_relevance() -> None:
     console.print(f"raw figures: {out}")
 
 
+async def run_imports(args: argparse.Namespace) -> None:
+    """`python -m bench --imports-only`: the import figures alone (import and raw COPY of
+    the same rows, in one run); with `--profile NAME`, py-spy samples the domain worker
+    during the import into bench/results/profile-import-NAME.svg (and .txt, the stacks)."""
+    env = {**os.environ, **UNLIMITED}
+    settings = get_settings()
+    import_file = ROOT / "bench" / "results" / "import.csv"
+    write_candidates_csv(import_file, args.import_rows)
+    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+        console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
+        slug = f"bench-import-{uuid.uuid4().hex[:8]}"
+        if args.profile:
+            out = ROOT / "bench" / "results" / f"profile-import-{args.profile}.svg"
+            with profiled(system.worker_pid, out):
+                imp = await import_throughput(settings, import_file, args.import_rows, slug)
+            console.print(f"  profile of the domain worker: {out}")
+        else:
+            imp = await import_throughput(settings, import_file, args.import_rows, slug)
+        copy_rate = await copy_baseline(settings, import_file)
+    table = Table(title="RefactorTrack: bulk import")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row(
+        f"import {args.import_rows:,} candidates: every store",
+        f"{imp['every_store_rate']:.0f} candidates/s (target >= 5000)",
+    )
+    table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
+    table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
+    table.add_row(
+        "ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f} (target >= 0.10)"
+    )
+    console.print(table)
+    out = ROOT / "bench" / "results" / "imports.json"
+    out.write_text(json.dumps({**imp, "copy_baseline_rate": copy_rate}, indent=1))
+    console.print(f"raw figures: {out}")
+
+
 async def run(args: argparse.Namespace) -> None:
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
@@ -368,12 +406,25 @@ def main() -> None:
     parser.add_argument(
         "--relevance-only", action="store_true", help="only the labelled sets' relevance"
     )
+    parser.add_argument(
+        "--imports-only", action="store_true", help="only the import figures (and COPY baseline)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="with --imports-only: py-spy the domain worker into profile-import-NAME.svg",
+    )
     args = parser.parse_args()
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    asyncio.run(run_relevance() if args.relevance_only else run(args))
+    if args.relevance_only:
+        asyncio.run(run_relevance())
+    elif args.imports_only:
+        asyncio.run(run_imports(args))
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

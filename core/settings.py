@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
     # it holds (and commits their offsets), for at most this long.
     shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
+    # An import (and the other jobs) waits for its outcomes as long as the worker records
+    # some; it gives up (exit 3) only after this long with none new.
+    import_stall_seconds: float = Field(default=120.0, gt=0, alias="IMPORT_STALL_SECONDS")
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
 
     # Resume reading (agents/documents/): each file is read in a process of its own with

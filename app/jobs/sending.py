@@ -9,6 +9,7 @@ effect, so polling it by command id misses nothing.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
@@ -26,6 +27,9 @@ from topics.envelopes import CommandEnvelope
 
 # Commands sealed together: one round trip makes the keys of this many new people.
 SEAL_BATCH = 500
+
+# Command ids asked for in one poll of the ledger.
+OUTCOME_WINDOW = 20_000
 
 Outcome = tuple[str, dict[str, Any] | None]
 """(status, error) of a command the ledger has recorded."""
@@ -96,25 +100,65 @@ class CommandSender:
             await self._producer.send(topic, str(key).encode(), envelope.model_dump_json().encode())
 
     async def outcomes(
-        self, tenant_id: UUID, command_ids: Iterable[UUID], *, timeout: float
+        self,
+        tenant_id: UUID,
+        command_ids: Iterable[UUID],
+        *,
+        timeout: float,
+        window: int = OUTCOME_WINDOW,
     ) -> AsyncIterator[dict[UUID, Outcome]]:
         """Yield the agency's commands' outcomes as the worker records them, until each has one.
 
-        Raises TimeoutError naming how many are missing when `timeout` seconds pass first.
+        Waits as long as outcomes keep arriving: `timeout` is how long it waits with no new
+        outcome at all (a stopped or stuck worker), not for the whole job, so a million
+        rows that take twenty minutes finish. Raises `OutcomesStalled` (a TimeoutError)
+        naming how many are missing when nothing moved for `timeout` seconds.
+
+        Each poll asks for at most `window` ids, the oldest still pending first and the
+        next window on the next poll, so a poll of a million-row import costs what one of
+        a small import does; a full round over every window is far shorter than `timeout`.
         """
-        pending = set(command_ids)
+        pending = dict.fromkeys(command_ids)  # insertion order: the order they were sent
         total = len(pending)
-        deadline = time.monotonic() + timeout
+        last_progress = time.monotonic()
+        start = 0
         while pending:
+            ids = list(itertools.islice(pending, start, start + window))
+            if not ids:  # past the end: back to the oldest
+                start = 0
+                continue
             async with self.db.read() as conn:
-                found = await ledger.get_outcomes(conn, tenant_id, list(pending))
-            pending.difference_update(found)
+                found = await ledger.get_outcomes(conn, tenant_id, ids)
+            for command_id in found:
+                del pending[command_id]
+            # What stays pending in this window moves down into the room found freed;
+            # step past it, so the next poll reads the next window.
+            start += len(ids) - len(found)
+            if found:
+                last_progress = time.monotonic()
             yield found
             if not pending:
                 return
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{len(pending)} of {total} commands have no outcome after {timeout:.0f}s: "
-                    "is a worker running?"
-                )
-            await asyncio.sleep(self.poll_seconds)
+            quiet = time.monotonic() - last_progress
+            if quiet > timeout:
+                raise OutcomesStalled(len(pending), total, timeout)
+            if start >= len(pending):
+                start = 0
+                await asyncio.sleep(self.poll_seconds)
+
+
+class OutcomesStalled(TimeoutError):
+    """No new outcome for the wait's length: the worker is stopped, stuck, or behind.
+
+    The commands are in their topics, so a worker that comes back still applies them;
+    the job's exit code says so (`refactortrack import` exits 3).
+    """
+
+    def __init__(self, missing: int, total: int, waited: float) -> None:
+        self.missing, self.total, self.waited = missing, total, waited
+        super().__init__(
+            f"{missing:,} of {total:,} commands have no outcome, and none came in the last "
+            f"{waited:.0f}s: is a worker running? The commands are sent, so a worker may "
+            "still apply them; run the same command again later to see every outcome "
+            "(nothing is applied twice)"
+        )

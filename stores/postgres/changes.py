@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from stores.postgres.bulk import BULK_MIN_ROWS, copy_rows
 from stores.postgres.tables import change_heads, changes
 from topics.changes import Change
 
@@ -93,7 +94,13 @@ async def record(conn: AsyncConnection, found: Sequence[Change]) -> int:
                     "occurred_at": change.occurred_at,
                 }
             )
-        await conn.execute(pg_insert(changes).values(rows))
+        if len(rows) >= BULK_MIN_ROWS:
+            # An import's events come a thousand at a time: a multi-row INSERT would be
+            # compiled afresh for each set (its row count differs), COPY is not. The rows
+            # are new under the head's lock (checked above), so nothing can clash.
+            await copy_rows(conn, changes, rows)
+        else:
+            await conn.execute(pg_insert(changes).values(rows))
         await conn.execute(
             update(change_heads).where(_h.tenant_id == tenant_id).values(sequence=head)
         )

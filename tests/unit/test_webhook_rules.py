@@ -11,7 +11,7 @@ import orjson
 import pytest
 from standardwebhooks import Webhook
 
-from agents.webhooks.recorder import deliveries_for, readable
+from agents.webhooks.recorder import deliveries_for, readable, tenants_in
 from core.settings import Settings
 from domain.webhooks import (
     BadTarget,
@@ -229,3 +229,11 @@ def test_the_recorder_makes_one_delivery_per_following_webhook_in_event_order() 
         (hooks[1]["id"], "candidate.updated"),
     ]
     assert all(r["tenant_id"] == tenant and r["status"] == "pending" for r in rows)
+    # The recorder asks only for the agencies a batch is about, and reads (validates,
+    # cleans) only the events of those that have webhooks: the same deliveries.
+    assert tenants_in(values) == {tenant, other}
+    assert readable(values, {other}) == [readable(values)[-1]]
+    only_theirs = deliveries_for(readable(values, {tenant}), hooks, datetime.now(UTC))
+    assert [r["event_id"] for r in only_theirs] == [
+        r["event_id"] for r in deliveries_for(readable(values), hooks, datetime.now(UTC))
+    ]

@@ -25,6 +25,13 @@ from core.errors import RTError, StoreUnavailable
 from core.settings import Settings
 
 SHOWN_PROBLEMS = 10
+# Exit codes: 0 every row created; 1 some were not (duplicates, rejected); 2 the file,
+# the map or the agency is wrong (nothing sent); 3 sent, but the wait for outcomes gave
+# up (none new for IMPORT_STALL_SECONDS): a worker may still apply the rest, and running
+# the same import again later reports them (nothing is created twice).
+STALLED = 3
+# Seconds without a new outcome after which the bar says so.
+QUIET_SHOWN = 10.0
 
 
 def run_import(
@@ -39,7 +46,8 @@ def run_import(
     encoding: str | None = None,
 ) -> int:
     """Import with progress bars; returns the exit code (1 when a row did not make it,
-    2 when the file, the map or the agency is wrong: one line says why, nothing is sent)."""
+    2 when the file, the map or the agency is wrong: one line says why, nothing is sent;
+    3 when the worker stopped recording outcomes before every row had one)."""
     console = Console(stderr=True)
     try:
         names = read_mapping(mapping) if mapping is not None else None
@@ -66,10 +74,16 @@ def run_import(
             bars.update(sent, total=n)
             bars.update(applied, total=n)
 
+        def quiet(seconds: float) -> None:
+            # A worker that falls silent shows it long before the import gives up.
+            waiting = f"applied (none new for {seconds:.0f}s)" if seconds >= QUIET_SHOWN else ""
+            bars.update(applied, description=waiting or "applied")
+
         callbacks = Callbacks(
             published=lambda n: bars.advance(sent, n),
             applied=lambda n: bars.advance(applied, n),
             total=total,
+            quiet=quiet,
         )
         try:
             summary = asyncio.run(job.run(path, callbacks, checked=checked))
@@ -80,7 +94,8 @@ def run_import(
             return 2
         # The bars count rows estimated from line breaks; end them at the real count.
         bars.update(sent, total=summary.rows, completed=summary.rows)
-        bars.update(applied, total=summary.rows, completed=summary.rows)
+        if summary.stalled is None:
+            bars.update(applied, total=summary.rows, completed=summary.rows)
     if job.encoding_used not in ("utf-8", "utf-8-sig"):
         console.print(f"read {path.name} as {job.encoding_used}", markup=False)
     _print_summary(console, summary)
@@ -89,6 +104,10 @@ def run_import(
             for problem in summary.problems:
                 f.write(orjson.dumps(problem.as_dict()) + b"\n")
         console.print(f"each duplicate and rejected row: {report}")
+    if summary.stalled is not None:
+        message = f"import incomplete: {summary.stalled}"
+        console.print(message, markup=False, highlight=False, soft_wrap=True)
+        return STALLED
     return 0 if summary.created == summary.rows else 1
 
 
@@ -98,6 +117,8 @@ def _print_summary(console: Console, summary: ImportSummary) -> None:
     table.add_row("created", f"{summary.created:,}")
     table.add_row("duplicates", f"{summary.duplicates:,}")
     table.add_row("rejected", f"{summary.rejected:,}")
+    if summary.stalled is not None:
+        table.add_row("no outcome yet", f"{summary.pending:,}")
     table.add_row("rate", f"{summary.rate:,.0f} rows/s over {summary.seconds:.1f} s")
     console.print(table)
     reasons = summary.reasons()

@@ -24,7 +24,7 @@ from uuid import UUID
 from app.jobs.flat_records import KINDS, Kind
 from app.jobs.imports.files import ImportFile, ImportRow, Mapping_, read_file
 from app.jobs.imports.references import IMPORT_NAMESPACE, References, Unresolved, imported_id
-from app.jobs.sending import CommandSender, Outcome
+from app.jobs.sending import CommandSender, Outcome, OutcomesStalled
 from core.clock import utcnow
 from core.settings import Settings
 from stores.at_rest import AtRest
@@ -41,8 +41,6 @@ from topics.names import (
 )
 from topics.pipeline import SUBMISSION_CREATE
 from topics.requisitions import REQUISITION_CREATE
-
-OUTCOME_TIMEOUT_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +93,13 @@ class ImportSummary:
     seconds: float = 0.0
     sample_ids: list[UUID] = field(default_factory=list)
     """A few created candidates' ids, to look them up afterwards."""
+    stalled: OutcomesStalled | None = None
+    """Set when the wait for outcomes gave up: no new one for IMPORT_STALL_SECONDS."""
+
+    @property
+    def pending(self) -> int:
+        """Rows sent whose outcome had not come when the import stopped waiting."""
+        return self.stalled.missing if self.stalled else 0
 
     @property
     def rate(self) -> float:
@@ -108,11 +113,13 @@ class ImportSummary:
 
 @dataclass(frozen=True)
 class Progress:
-    """Callbacks for the CLI's progress bars: rows sent, outcomes received."""
+    """Callbacks for the CLI's progress bars: rows sent, outcomes received, and how long
+    it has been since the last outcome came (after each poll of the ledger)."""
 
     published: Callable[[int], None] = lambda n: None
     applied: Callable[[int], None] = lambda n: None
     total: Callable[[int], None] = lambda n: None
+    quiet: Callable[[float], None] = lambda seconds: None
 
 
 def command_id_for(tenant_id: UUID, digest: str, line: int) -> UUID:
@@ -191,9 +198,20 @@ class RecordImport:
                     await self._send(sender, tenant_id, command_id, payload)
                 await sender.flush()
                 progress.published(len(batch))
-            async for found in sender.outcomes(tenant_id, lines, timeout=OUTCOME_TIMEOUT_SECONDS):
-                self._count(found, lines, summary)
-                progress.applied(len(found))
+            # As long as the worker records outcomes, however long that is; only a wait
+            # with none new gives up, and says the rest may still be applied.
+            last_outcome = time.monotonic()
+            try:
+                async for found in sender.outcomes(
+                    tenant_id, lines, timeout=self.settings.import_stall_seconds
+                ):
+                    self._count(found, lines, summary)
+                    progress.applied(len(found))
+                    if found:
+                        last_outcome = time.monotonic()
+                    progress.quiet(time.monotonic() - last_outcome)
+            except OutcomesStalled as stalled:
+                summary.stalled = stalled
             summary.seconds = time.monotonic() - started
             summary.problems.sort(key=lambda p: p.line)
             return summary
