@@ -88,6 +88,10 @@ def run_import(
         try:
             summary = asyncio.run(job.run(path, callbacks, checked=checked))
         except (ImportFileError, LookupError, TimeoutError, RTError, StoreUnavailable) as exc:
+            if not bars.tasks[sent].completed:
+                # Nothing was sent (no such agency): the one line alone, no empty bars.
+                bars.remove_task(sent)
+                bars.remove_task(applied)
             bars.stop()
             # One line, as it is (a file name or a value may hold brackets).
             console.print(f"import failed: {exc}", markup=False, highlight=False, soft_wrap=True)
