@@ -37,6 +37,7 @@ from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
+from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
 from core.settings import Settings, get_settings
@@ -260,6 +261,32 @@ async def run_imports(args: argparse.Namespace) -> None:
     console.print(f"raw figures: {out}")
 
 
+async def run_search_at(n: int, rounds: int) -> None:
+    """`python -m bench --search-at N`: search latency over one agency of N candidates,
+    loaded straight into the index (bench/search_at_scale.py), API against raw."""
+    env = {**os.environ, **UNLIMITED}
+    settings = get_settings()
+    slug, load = await agency_for_search(settings, n)
+    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+        console.print(f"[bold]search latency[/] over {n:,} candidates, {rounds} queries")
+        lat = await search_latency(settings, system.base_url, slug, rounds=rounds)
+    table = Table(title=f"RefactorTrack: search at {n:,} candidates (boolean + facets)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for side, label in (("api", "API"), ("raw", "raw OpenSearch")):
+        table.add_row(
+            f"{label} p50 / p95 / p99",
+            " / ".join(f"{lat[f'{side}_p{p}_ms']:.1f}" for p in (50, 95, 99)) + " ms",
+        )
+    table.add_row("ratio API / raw p95", f"{lat['api_raw_p95_ratio']:.2f} (target <= 1.2)")
+    table.add_row("p95 target", "<= 50 ms")
+    table.add_row("load", f"{load['docs_per_second']:.0f} docs/s, {load['segments']:.0f} segments")
+    console.print(table)
+    out = ROOT / "bench" / "results" / f"search_at_{n}.json"
+    out.write_text(json.dumps({"candidates": n, "load": load, "search_latency_ms": lat}, indent=1))
+    console.print(f"raw figures: {out}")
+
+
 async def run(args: argparse.Namespace) -> None:
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
@@ -414,12 +441,25 @@ def main() -> None:
         metavar="NAME",
         help="with --imports-only: py-spy the domain worker into profile-import-NAME.svg",
     )
+    parser.add_argument(
+        "--search-at",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only search latency over one agency of N candidates bulk-loaded into the "
+        "index (e.g. 1000000); off by default",
+    )
+    parser.add_argument(
+        "--search-rounds", type=int, default=200, help="queries timed by --search-at"
+    )
     args = parser.parse_args()
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    if args.relevance_only:
+    if args.search_at:
+        asyncio.run(run_search_at(args.search_at, args.search_rounds))
+    elif args.relevance_only:
         asyncio.run(run_relevance())
     elif args.imports_only:
         asyncio.run(run_imports(args))

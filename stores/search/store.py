@@ -8,6 +8,7 @@ expanded) leaves as `BadQuery` (stores/search/refusals.py), so the caller answer
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -22,7 +23,11 @@ from stores.connections import opensearch_options
 from stores.errors import translated
 from stores.search import candidate_index, candidate_writes, requisitions, saved_searches
 from stores.search.aliases import ensure_alias
-from stores.search.candidate_queries import candidate_search_body, skill_pool_body
+from stores.search.candidate_queries import (
+    candidate_facets_body,
+    candidate_search_body,
+    skill_pool_body,
+)
 from stores.search.candidate_writes import SubmissionStages
 from stores.search.query_dsl import CandidateFilters, candidate_search_query
 from stores.search.refusals import refusals_translated
@@ -184,13 +189,21 @@ class SearchStore:
             search_after=search_after,
             filters=filters,
             recent_first=recent_first,
-            facets=facets,
             sort=sort,
             near=near,
             radius_km=radius_km,
         )
-        result: dict[str, Any] = await self.client.search(index=self.candidates_alias, body=body)
-        return result
+        alias = self.candidates_alias
+        if not facets or search_after:
+            result: dict[str, Any] = await self.client.search(index=alias, body=body)
+            return result
+        # The first page: the hits and the facets as two requests at once (see
+        # candidate_facets_body), answered as one.
+        hits, counted = await asyncio.gather(
+            self.client.search(index=alias, body=body),
+            self.client.search(index=alias, body=candidate_facets_body(body), request_cache=True),
+        )
+        return {**hits, "aggregations": counted["aggregations"]}
 
     # -- requisitions --------------------------------------------------------------
 
