@@ -224,6 +224,19 @@ async def run_relevance() -> None:
     console.print(f"raw figures: {out}")
 
 
+def import_rows(table: Table, rows: int, imp: dict[str, Any], copy_rate: float) -> None:
+    """The import figures, against the raw COPY of the same rows."""
+    table.add_row(
+        f"import {rows:,} candidates: every store",
+        f"{imp['every_store_rate']:.0f} candidates/s (target >= 5000)",
+    )
+    table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
+    table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
+    table.add_row(
+        "ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f} (target >= 0.10)"
+    )
+
+
 async def run_imports(args: argparse.Namespace) -> None:
     """`python -m bench --imports-only`: the import figures alone (import and raw COPY of
     the same rows, in one run); with `--profile NAME`, py-spy samples the domain worker
@@ -246,15 +259,7 @@ async def run_imports(args: argparse.Namespace) -> None:
     table = Table(title="RefactorTrack: bulk import")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row(
-        f"import {args.import_rows:,} candidates: every store",
-        f"{imp['every_store_rate']:.0f} candidates/s (target >= 5000)",
-    )
-    table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
-    table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
-    table.add_row(
-        "ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f} (target >= 0.10)"
-    )
+    import_rows(table, args.import_rows, imp, copy_rate)
     console.print(table)
     out = ROOT / "bench" / "results" / "imports.json"
     out.write_text(json.dumps({**imp, "copy_baseline_rate": copy_rate}, indent=1))
@@ -340,13 +345,7 @@ async def run(args: argparse.Namespace) -> None:
     table = Table(title="RefactorTrack: candidate creation")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row(
-        f"import {args.import_rows:,} candidates: every store",
-        f"{imp['every_store_rate']:.0f} candidates/s (target >= 5000)",
-    )
-    table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
-    table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
-    table.add_row("ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f}")
+    import_rows(table, args.import_rows, imp, copy_rate)
     relevance_rows(table, rel)
     table.add_row(
         f"search p50 / p95 @ {args.import_rows:,} (boolean + facets)",

@@ -16,23 +16,23 @@ from typing import Any
 from uuid import UUID
 
 from core.clock import utcnow
-from domain.audit import AuditAction, AuditEntry, draft
+from domain.audit import AuditAction, AuditDraft, AuditEntry, draft
 from gateway.auth import Principal
 from stores.bundle import Stores
 from stores.postgres import audit
 from stores.postgres.database import Connection
 
 
-async def _append_one(
-    stores: Stores,
+def _drafted(
     principal: Principal,
     action: AuditAction,
     subject_type: str | None,
     subject_id: UUID | None,
     subject_ids: Iterable[UUID],
     detail: dict[str, Any],
-) -> AuditEntry:
-    entry = draft(
+) -> AuditDraft:
+    """An entry of what the caller did now, from where they called."""
+    return draft(
         principal.tenant_id,
         action,
         actor=str(principal.id),
@@ -44,6 +44,18 @@ async def _append_one(
         detail=detail,
         address=principal.address,
     )
+
+
+async def _append_one(
+    stores: Stores,
+    principal: Principal,
+    action: AuditAction,
+    subject_type: str | None,
+    subject_id: UUID | None,
+    subject_ids: Iterable[UUID],
+    detail: dict[str, Any],
+) -> AuditEntry:
+    entry = _drafted(principal, action, subject_type, subject_id, subject_ids, detail)
     async with stores.db.transaction() as conn:
         [appended] = await audit.append(conn, [entry])
     return appended
@@ -148,15 +160,5 @@ async def record_change(
 ) -> None:
     """A change the gateway wrote itself (configuration that is no command), in the
     caller's transaction: the change and its entry commit together. Fields by name."""
-    entry = draft(
-        principal.tenant_id,
-        action,
-        actor=str(principal.id),
-        actor_kind=principal.kind,
-        at=utcnow(),
-        subject_type=subject_type,
-        subject_id=subject_id,
-        detail={"fields": sorted(fields)},
-        address=principal.address,
-    )
+    entry = _drafted(principal, action, subject_type, subject_id, (), {"fields": sorted(fields)})
     await audit.append(conn, [entry])
