@@ -27,19 +27,29 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from opensearchpy import AsyncOpenSearch
 from rich.progress import Progress
-from rich.table import Table
 
 from bench.analytics import analytics_throughput, sse_latency
 from bench.creates import candidate_body, console, login, throughput
 from bench.encryption import measure as encryption_costs
-from bench.environment import UNLIMITED, use_bench_stores
+from bench.environment import RESULTS, UNLIMITED, use_bench_stores
+from bench.figures import (
+    analytics_figures,
+    encryption_figures,
+    import_figures,
+    latency_figures,
+    memory_figures,
+    relevance_figures,
+    search_figures,
+    throughput_figures,
+)
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
+from bench.report import Figure, Report
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
-from bench.stats import percentile, summary_ms
+from bench.stats import summary_ms
 from core.settings import Settings, get_settings
 from stores.connections import opensearch_options
 from stores.kafka_auth import client_options
@@ -154,7 +164,7 @@ async def noop_baseline(n: int) -> float:
         await producer.send(topic, envelope.model_dump_json().encode(), key=str(key).encode())
     await producer.flush()
     await producer.stop()
-    out = ROOT / "bench" / "results" / "noop.json"
+    out = RESULTS / "noop.json"
     out.unlink(missing_ok=True)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -189,52 +199,15 @@ async def relevance(settings: Settings, base_url: str) -> dict[str, dict[str, An
     return figures
 
 
-def relevance_rows(table: Table, figures: dict[str, dict[str, Any]]) -> None:
-    labels = (
-        ("match", "matching"),
-        ("search", "keyword search (q=)"),
-        ("bm25", "BM25 baseline"),
-        ("ceiling", "ceiling of a skills-only query (mean over tie orders)"),
-        ("ceiling_worst", "ceiling of a skills-only query (worst tie order)"),
-        ("search_skills", "keyword search graded by skill coverage alone"),
-    )
-    for set_name, rel in figures.items():
-        for name, label in labels:
-            if f"{name}_ndcg10" not in rel:
-                continue
-            table.add_row(
-                f"{set_name} set, {label}: nDCG@10 / recall@50",
-                f"{rel[f'{name}_ndcg10']:.3f} / {rel[f'{name}_recall50']:.3f}",
-            )
-
-
 async def run_relevance() -> None:
     """`python -m bench --relevance-only`: the two labelled sets alone, a few minutes."""
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
-    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+    with running_system(env, RESULTS / "logs", ROOT) as system:
         rel = await relevance(settings, system.base_url)
-    table = Table(title="RefactorTrack: relevance")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    relevance_rows(table, rel)
-    console.print(table)
-    out = ROOT / "bench" / "results" / "relevance.json"
-    out.write_text(json.dumps(rel, indent=1))
-    console.print(f"raw figures: {out}")
-
-
-def import_rows(table: Table, rows: int, imp: dict[str, Any], copy_rate: float) -> None:
-    """The import figures, against the raw COPY of the same rows."""
-    table.add_row(
-        f"import {rows:,} candidates: every store",
-        f"{imp['every_store_rate']:.0f} candidates/s (target >= 5000)",
-    )
-    table.add_row("import: Postgres + MongoDB", f"{imp['postgres_mongo_rate']:.0f} candidates/s")
-    table.add_row("raw COPY of the same rows (baseline)", f"{copy_rate:.0f} rows/s")
-    table.add_row(
-        "ratio import / COPY", f"{imp['every_store_rate'] / copy_rate:.3f} (target >= 0.10)"
-    )
+    report = Report("RefactorTrack: relevance", raw=rel)
+    report.extend(relevance_figures(rel))
+    report.write(RESULTS / "relevance.json", console)
 
 
 async def run_imports(args: argparse.Namespace) -> None:
@@ -243,27 +216,22 @@ async def run_imports(args: argparse.Namespace) -> None:
     during the import into bench/results/profile-import-NAME.svg (and .txt, the stacks)."""
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
-    import_file = ROOT / "bench" / "results" / "import.csv"
+    import_file = RESULTS / "import.csv"
     write_candidates_csv(import_file, args.import_rows)
-    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+    with running_system(env, RESULTS / "logs", ROOT) as system:
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
         slug = f"bench-import-{uuid.uuid4().hex[:8]}"
         if args.profile:
-            out = ROOT / "bench" / "results" / f"profile-import-{args.profile}.svg"
+            out = RESULTS / f"profile-import-{args.profile}.svg"
             with profiled(system.worker_pid, out):
                 imp = await import_throughput(settings, import_file, args.import_rows, slug)
             console.print(f"  profile of the domain worker: {out}")
         else:
             imp = await import_throughput(settings, import_file, args.import_rows, slug)
         copy_rate = await copy_baseline(settings, import_file)
-    table = Table(title="RefactorTrack: bulk import")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    import_rows(table, args.import_rows, imp, copy_rate)
-    console.print(table)
-    out = ROOT / "bench" / "results" / "imports.json"
-    out.write_text(json.dumps({**imp, "copy_baseline_rate": copy_rate}, indent=1))
-    console.print(f"raw figures: {out}")
+    report = Report("RefactorTrack: bulk import", raw={**imp, "copy_baseline_rate": copy_rate})
+    report.extend(import_figures(args.import_rows, imp, copy_rate))
+    report.write(RESULTS / "imports.json", console)
 
 
 async def run_search_at(n: int, rounds: int) -> None:
@@ -272,40 +240,39 @@ async def run_search_at(n: int, rounds: int) -> None:
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
     slug, load = await agency_for_search(settings, n)
-    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+    with running_system(env, RESULTS / "logs", ROOT) as system:
         console.print(f"[bold]search latency[/] over {n:,} candidates, {rounds} queries")
         lat = await search_latency(settings, system.base_url, slug, rounds=rounds)
-    table = Table(title=f"RefactorTrack: search at {n:,} candidates (boolean + facets)")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for side, label in (("api", "API"), ("raw", "raw OpenSearch")):
-        table.add_row(
-            f"{label} p50 / p95 / p99",
-            " / ".join(f"{lat[f'{side}_p{p}_ms']:.1f}" for p in (50, 95, 99)) + " ms",
-        )
-    table.add_row("ratio API / raw p95", f"{lat['api_raw_p95_ratio']:.2f} (target <= 1.2)")
-    table.add_row("p95 target", "<= 50 ms")
-    table.add_row("load", f"{load['docs_per_second']:.0f} docs/s, {load['segments']:.0f} segments")
-    console.print(table)
-    out = ROOT / "bench" / "results" / f"search_at_{n}.json"
-    out.write_text(json.dumps({"candidates": n, "load": load, "search_latency_ms": lat}, indent=1))
-    console.print(f"raw figures: {out}")
+    report = Report(
+        f"RefactorTrack: search at {n:,} candidates (boolean + facets)",
+        raw={"candidates": n, "load": load, "search_latency_ms": lat},
+    )
+    report.extend(search_figures(n, lat))
+    report.add(Figure("search", "bulk load into the index", load["docs_per_second"], "docs/s"))
+    report.write(RESULTS / f"search_at_{n}.json", console)
 
 
 async def run(args: argparse.Namespace) -> None:
+    """Every phase, in an order that keeps one from weighing on the next; one table."""
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
-    import_file = ROOT / "bench" / "results" / "import.csv"
+    report = Report()
+    import_file = RESULTS / "import.csv"
     write_candidates_csv(import_file, args.import_rows)
-    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+    with running_system(env, RESULTS / "logs", ROOT) as system:
         token, tenant_id = await login(system.base_url)
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
         tp = await throughput(system.base_url, token, tenant_id, args.n, args.concurrency)
         console.print(f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s")
-        console.print(f"[bold]latency[/]: {args.rate}/s for {args.seconds}s")
-        lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
-        console.print(f"  GET {summary_ms(lat['get'])}; search {summary_ms(lat['search'])}")
-        memory = resident_mib()
+        runs = []
+        for i in range(args.latency_runs):
+            console.print(
+                f"[bold]latency[/] run {i + 1} of {args.latency_runs}: "
+                f"{args.rate}/s for {args.seconds}s"
+            )
+            lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
+            console.print(f"  GET {summary_ms(lat['get'])}; search {summary_ms(lat['search'])}")
+            runs.append(lat)
         rel = await relevance(settings, system.base_url)
         console.print(
             f"[bold]analytics latency[/]: {args.analytics_rate:.0f} events/s for "
@@ -323,12 +290,18 @@ async def run(args: argparse.Namespace) -> None:
     console.print(
         f"  analytics {an['analytics_rate']:.0f} events/s, no-op {an['noop_rate']:.0f} events/s"
     )
+    report.extend(throughput_figures(tp, noop))
+    report.extend(latency_figures(runs, args.rate))
+    report.extend(analytics_figures(sse, args.analytics_rate, an))
+    report.extend(relevance_figures(rel))
     # Last: the import leaves the servers vacuuming and merging for a while after, which
     # would weigh on the figures of anything measured after it.
-    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+    with running_system(env, RESULTS / "logs", ROOT) as system:
+        before = resident_mib()
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
         slug = f"bench-import-{uuid.uuid4().hex[:8]}"
         imp = await import_throughput(settings, import_file, args.import_rows, slug)
+        after = resident_mib()
         console.print(
             f"  {imp['every_store_rate']:.0f}/s into every store "
             f"({imp['postgres_mongo_rate']:.0f}/s into Postgres and MongoDB)"
@@ -341,65 +314,30 @@ async def run(args: argparse.Namespace) -> None:
             f"  API p95 {lat_search['api_p95_ms']:.1f} ms, "
             f"raw OpenSearch p95 {lat_search['raw_p95_ms']:.1f} ms"
         )
-
-    table = Table(title="RefactorTrack: candidate creation")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    import_rows(table, args.import_rows, imp, copy_rate)
-    relevance_rows(table, rel)
-    table.add_row(
-        f"search p50 / p95 @ {args.import_rows:,} (boolean + facets)",
-        f"{lat_search['api_p50_ms']:.1f} / {lat_search['api_p95_ms']:.1f} ms (p95 target <= 50)",
+    report.extend(import_figures(args.import_rows, imp, copy_rate))
+    report.extend(search_figures(args.import_rows, lat_search))
+    report.extend(memory_figures("before the import", before))
+    report.extend(memory_figures(f"after {args.import_rows:,} rows", after))
+    report.raw.update(
+        {
+            "import": {**imp, "copy_baseline_rate": copy_rate},
+            "relevance": rel,
+            "search_latency_ms": lat_search,
+            "throughput": tp,
+            "noop_rate": noop,
+            "analytics": {**an, "sse_latency_ms": [x * 1000 for x in sse]},
+            "latency_ms": [{k: [x * 1000 for x in v] for k, v in lat.items()} for lat in runs],
+            "rss_mib": {"before_import": before, "after_import": after},
+        }
     )
-    table.add_row(
-        "same request raw to OpenSearch p50 / p95",
-        f"{lat_search['raw_p50_ms']:.1f} / {lat_search['raw_p95_ms']:.1f} ms",
-    )
-    table.add_row(
-        "ratio API / raw p95",
-        f"{lat_search['api_p95_ms'] / lat_search['raw_p95_ms']:.2f} (target <= 1.3)",
-    )
-    table.add_row("accept rate (POST, respond-async)", f"{tp['accept_rate']:.0f} commands/s")
-    table.add_row("end-to-end create throughput", f"{tp['e2e_rate']:.0f} commands/s")
-    table.add_row("no-op Faust agent (baseline)", f"{noop:.0f} messages/s")
-    table.add_row("ratio end-to-end / no-op", f"{tp['e2e_rate'] / noop:.3f} (target >= 0.5)")
-    table.add_row(
-        f"analytics: event → SSE @ {args.analytics_rate:.0f}/s", f"{summary_ms(sse)} (p95 <= 1 s)"
-    )
-    table.add_row("analytics throughput", f"{an['analytics_rate']:.0f} events/s")
-    table.add_row("no-op agent on the same backlog", f"{an['noop_rate']:.0f} events/s")
-    table.add_row(
-        "ratio analytics / no-op", f"{an['analytics_rate'] / an['noop_rate']:.2f} (target >= 0.5)"
-    )
-    table.add_row(f"POST→GET-visible @ {args.rate}/s", summary_ms(lat["get"]))
-    table.add_row(f"POST→search-visible @ {args.rate}/s", summary_ms(lat["search"]))
-    table.add_row("search p99 target", f"{percentile(lat['search'], 99) * 1000:.0f} ms (<= 250)")
-    for name, mib in memory.items():
-        table.add_row(f"RSS {name}", f"{mib:.0f} MiB")
-    table.add_row("RSS total", f"{sum(memory.values()):.0f} MiB (target < 4096)")
-    console.print(table)
-    out = ROOT / "bench" / "results" / "candidates.json"
-    out.write_text(
-        json.dumps(
-            {
-                "import": {**imp, "copy_baseline_rate": copy_rate},
-                "relevance": rel,
-                "search_latency_ms": lat_search,
-                "throughput": tp,
-                "noop_rate": noop,
-                "analytics": {**an, "sse_latency_ms": [x * 1000 for x in sse]},
-                "latency_ms": {k: [x * 1000 for x in v] for k, v in lat.items()},
-                "rss_mib": memory,
-            },
-            indent=1,
-        )
-    )
-    console.print(f"raw figures: {out}")
-    # Last, with systems of its own: what sealing personal data costs, against a baseline
-    # with it off, in this same run.
-    await encryption_costs(
+    # With systems of its own: what sealing personal data costs, against a baseline with
+    # it off, in this same run.
+    costs = await encryption_costs(
         args.encryption_n, args.concurrency, args.encryption_import_rows, args.encryption_rounds
     )
+    report.extend(encryption_figures(costs))
+    report.raw["encryption"] = costs
+    report.write(RESULTS / "bench.json", console)
 
 
 def main() -> None:
@@ -408,6 +346,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200.0, help="offered creates/s")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--latency-runs", type=int, default=3, help="runs of the POST → visible latency"
+    )
     parser.add_argument(
         "--analytics-rate", type=float, default=100.0, help="events/s for the SSE latency"
     )
@@ -455,7 +396,7 @@ def main() -> None:
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
-    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    (RESULTS).mkdir(parents=True, exist_ok=True)
     if args.search_at:
         asyncio.run(run_search_at(args.search_at, args.search_rounds))
     elif args.relevance_only:

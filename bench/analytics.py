@@ -27,6 +27,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.environment import RESULTS
 from core.settings import Settings
 from stores.kafka import ensure_topics
 from stores.kafka_access import grant_access, revoke_access
@@ -169,7 +170,7 @@ async def analytics_throughput(settings: Settings, n: int) -> dict[str, float]:
     finally:
         await producer.stop()
     env = {**os.environ, "TOPIC_NAMESPACE": namespace, "WORKER_ID": namespace}
-    results = ROOT / "bench" / "results"
+    results = RESULTS
     measured = await _run(
         "bench.analytics_worker",
         [str(n), str(results / "analytics.json")],

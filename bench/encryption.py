@@ -31,7 +31,7 @@ from typing import Any
 from rich.table import Table
 
 from bench.creates import console, login, throughput
-from bench.environment import UNLIMITED, use_bench_stores
+from bench.environment import RESULTS, UNLIMITED, use_bench_stores
 from bench.imports import import_throughput, write_candidates_csv
 from core import crypto
 from core.settings import get_settings
@@ -42,7 +42,6 @@ from topics import personal
 from topics import sealing as topic_sealing
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 MODES = ("on", "off")
 
 

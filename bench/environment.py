@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 from core.settings import get_settings
 from stores.postgres.migrate import upgrade
 from tests.harness.scratch import empty_scratch_stores
+
+ROOT = Path(__file__).resolve().parent.parent
+# Where every figure, log and flame graph of a run lands; a smoke run (the test suite's)
+# points it elsewhere so that it never overwrites a real run's figures.
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
 
 # The benchmarks get stores of their own, emptied before each run, so their figures do
 # not depend on what earlier runs (or a developer's `make dev`) left behind. A variable

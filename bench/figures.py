@@ -1,0 +1,206 @@
+"""Each phase's results as rows of the one table (bench/report.py), with the issue's targets.
+
+The targets live here, beside the figures they judge, so changing one is one line and the
+table, the JSON and the note all read it from the same place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import Figure, Target
+from bench.stats import percentile
+
+IMPORT_RATE = Target(">=", 5000)
+IMPORT_COPY_RATIO = Target(">=", 0.10, on_ratio=True)
+E2E_NOOP_RATIO = Target(">=", 0.5, on_ratio=True)
+GET_VISIBLE_P99_MS = Target("<=", 250)
+SEARCH_VISIBLE_P99_MS = Target("<=", 500)
+SEARCH_P95_MS = Target("<=", 50)
+SEARCH_API_RAW_RATIO = Target("<=", 1.2, on_ratio=True)
+ANALYTICS_SSE_P95_MS = Target("<=", 1000)
+ANALYTICS_NOOP_RATIO = Target(">=", 0.5, on_ratio=True)
+MATCH_NDCG = Target(">=", 0.92)
+MATCH_RECALL = Target(">=", 0.95)
+SEARCH_NDCG = Target(">=", 0.75)
+RSS_TOTAL_MIB = Target("<=", 4096)
+
+
+def import_figures(rows: int, imp: dict[str, Any], copy_rate: float) -> list[Figure]:
+    """The import into every store, against a raw COPY of the same rows."""
+    return [
+        Figure(
+            "import",
+            f"import {rows:,} candidates into every store",
+            imp["every_store_rate"],
+            "rows/s",
+            IMPORT_RATE,
+        ),
+        Figure(
+            "import",
+            "import / raw COPY of the same rows",
+            imp["every_store_rate"],
+            "rows/s",
+            IMPORT_COPY_RATIO,
+            baseline=copy_rate,
+            baseline_name="COPY rows/s",
+        ),
+        Figure("import", "import into Postgres + MongoDB", imp["postgres_mongo_rate"], "rows/s"),
+    ]
+
+
+def throughput_figures(tp: dict[str, float], noop: float) -> list[Figure]:
+    """REST creates (respond-async) against a Faust agent that only counts, same broker."""
+    return [
+        Figure("creates", "accepted by the gateway (respond-async)", tp["accept_rate"], "/s"),
+        Figure(
+            "creates",
+            "end-to-end creates through HTTP / no-op agent",
+            tp["e2e_rate"],
+            "/s",
+            E2E_NOOP_RATIO,
+            baseline=noop,
+            baseline_name="no-op msgs/s",
+        ),
+    ]
+
+
+def latency_figures(runs: list[dict[str, list[float]]], rate: float) -> list[Figure]:
+    """POST → visible, one row per run (the target holds in each run, not on average)."""
+    figures = []
+    for i, run in enumerate(runs, start=1):
+        label = f"run {i} of {len(runs)}"
+        figures.append(
+            Figure(
+                "interactive",
+                f"POST → GET-visible p99 @ {rate:.0f}/s",
+                percentile(run["get"], 99) * 1000,
+                "ms",
+                GET_VISIBLE_P99_MS,
+                note=f"{label}, p50 {percentile(run['get'], 50) * 1000:.0f} ms",
+            )
+        )
+        figures.append(
+            Figure(
+                "interactive",
+                f"POST → search-visible p99 @ {rate:.0f}/s",
+                percentile(run["search"], 99) * 1000,
+                "ms",
+                SEARCH_VISIBLE_P99_MS,
+                note=f"{label}, p50 {percentile(run['search'], 50) * 1000:.0f} ms",
+            )
+        )
+    return figures
+
+
+def search_figures(candidates: int, lat: dict[str, float]) -> list[Figure]:
+    """Boolean query + facets through the API, against the same requests sent raw."""
+    return [
+        Figure(
+            "search",
+            f"search p95 @ {candidates:,} candidates (API)",
+            lat["api_p95_ms"],
+            "ms",
+            SEARCH_P95_MS,
+            note=f"p50 {lat['api_p50_ms']:.0f} ms",
+        ),
+        Figure(
+            "search",
+            f"API / raw OpenSearch p95 @ {candidates:,}",
+            lat["api_p95_ms"],
+            "ms",
+            SEARCH_API_RAW_RATIO,
+            baseline=lat["raw_p95_ms"],
+            baseline_name="raw p95 ms",
+        ),
+    ]
+
+
+def analytics_figures(sse: list[float], rate: float, an: dict[str, float]) -> list[Figure]:
+    return [
+        Figure(
+            "analytics",
+            f"event → SSE update p95 @ {rate:.0f}/s",
+            percentile(sse, 95) * 1000,
+            "ms",
+            ANALYTICS_SSE_P95_MS,
+        ),
+        Figure(
+            "analytics",
+            "analytics agent / no-op agent, same backlog",
+            an["analytics_rate"],
+            "events/s",
+            ANALYTICS_NOOP_RATIO,
+            baseline=an["noop_rate"],
+            baseline_name="no-op events/s",
+        ),
+    ]
+
+
+def relevance_figures(sets: dict[str, dict[str, Any]]) -> list[Figure]:
+    figures = []
+    for set_name, rel in sets.items():
+        figures += [
+            Figure(
+                "relevance",
+                f"{set_name} set: matching nDCG@10",
+                rel["match_ndcg10"],
+                "",
+                MATCH_NDCG,
+            ),
+            Figure(
+                "relevance",
+                f"{set_name} set: matching recall@50",
+                rel["match_recall50"],
+                "",
+                MATCH_RECALL,
+            ),
+            Figure(
+                "relevance",
+                f"{set_name} set: keyword search nDCG@10",
+                rel["search_ndcg10"],
+                "",
+                SEARCH_NDCG,
+                baseline=rel["bm25_ndcg10"],
+                baseline_name="BM25",
+                note=(
+                    f"skills-only ceiling {rel['ceiling_ndcg10']:.3f}"
+                    if "ceiling_ndcg10" in rel
+                    else ""
+                ),
+            ),
+        ]
+    return figures
+
+
+def memory_figures(label: str, memory: dict[str, float]) -> list[Figure]:
+    figures = [
+        Figure("memory", f"RSS {name} ({label})", mib, "MiB") for name, mib in memory.items() if mib
+    ]
+    figures.append(
+        Figure("memory", f"RSS total ({label})", sum(memory.values()), "MiB", RSS_TOTAL_MIB)
+    )
+    return figures
+
+
+def encryption_figures(costs: dict[str, Any]) -> list[Figure]:
+    """What sealing personal data costs: sealed against PERSONAL_DATA_SEALING=off."""
+    on, off = costs["end_to_end"]["on"], costs["end_to_end"]["off"]
+    return [
+        Figure(
+            "sealing",
+            "creates end to end, sealed / not sealed",
+            on["e2e_rate"],
+            "/s",
+            baseline=off["e2e_rate"],
+            baseline_name="not sealed /s",
+        ),
+        Figure(
+            "sealing",
+            "import into every store, sealed / not sealed",
+            on["import_every_store_rate"],
+            "rows/s",
+            baseline=off["import_every_store_rate"],
+            baseline_name="not sealed rows/s",
+        ),
+    ]
