@@ -24,12 +24,11 @@ ROWS = 300
 
 def test_the_import_phase_runs_and_writes_its_figures(tmp_path: Path) -> None:
     # Stores of the smoke run's own, beside the suite's (the bench empties its stores).
-    suffix = "bench_smoke"
     env = {
         **os.environ,
         "BENCH_RESULTS_DIR": str(tmp_path),
-        "POSTGRES_DB": f"{os.environ['POSTGRES_DB']}_{suffix}",
-        "MONGODB_DB": f"{os.environ['MONGODB_DB']}_{suffix}",
+        "POSTGRES_DB": f"{os.environ['POSTGRES_DB']}_smoke_bench",
+        "MONGODB_DB": f"{os.environ['MONGODB_DB']}_smoke_bench",
         # Scratch names end in -bench: only those may have their topics dropped.
         "INDEX_PREFIX": f"{os.environ['INDEX_PREFIX']}-smoke-bench",
         "TOPIC_NAMESPACE": f"{os.environ['TOPIC_NAMESPACE']}-smoke-bench",
