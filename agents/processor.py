@@ -48,6 +48,8 @@ from stores.postgres.commands import CommandKey
 from stores.postgres.keys import delete_unused_person_keys
 from stores.sealing import Sealer
 from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
+from topics.erasures import record_of
+from topics.names import ERASURES
 
 log = logging.getLogger(__name__)
 
@@ -404,6 +406,11 @@ class CommandProcessor:
                 # An erasure ends with a tombstone, after its event, so that compaction
                 # removes every record of the aggregate from the topic.
                 messages.append((topic, key, None, None))
+            erased = record_of(event) if self.namespace is not None else None
+            if erased is not None and self.namespace is not None:
+                # And the register keeps who it was (ids only) for a restore to erase again.
+                register = ERASURES.name(self.namespace)
+                messages.append((register, erased.key, erased.model_dump_json().encode(), None))
         await self.publisher.publish_many(messages)
 
     async def _give_up(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from core.settings import KafkaRole, Settings
 from stores.kafka_admin import KafkaAdmin
-from topics.access import Grant, command_writer_grants, worker_grants
+from topics.access import Grant, command_writer_grants, jobs_grants, worker_grants
 
 # The principals migrate looks after; the admin is the broker's super user and is made
 # when the broker's storage is formatted.
@@ -26,7 +26,7 @@ def service_grants(settings: Settings) -> dict[KafkaRole, list[Grant]]:
     return {
         "gateway": command_writer_grants(ns),
         "worker": worker_grants(ns, settings.worker_id),
-        "jobs": command_writer_grants(ns),
+        "jobs": jobs_grants(ns),
     }
 
 

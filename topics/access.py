@@ -19,6 +19,7 @@ from typing import Literal
 
 from topics.names import (
     COMMAND_TOPICS,
+    ERASURES,
     EVENT_TOPICS,
     INTERNAL_TOPICS,
     TopicSpec,
@@ -88,6 +89,16 @@ def command_writer_grants(namespace: str) -> list[Grant]:
     return [
         *_topics(_names(COMMAND_TOPICS, namespace), "write", "describe"),
         Grant("cluster", "literal", CLUSTER, "idempotent_write"),
+    ]
+
+
+def jobs_grants(namespace: str) -> list[Grant]:
+    """The jobs' (imports, retention, restores): what a command writer may, and read the
+    erasure register, which `refactortrack erasures reapply` reads whole after a restore
+    (partitions assigned by hand: no consumer group)."""
+    return [
+        *command_writer_grants(namespace),
+        *_topics([ERASURES.name(namespace)], "read", "describe"),
     ]
 
 

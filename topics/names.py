@@ -18,7 +18,7 @@ DEFAULT_NAMESPACE = "rt"
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
     domain: str
-    kind: Literal["commands", "events", "by-tenant"]
+    kind: Literal["commands", "events", "by-tenant", "register"]
     compacted: bool = False
     description: str = ""
 
@@ -133,7 +133,19 @@ EVENT_TOPICS: tuple[TopicSpec, ...] = (
     ANALYTICS_EVENTS,
     WEBHOOK_EVENTS,
 )
-INTERNAL_TOPICS: tuple[TopicSpec, ...] = (ANALYTICS_BY_TENANT,)
+# Compacted and never tombstoned: one small record per erased person (ids and a time, no
+# personal data), kept for as long as the cluster, because the database's own record of
+# an erasure (the `erasures` table, the audit log) is lost with the database, and a
+# restore from an older backup must know whom to erase again (docs/operations.md).
+ERASURES = TopicSpec(
+    "erasures",
+    "register",
+    compacted=True,
+    description="Internal: who was erased (agency, kind, id, when; no personal data), kept "
+    "for good so that a restore from an older backup erases them again.",
+)
+
+INTERNAL_TOPICS: tuple[TopicSpec, ...] = (ANALYTICS_BY_TENANT, ERASURES)
 
 
 # Integrations (the integrations CLI makes them): each publishes to a command topic of its

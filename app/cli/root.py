@@ -34,6 +34,7 @@ app.add_typer(keys.keys_app, name="keys")
 app.add_typer(retention.retention_app, name="retention")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(backups.mongo_app, name="mongo")
+app.add_typer(backups.erasures_app, name="erasures")
 
 
 @app.callback()

@@ -12,7 +12,9 @@ opening).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from sqlalchemy import delete, select, text, update
@@ -162,3 +164,17 @@ async def erased_since(conn: AsyncConnection, since: datetime) -> list[UUID]:
     """Candidates erased at or after `since`."""
     found = await conn.execute(select(erasures.c.candidate_id).where(erasures.c.erased_at >= since))
     return [UUID(str(row[0])) for row in found]
+
+
+async def still_held(
+    conn: AsyncConnection, kind: Literal["candidate", "contact"], ids: Sequence[UUID]
+) -> set[UUID]:
+    """Which of these people the database holds a record of (after a restore: people whose
+    erasure came after the backup)."""
+    table = candidates if kind == "candidate" else contacts
+    held: set[UUID] = set()
+    for start in range(0, len(ids), 1000):
+        chunk = list(ids[start : start + 1000])
+        found = await conn.execute(select(table.c.id).where(table.c.id.in_(chunk)))
+        held.update(UUID(str(row[0])) for row in found)
+    return held

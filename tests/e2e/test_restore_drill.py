@@ -21,11 +21,13 @@ db is shared with the run's other tests, and only this agency's keys are wiped t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -325,3 +327,71 @@ async def test_a_backup_restored_into_empty_stores_gives_the_same_answers(
                 return fresh["id"] in [item["candidate_id"] for item in items]
 
             await eventually(alerted, timeout=30, what="an alert for a match after the restore")
+
+
+async def test_an_erasure_after_the_backup_is_applied_again_after_the_restore(
+    drill: Settings, tmp_path: Path
+) -> None:
+    """A backup holds the people erased after it was taken (and their keys). The erasure
+    register, kept by Kafka, outlives the database: `refactortrack erasures reapply` finds
+    who the restored database holds again and erases them, everywhere, once."""
+    env = _env(drill)
+    slug = f"erase-{uuid.uuid4().hex[:10]}"
+    username = f"recruiter-{slug}"
+    word = f"quokka{uuid.uuid4().hex[:6]}"
+
+    with running_system(env, DRILL_LOGS / "erase-before", ROOT) as system:
+        tenant_id, _ = await create_user(
+            drill, tenant=slug, username=username, password=PASSWORD, role="recruiter"
+        )
+        async with await _login(system.base_url, username) as client:
+            gone = await _created(
+                client, "/api/v1/candidates", candidate_body(headline=f"SRE {word} gone")
+            )
+            kept = await _created(
+                client, "/api/v1/candidates", candidate_body(headline=f"SRE {word} kept")
+            )
+
+    backup_taken = datetime.now(UTC)
+    pgdump, mongo_backup = tmp_path / "rt.pgdump", tmp_path / "rt.mongo.bson.gz"
+    _run(
+        [str(PG_BIN / "pg_dump"), "--format=custom", f"--file={pgdump}", drill.postgres_db],
+        _pg_env(drill),
+    )
+    _run([CLI, "mongo", "backup", str(mongo_backup)], env)
+
+    with running_system(env, DRILL_LOGS / "erase-erased", ROOT) as system:
+        async with await _login(system.base_url, username) as client:
+            r = await client.delete(f"/api/v1/candidates/{gone['id']}")
+            assert r.status_code == 204, r.text
+
+    # The site is lost and restored from the backup taken before the erasure.
+    await _wipe(drill, tenant_id)
+    await ensure_database(drill)
+    _run(
+        [str(PG_BIN / "pg_restore"), "--no-owner", f"--dbname={drill.postgres_db}", str(pgdump)],
+        _pg_env(drill),
+    )
+    _run([CLI, "mongo", "restore", "--yes", str(mongo_backup)], env)
+    _run([CLI, "migrate"], env)
+    _run([CLI, "reindex"], env)
+    # The restore brought the person back: what the register is for.
+    listed = json.loads(_run([CLI, "erasures", "reapply", "--dry-run", "--json"], env))
+    assert [held["id"] for held in listed["held_again"]] == [gone["id"]]
+
+    with running_system(env, DRILL_LOGS / "erase-after", ROOT) as system:
+        since = backup_taken.strftime("%Y-%m-%dT%H:%M:%S")
+        out = _run([CLI, "erasures", "reapply", "--since", since], env)
+        assert "held again after the restore: 1; erased 1" in out, out
+        async with await _login(system.base_url, username) as client:
+            assert (await client.get(f"/api/v1/candidates/{gone['id']}")).status_code == 404
+            assert (await client.get(f"/api/v1/candidates/{kept['id']}")).status_code == 200
+
+            async def found_only_kept() -> bool:
+                r = await client.get("/api/v1/search/candidates", params={"q": word})
+                return [item["id"] for item in r.json()["items"]] == [kept["id"]]
+
+            await eventually(found_only_kept, timeout=30, what="the erased gone from search")
+        # Again: nobody is held any more, nothing is sent.
+        again = _run([CLI, "erasures", "reapply"], env)
+        assert "held again after the restore: 0; erased 0" in again, again

@@ -32,6 +32,7 @@ from topics.names import (
     ANALYTICS_BY_TENANT,
     CANDIDATE_COMMANDS,
     CANDIDATE_EVENTS,
+    ERASURES,
     agency_events,
     integration_commands,
 )
@@ -160,12 +161,22 @@ async def test_the_gateway_writes_commands_and_nothing_else(settings: Settings) 
         await _read(settings, gateway, CANDIDATE_COMMANDS.name(ns))
 
 
-async def test_the_jobs_principal_writes_commands_only(settings: Settings) -> None:
+async def test_the_jobs_principal_writes_commands_and_reads_the_erasure_register_only(
+    settings: Settings,
+) -> None:
     jobs = settings.kafka_login("jobs")
     ns = settings.topic_namespace
     await _write(settings, jobs, CANDIDATE_COMMANDS.name(ns))
     with pytest.raises(TopicAuthorizationFailedError):
         await _write(settings, jobs, CANDIDATE_EVENTS.name(ns))
+    # The register is the worker's to write and the jobs' to read (erasures reapply).
+    register = ERASURES.name(ns)
+    await _write(settings, settings.kafka_login("worker"), register)
+    assert await _read(settings, jobs, register)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _write(settings, jobs, register)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _read(settings, jobs, CANDIDATE_EVENTS.name(ns))
 
 
 async def test_the_worker_reads_commands_and_writes_events(settings: Settings) -> None:

@@ -12,10 +12,12 @@ from topics.access import (
     allows,
     command_writer_grants,
     integration_grants,
+    jobs_grants,
     worker_grants,
 )
 from topics.names import (
     COMMAND_TOPICS,
+    ERASURES,
     EVENT_TOPICS,
     agency_events,
     integration_commands,
@@ -84,6 +86,18 @@ def test_command_writers_write_commands_and_nothing_else() -> None:
     assert Grant("cluster", "literal", "kafka-cluster", "idempotent_write") in grants
     for spec in EVENT_TOPICS:
         assert not allows(grants, "topic", spec.name(NS), "write")
+
+
+def test_jobs_write_commands_and_read_only_the_erasure_register() -> None:
+    grants = jobs_grants(NS)
+    register = ERASURES.name(NS)
+    assert allows(grants, "topic", register, "read")
+    assert not allows(grants, "topic", register, "write")
+    readable = {g.name for g in grants if g.operation == "read"}
+    assert readable == {register}
+    assert not [g for g in grants if g.resource == "group" or g.pattern == "prefixed"]
+    # The worker writes the register (it is the one that erases).
+    assert allows(worker_grants(NS, "refactortrack"), "topic", register, "write")
 
 
 def test_an_integration_writes_its_own_topic_and_reads_its_agency_alone() -> None:

@@ -35,6 +35,13 @@ def test_layout_has_commands_events_and_dead_letters_in_one_namespace() -> None:
         "rt-test.searches.commands.dlq",
         "rt-test.analytics.events",
         "rt-test.analytics.by-tenant",
+        "rt-test.erasures.register",
         "rt-test.webhooks.events",
         "rt-test.integrations-refused.dlq",
     }
+
+
+def test_the_erasure_register_is_compacted_and_never_ages_out() -> None:
+    config = dict(topic_layout("rt-test"))["rt-test.erasures.register"]
+    assert config["cleanup.policy"] == "compact"
+    assert "retention.ms" not in config
