@@ -157,6 +157,17 @@ async def offered_load(
     return run
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_create(before: dict[str, float], pids: dict[str, int], n: int) -> dict[str, float]:
+    """CPU milliseconds each of our processes spent per create since `before`."""
+    return {name: (cpu_seconds(pid) - before[name]) * 1000 / n for name, pid in pids.items()}
+
+
 async def throughput_retrying(
     settings: Settings, base_url: str, token: str, tenant_id: uuid.UUID, n: int, concurrency: int
 ) -> dict[str, float]:
@@ -347,13 +358,24 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
             )
             await asyncio.sleep(2)  # the followers' tail settles before the next run
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
+        # Where the CPU of a create goes, process by process (the shared servers' is not
+        # ours alone to count on a machine other benchmarks use).
+        pids = {
+            "gateway": system.gateway_pid,
+            "domain worker": system.worker_pid,
+            "analytics worker": system.analytics_pid,
+            "load generator (this process)": os.getpid(),
+        }
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         tp = await throughput_retrying(
             settings, system.base_url, token, tenant_id, args.n, args.concurrency
         )
+        cpu = cpu_per_create(cpu_before, pids, args.n)
         console.print(
             f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s "
             f"({tp['refused_503']:.0f} answers 503, sent again)"
         )
+        console.print("  CPU ms per create: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
         profiles: dict[str, Any] = {}
         if args.profile:
             profiles = await _profiled_runs(args, settings, system, token, tenant_id)
@@ -382,6 +404,8 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
     table.add_row(
         "accept rate (503s sent again)", f"{tp['accept_rate']:.0f}/s ({tp['refused_503']:.0f})"
     )
+    for name, ms in cpu.items():
+        table.add_row(f"CPU per create (throughput phase): {name}", f"{ms:.2f} ms")
     table.add_row("no-op Faust agent", f"{noop_rate:.0f}/s")
     table.add_row("ratio end-to-end / no-op", f"{tp['e2e_rate'] / noop_rate:.3f} (target >= 0.5)")
     console.print(table)
@@ -393,6 +417,7 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
                 "seconds": args.seconds,
                 "runs": runs,
                 "throughput": tp,
+                "throughput_cpu_ms_per_create": cpu,
                 "noop_rate": noop_rate,
                 "e2e_noop_ratio": tp["e2e_rate"] / noop_rate,
                 "profiles": profiles,
