@@ -367,11 +367,16 @@ class CommandProcessor:
             else:
                 finals.append(_outcome(command, "rejected", None, result.as_dict()))
                 told.extend(self._tell_integration(command, result.as_dict()))
-        await self._emit(events)
+        quiet = {_key(c) for c in commands if not c.reply}
+        # The outcome wakes the waiting request while the broker acknowledges the events,
+        # not after: both are done again from the ledger if either fails (the batch's
+        # offsets are not committed until this returns), and the change is committed.
+        await asyncio.gather(
+            self._emit(events),
+            self.ctx.stores.redis.record_outcomes(finals, quiet=quiet),
+        )
         if told:
             await self.publisher.publish_many(told)
-        quiet = {_key(c) for c in commands if not c.reply}
-        await self.ctx.stores.redis.record_outcomes(finals, quiet=quiet)
 
     def _tell_integration(
         self, command: CommandEnvelope, error: dict[str, Any]

@@ -36,6 +36,7 @@ from agents.webhooks.sender import WebhookSender
 from app.faust_app import create_faust_app
 from app.tracing import trace_process
 from app.worker_health import serve_health
+from core.gc_tuning import freeze_loaded_objects, hold_collections, log_slow_collections
 from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
 from domain import geo
@@ -137,7 +138,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     _serve_gate(app, settings, gate)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
-    _warm_gazetteer(app)
+    _warm_gazetteer(app, settings.gc_freeze)
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))
     _serve_webhooks(app, settings, stores, publisher, [s.name(ns) for s in EVENT_TOPICS])
     # The changes feed (GET /changes): every domain event, ids and versions only.
@@ -217,14 +218,21 @@ def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> No
             await consumer.stop()
 
 
-def _warm_gazetteer(app: faust.App) -> None:
+def _warm_gazetteer(app: faust.App, freeze: bool) -> None:
     @app.service
     class GazetteerService(Service):
         async def on_start(self) -> None:
             # The indexers look each record's city up (domain/geo.py): the gazetteer loads
             # in a thread now (a second or two), not on the event loop at the first event.
             # Not awaited, so the worker's start does not wait for it.
+            log_slow_collections()
+            if freeze:
+                hold_collections()
             self.loading = asyncio.get_running_loop().run_in_executor(None, geo.warm)
+            if freeze:
+                # Once loaded, the gazetteer and everything imported before it are frozen
+                # out of the full collections (core/gc_tuning.py).
+                self.loading.add_done_callback(lambda _: freeze_loaded_objects())
 
 
 def _serve_sandbox(app: faust.App, sandbox: ParseSandbox) -> None:

@@ -43,6 +43,7 @@ from bench.figures import (
     throughput_figures,
 )
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
+from bench.latency import run_latency
 from bench.memory import resident_mib
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
@@ -379,8 +380,15 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="NAME",
-        help="with --imports-only: py-spy the domain worker into profile-import-NAME.svg",
+        help="with --imports-only: py-spy the domain worker into profile-import-NAME.svg; "
+        "with --latency-only: the gateway and the worker into profile-{latency,throughput}-NAME-*",
     )
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the interactive path: --runs latency runs, by stage, and end-to-end / no-op",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="latency runs of --latency-only")
     parser.add_argument(
         "--search-at",
         type=int,
@@ -401,6 +409,8 @@ def main() -> None:
         asyncio.run(run_search_at(args.search_at, args.search_rounds))
     elif args.relevance_only:
         asyncio.run(run_relevance())
+    elif args.latency_only:
+        asyncio.run(run_latency(args, noop_baseline))
     elif args.imports_only:
         asyncio.run(run_imports(args))
     else:

@@ -54,6 +54,28 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("event loop (callbacks, socket writes)", ("asyncio/",)),
 ]
+# The gateway's share of a create, by step of the request (`--side gateway`).
+GATEWAY_STAGES: list[tuple[str, tuple[str, ...]]] = [
+    ("admission: 503 refusals (over COMMAND_CONCURRENCY)", ("_drain (", "problem (gateway/")),
+    ("auth: token and the caller's standing", ("current_principal (", "Identities.")),
+    ("seal the command (person key made in Postgres)", ("seal_command (", "Keyring.")),
+    ("outcome key to Redis (mark_accepted)", ("mark_accepted (",)),
+    ("publish to Kafka (send_and_wait, acks=all)", ("CommandBus._publish (", "aiokafka/")),
+    ("outcome: Redis GET + pub/sub delivery", ("OutcomeWaiter.", "get_outcome (")),
+    ("read the created candidate back (Postgres, MongoDB, unseal)", (".load (gateway/",)),
+    ("response (JSON body, headers)", ("outcome_response (", "send_with_headers")),
+    ("rest of the route (command bus)", ("CommandBus.submit (", "create_candidate (")),
+    ("body parsing + validation (FastAPI, pydantic)", ("fastapi/", "pydantic")),
+    ("middlewares (metrics, request id, limits)", ("gateway/",)),
+    ("HTTP (uvicorn, httptools)", ("uvicorn/", "httptools")),
+    (
+        "SQLAlchemy/asyncpg in their greenlet (the caller is not on the stack)",
+        ("greenlet_spawn (", "sqlalchemy/", "asyncpg/"),
+    ),
+    ("MongoDB client", ("pymongo/",)),
+    ("Redis client", ("redis/",)),
+    ("event loop (callbacks, socket writes)", ("asyncio/",)),
+]
 KINDS: list[tuple[str, tuple[str, ...]]] = [
     ("SQLAlchemy statement compilation", ("sqlalchemy/sql/",)),
     ("SQLAlchemy execution + asyncpg", ("sqlalchemy/", "asyncpg/")),
@@ -101,7 +123,12 @@ def innermost(frames: list[str], rules: list[tuple[str, tuple[str, ...]]]) -> st
     return "other"
 
 
-def tables(path: Path, records: int, rate: float) -> str:
+def tables(
+    path: Path,
+    records: int,
+    rate: float,
+    stages: list[tuple[str, tuple[str, ...]]] = STAGES,
+) -> str:
     by_stage: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
     total = 0
@@ -109,7 +136,7 @@ def tables(path: Path, records: int, rate: float) -> str:
         stack, _, count = line.rpartition(" ")
         frames, n = stack.split(";"), int(count)
         total += n
-        by_stage[classify(frames, STAGES)] += n
+        by_stage[classify(frames, stages)] += n
         by_kind[innermost(frames, KINDS)] += n
     out = []
     for title, counts in (("stage", by_stage), ("kind of work", by_kind)):
@@ -126,8 +153,15 @@ def main() -> None:
     parser.add_argument("stacks", type=Path)
     parser.add_argument("--records", type=int, required=True)
     parser.add_argument("--rate", type=float, default=200.0, help="py-spy's samples per second")
+    parser.add_argument(
+        "--side",
+        choices=("worker", "gateway"),
+        default="worker",
+        help="whose stages: the domain worker's (default) or the gateway's",
+    )
     args = parser.parse_args()
-    print(tables(args.stacks, args.records, args.rate))
+    stages = GATEWAY_STAGES if args.side == "gateway" else STAGES
+    print(tables(args.stacks, args.records, args.rate, stages))
 
 
 if __name__ == "__main__":

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
     # it holds (and commits their offsets), for at most this long.
     shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
+    # After start-up, what a gateway or worker loaded is frozen out of the garbage
+    # collector's full collections, which otherwise paused it for a large part of a second
+    # (core/gc_tuning.py); `false` only to measure the difference.
+    gc_freeze: bool = Field(default=True, alias="GC_FREEZE")
     # An import (and the other jobs) waits for its outcomes as long as the worker records
     # some; it gives up (exit 3) only after this long with none new.
     import_stall_seconds: float = Field(default=120.0, gt=0, alias="IMPORT_STALL_SECONDS")

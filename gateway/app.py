@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 
+from core.gc_tuning import freeze_loaded_objects, log_slow_collections
 from core.logging import format_every_handler, mask_every_handler
 from core.settings import Settings
 from gateway.admission import WriteAdmission
@@ -138,6 +139,9 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         mask_every_handler()
         format_every_handler(settings.log_format)
         await state.start()
+        log_slow_collections()
+        if settings.gc_freeze:
+            freeze_loaded_objects()
         metrics_server = None
         if settings.metrics_port:
             metrics_server = MetricsServer(

@@ -16,6 +16,9 @@ from topics.envelopes import CommandOutcome
 
 log = logging.getLogger(__name__)
 
+RECHECK_SECONDS = 1.0
+"""How long a waiting request trusts the announcement alone before reading the outcome."""
+
 
 class OutcomeWaiter:
     def __init__(self, redis: RedisStore) -> None:
@@ -62,12 +65,23 @@ class OutcomeWaiter:
         future: asyncio.Future[CommandOutcome],
         timeout: float,
     ) -> CommandOutcome | None:
-        """The final outcome, or None when it did not come within `timeout` seconds."""
+        """The final outcome, or None when it did not come within `timeout` seconds.
+
+        The announcement wakes the request (it was registered before the command was
+        published, so it cannot pass unseen while the subscription stands). Only one not
+        woken within RECHECK_SECONDS reads the stored outcome, in case its announcement
+        was lost with a dropped subscription: one Redis round trip fewer per write.
+        """
         try:
+            first = min(RECHECK_SECONDS, timeout)
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), first)
+            except TimeoutError:
+                pass
             recorded = await self._redis.get_outcome(tenant_id, command_id)
             if recorded is not None and recorded.status != "accepted":
                 return recorded
-            return await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(future, max(0.0, timeout - first))
         except TimeoutError:
             return None
         finally:

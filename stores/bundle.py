@@ -32,6 +32,8 @@ class Stores:
 
     async def start(self) -> None:
         """Idempotent, so an agent may call it before the worker's service did."""
+        if self._started:
+            return  # the usual case, on every apply: no lock to take
         async with self._lock:
             if self._started:
                 return
