@@ -17,23 +17,20 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from opensearchpy import AsyncOpenSearch
-from rich.progress import Progress
 
 from bench.analytics import analytics_throughput, sse_latency
-from bench.creates import candidate_body, console, login, throughput
+from bench.creates import candidate_body, console, login
 from bench.encryption import measure as encryption_costs
 from bench.environment import RESULTS, UNLIMITED, use_bench_stores
 from bench.figures import (
     analytics_figures,
+    cpu_figures,
     encryption_figures,
     import_figures,
     latency_figures,
@@ -43,7 +40,15 @@ from bench.figures import (
     throughput_figures,
 )
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
-from bench.latency import run_latency
+from bench.latency import (
+    cpu_per_create,
+    cpu_seconds,
+    offered_load,
+    run_latency,
+    stage_times,
+    throughput_retrying,
+)
+from bench.latency import summary as latency_summary
 from bench.memory import resident_mib
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
@@ -52,93 +57,11 @@ from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
 from bench.stats import summary_ms
 from core.settings import Settings, get_settings
-from stores.connections import opensearch_options
 from stores.kafka_auth import client_options
 from tests.harness.processes import running_system
 from topics.envelopes import Actor, CommandEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-async def latency(
-    base_url: str, token: str, tenant_id: uuid.UUID, rate: float, seconds: float
-) -> dict[str, list[float]]:
-    """Open-loop creates at `rate`/s: POST until GET-visible, and until search finds it.
-
-    A create answers 201 only once the agent has committed it, so the time to 201 is the
-    time to GET-visible. Search visibility is polled with one query for every candidate
-    still awaited, so that polling does not itself load the system.
-    """
-    settings = get_settings()
-    run = uuid.uuid4().hex[:6]
-    get_latency: list[float] = []
-    search_latency: list[float] = []
-    sent_at: dict[str, float] = {}
-    slow: list[int] = []  # answered 202: not applied within the gateway's wait limit
-    done = asyncio.Event()
-    search = AsyncOpenSearch(**opensearch_options(settings))
-    alias = f"{settings.index_prefix}-candidates"
-
-    async def poll_search() -> None:
-        while not (done.is_set() and not sent_at):
-            waiting = list(sent_at)
-            if waiting:
-                result = await search.search(
-                    index=alias,
-                    body={
-                        "size": len(waiting),
-                        "_source": False,
-                        "query": {
-                            "bool": {
-                                "filter": [
-                                    {"term": {"tenant_id": str(tenant_id)}},
-                                    {"ids": {"values": waiting}},
-                                ]
-                            }
-                        },
-                    },
-                )
-                now = time.perf_counter()
-                for hit in result["hits"]["hits"]:
-                    started = sent_at.pop(hit["_id"], None)
-                    if started is not None:
-                        search_latency.append(now - started)
-            await asyncio.sleep(0.01)
-
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=400)
-    async with aiohttp.ClientSession(base_url, headers=headers, connector=connector) as session:
-
-        async def one(i: int) -> None:
-            body = json.dumps(candidate_body(i, run)).encode()
-            started = time.perf_counter()
-            async with session.post("/api/v1/candidates", data=body) as r:
-                if r.status == 202:
-                    slow.append(i)
-                    return
-                if r.status != 201:
-                    raise RuntimeError(f"create answered {r.status}: {await r.text()}")
-                candidate_id = (await r.json())["id"]
-            get_latency.append(time.perf_counter() - started)
-            sent_at[candidate_id] = started
-
-        poller = asyncio.create_task(poll_search())
-        tasks = []
-        total = int(rate * seconds)
-        t0 = time.perf_counter()
-        with Progress(console=console, transient=True) as progress:
-            bar = progress.add_task(f"{rate:.0f} creates/s", total=total)
-            for i in range(total):
-                await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-                tasks.append(asyncio.create_task(one(i)))
-                progress.advance(bar)
-            await asyncio.gather(*tasks)
-        done.set()
-        await asyncio.wait_for(poller, timeout=60)
-    await search.close()
-    if slow:
-        console.print(f"  {len(slow)} creates were still pending after the gateway's wait limit")
-    return {"get": get_latency, "search": search_latency}
 
 
 async def noop_baseline(n: int) -> float:
@@ -263,17 +186,34 @@ async def run(args: argparse.Namespace) -> None:
     with running_system(env, RESULTS / "logs", ROOT) as system:
         token, tenant_id = await login(system.base_url)
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
-        tp = await throughput(system.base_url, token, tenant_id, args.n, args.concurrency)
+        pids = {
+            "gateway": system.gateway_pid,
+            "domain worker": system.worker_pid,
+            "analytics worker": system.analytics_pid,
+        }
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        tp = await throughput_retrying(
+            settings, system.base_url, token, tenant_id, args.n, args.concurrency
+        )
+        cpu = cpu_per_create(cpu_before, pids, args.n)
         console.print(f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s")
+        # A short warm-up: the first creates pay for connections and caches.
+        await offered_load(settings, system.base_url, token, tenant_id, args.rate, 2)
         runs = []
         for i in range(args.latency_runs):
             console.print(
                 f"[bold]latency[/] run {i + 1} of {args.latency_runs}: "
                 f"{args.rate}/s for {args.seconds}s"
             )
-            lat = await latency(system.base_url, token, tenant_id, args.rate, args.seconds)
-            console.print(f"  GET {summary_ms(lat['get'])}; search {summary_ms(lat['search'])}")
-            runs.append(lat)
+            run = await offered_load(
+                settings, system.base_url, token, tenant_id, args.rate, args.seconds
+            )
+            runs.append(latency_summary(run, await stage_times(settings, run)))
+            console.print(
+                f"  POST→GET p99 {runs[-1]['get_ms']['p99']:.0f} ms, "
+                f"search p99 {runs[-1]['search_ms']['p99']:.0f} ms"
+            )
+            await asyncio.sleep(2)  # the followers' tail settles before the next run
         rel = await relevance(settings, system.base_url)
         console.print(
             f"[bold]analytics latency[/]: {args.analytics_rate:.0f} events/s for "
@@ -292,6 +232,7 @@ async def run(args: argparse.Namespace) -> None:
         f"  analytics {an['analytics_rate']:.0f} events/s, no-op {an['noop_rate']:.0f} events/s"
     )
     report.extend(throughput_figures(tp, noop))
+    report.extend(cpu_figures(cpu))
     report.extend(latency_figures(runs, args.rate))
     report.extend(analytics_figures(sse, args.analytics_rate, an))
     report.extend(relevance_figures(rel))
@@ -327,7 +268,8 @@ async def run(args: argparse.Namespace) -> None:
             "throughput": tp,
             "noop_rate": noop,
             "analytics": {**an, "sse_latency_ms": [x * 1000 for x in sse]},
-            "latency_ms": [{k: [x * 1000 for x in v] for k, v in lat.items()} for lat in runs],
+            "latency": runs,
+            "throughput_cpu_ms_per_create": cpu,
             "rss_mib": {"before_import": before, "after_import": after},
         }
     )

@@ -65,32 +65,39 @@ def throughput_figures(tp: dict[str, float], noop: float) -> list[Figure]:
     ]
 
 
-def latency_figures(runs: list[dict[str, list[float]]], rate: float) -> list[Figure]:
-    """POST → visible, one row per run (the target holds in each run, not on average)."""
+def latency_figures(runs: list[dict[str, Any]], rate: float) -> list[Figure]:
+    """POST → visible, one row per run (the target holds in each run, not on average);
+    `runs` are bench/latency.py `summary` dicts."""
     figures = []
     for i, run in enumerate(runs, start=1):
         label = f"run {i} of {len(runs)}"
+        refused = f", {run['busy_503']} answered 503" if run.get("busy_503") else ""
         figures.append(
             Figure(
                 "interactive",
                 f"POST → GET-visible p99 @ {rate:.0f}/s",
-                percentile(run["get"], 99) * 1000,
+                run["get_ms"]["p99"],
                 "ms",
                 GET_VISIBLE_P99_MS,
-                note=f"{label}, p50 {percentile(run['get'], 50) * 1000:.0f} ms",
+                note=f"{label}, p50 {run['get_ms']['p50']:.0f} ms{refused}",
             )
         )
         figures.append(
             Figure(
                 "interactive",
                 f"POST → search-visible p99 @ {rate:.0f}/s",
-                percentile(run["search"], 99) * 1000,
+                run["search_ms"]["p99"],
                 "ms",
                 SEARCH_VISIBLE_P99_MS,
-                note=f"{label}, p50 {percentile(run['search'], 50) * 1000:.0f} ms",
+                note=f"{label}, p50 {run['search_ms']['p50']:.0f} ms",
             )
         )
     return figures
+
+
+def cpu_figures(cpu: dict[str, float]) -> list[Figure]:
+    """CPU milliseconds per create, process by process, in the throughput phase."""
+    return [Figure("creates", f"CPU per create: {name}", ms, "ms") for name, ms in cpu.items()]
 
 
 def search_figures(candidates: int, lat: dict[str, float]) -> list[Figure]:

@@ -43,12 +43,13 @@ from typing import Any
 import aiohttp
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from opensearchpy import AsyncOpenSearch
-from rich.table import Table
 from sqlalchemy import select
 
 from bench.creates import applied_count, candidate_body, console, login
-from bench.environment import UNLIMITED
+from bench.environment import RESULTS, UNLIMITED
+from bench.figures import cpu_figures, latency_figures, throughput_figures
 from bench.profiling import profiled
+from bench.report import Figure, Report
 from bench.stats import percentile
 from core.settings import Settings, get_settings
 from stores.connections import opensearch_options
@@ -59,7 +60,6 @@ from tests.harness.processes import running_system
 from topics.names import CANDIDATE_COMMANDS, CANDIDATE_EVENTS
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 STAGES = ("gateway", "consume", "apply", "notify")
 
 
@@ -381,51 +381,35 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
             profiles = await _profiled_runs(args, settings, system, token, tenant_id)
     console.print("[bold]baseline[/]: no-op Faust agent")
     noop_rate = await noop(args.n)
-    table = Table(title=f"RefactorTrack: the interactive path at {args.rate:.0f} creates/s")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    report = Report(f"RefactorTrack: the interactive path at {args.rate:.0f} creates/s")
+    report.extend(latency_figures(runs, args.rate))
     for number, figures in enumerate(runs, 1):
-        table.add_row(
-            f"run {number}: POST→GET p50/p95/p99 (202s, 503s)",
-            f"{_ms(figures['get_ms'])} ms ({figures['slow_202']}, {figures['busy_503']})",
-        )
-        table.add_row(f"run {number}: POST→search p50/p95/p99", f"{_ms(figures['search_ms'])} ms")
-        stages = figures["stages_ms"]
-        table.add_row(
-            f"run {number}: mean ms {' / '.join(STAGES)}",
-            " / ".join(f"{stages[s]['mean']:.1f}" for s in STAGES),
-        )
-        tail = figures["stages_of_slowest_1pct_ms"]
-        table.add_row(
-            f"run {number}: slowest 1%, mean ms by stage",
-            " / ".join(f"{tail[s]:.0f}" for s in STAGES),
-        )
-    table.add_row("end-to-end creates (respond-async)", f"{tp['e2e_rate']:.0f}/s")
-    table.add_row(
-        "accept rate (503s sent again)", f"{tp['accept_rate']:.0f}/s ({tp['refused_503']:.0f})"
+        stages, tail = figures["stages_ms"], figures["stages_of_slowest_1pct_ms"]
+        for name in STAGES:
+            report.add(
+                Figure(
+                    "stages",
+                    f"run {number}: {name}, mean",
+                    stages[name]["mean"],
+                    "ms",
+                    note=f"slowest 1%: {tail[name]:.0f} ms",
+                )
+            )
+    report.extend(throughput_figures(tp, noop_rate))
+    report.extend(cpu_figures(cpu))
+    report.raw.update(
+        {
+            "rate": args.rate,
+            "seconds": args.seconds,
+            "runs": runs,
+            "throughput": tp,
+            "throughput_cpu_ms_per_create": cpu,
+            "noop_rate": noop_rate,
+            "e2e_noop_ratio": tp["e2e_rate"] / noop_rate,
+            "profiles": profiles,
+        }
     )
-    for name, ms in cpu.items():
-        table.add_row(f"CPU per create (throughput phase): {name}", f"{ms:.2f} ms")
-    table.add_row("no-op Faust agent", f"{noop_rate:.0f}/s")
-    table.add_row("ratio end-to-end / no-op", f"{tp['e2e_rate'] / noop_rate:.3f} (target >= 0.5)")
-    console.print(table)
-    out = RESULTS / "latency.json"
-    out.write_text(
-        json.dumps(
-            {
-                "rate": args.rate,
-                "seconds": args.seconds,
-                "runs": runs,
-                "throughput": tp,
-                "throughput_cpu_ms_per_create": cpu,
-                "noop_rate": noop_rate,
-                "e2e_noop_ratio": tp["e2e_rate"] / noop_rate,
-                "profiles": profiles,
-            },
-            indent=1,
-        )
-    )
-    console.print(f"raw figures: {out}")
+    report.write(RESULTS / "latency.json", console)
 
 
 async def _profiled_runs(

@@ -51,8 +51,8 @@ def test_a_ratio_target_without_a_baseline_is_not_judged() -> None:
 
 
 def test_each_latency_run_is_judged_on_its_own() -> None:
-    quick = {"get": [0.1] * 100, "search": [0.2] * 100}
-    slow = {"get": [0.1] * 98 + [0.9, 0.9], "search": [0.2] * 100}
+    quick = {"get_ms": {"p50": 90, "p99": 120}, "search_ms": {"p50": 200, "p99": 300}}
+    slow = {"get_ms": {"p50": 90, "p99": 900}, "search_ms": {"p50": 200, "p99": 300}}
     figures = latency_figures([quick, slow, quick], 200)
     get_rows = [f for f in figures if "GET" in f.name]
     assert [f.met for f in get_rows] == [True, False, True]
