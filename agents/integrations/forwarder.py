@@ -19,6 +19,7 @@ import orjson
 from agents.integrations.registry import IntegrationRegistry
 from agents.processor import OutgoingMessage, Publisher
 from stores.sealing import Sealer
+from topics.batches import expand_records
 from topics.envelopes import EventEnvelope
 from topics.names import agency_events
 
@@ -37,7 +38,8 @@ def agency_copies(
     """The copies of the integrated agencies' events, in order; tombstones and unreadable
     messages are not copied."""
     copies: list[OutgoingMessage] = []
-    for key, value in records:
+    # An import's batch event is copied as its single events: integrations read only those.
+    for key, value in expand_records(records):
         if value is None:
             continue
         try:
