@@ -36,6 +36,10 @@ BATCHED_EVENTS: Mapping[str, str] = {CANDIDATE_CREATED: CANDIDATE_CREATED_BATCH}
 
 BATCH_EVENT_TYPES = frozenset(BATCHED_EVENTS.values())
 
+EVENT_BYTES = 400_000
+"""A batch event is split so that none carries members of more than this many bytes of
+JSON: well under the producers' and the broker's one-megabyte cap on a message."""
+
 # Cheap test before a parse: every batch event's type ends so (a false positive, the
 # text in some readable field, only costs that parse).
 _BATCH_MARK = b'_batch"'
@@ -119,7 +123,8 @@ def _subject(payload: dict[str, Any]) -> UUID | None:
 def batch_events(batch: CommandEnvelope, events: Sequence[EventEnvelope]) -> list[EventEnvelope]:
     """A batch command's events as few messages: the batched kinds in one batch event
     each (in order), anything else as it is. The batch event's id derives from the batch,
-    so a re-emitted one is recognisably the same."""
+    so a re-emitted one is recognisably the same. A batch whose events would make too big
+    a message (EVENT_BYTES) leaves as several."""
     grouped: dict[str, list[EventEnvelope]] = {}
     others: list[EventEnvelope] = []
     for event in events:
@@ -129,20 +134,42 @@ def batch_events(batch: CommandEnvelope, events: Sequence[EventEnvelope]) -> lis
             others.append(event)
     out = list(others)
     for batch_type, members in grouped.items():
-        out.append(
-            EventEnvelope(
-                event_id=uuid.uuid5(batch.command_id, batch_type),
-                type=batch_type,
-                tenant_id=batch.tenant_id,
-                aggregate_id=batch.command_id,
-                version=0,
-                occurred_at=members[0].occurred_at,
-                caused_by=batch.command_id,
-                actor=batch.actor,
-                data={"events": [e.model_dump(mode="json") for e in members]},
+        for part, (first, dumped) in enumerate(_parts(members)):
+            out.append(
+                EventEnvelope(
+                    event_id=uuid.uuid5(batch.command_id, f"{batch_type}:{part}"),
+                    type=batch_type,
+                    tenant_id=batch.tenant_id,
+                    aggregate_id=batch.command_id,
+                    version=part,
+                    occurred_at=first.occurred_at,
+                    caused_by=batch.command_id,
+                    actor=batch.actor,
+                    data={"events": dumped},
+                )
             )
-        )
     return out
+
+
+def _parts(
+    members: Sequence[EventEnvelope],
+) -> list[tuple[EventEnvelope, list[dict[str, Any]]]]:
+    """The members as JSON-ready dicts, in runs of at most EVENT_BYTES (at least one
+    each), with each run's first event."""
+    parts: list[tuple[EventEnvelope, list[dict[str, Any]]]] = []
+    run: list[dict[str, Any]] = []
+    first = members[0]
+    size = 0
+    for event in members:
+        dumped = event.model_dump(mode="json")
+        n = len(orjson.dumps(dumped))
+        if run and size + n > EVENT_BYTES:
+            parts.append((first, run))
+            run, size, first = [], 0, event
+        run.append(dumped)
+        size += n
+    parts.append((first, run))
+    return parts
 
 
 def _members(value: bytes) -> list[dict[str, Any]] | None:
