@@ -206,7 +206,7 @@ class RecordImport:
             # the file's own repeats are settled here, where "the first row wins" holds.
             seen: dict[tuple[str, str], tuple[int, UUID]] = {}
             started = time.monotonic()
-            if self.route.command in BATCHED:
+            if self.route.command in BATCHED and self.settings.import_batch_rows > 0:
                 await self._run_batched(sender, tenant_id, parsed, references, summary, progress)
                 summary.seconds = time.monotonic() - started
                 summary.problems.sort(key=lambda p: p.line)
