@@ -393,6 +393,7 @@ class CommandProcessor:
             arrivals.update({_key(row): arrivals.get(batch_key) for _, row in members})
         handler = self.handlers.get(ROW_TYPES.get(commands[0].type, commands[0].type))
         results: dict[CommandKey, Result] = {}
+        dumped: dict[UUID, dict[str, Any]] = {}
         opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
         async with self.ctx.stores.db.transaction() as conn:
@@ -426,7 +427,13 @@ class CommandProcessor:
                         refused[c.tenant_id].add(c.subject_id)
                 for tenant_id, subject_ids in refused.items():
                     await delete_unused_person_keys(conn, tenant_id, subject_ids)
-                rows = [ledger_row(c, results[_key(c)]) for c in fresh]
+                dumped = {
+                    e.event_id: e.model_dump(mode="json")
+                    for r in results.values()
+                    if isinstance(r, Applied)
+                    for e in r.events
+                }
+                rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
                 if not await ledger.record_processed_many(conn, rows):
                     raise ConcurrentDelivery("rolled back: a command was already recorded")
                 # Last in the transaction: the agency's audit head stays locked only until
@@ -463,7 +470,7 @@ class CommandProcessor:
                 finals.append(final)
                 continue
             row_events = [e for _, row in rows_of for e in done[_key(row)][0]]
-            events.extend(batch_events(command, row_events))
+            events.extend(batch_events(command, row_events, dumped))
             finals.append(_batch_outcome(command, [(i, done[_key(row)][1]) for i, row in rows_of]))
         await self._emit(events)
         if told:

@@ -12,6 +12,7 @@ downstream (a webhook, the changes feed, an integration) sees anything but singl
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,6 +44,20 @@ JSON: well under the producers' and the broker's one-megabyte cap on a message."
 # Cheap test before a parse: every batch event's type ends so (a false positive, the
 # text in some readable field, only costs that parse).
 _BATCH_MARK = b'_batch"'
+
+
+# The head of a batch event's message as the processor writes it (pydantic's compact JSON,
+# fields in the envelope's order): its agency is read without parsing a megabyte.
+_HEAD = re.compile(rb'\{"event_id":"[^"]*","type":"([a-z_.]+)","tenant_id":"([0-9a-f-]{36})"')
+
+
+def batch_tenant(value: bytes) -> str | None:
+    """The agency of a batch event's message, read from its head; None for any other
+    message (then parse it)."""
+    found = _HEAD.match(value)
+    if found is None or found.group(1).decode() not in BATCH_EVENT_TYPES:
+        return None
+    return found.group(2).decode()
 
 
 class MalformedBatch(ValueError):
@@ -120,11 +135,16 @@ def _subject(payload: dict[str, Any]) -> UUID | None:
         return None  # the handler refuses the row with the reason
 
 
-def batch_events(batch: CommandEnvelope, events: Sequence[EventEnvelope]) -> list[EventEnvelope]:
+def batch_events(
+    batch: CommandEnvelope,
+    events: Sequence[EventEnvelope],
+    dumped: Mapping[UUID, dict[str, Any]] | None = None,
+) -> list[EventEnvelope]:
     """A batch command's events as few messages: the batched kinds in one batch event
     each (in order), anything else as it is. The batch event's id derives from the batch,
     so a re-emitted one is recognisably the same. A batch whose events would make too big
-    a message (EVENT_BYTES) leaves as several."""
+    a message (EVENT_BYTES) leaves as several. `dumped` has events already made JSON-ready
+    (for the ledger), by event id."""
     grouped: dict[str, list[EventEnvelope]] = {}
     others: list[EventEnvelope] = []
     for event in events:
@@ -134,7 +154,7 @@ def batch_events(batch: CommandEnvelope, events: Sequence[EventEnvelope]) -> lis
             others.append(event)
     out = list(others)
     for batch_type, members in grouped.items():
-        for part, (first, dumped) in enumerate(_parts(members)):
+        for part, (first, run) in enumerate(_parts(members, dumped or {})):
             out.append(
                 EventEnvelope(
                     event_id=uuid.uuid5(batch.command_id, f"{batch_type}:{part}"),
@@ -145,14 +165,14 @@ def batch_events(batch: CommandEnvelope, events: Sequence[EventEnvelope]) -> lis
                     occurred_at=first.occurred_at,
                     caused_by=batch.command_id,
                     actor=batch.actor,
-                    data={"events": dumped},
+                    data={"events": run},
                 )
             )
     return out
 
 
 def _parts(
-    members: Sequence[EventEnvelope],
+    members: Sequence[EventEnvelope], dumped: Mapping[UUID, dict[str, Any]]
 ) -> list[tuple[EventEnvelope, list[dict[str, Any]]]]:
     """The members as JSON-ready dicts, in runs of at most EVENT_BYTES (at least one
     each), with each run's first event."""
@@ -161,12 +181,12 @@ def _parts(
     first = members[0]
     size = 0
     for event in members:
-        dumped = event.model_dump(mode="json")
-        n = len(orjson.dumps(dumped))
+        as_json = dumped.get(event.event_id) or event.model_dump(mode="json")
+        n = len(orjson.dumps(as_json))
         if run and size + n > EVENT_BYTES:
             parts.append((first, run))
             run, size, first = [], 0, event
-        run.append(dumped)
+        run.append(as_json)
         size += n
     parts.append((first, run))
     return parts

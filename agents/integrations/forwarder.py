@@ -19,7 +19,7 @@ import orjson
 from agents.integrations.registry import IntegrationRegistry
 from agents.processor import OutgoingMessage, Publisher
 from stores.sealing import Sealer
-from topics.batches import expand_records
+from topics.batches import batch_tenant, expand_records
 from topics.envelopes import EventEnvelope
 from topics.names import agency_events
 
@@ -39,6 +39,11 @@ def agency_copies(
     messages are not copied."""
     copies: list[OutgoingMessage] = []
     # An import's batch event is copied as its single events: integrations read only those.
+    # Only an integrated agency's batch is worth expanding (its head names the agency).
+    wanted = {str(t) for t in tenants}
+    records = [
+        r for r in records if r[1] is None or (head := batch_tenant(r[1])) is None or head in wanted
+    ]
     for key, value in expand_records(records):
         if value is None:
             continue

@@ -25,7 +25,7 @@ from core.clock import utcnow
 from domain.webhooks import follows
 from stores.bundle import Stores
 from stores.postgres import webhooks as repo
-from topics.batches import expand_values
+from topics.batches import batch_tenant, expand_values
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,10 @@ def tenants_in(values: Sequence[bytes | None]) -> set[UUID]:
     found: set[UUID] = set()
     for value in values:
         if value is None:
+            continue
+        # An import's batch event names its agency in its head: no need to parse it all.
+        if (head := batch_tenant(value)) is not None:
+            found.add(UUID(head))
             continue
         try:
             tenant = _tenant_of(orjson.loads(value))
