@@ -31,6 +31,7 @@ from agents.ledger import ledger_row
 from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
 from core.clock import utcnow
 from core.errors import (
+    InvalidCommand,
     RTError,
     StoreUnavailable,
     SubjectErased,
@@ -47,7 +48,14 @@ from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
 from stores.postgres.keys import delete_unused_person_keys
 from stores.sealing import Sealer
-from topics.envelopes import CommandEnvelope, CommandOutcome, EventEnvelope
+from topics.batches import ROW_TYPES, MalformedBatch, batch_events, row_commands
+from topics.envelopes import (
+    BatchSummary,
+    CommandEnvelope,
+    CommandOutcome,
+    EventEnvelope,
+    RowRefusal,
+)
 from topics.erasures import record_of
 from topics.names import ERASURES
 
@@ -95,6 +103,70 @@ SET_SIZE = 200
 restarted worker's first) commits in parts, each within a second or so, rather than all at
 once after many: commands apply again soon after a restart, and a worker stopped mid-batch
 has less to finish."""
+
+
+SET_ROWS = 2000
+"""A set of batch commands (an import's) holds at most this many rows, whatever
+`set_size`: one transaction stays a second or so however big the batches are."""
+
+
+def _weight(command: CommandEnvelope) -> int:
+    """What a command counts for in a set: a batch its rows, anything else one."""
+    if command.type not in ROW_TYPES:
+        return 1
+    rows = command.payload.get("rows")
+    return max(1, len(rows)) if isinstance(rows, list) else 1
+
+
+def _sets(
+    group: list[tuple[Arrival, CommandEnvelope]], set_size: int
+) -> list[list[tuple[Arrival, CommandEnvelope]]]:
+    """The group in sets of at most `set_size` commands and SET_ROWS rows (at least one
+    command each)."""
+    sets: list[list[tuple[Arrival, CommandEnvelope]]] = []
+    current: list[tuple[Arrival, CommandEnvelope]] = []
+    weight = 0
+    for item in group:
+        w = _weight(item[1])
+        if current and (len(current) >= set_size or weight + w > max(set_size, SET_ROWS)):
+            sets.append(current)
+            current, weight = [], 0
+        current.append(item)
+        weight += w
+    if current:
+        sets.append(current)
+    return sets
+
+
+@dataclass(frozen=True, slots=True)
+class _Units:
+    """A set's commands as the ledger sees them: a batch command's rows stand for it, each
+    the single command it is (topics/batches.py); any other command stands for itself."""
+
+    units: list[CommandEnvelope]
+    rows: dict[CommandKey, list[tuple[int, CommandEnvelope]]]
+    """Each well-formed batch's (row index, row command), by the batch's key."""
+    malformed: dict[CommandKey, RTError]
+    """Batches refused whole (their rows cannot be told apart), by the batch's key."""
+
+
+def _units(commands: Sequence[CommandEnvelope]) -> _Units:
+    units: list[CommandEnvelope] = []
+    rows: dict[CommandKey, list[tuple[int, CommandEnvelope]]] = {}
+    malformed: dict[CommandKey, RTError] = {}
+    for command in commands:
+        if command.type not in ROW_TYPES:
+            units.append(command)
+            continue
+        try:
+            found = row_commands(command)
+        except MalformedBatch as exc:
+            malformed[_key(command)] = InvalidCommand(str(exc), field="rows")
+            units.append(command)
+            continue
+        rows[_key(command)] = found
+        units.extend(row for _, row in found)
+    return _Units(units, rows, malformed)
 
 
 class ConcurrentDelivery(Exception):
@@ -159,12 +231,21 @@ def _erased(command: CommandEnvelope) -> SubjectErased:
     )
 
 
-async def _sealed(sealer: Sealer, result: Result) -> Result:
-    """The result with its events' personal fields sealed, as they are kept and sent."""
-    if not isinstance(result, Applied) or not result.events:
-        return result
-    events = await sealer.seal_events(result.events)
-    return Applied(result.resource_id, events, result.resource)
+async def _sealed_all(sealer: Sealer, results: Sequence[Result]) -> list[Result]:
+    """The results with their events' personal fields sealed, as they are kept and sent:
+    every event of the set in one call, so the people's keys come in one round trip."""
+    events = [e for r in results if isinstance(r, Applied) for e in r.events]
+    if not events:
+        return list(results)
+    sealed = iter(await sealer.seal_events(events))
+    out: list[Result] = []
+    for result in results:
+        if isinstance(result, Applied) and result.events:
+            own = [next(sealed) for _ in result.events]
+            out.append(Applied(result.resource_id, own, result.resource))
+        else:
+            out.append(result)
+    return out
 
 
 def _parse(value: bytes | None) -> CommandEnvelope | ValidationError:
@@ -224,8 +305,8 @@ class CommandProcessor:
             else:
                 later[key].append(arrival)
         for group in first.values():
-            for start in range(0, len(group), self.set_size):
-                await self._apply_set(group[start : start + self.set_size])
+            for part in _sets(group, self.set_size):
+                await self._apply_set(part)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def in_order(arrivals: list[Arrival]) -> None:
@@ -294,23 +375,36 @@ class CommandProcessor:
             await asyncio.sleep(delay)
 
     async def _apply(self, commands: Sequence[CommandEnvelope], arrivals: Arrivals) -> None:
-        """Apply commands of one type in one transaction, then emit and record outcomes."""
+        """Apply commands of one type in one transaction, then emit and record outcomes.
+
+        A batch command is applied as its rows (`_units`): each row is ledgered, audited
+        and judged as the single command it stands for, so a redelivered batch finds its
+        rows done; its events leave as one batch event and its outcome is one summary.
+        """
         await self.ctx.stores.start()
         # What the lines written meanwhile are about (a set of one names its command).
         tenants = {str(c.tenant_id) for c in commands}
         TENANT_ID.set(tenants.pop() if len(tenants) == 1 else None)
         COMMAND_ID.set(str(commands[0].command_id) if len(commands) == 1 else None)
         sealer = self.ctx.stores.sealer
-        handler = self.handlers.get(commands[0].type)
+        split = _units(commands)
+        units = split.units
+        # A row arrived when its batch did.
+        arrivals = {**arrivals}
+        for batch_key, members in split.rows.items():
+            arrivals.update({_key(row): arrivals.get(batch_key) for _, row in members})
+        handler = self.handlers.get(ROW_TYPES.get(commands[0].type, commands[0].type))
         results: dict[CommandKey, Result] = {}
-        opened = await sealer.open_commands(commands)
-        readable = {_key(c): o for c, o in zip(commands, opened, strict=True) if o is not None}
+        dumped: dict[UUID, dict[str, Any]] = {}
+        opened = await sealer.open_commands(units)
+        readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
         async with self.ctx.stores.db.transaction() as conn:
-            priors = await ledger.get_processed_many(conn, [_key(c) for c in commands])
-            fresh = [c for c in commands if _key(c) not in priors]
+            priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
+            fresh = [c for c in units if _key(c) not in priors]
             late: dict[CommandKey, RTError] = {
-                _key(c): error for c in fresh if (error := _too_late(c, arrivals))
+                _key(c): error for c in fresh if (error := split.malformed.get(_key(c)))
             }
+            late.update({_key(c): e for c in fresh if (e := _too_late(c, arrivals))})
             late.update({_key(c): _erased(c) for c in fresh if _key(c) not in readable})
             late.update({_key(c): no for c in fresh if (no := _backdating_refused(c, utcnow()))})
             on_time = [readable[_key(c)] for c in fresh if _key(c) not in late]
@@ -325,12 +419,8 @@ class CommandProcessor:
                 elif on_time and handler is not None:
                     with HANDLER_SECONDS.labels(commands[0].type).time():
                         outcomes = await handler(on_time, self.ctx, conn)
-                    results.update(
-                        {
-                            _key(c): await _sealed(sealer, r)
-                            for c, r in zip(on_time, outcomes, strict=True)
-                        }
-                    )
+                    sealed = await _sealed_all(sealer, outcomes)
+                    results.update({_key(c): r for c, r in zip(on_time, sealed, strict=True)})
                 # A refused create leaves a key that no record belongs to, sealing a command
                 # that stays in its topic: without the key, that command says nothing.
                 refused: dict[UUID, set[UUID]] = defaultdict(set)
@@ -339,34 +429,51 @@ class CommandProcessor:
                         refused[c.tenant_id].add(c.subject_id)
                 for tenant_id, subject_ids in refused.items():
                     await delete_unused_person_keys(conn, tenant_id, subject_ids)
-                rows = [ledger_row(c, results[_key(c)]) for c in fresh]
+                dumped = {
+                    e.event_id: e.model_dump(mode="json")
+                    for r in results.values()
+                    if isinstance(r, Applied)
+                    for e in r.events
+                }
+                rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
                 if not await ledger.record_processed_many(conn, rows):
                     raise ConcurrentDelivery("rolled back: a command was already recorded")
                 # Last in the transaction: the agency's audit head stays locked only until
                 # the commit, and a change, its ledger row and its audit entry commit
                 # together (a replay, found in the ledger above, adds no entry).
                 await audit.append(conn, change_entries(fresh, [results[_key(c)] for c in fresh]))
-        events: list[EventEnvelope] = []
-        finals: list[CommandOutcome] = []
+        done: dict[CommandKey, tuple[list[EventEnvelope], CommandOutcome]] = {}
         told: list[OutgoingMessage] = []
-        for command in commands:
+        for command in units:
             prior = priors.get(_key(command))
             if prior is not None:
                 # A replay: re-emit exactly what was recorded, change nothing.
-                events.extend(EventEnvelope.model_validate(e) for e in prior["events"])
-                finals.append(
-                    _outcome(command, prior["status"], prior["resource_id"], prior["error"])
+                done[_key(command)] = (
+                    [EventEnvelope.model_validate(e) for e in prior["events"]],
+                    _outcome(command, prior["status"], prior["resource_id"], prior["error"]),
                 )
                 continue
             result = results[_key(command)]
             if isinstance(result, Applied):
-                events.extend(result.events)
-                finals.append(
-                    _outcome(command, "applied", result.resource_id, None, result.resource)
+                done[_key(command)] = (
+                    list(result.events),
+                    _outcome(command, "applied", result.resource_id, None, result.resource),
                 )
             else:
-                finals.append(_outcome(command, "rejected", None, result.as_dict()))
+                done[_key(command)] = ([], _outcome(command, "rejected", None, result.as_dict()))
                 told.extend(self._tell_integration(command, result.as_dict()))
+        events: list[EventEnvelope] = []
+        finals: list[CommandOutcome] = []
+        for command in commands:
+            rows_of = split.rows.get(_key(command))
+            if rows_of is None:
+                own_events, final = done[_key(command)]
+                events.extend(own_events)
+                finals.append(final)
+                continue
+            row_events = [e for _, row in rows_of for e in done[_key(row)][0]]
+            events.extend(batch_events(command, row_events, dumped))
+            finals.append(_batch_outcome(command, [(i, done[_key(row)][1]) for i, row in rows_of]))
         quiet = {_key(c) for c in commands if not c.reply}
         # The outcome wakes the waiting request while the broker acknowledges the events,
         # not after: both are done again from the ledger if either fails (the batch's
@@ -476,6 +583,30 @@ def _applying(
         attributes["refactortrack.command_id"] = str(commands[0].command_id)
         attributes["refactortrack.tenant_id"] = str(commands[0].tenant_id)
     return consuming(f"apply {commands[0].type}", carriers, attributes)
+
+
+def _batch_outcome(
+    batch: CommandEnvelope, rows: Sequence[tuple[int, CommandOutcome]]
+) -> CommandOutcome:
+    """One outcome for a batch command: its rows counted, each refused row named."""
+    refused = [
+        RowRefusal(
+            row=index,
+            code=str((o.error or {}).get("code", "rejected")),
+            message=str((o.error or {}).get("message", "")),
+            duplicate_of=(o.error or {}).get("duplicate_of"),
+        )
+        for index, o in rows
+        if o.status != "applied"
+    ]
+    summary = BatchSummary(rows=len(rows), applied=len(rows) - len(refused), refused=refused)
+    return CommandOutcome(
+        command_id=batch.command_id,
+        tenant_id=batch.tenant_id,
+        type=batch.type,
+        status="applied",
+        batch=summary,
+    )
 
 
 def _outcome(

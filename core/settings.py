@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     # An import (and the other jobs) waits for its outcomes as long as the worker records
     # some; it gives up (exit 3) only after this long with none new.
     import_stall_seconds: float = Field(default=120.0, gt=0, alias="IMPORT_STALL_SECONDS")
+    # An import of candidates sends this many rows per `candidate.create_batch` command
+    # (docs/bulk-imports.md): fewer, bigger messages, one outcome per batch. 0 sends one
+    # `candidate.create` per row, as before batches (to measure against).
+    import_batch_rows: int = Field(default=500, ge=0, le=5000, alias="IMPORT_BATCH_ROWS")
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
 
     # Resume reading (agents/documents/): each file is read in a process of its own with

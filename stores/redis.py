@@ -128,6 +128,24 @@ class RedisStore:
         return CommandOutcome.model_validate_json(raw) if raw else None
 
     @unreachable
+    async def get_outcomes(
+        self, tenant_id: UUID, command_ids: Sequence[UUID]
+    ) -> dict[UUID, CommandOutcome]:
+        """The agency's commands' outcomes that are stored, in one round trip (a job
+        reading its batches' summaries)."""
+        if not command_ids:
+            return {}
+        found = await self.client.mget([outcome_key(tenant_id, c) for c in command_ids])
+        out: dict[UUID, CommandOutcome] = {}
+        for command_id, raw in zip(command_ids, found, strict=True):
+            if raw:
+                outcome = CommandOutcome.model_validate_json(raw)
+                # "accepted" is the gateway's mark before the worker's word: not an outcome.
+                if outcome.status != "accepted":
+                    out[command_id] = outcome
+        return out
+
+    @unreachable
     async def claim_idempotency_key(self, key: str, value: dict[str, Any]) -> dict[str, Any] | None:
         """Store `value` under `key` unless taken; return the earlier value when it was."""
         if await self.client.set(key, jsoncodec.dumps(value), ex=IDEMPOTENCY_TTL_SECONDS, nx=True):

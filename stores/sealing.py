@@ -18,6 +18,7 @@ from stores.keyring import Keyring
 from stores.postgres import subjects
 from stores.postgres.database import Database
 from topics import personal
+from topics.batches import MalformedBatch, row_commands, with_rows
 from topics.envelopes import CommandEnvelope, EventEnvelope
 from topics.sealing import has_sealed, open_fields, seal_fields
 
@@ -81,10 +82,42 @@ class Sealer:
         return out
 
     async def seal_commands(self, commands: Sequence[CommandEnvelope]) -> list[CommandEnvelope]:
-        """The commands with their personal fields sealed and `subject_id` set."""
+        """The commands with their personal fields sealed and `subject_id` set.
+
+        A batch command's rows are sealed as the single commands they stand for, each with
+        its own person's key, every key of the call made or found in one round trip.
+        """
         if not self._keys.sealing:
             # Measuring what sealing costs (PERSONAL_DATA_SEALING=off): sent as they are.
             return [c.model_copy(update={"subject_id": None}) for c in commands]
+        singles: list[CommandEnvelope] = []
+        spans: list[tuple[int, list[int]] | None] = []
+        for command in commands:
+            try:
+                rows = row_commands(command) if command.type in personal.BATCH_COMMANDS else None
+            except MalformedBatch:
+                rows = None  # the worker refuses it with the reason; nothing to seal
+            if rows is None:
+                spans.append(None)
+                singles.append(command)
+                continue
+            spans.append((len(singles), [index for index, _ in rows]))
+            singles.extend(row for _, row in rows)
+        sealed = await self._seal_singles(singles)
+        out: list[CommandEnvelope] = []
+        at = 0
+        for command, span in zip(commands, spans, strict=True):
+            if span is None:
+                out.append(sealed[at])
+                at += 1
+                continue
+            start, indexes = span
+            rows = list(zip(indexes, sealed[start : start + len(indexes)], strict=True))
+            out.append(with_rows(command, rows))
+            at += len(indexes)
+        return out
+
+    async def _seal_singles(self, commands: Sequence[CommandEnvelope]) -> list[CommandEnvelope]:
         found = await self._subjects(commands)
         wanted: dict[UUID, dict[UUID, str]] = defaultdict(dict)
         for command, subject in zip(commands, found, strict=True):

@@ -14,6 +14,10 @@ from topics.records import Patch, Record
 
 CANDIDATE_CREATE = "candidate.create"
 CANDIDATE_CREATED = "candidate.created"
+# An importer's creates, many to a message (topics/batches.py): the per-message costs of
+# Kafka and the event loop are paid once per batch, not once per candidate.
+CANDIDATE_CREATE_BATCH = "candidate.create_batch"
+CANDIDATE_CREATED_BATCH = "candidate.created_batch"
 CANDIDATE_UPDATE = "candidate.update"
 CANDIDATE_UPDATED = "candidate.updated"
 CANDIDATE_ERASE = "candidate.erase"
@@ -138,6 +142,37 @@ class CandidateCreate(CandidateFields):
     """Payload of `candidate.create`; `candidate_id` is chosen by the sender."""
 
     candidate_id: UUID
+
+
+BATCH_MAX_ROWS = 5000
+"""The most rows one batch command may carry (the importer sends IMPORT_BATCH_ROWS)."""
+
+
+class CandidateCreateRow(CandidateCreate):
+    """One row of `candidate.create_batch`: a create, and where it came from."""
+
+    row: int = Field(
+        ge=0,
+        description="The row's index in its source (the importer sends the file's line): "
+        "unique within the batch, it names the row in the batch's outcome and keys its "
+        "ledger row, so a redelivered batch applies nothing twice",
+    )
+
+
+class CandidateCreateBatch(Record):
+    """Payload of `candidate.create_batch`: creates sent together by an importer. Each row
+    is applied or refused on its own, as if sent alone; the batch has one outcome with
+    the counts and the refused rows."""
+
+    rows: list[CandidateCreateRow] = Field(min_length=1, max_length=BATCH_MAX_ROWS)
+
+
+class CandidateCreatedBatch(Record):
+    """Data of `candidate.created_batch`: the `candidate.created` events of one batch's
+    created rows, whole (each its own envelope, sealed with its candidate's key).
+    Followers expand it (`topics/batches.py`); subscribers see only the single events."""
+
+    events: list[dict[str, Any]]
 
 
 class CandidatePatch(Patch):

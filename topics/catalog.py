@@ -53,6 +53,12 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             "Create a candidate; rejected as a duplicate if the email or phone is taken.",
         ),
         MessageType(
+            candidates.CANDIDATE_CREATE_BATCH,
+            candidates.CandidateCreateBatch,
+            "Internal, from the importer: many creates in one message, each row applied or "
+            "refused as its own `candidate.create`; one outcome with the refused rows.",
+        ),
+        MessageType(
             candidates.CANDIDATE_UPDATE,
             candidates.CandidateUpdate,
             "Change a candidate (merge patch); `expected_version` guards it.",
@@ -87,6 +93,12 @@ CATALOG: dict[TopicSpec, tuple[MessageType, ...]] = {
             candidates.CANDIDATE_CREATED,
             candidates.CandidateSnapshot,
             "A candidate was created; `data` is the whole candidate.",
+        ),
+        MessageType(
+            candidates.CANDIDATE_CREATED_BATCH,
+            candidates.CandidateCreatedBatch,
+            "Internal: the `candidate.created` events of one imported batch in one message. "
+            "Webhooks, the changes feed and integrations see the single events only.",
         ),
         MessageType(
             candidates.CANDIDATE_UPDATED,
@@ -307,9 +319,14 @@ COMMAND_PERMISSIONS: dict[str, Permission] = {
 }
 """What each command needs of its sender (domain/permissions.py has who has what)."""
 
-INTERNAL_COMMANDS: frozenset[str] = frozenset({candidates.DOCUMENT_RECORD})
-"""Commands only the workers send each other (a resume's reading, recorded): nobody
-outside may send one, whatever their role."""
+INTERNAL_COMMANDS: frozenset[str] = frozenset(
+    {candidates.DOCUMENT_RECORD, candidates.CANDIDATE_CREATE_BATCH}
+)
+"""Commands only the workers and jobs send (a resume's reading, recorded; an import's
+batch): nobody outside may send one, whatever their role."""
+
+INTERNAL_EVENTS: frozenset[str] = frozenset({candidates.CANDIDATE_CREATED_BATCH})
+"""Events only the followers read (expanded to single events first): nobody subscribes."""
 
 
 def command_topic_of(command_type: str) -> TopicSpec | None:
@@ -323,5 +340,9 @@ def command_topic_of(command_type: str) -> TopicSpec | None:
 def event_types() -> frozenset[str]:
     """Every event type the topics carry: what a webhook may subscribe to."""
     return frozenset(
-        m.name for spec, messages in CATALOG.items() if spec.kind == "events" for m in messages
+        m.name
+        for spec, messages in CATALOG.items()
+        if spec.kind == "events"
+        for m in messages
+        if m.name not in INTERNAL_EVENTS
     )

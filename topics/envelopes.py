@@ -86,6 +86,24 @@ class EventEnvelope(BaseModel):
 OutcomeStatus = Literal["accepted", "applied", "rejected"]
 
 
+class RowRefusal(BaseModel):
+    """One refused row of a batch command: its `row` index and the refusal's code and text."""
+
+    row: int
+    code: str
+    message: str
+    duplicate_of: str | None = None
+
+
+class BatchSummary(BaseModel):
+    """What became of a batch command's rows: counted, and each refused row named (an
+    import reports them by line). Rows not refused were applied (now or before)."""
+
+    rows: int
+    applied: int
+    refused: list[RowRefusal] = Field(default_factory=list)
+
+
 class CommandOutcome(BaseModel):
     """What became of a command: stored in Redis and answered by `GET /commands/{id}`."""
 
@@ -98,4 +116,6 @@ class CommandOutcome(BaseModel):
     # The resource as the agent committed it, so a waiting request can answer without
     # reading it back; absent on replays, where the gateway reads the stores instead.
     resource: dict[str, Any] | None = None
+    batch: BatchSummary | None = None
+    """A batch command's rows (`candidate.create_batch`): one outcome for the batch."""
     recorded_at: datetime = Field(default_factory=utcnow)

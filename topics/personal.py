@@ -21,7 +21,9 @@ from typing import Literal
 
 from topics.candidates import (
     CANDIDATE_CREATE,
+    CANDIDATE_CREATE_BATCH,
     CANDIDATE_CREATED,
+    CANDIDATE_CREATED_BATCH,
     CANDIDATE_UPDATE,
     CANDIDATE_UPDATED,
     DOCUMENT_ATTACH,
@@ -84,6 +86,18 @@ COMMANDS: Mapping[str, Personal] = {
     DOCUMENT_ATTACH: Personal(("filename",)),
     DOCUMENT_RECORD: Personal(("filename",)),
 }
+
+BATCH_COMMANDS: Mapping[str, Personal] = {
+    CANDIDATE_CREATE_BATCH: Personal(tuple(f"rows[].{f}" for f in CANDIDATE_FIELDS)),
+}
+"""Batch commands (topics/batches.py): their rows' personal fields are the single
+command's, each row sealed with its own person's key and bound to the single command's
+path (so a row opens as the command it stands for); the batch itself names nobody."""
+
+BATCH_EVENTS: Mapping[str, Personal] = {
+    CANDIDATE_CREATED_BATCH: Personal(tuple(f"events[].data.{f}" for f in CANDIDATE_FIELDS)),
+}
+"""Batch events carry single events already sealed, each with its own person's key."""
 
 EVENTS: Mapping[str, Personal] = {
     CANDIDATE_CREATED: _record(CANDIDATE_FIELDS),

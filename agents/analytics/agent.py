@@ -31,6 +31,7 @@ from agents.processor import OutgoingMessage
 from agents.publishing import FaustPublisher
 from core.settings import Settings
 from stores.bundle import Stores
+from topics.batches import expand_values
 from topics.names import (
     ANALYTICS_BY_TENANT,
     ANALYTICS_EVENTS,
@@ -97,7 +98,8 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
     many events.
     """
     by_tenant: dict[str, list[bytes]] = {}
-    for value in values:
+    # An import's batch events are read as the single events they carry.
+    for value in expand_values(values):
         if value is None:
             continue  # a tombstone; its erasure event came first
         head = _type_and_tenant(value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from agents.context import Applied, BatchHandler, HandlerContext, Result, effective_time, new_event
 from agents.handling import each_command, parse_payload
@@ -36,6 +36,7 @@ from stores.postgres.merging import move_candidate_records
 from stores.postgres.rows import to_row
 from topics.candidates import (
     CANDIDATE_CREATE,
+    CANDIDATE_CREATE_BATCH,
     CANDIDATE_CREATED,
     CANDIDATE_ERASE,
     CANDIDATE_ERASED,
@@ -94,19 +95,50 @@ class NewCandidate:
         return self.command.tenant_id
 
 
-def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate:
-    """Validate and normalise one `candidate.create`; raises the rule it breaks.
+_CREATES = TypeAdapter(list[CandidateCreate])
 
-    The hot path of a bulk import: the payload is validated once and the snapshot built
-    from its already-valid fields, then dumped once per form (Python for the row, JSON
-    for the event and the profile).
+
+def validated_creates(commands: Sequence[CommandEnvelope]) -> list[CandidateCreate | RTError]:
+    """Each create's payload validated, or the refusal of an invalid one.
+
+    One pass over the whole set (a list adapter) when every payload is valid, as in an
+    import; only when that fails is each validated alone, so a bad row is refused alone
+    with its own reason.
     """
     try:
-        payload = CandidateCreate.model_validate(command.payload)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
+        return list(_CREATES.validate_python([c.payload for c in commands]))
+    except ValidationError:
+        pass
+    out: list[CandidateCreate | RTError] = []
+    for command in commands:
+        try:
+            out.append(CandidateCreate.model_validate(command.payload))
+        except ValidationError as exc:
+            out.append(invalid_from(exc))
+    return out
+
+
+def prepare_create(
+    command: CommandEnvelope,
+    settings: Settings,
+    payload: CandidateCreate | None = None,
+    phones_cache: dict[tuple[str, ...], list[str]] | None = None,
+) -> NewCandidate:
+    """Validate and normalise one `candidate.create`; raises the rule it breaks.
+
+    The hot path of a bulk import: the payload is validated once (by the caller, for a
+    set) and the snapshot built from its already-valid fields, then dumped once per form
+    (Python for the row, JSON for the event and the profile). Phone lists already
+    normalised in this set are taken from `phones_cache` (an import repeats few formats
+    per value, and parsing a number is the dear part).
+    """
+    if payload is None:
+        try:
+            payload = CandidateCreate.model_validate(command.payload)
+        except ValidationError as exc:
+            raise invalid_from(exc) from None
     emails = rules.normalize_emails(payload.emails)
-    phones = rules.normalize_phones(payload.phones, settings.default_phone_region)
+    phones = _normalized_phones(payload.phones, settings, phones_cache)
     now = effective_time(command)
     fields = {name: getattr(payload, name) for name in CandidateFields.model_fields}
     fields.update(
@@ -136,6 +168,19 @@ def prepare_create(command: CommandEnvelope, settings: Settings) -> NewCandidate
     )
 
 
+def _normalized_phones(
+    phones: list[str], settings: Settings, cache: dict[tuple[str, ...], list[str]] | None
+) -> list[str]:
+    if cache is None or not phones:
+        return rules.normalize_phones(phones, settings.default_phone_region)
+    key = tuple(phones)
+    found = cache.get(key)
+    if found is None:
+        # Raises on a bad number, before anything is cached.
+        found = cache[key] = rules.normalize_phones(phones, settings.default_phone_region)
+    return list(found)
+
+
 def _duplicate(key: ContactKey, holder: UUID) -> Duplicate:
     _, kind, _digest = key
     return Duplicate(
@@ -157,9 +202,13 @@ async def create_candidates(
     """
     results: dict[int, Result] = {}
     valid: list[tuple[int, NewCandidate]] = []
-    for i, command in enumerate(commands):
+    phones_cache: dict[tuple[str, ...], list[str]] = {}
+    for i, (command, payload) in enumerate(zip(commands, validated_creates(commands), strict=True)):
+        if isinstance(payload, RTError):
+            results[i] = payload
+            continue
         try:
-            valid.append((i, prepare_create(command, ctx.settings)))
+            valid.append((i, prepare_create(command, ctx.settings, payload, phones_cache)))
         except RTError as error:
             results[i] = error
 
@@ -567,6 +616,8 @@ async def record_documents(
 
 HANDLERS: dict[str, BatchHandler] = {
     CANDIDATE_CREATE: create_candidates,
+    # The processor applies a batch as its rows, single creates (topics/batches.py).
+    CANDIDATE_CREATE_BATCH: create_candidates,
     CANDIDATE_UPDATE: update_candidates,
     CANDIDATE_ERASE: erase_candidates,
     CANDIDATE_MERGE: merge_candidates,

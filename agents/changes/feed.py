@@ -20,6 +20,7 @@ import orjson
 
 from stores.bundle import Stores
 from stores.postgres import changes as feed
+from topics.batches import expand_values
 from topics.changes import Change, change_of
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,10 @@ MAX_DELAY_SECONDS = 10.0
 
 def changes_in(values: Sequence[bytes | None]) -> list[Change]:
     """What the feed records of a batch of event messages, in their order; tombstones
-    (an erasure's, after its event) and what is not a change of a record are left out."""
+    (an erasure's, after its event) and what is not a change of a record are left out. A
+    batch event (an import's) counts as the single events it carries: one change each."""
     found: list[Change] = []
-    for value in values:
+    for value in expand_values(values):
         if value is None:
             continue
         try:

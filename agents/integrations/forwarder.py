@@ -19,6 +19,7 @@ import orjson
 from agents.integrations.registry import IntegrationRegistry
 from agents.processor import OutgoingMessage, Publisher
 from stores.sealing import Sealer
+from topics.batches import batch_tenant, expand_records
 from topics.envelopes import EventEnvelope
 from topics.names import agency_events
 
@@ -37,7 +38,13 @@ def agency_copies(
     """The copies of the integrated agencies' events, in order; tombstones and unreadable
     messages are not copied."""
     copies: list[OutgoingMessage] = []
-    for key, value in records:
+    # An import's batch event is copied as its single events: integrations read only those.
+    # Only an integrated agency's batch is worth expanding (its head names the agency).
+    wanted = {str(t) for t in tenants}
+    records = [
+        r for r in records if r[1] is None or (head := batch_tenant(r[1])) is None or head in wanted
+    ]
+    for key, value in expand_records(records):
         if value is None:
             continue
         try:

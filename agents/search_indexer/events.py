@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pydantic import ValidationError
 
 from core.errors import validation_summary
+from topics.batches import expand_values
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -15,8 +16,9 @@ log = logging.getLogger(__name__)
 
 def readable_events(values: Sequence[bytes | None], what: str) -> Iterator[EventEnvelope]:
     """Each parseable event in order; a tombstone (`None`: its erasure event came first and
-    was handled) or a message that is not an event envelope is passed over, logged."""
-    for value in values:
+    was handled) or a message that is not an event envelope is passed over, logged. A batch
+    event (an import's) is read as the single events it carries."""
+    for value in expand_values(values):
         if value is None:
             continue
         try:

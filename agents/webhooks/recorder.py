@@ -25,6 +25,7 @@ from core.clock import utcnow
 from domain.webhooks import follows
 from stores.bundle import Stores
 from stores.postgres import webhooks as repo
+from topics.batches import batch_tenant, expand_values
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,10 @@ def readable(
     values: Sequence[bytes | None], tenants: Container[UUID] | None = None
 ) -> list[tuple[EventEnvelope, dict[str, Any]]]:
     """The events of a batch (of `tenants` only, when given), with their JSON as it was;
-    tombstones and unreadable messages (not ours to judge here) are passed over."""
+    tombstones and unreadable messages (not ours to judge here) are passed over. A batch
+    event (an import's) is read as its single events: a webhook gets one delivery each."""
     out: list[tuple[EventEnvelope, dict[str, Any]]] = []
-    for value in values:
+    for value in expand_values(values):
         if value is None:
             continue
         try:
@@ -73,6 +75,10 @@ def tenants_in(values: Sequence[bytes | None]) -> set[UUID]:
     found: set[UUID] = set()
     for value in values:
         if value is None:
+            continue
+        # An import's batch event names its agency in its head: no need to parse it all.
+        if (head := batch_tenant(value)) is not None:
+            found.add(UUID(head))
             continue
         try:
             tenant = _tenant_of(orjson.loads(value))

@@ -1,9 +1,14 @@
 """How a job talks to the workers: commands published like an integration's, outcomes read
-back from the command ledger.
+back from the command ledger, or for batch commands from their one stored summary each.
 
 A job (an import, the demo data) sends thousands of commands and cannot wait on one
 wake-up each; the ledger is where every outcome lands, in the same transaction as its
-effect, so polling it by command id misses nothing.
+effect, so polling it by command id misses nothing. A batch command (an import's
+`candidate.create_batch`) has no ledger row of its own, its rows do: its outcome is the
+summary the worker stores in Redis after the commit (counts and refused rows), polled by
+the batch's id, many in one round trip. A summary lost (Redis restarted, or read after its
+24 hours) comes back by sending the same batch again: the worker finds its rows done and
+stores the same summary.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from core.settings import Settings
@@ -22,8 +27,9 @@ from stores.keyring import Keyring
 from stores.postgres import commands as ledger
 from stores.postgres.database import Database
 from stores.postgres.users import ensure_tenant, find_tenant
+from stores.redis import RedisStore
 from stores.sealing import Sealer
-from topics.envelopes import CommandEnvelope
+from topics.envelopes import CommandEnvelope, CommandOutcome
 
 # Commands sealed together: one round trip makes the keys of this many new people.
 SEAL_BATCH = 500
@@ -31,8 +37,13 @@ SEAL_BATCH = 500
 # Command ids asked for in one poll of the ledger.
 OUTCOME_WINDOW = 20_000
 
+# Batch summaries asked for in one round trip to Redis.
+SUMMARY_WINDOW = 2_000
+
 Outcome = tuple[str, dict[str, Any] | None]
 """(status, error) of a command the ledger has recorded."""
+
+T = TypeVar("T")
 
 
 class CommandSender:
@@ -46,12 +57,14 @@ class CommandSender:
         # reads files from outside, and needs none of the admin's power to send them.
         self._producer = BatchPublisher(settings, settings.kafka_login("jobs"))
         self._sealer = Sealer(Keyring(self.db, settings), self.db)
+        self.redis = RedisStore(settings)
         self._pending: list[tuple[str, UUID, CommandEnvelope]] = []
 
     async def __aenter__(self) -> CommandSender:
         await self.db.start()
         try:
             await self._producer.start()
+            await self.redis.start()  # opens lazily: nothing is asked of Redis yet
         except BaseException:
             await self.db.stop()
             raise
@@ -66,6 +79,7 @@ class CommandSender:
         try:
             await self._producer.stop()
         finally:
+            await self.redis.stop()
             await self.db.stop()
 
     async def find_tenant(self, slug: str) -> UUID | None:
@@ -107,6 +121,40 @@ class CommandSender:
         timeout: float,
         window: int = OUTCOME_WINDOW,
     ) -> AsyncIterator[dict[UUID, Outcome]]:
+        """Yield the agency's commands' outcomes from the ledger (see `_poll`)."""
+
+        async def fetch(ids: list[UUID]) -> dict[UUID, Outcome]:
+            async with self.db.read() as conn:
+                return await ledger.get_outcomes(conn, tenant_id, ids)
+
+        async for found in self._poll(command_ids, fetch, timeout=timeout, window=window):
+            yield found
+
+    async def batch_outcomes(
+        self,
+        tenant_id: UUID,
+        batch_ids: Iterable[UUID],
+        *,
+        timeout: float,
+        window: int = SUMMARY_WINDOW,
+    ) -> AsyncIterator[dict[UUID, CommandOutcome]]:
+        """Yield the agency's batch commands' outcomes (each with its rows' summary) as
+        the worker stores them (see `_poll`)."""
+
+        async def fetch(ids: list[UUID]) -> dict[UUID, CommandOutcome]:
+            return await self.redis.get_outcomes(tenant_id, ids)
+
+        async for found in self._poll(batch_ids, fetch, timeout=timeout, window=window):
+            yield found
+
+    async def _poll(
+        self,
+        command_ids: Iterable[UUID],
+        fetch: Callable[[list[UUID]], Awaitable[dict[UUID, T]]],
+        *,
+        timeout: float,
+        window: int,
+    ) -> AsyncIterator[dict[UUID, T]]:
         """Yield the agency's commands' outcomes as the worker records them, until each has one.
 
         Waits as long as outcomes keep arriving: `timeout` is how long it waits with no new
@@ -127,8 +175,7 @@ class CommandSender:
             if not ids:  # past the end: back to the oldest
                 start = 0
                 continue
-            async with self.db.read() as conn:
-                found = await ledger.get_outcomes(conn, tenant_id, ids)
+            found = await fetch(ids)
             for command_id in found:
                 del pending[command_id]
             # What stays pending in this window moves down into the room found freed;
