@@ -129,7 +129,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     _serve_sandbox(app, sandbox)
     # Integrations: their commands pass the gate (as their own agency and role) to the
     # domain topics; their agency's events are copied to the one topic they may read.
-    registry = IntegrationRegistry(stores)
+    registry = IntegrationRegistry(stores, cache_size=settings.integration_cache_size)
     gate = IntegrationGate(registry, publisher, stores.redis, stores.sealer, namespace=ns)
     agency_events.register(
         app, registry, publisher, stores.sealer, [s.name(ns) for s in EVENT_TOPICS], ns

@@ -257,6 +257,12 @@ class Settings(BaseSettings):
     # How long a process trusts a person key it read: an erased person's data stops
     # opening everywhere within this many seconds (at once in the erasing process).
     key_cache_seconds: float = Field(default=10.0, alias="KEY_CACHE_SECONDS", gt=0, le=300)
+    # How many person keys a process keeps (about 200 bytes each): the least recently used
+    # go first, so a worker's memory does not grow with the people it has seen.
+    key_cache_size: int = Field(default=50_000, alias="KEY_CACHE_SIZE", ge=1)
+    # How many integrations a worker remembers (RECHECK_SECONDS each) before the least
+    # recently used are read again: the ids come from commands, so they are bounded here.
+    integration_cache_size: int = Field(default=10_000, alias="INTEGRATION_CACHE_SIZE", ge=1)
     # For measurement only: `off` sends and stores personal data in the clear (no person
     # keys, no sealing, no blind indexes), to measure what sealing costs against a baseline
     # in the same run (bench/encryption.py). Refused in staging and production; a database
