@@ -35,8 +35,10 @@ from bench.encryption import measure as encryption_costs
 from bench.environment import UNLIMITED, use_bench_stores
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
+from bench.memory_growth import measure as memory_growth
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
+from bench.scale_out import measure as scale_out
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
 from bench.stats import percentile, summary_ms
@@ -292,6 +294,47 @@ async def run_search_at(n: int, rounds: int) -> None:
     console.print(f"raw figures: {out}")
 
 
+async def run_memory(args: argparse.Namespace) -> None:
+    """`python -m bench --memory-only [--import-rows N]`: resident memory per process
+    before and after an import of N rows, and the growth per million rows."""
+    figures = await memory_growth(ROOT, args.import_rows)
+    table = Table(title=f"RefactorTrack: resident memory, import of {args.import_rows:,}")
+    for column in ("process", "before MiB", "after MiB", "growth MiB / million rows"):
+        table.add_column(column, justify="left" if column == "process" else "right")
+    for name, m in figures["memory"].items():
+        table.add_row(
+            name,
+            f"{m['before_mib']:.0f}",
+            f"{m['after_mib']:.0f}",
+            f"{m['growth_mib_per_million_rows']:.0f}",
+        )
+    console.print(table)
+    out = ROOT / "bench" / "results" / "memory.json"
+    out.write_text(json.dumps(figures, indent=1))
+    console.print(f"raw figures: {out}")
+
+
+async def run_scale_out(args: argparse.Namespace) -> None:
+    """`python -m bench --scale-out [--workers 1,2,4]`: the same load against N domain
+    workers in one consumer group; throughput, p99 and efficiency."""
+    counts = [int(n) for n in args.workers.split(",")]
+    runs = await scale_out(ROOT, counts, args.scale_rows, args.scale_rate, args.seconds)
+    table = Table(title=f"RefactorTrack: scale-out, {args.scale_rows:,} imported per run")
+    for column in ("domain workers", "commands/s", "efficiency", "p50 / p99 ms"):
+        table.add_column(column, justify="right")
+    for r in runs:
+        table.add_row(
+            str(r["workers"]),
+            f"{r['throughput']:.0f}",
+            f"{r['efficiency']:.2f}",
+            f"{r['p50_ms']:.0f} / {r['p99_ms']:.0f} @ {r['interactive_rate']:.0f}/s",
+        )
+    console.print(table)
+    out = ROOT / "bench" / "results" / "scale_out.json"
+    out.write_text(json.dumps(runs, indent=1))
+    console.print(f"raw figures: {out}")
+
+
 async def run(args: argparse.Namespace) -> None:
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
@@ -451,12 +494,33 @@ def main() -> None:
     parser.add_argument(
         "--search-rounds", type=int, default=200, help="queries timed by --search-at"
     )
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only resident memory per process before and after an import of --import-rows",
+    )
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="only the same load against --workers domain workers in one consumer group",
+    )
+    parser.add_argument("--workers", default="1,2,4", help="with --scale-out: worker counts")
+    parser.add_argument(
+        "--scale-rows", type=int, default=20_000, help="with --scale-out: rows imported per run"
+    )
+    parser.add_argument(
+        "--scale-rate", type=float, default=20.0, help="with --scale-out: interactive creates/s"
+    )
     args = parser.parse_args()
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    if args.search_at:
+    if args.memory_only:
+        asyncio.run(run_memory(args))
+    elif args.scale_out:
+        asyncio.run(run_scale_out(args))
+    elif args.search_at:
         asyncio.run(run_search_at(args.search_at, args.search_rounds))
     elif args.relevance_only:
         asyncio.run(run_relevance())
