@@ -263,6 +263,19 @@ class Settings(BaseSettings):
     # How many integrations a worker remembers (RECHECK_SECONDS each) before the least
     # recently used are read again: the ids come from commands, so they are bounded here.
     integration_cache_size: int = Field(default=10_000, alias="INTEGRATION_CACHE_SIZE", ge=1)
+    # Where the analytics tables keep their records: `rocksdb`, files under WORKER_DATA_DIR
+    # (rebuilt from the changelog when lost), or `memory`, in the worker (grows with them).
+    analytics_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb", alias="ANALYTICS_STORE"
+    )
+    # RocksDB's block cache per table partition (bytes), and how many candidates' records
+    # the analytics keep in memory between reads of the table.
+    analytics_block_cache_bytes: int = Field(
+        default=8 << 20, alias="ANALYTICS_BLOCK_CACHE_BYTES", ge=1 << 20
+    )
+    analytics_candidate_cache_size: int = Field(
+        default=100_000, alias="ANALYTICS_CANDIDATE_CACHE_SIZE", ge=1
+    )
     # For measurement only: `off` sends and stores personal data in the clear (no person
     # keys, no sealing, no blind indexes), to measure what sealing costs against a baseline
     # in the same run (bench/encryption.py). Refused in staging and production; a database
