@@ -309,6 +309,8 @@ async def run_memory(args: argparse.Namespace) -> None:
             f"{m['growth_mib_per_million_rows']:.0f}",
         )
     console.print(table)
+    for name, m in figures.get("memory_after_malloc_trim", {}).items():
+        console.print(f"  after malloc_trim: {name} {m['after_mib']:.0f} MiB")
     out = ROOT / "bench" / "results" / "memory.json"
     out.write_text(json.dumps(figures, indent=1))
     console.print(f"raw figures: {out}")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import subprocess
 import time
 import tracemalloc
 import uuid
@@ -29,6 +31,19 @@ from core.settings import get_settings
 
 WARM_UP_ROWS = 500
 IDLE_SECONDS = 5.0
+
+
+def malloc_trim(pids: list[int]) -> None:
+    """Ask each process's C allocator to give its free memory back (gdb calls
+    `malloc_trim(0)` in it): what RSS loses then was freed memory the allocator kept, not
+    live objects (BENCH_MALLOC_TRIM=1; a diagnosis, never part of the system)."""
+    for pid in pids:
+        subprocess.run(
+            ["gdb", "-p", str(pid), "-batch", "-ex", "call (int) malloc_trim(0)"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
 
 
 def growth(before: dict[str, float], after: dict[str, float], rows: int) -> dict[str, Any]:
@@ -98,12 +113,15 @@ async def measure(root: Path, rows: int, domain_workers: int = 1) -> dict[str, A
         imp = await _import(main, rows)
         await asyncio.sleep(IDLE_SECONDS)
         after = resident(cluster)
+        trimmed = None
+        if os.environ.get("BENCH_MALLOC_TRIM") and shutil.which("gdb"):
+            malloc_trim([cluster.gateway_pid, cluster.analytics_pid, *cluster.worker_pids])
+            trimmed = resident(cluster)
         if traced:
             second = _snapshot(cluster.worker_pids, Path(traced), 2)
             for i, (a, b) in enumerate(zip(first, second, strict=True)):
                 top_growth(a, b, results / f"memory-tracemalloc-{i + 1}.txt")
-    return {
-        "rows": rows,
-        "import": imp,
-        "memory": growth(before, after, rows),
-    }
+    figures: dict[str, Any] = {"rows": rows, "import": imp, "memory": growth(before, after, rows)}
+    if trimmed is not None:
+        figures["memory_after_malloc_trim"] = growth(before, trimmed, rows)
+    return figures
