@@ -183,8 +183,8 @@ def read_chunk(value: bytes) -> list[ReadEvent]:
     return found
 
 
-def table_store(settings: Settings) -> dict[str, Any]:
-    """Where the tables keep their records: RocksDB under WORKER_DATA_DIR (through the
+def table_store(settings: Settings, name: str) -> dict[str, Any]:
+    """Where table `name` keeps its records: RocksDB under WORKER_DATA_DIR (through the
     rocksdict binding), so memory does not grow with the records; `memory` holds them in
     the process, as before (ANALYTICS_STORE)."""
     if settings.analytics_store == "memory":
@@ -193,7 +193,9 @@ def table_store(settings: Settings) -> dict[str, Any]:
     # three 64 MiB memtables per database, and there is one database per table and
     # partition): each database gets a bounded cache and small memtables instead.
     return {
-        "store": "rocksdb://",
+        # With its name as the URL's path: Faust falls back to the app's store (memory)
+        # when the table's URL is empty, as `rocksdb://` is to yarl.
+        "store": f"rocksdb:{name}",
         "options": {
             "driver": "rocksdict",
             "block_cache_size": settings.analytics_block_cache_bytes,
@@ -219,7 +221,7 @@ def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsSta
             partitions=settings.kafka_partitions,
             key_type=str,
             help=f"The analytics' record of each {name[:-1]}, by id",
-            **table_store(settings),
+            **table_store(settings, f"analytics-{name}"),
         )
 
     submissions, requisitions, candidates = (
