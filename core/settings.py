@@ -276,6 +276,11 @@ class Settings(BaseSettings):
     analytics_candidate_cache_size: int = Field(
         default=100_000, alias="ANALYTICS_CANDIDATE_CACHE_SIZE", ge=1
     )
+    # Seconds between a worker's giving its allocator's free memory back to the OS
+    # (core/allocator.py), so its resident memory falls after an import; 0: never.
+    worker_memory_trim_seconds: float = Field(
+        default=30.0, alias="WORKER_MEMORY_TRIM_SECONDS", ge=0
+    )
     # For measurement only: `off` sends and stores personal data in the clear (no person
     # keys, no sealing, no blind indexes), to measure what sealing costs against a baseline
     # in the same run (bench/encryption.py). Refused in staging and production; a database
