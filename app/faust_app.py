@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import faust
 
 from core.settings import KafkaLogin, Settings
@@ -23,8 +25,14 @@ def create_faust_app(
 ) -> faust.App:
     """The worker's app, logged in as the worker principal unless `login` names another
     (the no-op benchmark's agent, on a topic outside the worker's ACLs)."""
+    app_id = app_id or settings.worker_id
+    # One directory per app: the analytics tables' RocksDB files are named by table, so
+    # two apps (the test harness's, a benchmark's) in one WORKER_DATA_DIR would otherwise
+    # open, and lock, the same files. Faust does not make it.
+    datadir = os.path.join(settings.worker_data_dir, app_id)
+    os.makedirs(datadir, exist_ok=True)
     return faust.App(
-        app_id or settings.worker_id,
+        app_id,
         broker=settings.kafka_broker_url,
         broker_credentials=broker_credentials(settings, login or settings.kafka_login("worker")),
         # Commands and events are JSON bytes we parse ourselves, so a bad message
@@ -32,7 +40,7 @@ def create_faust_app(
         key_serializer="raw",
         value_serializer="raw",
         store="memory://",
-        datadir=settings.worker_data_dir,
+        datadir=datadir,
         topic_partitions=settings.kafka_partitions,
         topic_replication_factor=settings.kafka_replication_factor,
         web_enabled=False,

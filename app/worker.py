@@ -36,6 +36,7 @@ from agents.webhooks.sender import WebhookSender
 from app.faust_app import create_faust_app
 from app.tracing import trace_process
 from app.worker_health import serve_health
+from core.allocator import give_back_free_memory
 from core.gc_tuning import freeze_loaded_objects, hold_collections, log_slow_collections
 from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
@@ -76,8 +77,10 @@ def build_worker_app(settings: Settings) -> faust.App:
         analytics.register(app, stores, settings)
         _serve_stores(app, stores)
         serve_health(app, settings, stores)
+        _give_back_memory(app, settings)
         return app
     app = create_faust_app(settings)
+    _give_back_memory(app, settings)
     ctx = HandlerContext(settings=settings, stores=stores)
     publisher = FaustPublisher(app)
     ns = settings.topic_namespace
@@ -130,7 +133,7 @@ def build_worker_app(settings: Settings) -> faust.App:
     _serve_sandbox(app, sandbox)
     # Integrations: their commands pass the gate (as their own agency and role) to the
     # domain topics; their agency's events are copied to the one topic they may read.
-    registry = IntegrationRegistry(stores)
+    registry = IntegrationRegistry(stores, cache_size=settings.integration_cache_size)
     gate = IntegrationGate(registry, publisher, stores.redis, stores.sealer, namespace=ns)
     agency_events.register(
         app, registry, publisher, stores.sealer, [s.name(ns) for s in EVENT_TOPICS], ns
@@ -216,6 +219,17 @@ def _serve_gate(app: faust.App, settings: Settings, gate: IntegrationGate) -> No
 
         async def on_stop(self) -> None:
             await consumer.stop()
+
+
+def _give_back_memory(app: faust.App, settings: Settings) -> None:
+    """Every WORKER_MEMORY_TRIM_SECONDS, the allocator's free pages go back to the OS, so
+    the resident memory falls back after a large import (core/allocator.py)."""
+    if not settings.worker_memory_trim_seconds:
+        return
+
+    @app.timer(interval=settings.worker_memory_trim_seconds)  # type: ignore[untyped-decorator]
+    async def trim_memory() -> None:
+        give_back_free_memory()
 
 
 def _warm_gazetteer(app: faust.App, freeze: bool) -> None:

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.analytics import analytics_throughput, sse_latency
+from bench.cluster import servers_mib, tree_mib
 from bench.creates import candidate_body, console, login
 from bench.encryption import measure as encryption_costs
 from bench.environment import RESULTS, UNLIMITED, use_bench_stores
@@ -35,7 +36,9 @@ from bench.figures import (
     import_figures,
     latency_figures,
     memory_figures,
+    memory_growth_figures,
     relevance_figures,
+    scale_out_figures,
     search_figures,
     throughput_figures,
 )
@@ -49,19 +52,31 @@ from bench.latency import (
     throughput_retrying,
 )
 from bench.latency import summary as latency_summary
-from bench.memory import resident_mib
+from bench.memory_growth import measure as memory_growth
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
 from bench.report import Figure, Report
+from bench.scale_out import measure as scale_out
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
 from bench.stats import summary_ms
 from core.settings import Settings, get_settings
 from stores.kafka_auth import client_options
-from tests.harness.processes import running_system
+from tests.harness.processes import RunningSystem, running_system
 from topics.envelopes import Actor, CommandEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def system_mib(system: RunningSystem) -> dict[str, float]:
+    """Resident MiB of this run's processes (by pid: other runs may share the machine),
+    then the stack's servers."""
+    return {
+        "gateway": tree_mib(system.gateway_pid),
+        "domain worker": tree_mib(system.worker_pid),
+        "analytics worker": tree_mib(system.analytics_pid),
+        **{f"{name} (shared)": mib for name, mib in servers_mib().items()},
+    }
 
 
 async def noop_baseline(n: int) -> float:
@@ -176,6 +191,27 @@ async def run_search_at(n: int, rounds: int) -> None:
     report.write(RESULTS / f"search_at_{n}.json", console)
 
 
+async def run_memory(args: argparse.Namespace) -> None:
+    """`python -m bench --memory-only [--import-rows N]`: resident memory per process
+    before and after an import of N rows, and the growth per million rows."""
+    figures = await memory_growth(ROOT, args.import_rows)
+    report = Report(f"RefactorTrack: resident memory, import of {args.import_rows:,}", raw=figures)
+    report.extend(memory_growth_figures(figures))
+    report.write(RESULTS / "memory.json", console)
+
+
+async def run_scale_out(args: argparse.Namespace) -> None:
+    """`python -m bench --scale-out [--workers 1,2,4]`: the same load against N domain
+    workers in one consumer group; throughput, p99 and efficiency."""
+    counts = [int(n) for n in args.workers.split(",")]
+    runs = await scale_out(ROOT, counts, args.scale_rows, args.scale_rate, args.seconds)
+    report = Report(
+        f"RefactorTrack: scale-out, {args.scale_rows:,} imported per run", raw={"runs": runs}
+    )
+    report.extend(scale_out_figures(runs))
+    report.write(RESULTS / "scale_out.json", console)
+
+
 async def run(args: argparse.Namespace) -> None:
     """Every phase, in an order that keeps one from weighing on the next; one table."""
     env = {**os.environ, **UNLIMITED}
@@ -239,11 +275,11 @@ async def run(args: argparse.Namespace) -> None:
     # Last: the import leaves the servers vacuuming and merging for a while after, which
     # would weigh on the figures of anything measured after it.
     with running_system(env, RESULTS / "logs", ROOT) as system:
-        before = resident_mib()
+        before = system_mib(system)
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
         slug = f"bench-import-{uuid.uuid4().hex[:8]}"
         imp = await import_throughput(settings, import_file, args.import_rows, slug)
-        after = resident_mib()
+        after = system_mib(system)
         console.print(
             f"  {imp['every_store_rate']:.0f}/s into every store "
             f"({imp['postgres_mongo_rate']:.0f}/s into Postgres and MongoDB)"
@@ -273,6 +309,11 @@ async def run(args: argparse.Namespace) -> None:
             "rss_mib": {"before_import": before, "after_import": after},
         }
     )
+    # With systems of their own: the same load on 1, 2 and 4 domain workers.
+    counts = [int(n) for n in args.workers.split(",")]
+    scaled = await scale_out(ROOT, counts, args.scale_rows, args.scale_rate, args.seconds)
+    report.extend(scale_out_figures(scaled))
+    report.raw["scale_out"] = scaled
     # With systems of its own: what sealing personal data costs, against a baseline with
     # it off, in this same run.
     costs = await encryption_costs(
@@ -342,12 +383,33 @@ def main() -> None:
     parser.add_argument(
         "--search-rounds", type=int, default=200, help="queries timed by --search-at"
     )
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only resident memory per process before and after an import of --import-rows",
+    )
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="only the same load against --workers domain workers in one consumer group",
+    )
+    parser.add_argument("--workers", default="1,2,4", help="with --scale-out: worker counts")
+    parser.add_argument(
+        "--scale-rows", type=int, default=20_000, help="with --scale-out: rows imported per run"
+    )
+    parser.add_argument(
+        "--scale-rate", type=float, default=20.0, help="with --scale-out: interactive creates/s"
+    )
     args = parser.parse_args()
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
-    (RESULTS).mkdir(parents=True, exist_ok=True)
-    if args.search_at:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.memory_only:
+        asyncio.run(run_memory(args))
+    elif args.scale_out:
+        asyncio.run(run_scale_out(args))
+    elif args.search_at:
         asyncio.run(run_search_at(args.search_at, args.search_rounds))
     elif args.relevance_only:
         asyncio.run(run_relevance())

@@ -227,3 +227,43 @@ def encryption_figures(costs: dict[str, Any]) -> list[Figure]:
             baseline_name="not sealed rows/s",
         ),
     ]
+
+
+def memory_growth_figures(figures: dict[str, Any]) -> list[Figure]:
+    """Resident memory per process before and after an import, and its growth per million
+    rows (bench/memory_growth.py). Flat means the growth stops once the bounded caches
+    are full: read it from an import well past their sizes (KEY_CACHE_SIZE,
+    ANALYTICS_CANDIDATE_CACHE_SIZE)."""
+    rows = figures["rows"]
+    return [
+        Figure(
+            "memory",
+            f"RSS {name} after {rows:,} rows",
+            m["after_mib"],
+            "MiB",
+            note=f"before {m['before_mib']:.0f} MiB, "
+            f"{m['growth_mib_per_million_rows']:+.0f} MiB per million rows",
+        )
+        for name, m in figures["memory"].items()
+    ]
+
+
+def scale_out_figures(runs: list[dict[str, Any]]) -> list[Figure]:
+    """The same load against 1, 2, 4 domain workers in one group (bench/scale_out.py):
+    throughput against n times one worker's, which is the efficiency."""
+    base = min(runs, key=lambda r: r["workers"])
+    per_worker = base["throughput"] / base["workers"]
+    return [
+        Figure(
+            "scale-out",
+            f"{r['workers']} domain worker(s): import into Postgres + MongoDB",
+            r["throughput"],
+            "rows/s",
+            baseline=r["workers"] * per_worker,
+            baseline_name=f"{r['workers']} x one worker",
+            ratio=r["efficiency"],
+            note=f"interactive p50 {r['p50_ms']:.0f} / p99 {r['p99_ms']:.0f} ms "
+            f"@ {r['interactive_rate']:.0f}/s",
+        )
+        for r in runs
+    ]

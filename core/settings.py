@@ -265,6 +265,30 @@ class Settings(BaseSettings):
     # How long a process trusts a person key it read: an erased person's data stops
     # opening everywhere within this many seconds (at once in the erasing process).
     key_cache_seconds: float = Field(default=10.0, alias="KEY_CACHE_SECONDS", gt=0, le=300)
+    # How many person keys a process keeps (about 200 bytes each): the least recently used
+    # go first, so a worker's memory does not grow with the people it has seen.
+    key_cache_size: int = Field(default=50_000, alias="KEY_CACHE_SIZE", ge=1)
+    # How many integrations a worker remembers (RECHECK_SECONDS each) before the least
+    # recently used are read again: the ids come from commands, so they are bounded here.
+    integration_cache_size: int = Field(default=10_000, alias="INTEGRATION_CACHE_SIZE", ge=1)
+    # Where the analytics tables keep their records: `memory`, in the worker (grows with
+    # them), or `rocksdb`, files under WORKER_DATA_DIR (rebuilt from the changelog when
+    # lost; memory stays flat). `memory` until the e2e recovery test is seen green with
+    # `rocksdb` (docs/scaling.md, "The analytics data directory").
+    analytics_store: Literal["rocksdb", "memory"] = Field(default="memory", alias="ANALYTICS_STORE")
+    # RocksDB's block cache per table partition (bytes), and how many candidates' records
+    # the analytics keep in memory between reads of the table.
+    analytics_block_cache_bytes: int = Field(
+        default=8 << 20, alias="ANALYTICS_BLOCK_CACHE_BYTES", ge=1 << 20
+    )
+    analytics_candidate_cache_size: int = Field(
+        default=100_000, alias="ANALYTICS_CANDIDATE_CACHE_SIZE", ge=1
+    )
+    # Seconds between a worker's giving its allocator's free memory back to the OS
+    # (core/allocator.py), so its resident memory falls after an import; 0: never.
+    worker_memory_trim_seconds: float = Field(
+        default=30.0, alias="WORKER_MEMORY_TRIM_SECONDS", ge=0
+    )
     # For measurement only: `off` sends and stores personal data in the clear (no person
     # keys, no sealing, no blind indexes), to measure what sealing costs against a baseline
     # in the same run (bench/encryption.py). Refused in staging and production; a database

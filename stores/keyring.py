@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 
 from core import crypto
+from core.bounded_cache import BoundedCache
 from core.settings import MissingSetting, Settings
 from stores.postgres import keys as repo
 from stores.postgres.database import Connection, Database
-
-CACHE_SIZE = 50_000
 
 
 def _agency_context(tenant_id: UUID, version: int) -> bytes:
@@ -49,7 +47,11 @@ class Keyring:
         self._agency: dict[tuple[UUID, int], bytes] = {}
         # tenant → (current version, until when that is trusted)
         self._current: dict[UUID, tuple[int, float]] = {}
-        self._people: OrderedDict[tuple[UUID, UUID], tuple[bytes, float]] = OrderedDict()
+        # Person keys, by (tenant, person): bounded (KEY_CACHE_SIZE), as a worker sees
+        # every person of a million-row import.
+        self._people: BoundedCache[tuple[UUID, UUID], bytes] = BoundedCache(
+            settings.key_cache_size, self._ttl
+        )
         self._lock = asyncio.Lock()
 
     # --- the master and agency keys ---------------------------------------------------
@@ -123,23 +125,14 @@ class Keyring:
     # --- person keys --------------------------------------------------------------------
 
     def _cached(self, tenant_id: UUID, subject_id: UUID) -> bytes | None:
-        found = self._people.get((tenant_id, subject_id))
-        if found is None:
-            return None
-        if found[1] < time.monotonic():
-            del self._people[(tenant_id, subject_id)]
-            return None
-        return found[0]
+        return self._people.get((tenant_id, subject_id))
 
     def _remember(self, tenant_id: UUID, subject_id: UUID, key: bytes) -> None:
-        self._people[(tenant_id, subject_id)] = (key, time.monotonic() + self._ttl)
-        self._people.move_to_end((tenant_id, subject_id))
-        while len(self._people) > CACHE_SIZE:
-            self._people.popitem(last=False)
+        self._people.put((tenant_id, subject_id), key)
 
     def forget(self, tenant_id: UUID, subject_ids: Iterable[UUID]) -> None:
         for subject_id in subject_ids:
-            self._people.pop((tenant_id, subject_id), None)
+            self._people.pop((tenant_id, subject_id))
 
     async def people(
         self,

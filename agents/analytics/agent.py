@@ -56,21 +56,50 @@ class ChangelogTable:
     The metrics agent takes events in batches from several partitions, so the partition
     Faust would infer (the batch's last event) is not always the record's: each write
     names its own, which is the partition of its agency and so the one it recovers to.
+
+    On the RocksDB store (one database per partition) the record is written to, and read
+    from, its partition's database directly: the store's own `table[key]` would pick the
+    database of the event being processed, which is not the record's either. Faust keeps
+    each database's changelog offset, so a restarted worker reads only the changelog
+    written since; a lost data directory is rebuilt from the whole changelog.
     """
 
     def __init__(self, table: Any) -> None:
         self._table = table
 
+    def _rocksdb(self, partition: int) -> Any:
+        """The partition's RocksDB (opened on first use), or None on the memory store."""
+        open_db = getattr(self._table.data, "_db_for_partition", None)
+        return None if open_db is None else open_db(partition)
+
     def items(self) -> Iterable[tuple[str, Any]]:
+        # On RocksDB: the databases of the partitions this worker is assigned, decoded.
         items: Iterable[tuple[str, Any]] = self._table.data.items()
         return items
 
+    def get(self, key: str, partition: int) -> Any:
+        db = self._rocksdb(partition)
+        if db is None:
+            return self._table.data.get(key)
+        store = self._table.data
+        raw = db.get(store._encode_key(key))
+        return None if raw is None else store._decode_value(raw)
+
     def put(self, key: str, value: Any, partition: int) -> None:
-        self._table.data[key] = value
+        db = self._rocksdb(partition)
+        if db is None:
+            self._table.data[key] = value
+        else:
+            store = self._table.data
+            db.put(store._encode_key(key), store._encode_value(value))
         self._table.send_changelog(partition, key, value)
 
     def drop(self, key: str, partition: int) -> None:
-        self._table.data.pop(key, None)
+        db = self._rocksdb(partition)
+        if db is None:
+            self._table.data.pop(key, None)
+        else:
+            db.delete(self._table.data._encode_key(key))
         self._table.send_changelog(partition, key, None, value_serializer="raw")
 
 
@@ -156,6 +185,28 @@ def read_chunk(value: bytes) -> list[ReadEvent]:
     return found
 
 
+def table_store(settings: Settings, name: str) -> dict[str, Any]:
+    """Where table `name` keeps its records: RocksDB under WORKER_DATA_DIR (through the
+    rocksdict binding), so memory does not grow with the records; `memory` holds them in
+    the process, as before (ANALYTICS_STORE)."""
+    if settings.analytics_store == "memory":
+        return {"store": "memory://"}
+    # Faust's defaults are sized for a server of its own (a 2 GiB block cache and up to
+    # three 64 MiB memtables per database, and there is one database per table and
+    # partition): each database gets a bounded cache and small memtables instead.
+    return {
+        # With its name as the URL's path: Faust falls back to the app's store (memory)
+        # when the table's URL is empty, as `rocksdb://` is to yarl.
+        "store": f"rocksdb:{name}",
+        "options": {
+            "driver": "rocksdict",
+            "block_cache_size": settings.analytics_block_cache_bytes,
+            "write_buffer_size": 4 << 20,
+            "max_write_buffer_number": 2,
+        },
+    }
+
+
 def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsState:
     ns = settings.topic_namespace
     by_tenant_name = ANALYTICS_BY_TENANT.name(ns)
@@ -172,6 +223,7 @@ def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsSta
             partitions=settings.kafka_partitions,
             key_type=str,
             help=f"The analytics' record of each {name[:-1]}, by id",
+            **table_store(settings, f"analytics-{name}"),
         )
 
     submissions, requisitions, candidates = (
@@ -180,7 +232,10 @@ def register(app: faust.App, stores: Stores, settings: Settings) -> AnalyticsSta
         table("candidates"),
     )
     state = AnalyticsState(
-        ChangelogTable(submissions), ChangelogTable(requisitions), ChangelogTable(candidates)
+        ChangelogTable(submissions),
+        ChangelogTable(requisitions),
+        ChangelogTable(candidates),
+        candidate_cache_size=settings.analytics_candidate_cache_size,
     )
     projector = Projector(stores, state, settings.analytics_push_seconds)
 

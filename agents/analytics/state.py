@@ -3,7 +3,10 @@ and per agency the sums of what they contribute (see `domain.analytics.model`).
 
 The records live in Faust tables (so a restarted worker, or the one a partition moves
 to, recovers them from the changelog); the sums are derived from the records and held in
-memory, rebuilt from the tables after every recovery. Each event is applied by taking
+memory, rebuilt from the tables after every recovery. Candidates are the one kind that
+grows with an agency's size (a million imported), so their records are not held in
+memory: they are read from the table (on disk, see `agents/analytics/agent.py`) through a
+bounded cache (ANALYTICS_CANDIDATE_CACHE_SIZE). Each event is applied by taking
 away the contributions of the records it touches, changing the records, and adding their
 contributions again: a redelivered or older event (by version) changes nothing.
 """
@@ -15,6 +18,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from core.bounded_cache import BoundedCache
 from domain.analytics.model import (
     Aggregates,
     CandidateState,
@@ -62,6 +66,8 @@ class Table(Protocol):
 
     def items(self) -> Iterable[tuple[str, Any]]: ...
 
+    def get(self, key: str, partition: int) -> Any: ...
+
     def put(self, key: str, value: Any, partition: int) -> None: ...
 
     def drop(self, key: str, partition: int) -> None: ...
@@ -69,6 +75,9 @@ class Table(Protocol):
 
 class MemoryTable(dict[str, Any]):
     """A table in a dict, for unit tests and tools."""
+
+    def get(self, key: str, partition: int = 0) -> Any:  # type: ignore[override]
+        return super().get(key)
 
     def put(self, key: str, value: Any, partition: int) -> None:
         self[key] = value
@@ -91,12 +100,27 @@ READ_TYPES = (
 )
 
 
+# Candidates whose record is kept in memory between reads of the table.
+CANDIDATE_CACHE_SIZE = 100_000
+# No age bound: this worker is the only writer of its partitions' records, and it writes
+# through the cache.
+FOREVER = float("inf")
+
+
 class AnalyticsState:
-    def __init__(self, submissions: Table, requisitions: Table, candidates: Table) -> None:
+    def __init__(
+        self,
+        submissions: Table,
+        requisitions: Table,
+        candidates: Table,
+        *,
+        candidate_cache_size: int = CANDIDATE_CACHE_SIZE,
+    ) -> None:
         # id -> {"p": partition, "state": {...}}; written at the end of each batch, so a
         # record changed by several events of a batch is written once.
         self._tables: dict[str, Table] = {"s": submissions, "r": requisitions, "c": candidates}
         self._writes: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._candidate_cache_size = candidate_cache_size
         self._reset()
 
     def _reset(self) -> None:
@@ -104,7 +128,12 @@ class AnalyticsState:
         # Placements read before their submission (kept in the submissions table too).
         self.pending: dict[str, dict[str, Any]] = {}
         self.reqs: dict[str, RequisitionState] = {}
-        self.cands: dict[str, CandidateState] = {}
+        # Candidates read from their table, the recently used kept (a 1-tuple: "known
+        # absent" is cached too). Holds every candidate this worker changed since it last
+        # wrote the tables, until `write_tables`, through `_writes`.
+        self.cands: BoundedCache[str, tuple[CandidateState | None]] = BoundedCache(
+            self._candidate_cache_size, FOREVER
+        )
         self.by_req: dict[str, set[str]] = {}
         self.by_cand: dict[str, set[str]] = {}
         self.tenants: dict[str, Aggregates] = {}
@@ -129,18 +158,33 @@ class AnalyticsState:
         for data in mine(self._tables["r"].items()):
             r = RequisitionState.from_json(data)
             self.reqs[r.id] = r
-        for data in mine(self._tables["c"].items()):
-            c = CandidateState.from_json(data)
-            self.cands[c.id] = c
         for data in mine(self._tables["s"].items()):
             s = SubmissionState.from_json(data)
             self._index(s)
+        # Candidates streamed from the table: each adds its contribution, none is kept.
+        for data in mine(self._tables["c"].items()):
+            c = CandidateState.from_json(data)
+            self._agg(c.tenant_id).add(self._cand_contribution(c.id, c))
         for s in self.subs.values():
             self._agg(s.tenant_id).add(self._sub_contribution(s))
         for r in self.reqs.values():
             self._agg(r.tenant_id).add(self._req_contribution(r))
-        for cid, c in self.cands.items():
-            self._agg(c.tenant_id).add(self._cand_contribution(cid, c))
+
+    # -- candidates, read through the cache -------------------------------------------
+
+    def candidate(self, candidate_id: str, tenant_id: str) -> CandidateState | None:
+        """The candidate's record: written in this batch, cached, or read from the table."""
+        pending = self._writes.get(("c", candidate_id))
+        if pending is not None:
+            state = pending[1]
+            return state if isinstance(state, CandidateState) else None
+        cached = self.cands.get(candidate_id)
+        if cached is not None:
+            return cached[0]
+        value = self._tables["c"].get(candidate_id, self.partition_of.get(tenant_id, 0))
+        found = CandidateState.from_json(value["state"]) if value else None
+        self.cands.put(candidate_id, (found,))
+        return found
 
     # -- contributions ----------------------------------------------------------------
 
@@ -149,7 +193,7 @@ class AnalyticsState:
 
     def _sub_contribution(self, s: SubmissionState) -> Contribution:
         r = self.reqs.get(s.requisition_id)
-        c = self.cands.get(s.candidate_id)
+        c = self.candidate(s.candidate_id, s.tenant_id)
         return submission_contribution(s, r.client_id if r else None, c.source if c else None)
 
     def _req_contribution(self, r: RequisitionState) -> Contribution:
@@ -169,7 +213,10 @@ class AnalyticsState:
         def contributions() -> list[Contribution]:
             found = [self._sub_contribution(self.subs[s]) for s in subs if s in self.subs]
             found += [self._req_contribution(self.reqs[r]) for r in reqs if r in self.reqs]
-            found += [self._cand_contribution(c, self.cands[c]) for c in cands if c in self.cands]
+            for cid in cands:
+                c = self.candidate(cid, tenant_id)
+                if c is not None:
+                    found.append(self._cand_contribution(cid, c))
             return found
 
         for c in contributions():
@@ -315,23 +362,23 @@ class AnalyticsState:
         return True
 
     def _candidate(self, new: CandidateState, partition: int) -> bool:
-        old = self.cands.get(new.id)
+        old = self.candidate(new.id, new.tenant_id)
         if old is not None and old.version >= new.version:
             return False
         subs = self.by_cand.get(new.id, set())
         moved = old is None or old.source != new.source
         add_back = self._around(new.tenant_id, set(subs) if moved else set(), set(), {new.id})
-        self.cands[new.id] = new
+        self.cands.put(new.id, (new,))
         self._save("c", new.id, new, partition)
         add_back()
         return True
 
     def _forget_candidate(self, candidate_id: str, tenant: str) -> bool:
-        if candidate_id not in self.cands:
+        if self.candidate(candidate_id, tenant) is None:
             return False
         subs = set(self.by_cand.get(candidate_id, set()))
         add_back = self._around(tenant, subs, set(), {candidate_id})
-        del self.cands[candidate_id]
+        self.cands.put(candidate_id, (None,))
         self._forget("c", candidate_id, self.partition_of.get(tenant, 0))
         add_back()
         return True

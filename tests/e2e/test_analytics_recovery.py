@@ -204,19 +204,24 @@ async def test_tables_survive_restarts_and_moving_partitions(own_settings: Setti
     def ready(log: Path) -> Callable[[], bool]:
         return lambda: b"Ready" in log.read_bytes()
 
+    def own_dir(name: str) -> dict[str, str]:
+        # Each worker has a data directory of its own, as each pod has: the tables' RocksDB
+        # files are locked by the process that opened them (docs/scaling.md).
+        return {**env, "WORKER_DATA_DIR": str(Path(settings.worker_data_dir) / f"analytics-{name}")}
+
     def rebuilt_agencies(log: Path) -> list[int]:
         return [
             int(n) for n in re.findall(rb"analytics rebuilt for (\d+) agencies", log.read_bytes())
         ]
 
-    a = spawn(["worker", "--agents", "analytics"], env, logs["a"], ROOT)
+    a = spawn(["worker", "--agents", "analytics"], own_dir("a"), logs["a"], ROOT)
     b = c = None
     try:
         wait_for(ready(logs["a"]), "worker a", logs["a"], 120)
         opening = [e for ag in agencies for e in ag.opening()]
         await round_of(opening + advance(), "round 1 on worker a")
 
-        b = spawn(["worker", "--agents", "analytics"], env, logs["b"], ROOT)
+        b = spawn(["worker", "--agents", "analytics"], own_dir("b"), logs["b"], ROOT)
         wait_for(ready(logs["b"]), "worker b", logs["b"], 120)
         await round_of(advance(), "round 2 on workers a and b")
         # Some agencies' partitions moved to b, which recovered their tables.
@@ -228,7 +233,7 @@ async def test_tables_survive_restarts_and_moving_partitions(own_settings: Setti
 
         stop(b)
         b = None
-        c = spawn(["worker", "--agents", "analytics"], env, logs["c"], ROOT)
+        c = spawn(["worker", "--agents", "analytics"], own_dir("c"), logs["c"], ROOT)
         wait_for(ready(logs["c"]), "worker c", logs["c"], 120)
         await round_of(advance(), "round 4 on a fresh worker c")
     finally:
