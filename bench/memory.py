@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 PATTERNS = {
     "postgres": "postgres",
     "redis": "redis-server",
@@ -13,4 +12,3 @@ PATTERNS = {
     "analytics worker": "refactortrack worker --agents analytics",
     "worker": "refactortrack worker",
 }
-
