@@ -273,9 +273,10 @@ class Settings(BaseSettings):
     integration_cache_size: int = Field(default=10_000, alias="INTEGRATION_CACHE_SIZE", ge=1)
     # Where the analytics tables keep their records: `memory`, in the worker (grows with
     # them), or `rocksdb`, files under WORKER_DATA_DIR (rebuilt from the changelog when
-    # lost; memory stays flat). `memory` until the e2e recovery test is seen green with
-    # `rocksdb` (docs/scaling.md, "The analytics data directory").
-    analytics_store: Literal["rocksdb", "memory"] = Field(default="memory", alias="ANALYTICS_STORE")
+    # lost; memory stays flat; docs/scaling.md, "The analytics data directory").
+    analytics_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb", alias="ANALYTICS_STORE"
+    )
     # RocksDB's block cache per table partition (bytes), and how many candidates' records
     # the analytics keep in memory between reads of the table.
     analytics_block_cache_bytes: int = Field(
