@@ -32,13 +32,14 @@ from rich.table import Table
 from bench.analytics import analytics_throughput, sse_latency
 from bench.creates import candidate_body, console, login, throughput
 from bench.encryption import measure as encryption_costs
-from bench.environment import UNLIMITED, use_bench_stores
+from bench.environment import BENCH_ENV, UNLIMITED, use_bench_stores
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.memory import resident_mib
 from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
+from bench.search_tuning import compare
 from bench.stats import percentile, summary_ms
 from core.settings import Settings, get_settings
 from stores.connections import opensearch_options
@@ -292,6 +293,24 @@ async def run_search_at(n: int, rounds: int) -> None:
     console.print(f"raw figures: {out}")
 
 
+async def run_search_compare(base: Path, rounds: int, profile: str | None) -> None:
+    """`python -m bench --search-compare BASE`: this tree's search against BASE's, on the
+    agency the last `--search-at` left in the index (bench/search_tuning.py)."""
+    settings = get_settings()
+    figures = await compare(settings, base, ROOT, rounds, profile)
+    table = Table(title=f"RefactorTrack: search, this tree against {base}")
+    table.add_column("figure")
+    table.add_column("p50 / p95", justify="right")
+    for side in ("api-base", "api-branch", "raw-base", "raw-branch"):
+        table.add_row(side, f"{figures[f'{side}_p50_ms']:.1f} / {figures[f'{side}_p95_ms']:.1f} ms")
+    for tree in ("base", "branch"):
+        table.add_row(f"{tree}: API / raw p95", f"{figures[f'{tree}_api_raw_p95_ratio']:.2f}")
+    console.print(table)
+    out = ROOT / "bench" / "results" / "search_compare.json"
+    out.write_text(json.dumps({"base": str(base), **figures}, indent=1))
+    console.print(f"raw figures: {out}")
+
+
 async def run(args: argparse.Namespace) -> None:
     env = {**os.environ, **UNLIMITED}
     settings = get_settings()
@@ -451,7 +470,25 @@ def main() -> None:
     parser.add_argument(
         "--search-rounds", type=int, default=200, help="queries timed by --search-at"
     )
+    parser.add_argument(
+        "--search-compare",
+        type=Path,
+        metavar="BASE",
+        help="only this tree's search against the code at BASE (e.g. `git archive main`), "
+        "on the agency the last --search-at left; the stores are not emptied",
+    )
+    parser.add_argument(
+        "--search-profile", metavar="NAME", help="with --search-compare: py-spy this gateway"
+    )
     args = parser.parse_args()
+    if args.search_compare:
+        # Measures what --search-at loaded: emptying the stores would throw it away.
+        for key, value in BENCH_ENV.items():
+            os.environ.setdefault(key, value)
+        asyncio.run(
+            run_search_compare(args.search_compare, args.search_rounds, args.search_profile)
+        )
+        return
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
