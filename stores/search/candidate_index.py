@@ -90,6 +90,39 @@ async def open_for_search(client: AsyncOpenSearch, index: str, refresh_interval:
     await client.indices.refresh(index=index)
 
 
+# Lucene's merge policy leaves segments up to about this size alone (TieredMergePolicy's
+# max_merged_segment): a forced merge into larger ones would leave them unmerged for good,
+# deletes and all, so an index is merged into as many segments as that takes per shard.
+MERGED_SEGMENT_BYTES = 5 * 1024**3
+# A forced merge of a large index runs for minutes; the node answers when it is done.
+MERGE_TIMEOUT_SECONDS = 3600
+
+
+async def merge_segments(client: AsyncOpenSearch, index: str) -> int:
+    """Merge a loaded index's segments into as few as the merge policy keeps; returns
+    how many segments it has now.
+
+    A bulk load leaves tens of segments per shard (36 after a million candidates, bench
+    --search-at), and every query pays per segment: each term is looked up in each
+    segment's dictionary and each segment is searched in turn. Merged, a search reads one
+    per shard (or one per 5 GB). Meant right after a load (`refactortrack reindex` does it
+    before the alias moves; `refactortrack optimise-search` after a big import): merging
+    an index that keeps changing only makes segments the policy then rewrites.
+    """
+    # What the load still holds in memory becomes a segment first, so it is merged too.
+    await client.indices.refresh(index=index)
+    stats = await client.indices.stats(index=index, metric="store")
+    found = await client.indices.get_settings(index=index, name="index.number_of_shards")
+    shards = sum(int(i["settings"]["index"]["number_of_shards"]) for i in found.values())
+    stored = sum(i["primaries"]["store"]["size_in_bytes"] for i in stats["indices"].values())
+    per_shard = max(1, -(-stored // (shards * MERGED_SEGMENT_BYTES)))
+    await client.indices.forcemerge(
+        index=index, max_num_segments=per_shard, request_timeout=MERGE_TIMEOUT_SECONDS
+    )
+    await client.indices.refresh(index=index)
+    return len(await client.cat.segments(index=index, format="json"))
+
+
 async def move_alias(client: AsyncOpenSearch, alias: str, index: str) -> list[str]:
     """Point `alias` at `index` alone, in one atomic step; returns the indexes it left."""
     old = list(await client.indices.get_alias(name=alias))
