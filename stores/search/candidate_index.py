@@ -15,7 +15,15 @@ from stores.search.sizing import IndexSizing
 # for the documents written before, into a new index of this version.
 # 3: `work_descriptions` (the work history's descriptions, searched by a bare word), added
 # and filled in the same way.
-CANDIDATE_INDEX_VERSION = 3
+# 4: the facet fields keep their global ordinals built at each refresh (`eager_global_
+# ordinals`), not at the first facet count after it. Put on the live index at start (the
+# setting can change in place); no reindex needed.
+CANDIDATE_INDEX_VERSION = 4
+
+# A field the first page's facets count (query_dsl.FACETS). Counting terms needs the
+# index-wide ordinals of the field's values; built lazily, the first facet request after
+# each refresh (every SEARCH_REFRESH_INTERVAL while candidates change) would wait for them.
+FACET_KEYWORD: dict[str, Any] = {"type": "keyword", "eager_global_ordinals": True}
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -28,12 +36,12 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "headline": {"type": "text", "analyzer": "english"},
         "skills": {"type": "text", "analyzer": "english", "fields": {"raw": {"type": "keyword"}}},
         "emails": {"type": "keyword"},
-        "tags": {"type": "keyword"},
-        "status": {"type": "keyword"},
+        "tags": FACET_KEYWORD,
+        "status": FACET_KEYWORD,
         "owner_id": {"type": "keyword"},
         "source": {"type": "keyword"},
-        "city": {"type": "keyword"},
-        "country": {"type": "keyword"},
+        "city": FACET_KEYWORD,
+        "country": FACET_KEYWORD,
         "remote": {"type": "boolean"},
         "location": LOCATION_MAPPING,
         "available_from": {"type": "date"},
@@ -41,7 +49,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "updated_at": {"type": "date"},
         "version": {"type": "integer"},
         "resume_text": {"type": "text", "analyzer": "english"},
-        "skill_keys": {"type": "keyword"},
+        "skill_keys": FACET_KEYWORD,
         # Skills mentioned in the headline, the work history and the resume, by key.
         "headline_skill_keys": {"type": "keyword"},
         "work_skill_keys": {"type": "keyword"},
@@ -63,7 +71,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         # derived from them.
         "submissions": {"type": "object", "enabled": False},
         "stage_counts": {"properties": {stage: {"type": "integer"} for stage in PIPELINE_STAGES}},
-        "stages": {"type": "keyword"},
+        "stages": FACET_KEYWORD,
         "active_submissions": {"type": "integer"},
     },
 }
