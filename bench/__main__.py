@@ -39,7 +39,7 @@ from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
-from bench.search_tuning import compare
+from bench.search_tuning import compare, merged_after_load
 from bench.stats import percentile, summary_ms
 from core.settings import Settings, get_settings
 from stores.connections import opensearch_options
@@ -293,6 +293,39 @@ async def run_search_at(n: int, rounds: int) -> None:
     console.print(f"raw figures: {out}")
 
 
+async def run_search_merge(n: int, rounds: int) -> None:
+    """`python -m bench --search-at N --search-merge`: the search latency over the agency
+    as the load left it, then again once its segments are merged (optimise-search)."""
+    env = {**os.environ, **UNLIMITED}
+    settings = get_settings()
+    slug, load = await agency_for_search(settings, n)
+    phases: dict[str, dict[str, float]] = {}
+    with running_system(env, ROOT / "bench" / "results" / "logs", ROOT) as system:
+        console.print(f"[bold]search latency[/] over {n:,} candidates as loaded")
+        phases["as loaded"] = await search_latency(settings, system.base_url, slug, rounds=rounds)
+        before, after, took = await merged_after_load(settings)
+        console.print(f"  merged {before} segments into {after} in {took:.0f} s")
+        phases["merged"] = await search_latency(settings, system.base_url, slug, rounds=rounds)
+    table = Table(title=f"RefactorTrack: search at {n:,} candidates, as loaded and merged")
+    table.add_column("figure")
+    for name in phases:
+        table.add_column(name, justify="right")
+    for side, label in (("api", "API"), ("raw", "raw OpenSearch")):
+        table.add_row(
+            f"{label} p50 / p95 ms",
+            *(f"{f[f'{side}_p50_ms']:.1f} / {f[f'{side}_p95_ms']:.1f}" for f in phases.values()),
+        )
+    table.add_row(
+        "ratio API / raw p95", *(f"{f['api_raw_p95_ratio']:.2f}" for f in phases.values())
+    )
+    table.add_row("segments", str(before), str(after))
+    console.print(table)
+    out = ROOT / "bench" / "results" / f"search_merge_{n}.json"
+    merge = {"segments_before": before, "segments_after": after, "seconds": took}
+    out.write_text(json.dumps({"candidates": n, "load": load, "merge": merge, **phases}, indent=1))
+    console.print(f"raw figures: {out}")
+
+
 async def run_search_compare(base: Path, rounds: int, profile: str | None) -> None:
     """`python -m bench --search-compare BASE`: this tree's search against BASE's, on the
     agency the last `--search-at` left in the index (bench/search_tuning.py)."""
@@ -478,6 +511,11 @@ def main() -> None:
         "on the agency the last --search-at left; the stores are not emptied",
     )
     parser.add_argument(
+        "--search-merge",
+        action="store_true",
+        help="with --search-at: measure again after merging the index's segments",
+    )
+    parser.add_argument(
         "--search-profile", metavar="NAME", help="with --search-compare: py-spy this gateway"
     )
     args = parser.parse_args()
@@ -493,7 +531,9 @@ def main() -> None:
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    if args.search_at:
+    if args.search_at and args.search_merge:
+        asyncio.run(run_search_merge(args.search_at, args.search_rounds))
+    elif args.search_at:
         asyncio.run(run_search_at(args.search_at, args.search_rounds))
     elif args.relevance_only:
         asyncio.run(run_relevance())

@@ -171,3 +171,17 @@ async def compare(
             figures[f"api-{tree}_p95_ms"] / figures[f"raw-{tree}_p95_ms"]
         )
     return figures
+
+
+async def merged_after_load(settings: Settings) -> tuple[int, int, float]:
+    """The operator's step after a big import (`refactortrack optimise-search`) on the
+    bench's index: segments before and after, and the seconds it took."""
+    store = SearchStore(settings)
+    await store.start()
+    try:
+        before = await store.candidate_segments()
+        started = time.perf_counter()
+        after = await store.merge_candidate_segments()
+        return before, after, time.perf_counter() - started
+    finally:
+        await store.stop()
