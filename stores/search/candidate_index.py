@@ -106,6 +106,11 @@ MERGED_SEGMENT_BYTES = 5 * 1024**3
 MERGE_TIMEOUT_SECONDS = 3600
 
 
+def segments_per_shard(stored_bytes: int, shards: int) -> int:
+    """Into how many segments each shard of an index this size is merged."""
+    return max(1, -(-stored_bytes // (shards * MERGED_SEGMENT_BYTES)))
+
+
 async def merge_segments(client: AsyncOpenSearch, index: str) -> int:
     """Merge a loaded index's segments into as few as the merge policy keeps; returns
     how many segments it has now.
@@ -123,7 +128,7 @@ async def merge_segments(client: AsyncOpenSearch, index: str) -> int:
     found = await client.indices.get_settings(index=index, name="index.number_of_shards")
     shards = sum(int(i["settings"]["index"]["number_of_shards"]) for i in found.values())
     stored = sum(i["primaries"]["store"]["size_in_bytes"] for i in stats["indices"].values())
-    per_shard = max(1, -(-stored // (shards * MERGED_SEGMENT_BYTES)))
+    per_shard = segments_per_shard(stored, shards)
     await client.indices.forcemerge(
         index=index, max_num_segments=per_shard, request_timeout=MERGE_TIMEOUT_SECONDS
     )
