@@ -297,37 +297,43 @@ def term_label(term: Term) -> str:
     return f"{term.text}*" if term.prefix else term.text
 
 
-# A covered term counts 1 (a constant score); its own score (BM25, or a skill's places)
-# adds TERM_SHARE / n of itself per BM25_CEILING: together below one covered term up to
-# that ceiling, so the text only orders candidates who cover the same number of terms.
-# No script, so OpenSearch skips what cannot reach the page (see TEXT_BOOST).
+# A covered term counts 1 (a function_score's constant weight, added to the term's own
+# score); its own score (BM25, or a skill's places) is scaled to TERM_SHARE / n of itself
+# per BM25_CEILING: together below one covered term up to that ceiling, so the text only
+# orders candidates who cover the same number of terms. No script runs per document.
+# (A constant_score of the term beside the scaled term would let OpenSearch skip more,
+# but it doubles the clauses: a hundred words would pass the index's limit of 1024.)
 TERM_SHARE = 1.0
 
 
 def coverage_query(terms: list[Term], fields: FieldMap) -> dict[str, Any]:
     """Anyone with at least one of the terms, ranked first by how many they have.
 
-    Each term found adds 1 (a constant_score named after the term, so a hit says which
-    it matched) plus its own score scaled below 1/n (TERM_SHARE): the sum is the number
-    of terms covered, then the text relevance. So someone with every skill named
+    Each term found adds 1 plus its own score scaled below 1/n (TERM_SHARE; a
+    function_score named after the term, so a hit says which it matched): the sum is the
+    number of terms covered, then the text relevance. So someone with every skill named
     outranks someone who repeats one of them a hundred times, and among people with the
-    same share of the query the better text match comes first. A term's other spellings
-    (k8s, golang) count as the term.
+    same share of the query the better text match comes first. Each term is one clause,
+    as in a boolean query, so a long plain query stays within the index's clause limit.
+    A term's other spellings (k8s, golang) count as the term.
     """
     relevance = TERM_SHARE / len(terms) / BM25_CEILING
-    covered = []
-    for t in terms:
-        query = to_query(t, fields)
-        covered.append(
-            {
-                "bool": {
-                    "must": [{"constant_score": {"filter": query, "boost": 1.0}}],
-                    "should": [{"bool": {"must": [query], "boost": relevance}}],
-                    "_name": term_label(t),
+    return {
+        "bool": {
+            "should": [
+                {
+                    "function_score": {
+                        "query": {"bool": {"must": [to_query(t, fields)], "boost": relevance}},
+                        "functions": [{"weight": 1.0}],
+                        "boost_mode": "sum",
+                        "_name": term_label(t),
+                    }
                 }
-            }
-        )
-    return {"bool": {"should": covered, "minimum_should_match": 1}}
+                for t in terms
+            ],
+            "minimum_should_match": 1,
+        }
+    }
 
 
 def ranked_query(tree: Node, fields: FieldMap) -> dict[str, Any]:

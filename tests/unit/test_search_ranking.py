@@ -81,20 +81,17 @@ def test_coverage_counts_each_term_once_and_bm25_stays_below_one() -> None:
     assert tree is not None
     query = ranked_query(tree, CANDIDATE_FIELDS)["bool"]
     assert query["minimum_should_match"] == 1
-    covered = [c["bool"] for c in query["should"]]
+    covered = [c["function_score"] for c in query["should"]]
     assert [c["_name"] for c in covered] == ["python", "k8s", "terraform"]
-    # No script anywhere: OpenSearch may skip what cannot reach the page.
+    # No script anywhere: nothing runs per document matched.
     assert "script_score" not in str(query)
     for c, term in zip(covered, ("python", "k8s", "terraform"), strict=True):
-        # 1 for the term found, whatever its score ...
-        (counted,) = c["must"]
-        assert counted["constant_score"]["boost"] == 1.0
-        assert counted["constant_score"]["filter"] == to_query(Term(term), CANDIDATE_FIELDS)
-        # ... plus its own score, scaled so that the three stay below one term up to the
-        # ceiling.
-        (relevance,) = c["should"]
-        assert relevance["bool"]["must"] == [counted["constant_score"]["filter"]]
-        assert 3 * relevance["bool"]["boost"] * BM25_CEILING <= 1.0
+        # 1 for the term found, added to its own score ...
+        assert c["functions"] == [{"weight": 1.0}]
+        assert c["boost_mode"] == "sum"
+        # ... scaled so that the three stay below one term up to the ceiling.
+        assert c["query"]["bool"]["must"] == [to_query(Term(term), CANDIDATE_FIELDS)]
+        assert 3 * c["query"]["bool"]["boost"] * BM25_CEILING <= 1.0
     # k8s searches Kubernetes too.
     assert "Kubernetes" in str(covered[1])
 
