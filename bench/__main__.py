@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ from bench.analytics import analytics_throughput, sse_latency
 from bench.cluster import servers_mib, tree_mib
 from bench.creates import candidate_body, console, login
 from bench.encryption import measure as encryption_costs
-from bench.environment import RESULTS, UNLIMITED, use_bench_stores
+from bench.environment import BENCH_ENV, RESULTS, UNLIMITED, use_bench_stores
 from bench.figures import (
+    SEARCH_API_RAW_RATIO,
     analytics_figures,
     cpu_figures,
     encryption_figures,
@@ -59,6 +61,7 @@ from bench.report import Figure, Report
 from bench.scale_out import measure as scale_out
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
+from bench.search_tuning import compare, merged_after_load
 from bench.stats import summary_ms
 from core.settings import Settings, get_settings
 from stores.kafka_auth import client_options
@@ -210,6 +213,64 @@ async def run_scale_out(args: argparse.Namespace) -> None:
     )
     report.extend(scale_out_figures(runs))
     report.write(RESULTS / "scale_out.json", console)
+
+
+async def run_search_merge(n: int, rounds: int) -> None:
+    """`python -m bench --search-at N --search-merge`: the search latency over the agency
+    as the load left it, then again once its segments are merged (optimise-search)."""
+    env = {**os.environ, **UNLIMITED}
+    settings = get_settings()
+    slug, load = await agency_for_search(settings, n)
+    phases: dict[str, dict[str, float]] = {}
+    with running_system(env, RESULTS / "logs", ROOT) as system:
+        console.print(f"[bold]search latency[/] over {n:,} candidates as loaded")
+        phases["as loaded"] = await search_latency(settings, system.base_url, slug, rounds=rounds)
+        before, after, took = await merged_after_load(settings)
+        console.print(f"  merged {before} segments into {after} in {took:.0f} s")
+        phases["merged"] = await search_latency(settings, system.base_url, slug, rounds=rounds)
+    merge = {"segments_before": before, "segments_after": after, "seconds": took}
+    report = Report(
+        f"RefactorTrack: search at {n:,} candidates, as loaded and merged",
+        raw={"candidates": n, "load": load, "merge": merge, **phases},
+    )
+    for name, figures in phases.items():
+        report.extend([replace(f, name=f"{f.name}, {name}") for f in search_figures(n, figures)])
+    report.add(Figure("search", "segments as loaded", before, ""))
+    report.add(Figure("search", "segments merged", after, "", note=f"in {took:.0f} s"))
+    report.write(RESULTS / f"search_merge_{n}.json", console)
+
+
+async def run_search_compare(base: Path, rounds: int, profile: str | None) -> None:
+    """`python -m bench --search-compare BASE`: this tree's search against BASE's, on the
+    agency the last `--search-at` left in the index (bench/search_tuning.py)."""
+    settings = get_settings()
+    figures = await compare(settings, base, ROOT, rounds, profile)
+    report = Report(
+        f"RefactorTrack: search, this tree against {base}", raw={"base": str(base), **figures}
+    )
+    for side in ("api-base", "api-branch", "raw-base", "raw-branch"):
+        report.add(
+            Figure(
+                "search",
+                f"{side} p95",
+                figures[f"{side}_p95_ms"],
+                "ms",
+                note=f"p50 {figures[f'{side}_p50_ms']:.1f} ms",
+            )
+        )
+    for tree in ("base", "branch"):
+        report.add(
+            Figure(
+                "search",
+                f"{tree}: API / raw p95",
+                figures[f"api-{tree}_p95_ms"],
+                "ms",
+                SEARCH_API_RAW_RATIO,
+                baseline=figures[f"raw-{tree}_p95_ms"],
+                baseline_name="raw p95 ms",
+            )
+        )
+    report.write(RESULTS / "search_compare.json", console)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -400,7 +461,30 @@ def main() -> None:
     parser.add_argument(
         "--scale-rate", type=float, default=20.0, help="with --scale-out: interactive creates/s"
     )
+    parser.add_argument(
+        "--search-compare",
+        type=Path,
+        metavar="BASE",
+        help="only this tree's search against the code at BASE (e.g. `git archive main`), "
+        "on the agency the last --search-at left; the stores are not emptied",
+    )
+    parser.add_argument(
+        "--search-merge",
+        action="store_true",
+        help="with --search-at: measure again after merging the index's segments",
+    )
+    parser.add_argument(
+        "--search-profile", metavar="NAME", help="with --search-compare: py-spy this gateway"
+    )
     args = parser.parse_args()
+    if args.search_compare:
+        # Measures what --search-at loaded: emptying the stores would throw it away.
+        for key, value in BENCH_ENV.items():
+            os.environ.setdefault(key, value)
+        asyncio.run(
+            run_search_compare(args.search_compare, args.search_rounds, args.search_profile)
+        )
+        return
     # After the arguments: `--help` or a typo must not empty the bench's stores.
     use_bench_stores()
     # A fresh clone has no results directory (it is not in git): every figure lands there.
@@ -409,6 +493,8 @@ def main() -> None:
         asyncio.run(run_memory(args))
     elif args.scale_out:
         asyncio.run(run_scale_out(args))
+    elif args.search_at and args.search_merge:
+        asyncio.run(run_search_merge(args.search_at, args.search_rounds))
     elif args.search_at:
         asyncio.run(run_search_at(args.search_at, args.search_rounds))
     elif args.relevance_only:

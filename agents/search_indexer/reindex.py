@@ -44,6 +44,7 @@ class ReindexSummary:
     caught_up: int = 0
     removed: int = 0
     swapped_from: list[str] | None = None
+    segments: int | None = None  # of the new index, merged after its load
 
 
 async def _pages(
@@ -132,6 +133,9 @@ async def reindex(
         await _write(stores, index, await _documents(stores, page))
         summary.candidates += len(page)
         advance(len(page))
+    # Searched at once by every agency: merged first, so no search pays for the load's
+    # segments (candidate_index.merge_segments).
+    summary.segments = await search.merge_candidate_segments(index)
     await search.open_for_search(index)
     old = await search.move_candidates_alias(index)
     summary.swapped_from = old

@@ -206,6 +206,20 @@ def reindex(
     raise typer.Exit(run_reindex(get_settings(), tenant))
 
 
+@app.command("optimise-search")
+def optimise_search() -> None:
+    """Merge the candidate index's segments, after a big import (searches run on meanwhile).
+
+    A bulk import leaves the index in tens of segments, and every search pays for each of
+    them until Lucene's background merges catch up. Run once the import is done (not while
+    one runs: what it writes meanwhile makes new segments again). `reindex` does this by
+    itself for the index it builds.
+    """
+    from app.jobs.reindex import run_optimise_search
+
+    raise typer.Exit(run_optimise_search(get_settings()))
+
+
 IMPORT_KINDS = ("candidates", "clients", "contacts", "requisitions", "submissions")
 EXPORT_KINDS = (*IMPORT_KINDS, "placements")
 

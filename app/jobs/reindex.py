@@ -68,10 +68,30 @@ def run_reindex(settings: Settings, tenant: str | None) -> int:
     summary = rebuilt.candidates
     console.print(
         f"{summary.candidates:,} candidates into {summary.index}"
+        + (f" ({summary.segments} segments, merged)" if summary.segments is not None else "")
         + (f"; alias moved from {', '.join(summary.swapped_from)}" if summary.swapped_from else "")
         + (f"; {summary.caught_up:,} changed meanwhile written again" if summary.caught_up else "")
         + (f"; {summary.removed:,} erased meanwhile removed" if summary.removed else "")
         + f"; {rebuilt.requisitions:,} requisitions and {rebuilt.saved_searches:,} alerting "
         "saved searches written again"
     )
+    return 0
+
+
+async def _optimise(settings: Settings) -> tuple[int, int]:
+    stores = Stores(settings)
+    await stores.start()
+    try:
+        before = await stores.search.candidate_segments()
+        return before, await stores.search.merge_candidate_segments()
+    finally:
+        await stores.stop()
+
+
+def run_optimise_search(settings: Settings) -> int:
+    """`refactortrack optimise-search`: the candidate index merged after a big import."""
+    console = Console(stderr=True)
+    with console.status("merging the candidate index's segments (minutes for a million)"):
+        before, after = asyncio.run(_optimise(settings))
+    console.print(f"candidate index: {before} segments merged into {after}")
     return 0

@@ -15,7 +15,15 @@ from stores.search.sizing import IndexSizing
 # for the documents written before, into a new index of this version.
 # 3: `work_descriptions` (the work history's descriptions, searched by a bare word), added
 # and filled in the same way.
-CANDIDATE_INDEX_VERSION = 3
+# 4: the facet fields keep their global ordinals built at each refresh (`eager_global_
+# ordinals`), not at the first facet count after it. Put on the live index at start (the
+# setting can change in place); no reindex needed.
+CANDIDATE_INDEX_VERSION = 4
+
+# A field the first page's facets count (query_dsl.FACETS). Counting terms needs the
+# index-wide ordinals of the field's values; built lazily, the first facet request after
+# each refresh (every SEARCH_REFRESH_INTERVAL while candidates change) would wait for them.
+FACET_KEYWORD: dict[str, Any] = {"type": "keyword", "eager_global_ordinals": True}
 
 CANDIDATE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -28,12 +36,12 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "headline": {"type": "text", "analyzer": "english"},
         "skills": {"type": "text", "analyzer": "english", "fields": {"raw": {"type": "keyword"}}},
         "emails": {"type": "keyword"},
-        "tags": {"type": "keyword"},
-        "status": {"type": "keyword"},
+        "tags": FACET_KEYWORD,
+        "status": FACET_KEYWORD,
         "owner_id": {"type": "keyword"},
         "source": {"type": "keyword"},
-        "city": {"type": "keyword"},
-        "country": {"type": "keyword"},
+        "city": FACET_KEYWORD,
+        "country": FACET_KEYWORD,
         "remote": {"type": "boolean"},
         "location": LOCATION_MAPPING,
         "available_from": {"type": "date"},
@@ -41,7 +49,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "updated_at": {"type": "date"},
         "version": {"type": "integer"},
         "resume_text": {"type": "text", "analyzer": "english"},
-        "skill_keys": {"type": "keyword"},
+        "skill_keys": FACET_KEYWORD,
         # Skills mentioned in the headline, the work history and the resume, by key.
         "headline_skill_keys": {"type": "keyword"},
         "work_skill_keys": {"type": "keyword"},
@@ -63,7 +71,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         # derived from them.
         "submissions": {"type": "object", "enabled": False},
         "stage_counts": {"properties": {stage: {"type": "integer"} for stage in PIPELINE_STAGES}},
-        "stages": {"type": "keyword"},
+        "stages": FACET_KEYWORD,
         "active_submissions": {"type": "integer"},
     },
 }
@@ -88,6 +96,44 @@ async def open_for_search(client: AsyncOpenSearch, index: str, refresh_interval:
         index=index, body={"index": {"refresh_interval": refresh_interval}}
     )
     await client.indices.refresh(index=index)
+
+
+# Lucene's merge policy leaves segments up to about this size alone (TieredMergePolicy's
+# max_merged_segment): a forced merge into larger ones would leave them unmerged for good,
+# deletes and all, so an index is merged into as many segments as that takes per shard.
+MERGED_SEGMENT_BYTES = 5 * 1024**3
+# A forced merge of a large index runs for minutes; the node answers when it is done.
+MERGE_TIMEOUT_SECONDS = 3600
+
+
+def segments_per_shard(stored_bytes: int, shards: int) -> int:
+    """Into how many segments each shard of an index this size is merged."""
+    return max(1, -(-stored_bytes // (shards * MERGED_SEGMENT_BYTES)))
+
+
+async def merge_segments(client: AsyncOpenSearch, index: str) -> int:
+    """Merge a loaded index's segments into as few as the merge policy keeps; returns
+    how many segments it has now.
+
+    A bulk load leaves tens of segments per shard (36 after a million candidates, bench
+    --search-at), and every query pays per segment: each term is looked up in each
+    segment's dictionary and each segment is searched in turn. Merged, a search reads one
+    per shard (or one per 5 GB). Meant right after a load (`refactortrack reindex` does it
+    before the alias moves; `refactortrack optimise-search` after a big import): merging
+    an index that keeps changing only makes segments the policy then rewrites.
+    """
+    # What the load still holds in memory becomes a segment first, so it is merged too.
+    await client.indices.refresh(index=index)
+    stats = await client.indices.stats(index=index, metric="store")
+    found = await client.indices.get_settings(index=index, name="index.number_of_shards")
+    shards = sum(int(i["settings"]["index"]["number_of_shards"]) for i in found.values())
+    stored = sum(i["primaries"]["store"]["size_in_bytes"] for i in stats["indices"].values())
+    per_shard = segments_per_shard(stored, shards)
+    await client.indices.forcemerge(
+        index=index, max_num_segments=per_shard, request_timeout=MERGE_TIMEOUT_SECONDS
+    )
+    await client.indices.refresh(index=index)
+    return len(await client.cat.segments(index=index, format="json"))
 
 
 async def move_alias(client: AsyncOpenSearch, alias: str, index: str) -> list[str]:

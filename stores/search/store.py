@@ -114,6 +114,18 @@ class SearchStore:
         )
 
     @unreachable
+    async def candidate_segments(self) -> int:
+        """How many segments the live candidate index is in (all shards)."""
+        found = await self.client.cat.segments(index=self.candidates_alias, format="json")
+        return len(found)
+
+    @unreachable
+    async def merge_candidate_segments(self, index: str | None = None) -> int:
+        """Merge the candidate index's segments after a load (the live one by default);
+        returns how many it has now (candidate_index.merge_segments)."""
+        return await candidate_index.merge_segments(self.client, index or self.candidates_alias)
+
+    @unreachable
     async def move_candidates_alias(self, index: str) -> list[str]:
         """Searches read `index` from now on; returns the indexes they read before."""
         return await candidate_index.move_alias(self.client, self.candidates_alias, index)

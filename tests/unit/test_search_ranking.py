@@ -12,11 +12,12 @@ from domain.geo import Point
 from domain.query_syntax import And, PrefixTooShort, Term, parse_query
 from stores.search.candidate_queries import candidate_search_body
 from stores.search.query_dsl import (
+    BM25_CEILING,
     CANDIDATE_FIELDS,
     CANDIDATE_SKILL_PLACES,
     MAX_EXPANSIONS,
     REQUISITION_FIELDS,
-    SATURATION,
+    TEXT_BOOST,
     TEXT_SHARE,
     coverage_terms,
     ranked_query,
@@ -80,18 +81,19 @@ def test_coverage_counts_each_term_once_and_bm25_stays_below_one() -> None:
     assert tree is not None
     query = ranked_query(tree, CANDIDATE_FIELDS)["bool"]
     assert query["minimum_should_match"] == 1
-    scored = [c["function_score"] for c in query["should"]]
-    assert [f["_name"] for f in scored] == ["python", "k8s", "terraform"]
-    for f in scored:
-        assert f["boost_mode"] == "replace"
-        assert f["script_score"]["script"]["params"]["n"] == 3
+    covered = [c["function_score"] for c in query["should"]]
+    assert [c["_name"] for c in covered] == ["python", "k8s", "terraform"]
+    # No script anywhere: nothing runs per document matched.
+    assert "script_score" not in str(query)
+    for c, term in zip(covered, ("python", "k8s", "terraform"), strict=True):
+        # 1 for the term found, added to its own score ...
+        assert c["functions"] == [{"weight": 1.0}]
+        assert c["boost_mode"] == "sum"
+        # ... scaled so that the three stay below one term up to the ceiling.
+        assert c["query"]["bool"]["must"] == [to_query(Term(term), CANDIDATE_FIELDS)]
+        assert 3 * c["query"]["bool"]["boost"] * BM25_CEILING <= 1.0
     # k8s searches Kubernetes too.
-    assert "Kubernetes" in str(scored[1]["query"])
-    # What each term adds: 1, plus its BM25 squeezed below 1/n whatever it is.
-    k = scored[0]["script_score"]["script"]["params"]["k"]
-    for bm25 in (0.0, 1.0, 50.0, 1e6):
-        added = 1 + bm25 / (bm25 + k) / 3
-        assert 1 <= added < 1 + 1 / 3
+    assert "Kubernetes" in str(covered[1])
 
 
 def _clauses(query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,7 +103,7 @@ def _clauses(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_a_skill_word_is_the_skill_wherever_and_however_written() -> None:
     go = to_query(Term("golang"), CANDIDATE_FIELDS)
-    places, words = _clauses(go)[:-1], _clauses(go)[-1]["function_score"]
+    places, words = _clauses(go)[:-1], _clauses(go)[-1]
     # Found by key in every place a skill is kept, each counting as much as it says.
     assert [
         (next(iter(c["constant_score"]["filter"]["term"].items())), c["constant_score"]["boost"])
@@ -109,15 +111,19 @@ def test_a_skill_word_is_the_skill_wherever_and_however_written() -> None:
     ] == [((field, "go"), weight) for field, weight in CANDIDATE_SKILL_PLACES.items()]
     # Its words: "golang" anywhere (the jobs' descriptions too), "Go" only as a listed
     # skill (in prose it is "go-to", "let's go").
-    texts = words["query"]["bool"]["should"]
+    texts = words["bool"]["should"]
     assert texts[0]["multi_match"]["query"] == "golang"
     assert "work_descriptions" in texts[0]["multi_match"]["fields"]
     assert texts[1] == {"match": {"skills": {"query": "Go", "operator": "and", "boost": 2.0}}}
     assert len(texts) == 2
-    # The words' BM25 stays below the smallest step between two places.
-    assert words["script_score"]["script"]["params"] == {"k": SATURATION, "share": TEXT_SHARE}
-    steps = sorted(set(CANDIDATE_SKILL_PLACES.values()))
-    assert min(b - a for a, b in pairwise(steps)) > TEXT_SHARE
+    # The words' BM25, scaled, stays below the smallest step between two sums of places
+    # up to the ceiling.
+    assert words["bool"]["boost"] == TEXT_BOOST
+    assert TEXT_BOOST * BM25_CEILING <= TEXT_SHARE
+    weights = list(CANDIDATE_SKILL_PLACES.values())
+    sums = sorted({sum(w for i, w in enumerate(weights) if m >> i & 1) for m in range(16)})
+    assert min(b - a for a, b in pairwise(sums)) > TEXT_SHARE
+    assert "script_score" not in str(go)
     # C# is "c" to the analyser, as C and C++ are: found by key, and "csharp" as a word.
     csharp = to_query(Term("C#"), CANDIDATE_FIELDS)
     assert "'c#'" in str(_clauses(csharp)[:-1])
