@@ -8,6 +8,7 @@ Only stores whose names mark them as scratch (`*_test`/`*_bench` databases, `*-t
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from typing import Any
 
@@ -60,6 +61,11 @@ async def empty_scratch_stores(settings: Settings) -> None:
     finally:
         await redis.aclose()
     await _drop_topics(settings)
+    # The workers' local table state (the analytics' RocksDB files) records changelog
+    # offsets of the topics just dropped: kept, it would stop the next worker at
+    # recovery ("persisted offset is higher than the last offset in that topic").
+    if settings.topic_namespace.endswith(("-test", "-bench")):
+        shutil.rmtree(settings.worker_data_dir, ignore_errors=True)
 
 
 async def _drop_topics(settings: Settings) -> None:
