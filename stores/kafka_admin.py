@@ -506,13 +506,13 @@ class KafkaAdmin:
         new = [new_topic(self._settings, name, config, partitions=partitions) for name in wanted]
         with unavailable_on("kafka", self.ERRORS):
             response = await self._client.create_topics(new)
-        errors = [(t[1], t[2] if len(t) > 2 else None) for t in response.topic_errors]
-        # Another process creating the same topic meanwhile is as good as creating it.
-        _check(
-            ((c, m) for c, m in errors if for_code(c).__name__ != "TopicAlreadyExistsError"),
-            "creating topics",
-        )
-        return wanted
+        outcomes = [(t[0], t[1], t[2] if len(t) > 2 else None) for t in response.topic_errors]
+        # A topic that exists although the listing did not show it yet (the listing
+        # lags a creation by a moment) or that another process created meanwhile is as
+        # good as created -- but it was not created here, so it is not reported.
+        existed = {n for n, c, _ in outcomes if for_code(c).__name__ == "TopicAlreadyExistsError"}
+        _check(((c, m) for n, c, m in outcomes if n not in existed), "creating topics")
+        return [n for n in wanted if n not in existed]
 
     async def delete_topics(self, names: Sequence[str]) -> None:
         if names:
