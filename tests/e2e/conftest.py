@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from app.jobs.accounts import create_user
+from app.jobs.integrations import IntegrationCredentials, create_integration, revoke_integration
 from core.settings import Settings, get_settings
 from stores.postgres.migrate import upgrade
 from tests.harness.processes import running_system
@@ -99,3 +100,17 @@ async def other_agency(system: System) -> AsyncIterator[Agency]:
 async def viewer(system: System) -> AsyncIterator[Agency]:
     async with _agency(system, role="viewer") as made:
         yield made
+
+
+@pytest.fixture
+async def job_board(system: System, agency: Agency) -> AsyncIterator[IntegrationCredentials]:
+    """An integration of the agency that may read and write candidates, revoked after."""
+    made = await create_integration(
+        system.settings,
+        tenant=agency.slug,
+        name="job-board",
+        role="recruiter",
+        scopes=["candidates:read", "candidates:write"],
+    )
+    yield made
+    await revoke_integration(system.settings, uuid.UUID(made.integration_id))

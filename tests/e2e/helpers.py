@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from core.settings import Settings
 from tests.support import admin_options
 
 if TYPE_CHECKING:
+    from app.jobs.integrations import IntegrationCredentials
     from tests.e2e.conftest import Agency
+    from topics.envelopes import CommandEnvelope
 
 T = TypeVar("T")
 
@@ -102,3 +104,28 @@ async def tail_topic(settings: Settings, topic: str) -> AIOKafkaConsumer:
     for tp in partitions:  # resolve the lazy seek now, before anything is produced
         await consumer.position(tp)
     return consumer
+
+
+def integration_login(made: IntegrationCredentials) -> dict[str, Any]:
+    """Only what the printed credentials say: an integration knows nothing else."""
+    return {
+        "bootstrap_servers": made.bootstrap_servers,
+        "security_protocol": made.security_protocol,
+        "sasl_mechanism": made.sasl_mechanism,
+        "sasl_plain_username": made.username,
+        "sasl_plain_password": made.password,
+    }
+
+
+async def send_as_integration(
+    made: IntegrationCredentials, envelope: CommandEnvelope, key: str
+) -> None:
+    """Publish one command to the integration's own command topic, logged in as it."""
+    producer = AIOKafkaProducer(**integration_login(made), acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            made.command_topic, envelope.model_dump_json().encode(), key=key.encode()
+        )
+    finally:
+        await producer.stop()

@@ -17,7 +17,14 @@ from app.jobs.integrations import create_integration, revoke_integration
 from core.clock import utcnow
 from stores.bundle import Stores
 from tests.e2e.conftest import LOG_DIR, PASSWORD, Agency, System, login
-from tests.e2e.helpers import candidate_body, eventually, move, open_requisition, post_json
+from tests.e2e.helpers import (
+    candidate_body,
+    eventually,
+    move,
+    open_requisition,
+    post_json,
+    send_as_integration,
+)
 from tests.e2e.traces import in_postgres, readable_copies
 from topics.envelopes import Actor, CommandEnvelope
 
@@ -29,8 +36,6 @@ async def _through_an_integration_to_the_dlq(
 ) -> None:
     """An integration that may only read sends a change about the person: the gate refuses
     it into its DLQ, where it is kept for an operator."""
-    from aiokafka import AIOKafkaProducer
-
     made = await create_integration(
         system.settings,
         tenant=agency.slug,
@@ -39,29 +44,15 @@ async def _through_an_integration_to_the_dlq(
         scopes=["candidates:read"],
     )
     try:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=made.bootstrap_servers,
-            security_protocol=made.security_protocol,
-            sasl_mechanism=made.sasl_mechanism,
-            sasl_plain_username=made.username,
-            sasl_plain_password=made.password,
-            acks="all",
+        command = CommandEnvelope(
+            command_id=uuid.uuid4(),
+            type="candidate.update",
+            tenant_id=agency.tenant_id,
+            actor=Actor(id="job-board", kind="integration"),
+            issued_at=utcnow(),
+            payload={"candidate_id": candidate_id, "changes": {"headline": headline}},
         )
-        await producer.start()
-        try:
-            command = CommandEnvelope(
-                command_id=uuid.uuid4(),
-                type="candidate.update",
-                tenant_id=agency.tenant_id,
-                actor=Actor(id="job-board", kind="integration"),
-                issued_at=utcnow(),
-                payload={"candidate_id": candidate_id, "changes": {"headline": headline}},
-            )
-            await producer.send_and_wait(
-                made.command_topic, command.model_dump_json().encode(), key=candidate_id.encode()
-            )
-        finally:
-            await producer.stop()
+        await send_as_integration(made, command, key=candidate_id)
         # Refused (and in the DLQ) before the integration is revoked: a message of an
         # integration that is gone would be dropped, not kept sealed, and the test would
         # not see the sealed copy it is about.

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from app.jobs.imports.runner import batch_id_for
-from app.jobs.integrations import IntegrationCredentials, create_integration, revoke_integration
+from app.jobs.integrations import IntegrationCredentials
 from app.jobs.sending import CommandSender
 from core.clock import utcnow
 from tests.e2e.conftest import Agency, System
-from tests.e2e.helpers import candidate_body, eventually, tail_topic
+from tests.e2e.helpers import candidate_body, eventually, send_as_integration, tail_topic
 from tests.e2e.test_webhooks import add_webhook, admin, receiving
 from topics.batches import row_command_id
 from topics.candidates import CANDIDATE_CREATE_BATCH
@@ -174,38 +172,14 @@ async def _feed(agency: Agency, cursor: str | None) -> tuple[list[Any], str]:
             return items, cursor
 
 
-@pytest.fixture
-async def job_board(system: System, agency: Agency) -> AsyncIterator[IntegrationCredentials]:
-    made = await create_integration(
-        system.settings,
-        tenant=agency.slug,
-        name="job-board",
-        role="recruiter",
-        scopes=["candidates:read", "candidates:write"],
-    )
-    yield made
-    await revoke_integration(system.settings, uuid.UUID(made.integration_id))
-
-
 async def test_an_integration_may_not_send_a_batch(
     system: System, agency: Agency, job_board: IntegrationCredentials
 ) -> None:
     dlq = await tail_topic(system.settings, integrations_dlq(system.settings.topic_namespace))
     rows = [_row(1)]
     batch = _batch(agency.tenant_id, rows)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=job_board.bootstrap_servers,
-        security_protocol=job_board.security_protocol,
-        sasl_mechanism=job_board.sasl_mechanism,
-        sasl_plain_username=job_board.username,
-        sasl_plain_password=job_board.password,
-        acks="all",
-    )
-    await producer.start()
     try:
-        await producer.send_and_wait(
-            job_board.command_topic, batch.model_dump_json().encode(), key=b"batch"
-        )
+        await send_as_integration(job_board, batch, key="batch")
 
         async def refused() -> dict[str, Any] | None:
             r = await agency.client.get(f"/api/v1/commands/{batch.command_id}")
@@ -223,6 +197,5 @@ async def test_an_integration_may_not_send_a_batch(
         assert records, "the refusal is not in the integrations' DLQ"
         assert dict(records[0].headers)["reason"].decode().startswith("unknown_command")
     finally:
-        await producer.stop()
         await dlq.stop()
     assert await _candidate(agency, rows[0]["candidate_id"]) is None

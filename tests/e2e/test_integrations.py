@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -16,46 +15,17 @@ from aiokafka.errors import KafkaError
 from app.jobs.integrations import IntegrationCredentials, create_integration, revoke_integration
 from core.clock import utcnow
 from tests.e2e.conftest import Agency, System
-from tests.e2e.helpers import candidate_body, eventually, tail_topic
+from tests.e2e.helpers import (
+    candidate_body,
+    eventually,
+    integration_login,
+    send_as_integration,
+    tail_topic,
+)
 from topics.envelopes import Actor, CommandEnvelope
 from topics.names import CANDIDATE_COMMANDS, integrations_dlq
 
 pytestmark = pytest.mark.stack
-
-
-def _login(made: IntegrationCredentials) -> dict[str, Any]:
-    """Only what the printed credentials say: an integration knows nothing else."""
-    return {
-        "bootstrap_servers": made.bootstrap_servers,
-        "security_protocol": made.security_protocol,
-        "sasl_mechanism": made.sasl_mechanism,
-        "sasl_plain_username": made.username,
-        "sasl_plain_password": made.password,
-    }
-
-
-@pytest.fixture
-async def job_board(system: System, agency: Agency) -> AsyncIterator[IntegrationCredentials]:
-    made = await create_integration(
-        system.settings,
-        tenant=agency.slug,
-        name="job-board",
-        role="recruiter",
-        scopes=["candidates:read", "candidates:write"],
-    )
-    yield made
-    await revoke_integration(system.settings, uuid.UUID(made.integration_id))
-
-
-async def _send(made: IntegrationCredentials, envelope: CommandEnvelope, key: str) -> None:
-    producer = AIOKafkaProducer(**_login(made), acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            made.command_topic, envelope.model_dump_json().encode(), key=key.encode()
-        )
-    finally:
-        await producer.stop()
 
 
 def _create(tenant_id: uuid.UUID | str, candidate_id: uuid.UUID) -> CommandEnvelope:
@@ -73,7 +43,7 @@ def _create(tenant_id: uuid.UUID | str, candidate_id: uuid.UUID) -> CommandEnvel
 async def _events(made: IntegrationCredentials, seconds: float) -> list[dict[str, Any]]:
     consumer = AIOKafkaConsumer(
         made.event_topic,
-        **_login(made),
+        **integration_login(made),
         group_id=f"{made.consumer_group_prefix}reader-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
     )
@@ -95,7 +65,7 @@ async def test_an_integration_acts_as_its_own_agency_and_role(
     dlq = await tail_topic(system.settings, integrations_dlq(system.settings.topic_namespace))
     try:
         mine, theirs = uuid.uuid4(), uuid.uuid4()
-        await _send(job_board, _create(agency.tenant_id, mine), str(mine))
+        await send_as_integration(job_board, _create(agency.tenant_id, mine), str(mine))
 
         async def applied() -> bool:
             r = await agency.client.get(f"/api/v1/candidates/{mine}")
@@ -104,7 +74,7 @@ async def test_an_integration_acts_as_its_own_agency_and_role(
         await eventually(applied, timeout=30, what="the integration's candidate")
         # A command that claims another agency is refused, not applied there.
         stray = _create(other_agency.tenant_id, theirs)
-        await _send(job_board, stray, str(theirs))
+        await send_as_integration(job_board, stray, str(theirs))
         # A command beyond its scopes (erasure) is refused too.
         erase = CommandEnvelope(
             command_id=uuid.uuid4(),
@@ -113,7 +83,7 @@ async def test_an_integration_acts_as_its_own_agency_and_role(
             actor=Actor(id="the-boss", kind="user"),
             payload={"candidate_id": str(mine)},
         )
-        await _send(job_board, erase, str(mine))
+        await send_as_integration(job_board, erase, str(mine))
 
         async def rejected(command_id: uuid.UUID) -> dict[str, Any] | None:
             r = await agency.client.get(f"/api/v1/commands/{command_id}")
@@ -161,7 +131,7 @@ async def test_an_integration_cannot_step_outside_its_topics(
     system: System, other_agency: Agency, job_board: IntegrationCredentials
 ) -> None:
     ns = system.settings.topic_namespace
-    producer = AIOKafkaProducer(**_login(job_board), acks="all")
+    producer = AIOKafkaProducer(**integration_login(job_board), acks="all")
     await producer.start()
     try:
         with pytest.raises(KafkaError):
@@ -173,7 +143,7 @@ async def test_an_integration_cannot_step_outside_its_topics(
     theirs = job_board.event_topic.replace(job_board.tenant_id, str(other_agency.tenant_id))
     consumer = AIOKafkaConsumer(
         theirs,
-        **_login(job_board),
+        **integration_login(job_board),
         group_id=f"{job_board.consumer_group_prefix}snoop",
         auto_offset_reset="earliest",
     )
@@ -193,7 +163,7 @@ async def test_a_revoked_integration_can_no_longer_log_in(system: System, agency
     made = await create_integration(system.settings, tenant=agency.slug, name="old-board")
     assert made.scopes == sorted(s for s in made.scopes if s.endswith(":read"))
     assert await revoke_integration(system.settings, uuid.UUID(made.integration_id))
-    producer = AIOKafkaProducer(**_login(made), acks="all", request_timeout_ms=5000)
+    producer = AIOKafkaProducer(**integration_login(made), acks="all", request_timeout_ms=5000)
     with pytest.raises(KafkaError):
         await asyncio.wait_for(producer.start(), 20)
     await producer.stop()

@@ -22,10 +22,10 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from app.jobs.flat_records import KINDS, Kind
@@ -214,35 +214,24 @@ class RecordImport:
             for batch in _batches(parsed.rows, self.batch_size):
                 summary.rows += len(batch)
                 for row in batch:
-                    payload = self._payload(row, tenant_id, parsed.digest, references, summary)
-                    if payload is None:
+                    admitted = self._admit(row, tenant_id, parsed.digest, references, summary, seen)
+                    if admitted is None:
                         continue
+                    payload, own_id = admitted
                     command_id = command_id_for(tenant_id, parsed.digest, row.line)
-                    points = self._points(payload)
-                    earlier = next((seen[p] for p in points if p in seen), None)
-                    if earlier is not None:
-                        summary.duplicates += 1
-                        summary.problems.append(_repeat(row.line, points, seen))
-                        continue
-                    own_id = UUID(payload[f"{self.kind.noun}_id"])
-                    seen.update(dict.fromkeys(points, (row.line, own_id)))
                     lines[command_id] = row.line
                     self._records[command_id] = own_id
                     await self._send(sender, tenant_id, command_id, payload)
                 await sender.flush()
                 progress.published(len(batch))
-            # As long as the worker records outcomes, however long that is; only a wait
-            # with none new gives up, and says the rest may still be applied.
-            last_outcome = time.monotonic()
+
+            def take(found: dict[UUID, Outcome]) -> int:
+                self._count(found, lines, summary)
+                return len(found)
+
+            outcomes = sender.outcomes(tenant_id, lines, timeout=self.settings.import_stall_seconds)
             try:
-                async for found in sender.outcomes(
-                    tenant_id, lines, timeout=self.settings.import_stall_seconds
-                ):
-                    self._count(found, lines, summary)
-                    progress.applied(len(found))
-                    if found:
-                        last_outcome = time.monotonic()
-                    progress.quiet(time.monotonic() - last_outcome)
+                await _follow(outcomes, take, progress)
             except OutcomesStalled as stalled:
                 summary.stalled = stalled
             summary.seconds = time.monotonic() - started
@@ -274,16 +263,10 @@ class RecordImport:
         for chunk in _batches(parsed.rows, self.batch_size):
             summary.rows += len(chunk)
             for row in chunk:
-                payload = self._payload(row, tenant_id, parsed.digest, references, summary)
-                if payload is None:
+                admitted = self._admit(row, tenant_id, parsed.digest, references, summary, seen)
+                if admitted is None:
                     continue
-                points = self._points(payload)
-                if any(p in seen for p in points):
-                    summary.duplicates += 1
-                    summary.problems.append(_repeat(row.line, points, seen))
-                    continue
-                own_id = UUID(payload[f"{self.kind.noun}_id"])
-                seen.update(dict.fromkeys(points, (row.line, own_id)))
+                payload, own_id = admitted
                 size = len(jsoncodec.dumps(payload))
                 if current.rows and current.size + size > BATCH_BYTES:
                     await send_current()
@@ -296,21 +279,45 @@ class RecordImport:
         await send_current()
         await sender.flush()
         total = sum(len(rows) for rows in sent.values())
-        last_outcome = time.monotonic()
         counted = 0
+
+        def take(found: dict[UUID, CommandOutcome]) -> int:
+            nonlocal counted
+            rows = sum(self._count_batch(o, sent[b], summary) for b, o in found.items())
+            counted += rows
+            return rows
+
+        outcomes = sender.batch_outcomes(
+            tenant_id, sent, timeout=self.settings.import_stall_seconds
+        )
         try:
-            async for found in sender.batch_outcomes(
-                tenant_id, sent, timeout=self.settings.import_stall_seconds
-            ):
-                for batch_id, outcome in found.items():
-                    counted += self._count_batch(outcome, sent[batch_id], summary)
-                progress.applied(sum(len(sent[b]) for b in found))
-                if found:
-                    last_outcome = time.monotonic()
-                progress.quiet(time.monotonic() - last_outcome)
+            await _follow(outcomes, take, progress)
         except OutcomesStalled as stalled:
             # Said in rows, as the user counts them, not in batches.
             summary.stalled = OutcomesStalled(total - counted, total, stalled.waited)
+
+    def _admit(
+        self,
+        row: Any,
+        tenant_id: UUID,
+        digest: str,
+        references: References,
+        summary: ImportSummary,
+        seen: dict[tuple[str, str], tuple[int, UUID]],
+    ) -> tuple[dict[str, Any], UUID] | None:
+        """The row's payload and record id; None (counted in the summary) when the row is
+        refused, or repeats an earlier row of the file, where "the first row wins"."""
+        payload = self._payload(row, tenant_id, digest, references, summary)
+        if payload is None:
+            return None
+        points = self._points(payload)
+        if any(p in seen for p in points):
+            summary.duplicates += 1
+            summary.problems.append(_repeat(row.line, points, seen))
+            return None
+        own_id = UUID(payload[f"{self.kind.noun}_id"])
+        seen.update(dict.fromkeys(points, (row.line, own_id)))
+        return payload, own_id
 
     async def _send_batch(
         self,
@@ -481,6 +488,22 @@ def _repeat(
         f"{point[0]} {point[1]} is already on line {first_line} of this file",
         str(candidate_id),
     )
+
+
+Found = TypeVar("Found", bound=dict[UUID, Any])
+
+
+async def _follow(
+    outcomes: AsyncIterator[Found], take: Callable[[Found], int], progress: Progress
+) -> None:
+    """Count outcomes as the worker records them, however long that is, showing how long
+    since the last one; the iterator gives up (OutcomesStalled) only when none come."""
+    last_outcome = time.monotonic()
+    async for found in outcomes:
+        progress.applied(take(found))
+        if found:
+            last_outcome = time.monotonic()
+        progress.quiet(time.monotonic() - last_outcome)
 
 
 def _batches(rows: Iterable[ImportRow], size: int) -> Iterable[list[ImportRow]]:
