@@ -62,6 +62,7 @@ from bench.scale_out import measure as scale_out
 from bench.search_at_scale import agency_for_search
 from bench.search_latency import search_latency
 from bench.search_tuning import compare, merged_after_load
+from bench.stack_cpu import StackMeter
 from bench.stats import summary_ms
 from core.settings import Settings, get_settings
 from stores.kafka_auth import client_options
@@ -289,10 +290,12 @@ async def run(args: argparse.Namespace) -> None:
             "analytics worker": system.analytics_pid,
         }
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        servers = StackMeter()
         tp = await throughput_retrying(
             settings, system.base_url, token, tenant_id, args.n, args.concurrency
         )
         cpu = cpu_per_create(cpu_before, pids, args.n)
+        server_cpu = servers.per_create(args.n)
         console.print(f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s")
         # A short warm-up: the first creates pay for connections and caches.
         await offered_load(settings, system.base_url, token, tenant_id, args.rate, 2)
@@ -329,7 +332,7 @@ async def run(args: argparse.Namespace) -> None:
         f"  analytics {an['analytics_rate']:.0f} events/s, no-op {an['noop_rate']:.0f} events/s"
     )
     report.extend(throughput_figures(tp, noop))
-    report.extend(cpu_figures(cpu))
+    report.extend(cpu_figures(cpu, server_cpu))
     report.extend(latency_figures(runs, args.rate))
     report.extend(analytics_figures(sse, args.analytics_rate, an))
     report.extend(relevance_figures(rel))
@@ -367,6 +370,7 @@ async def run(args: argparse.Namespace) -> None:
             "analytics": {**an, "sse_latency_ms": [x * 1000 for x in sse]},
             "latency": runs,
             "throughput_cpu_ms_per_create": cpu,
+            "throughput_server_cpu_ms_per_create": server_cpu,
             "rss_mib": {"before_import": before, "after_import": after},
         }
     )

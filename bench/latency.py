@@ -50,6 +50,7 @@ from bench.environment import RESULTS, UNLIMITED
 from bench.figures import cpu_figures, latency_figures, throughput_figures
 from bench.profiling import profiled
 from bench.report import Figure, Report
+from bench.stack_cpu import StackMeter
 from bench.stats import percentile
 from core.settings import Settings, get_settings
 from stores.connections import opensearch_options
@@ -367,10 +368,12 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
             "load generator (this process)": os.getpid(),
         }
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        servers = StackMeter()
         tp = await throughput_retrying(
             settings, system.base_url, token, tenant_id, args.n, args.concurrency
         )
         cpu = cpu_per_create(cpu_before, pids, args.n)
+        server_cpu = servers.per_create(args.n)
         console.print(
             f"  accept {tp['accept_rate']:.0f}/s, end-to-end {tp['e2e_rate']:.0f}/s "
             f"({tp['refused_503']:.0f} answers 503, sent again)"
@@ -396,7 +399,7 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
                 )
             )
     report.extend(throughput_figures(tp, noop_rate))
-    report.extend(cpu_figures(cpu))
+    report.extend(cpu_figures(cpu, server_cpu))
     report.raw.update(
         {
             "rate": args.rate,
@@ -404,6 +407,7 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
             "runs": runs,
             "throughput": tp,
             "throughput_cpu_ms_per_create": cpu,
+            "throughput_server_cpu_ms_per_create": server_cpu,
             "noop_rate": noop_rate,
             "e2e_noop_ratio": tp["e2e_rate"] / noop_rate,
             "profiles": profiles,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from bench.figures import latency_figures
+from bench.figures import cpu_figures, latency_figures
 from bench.report import Figure, Report, Target
+from bench.stack_cpu import per_create, snapshot
 
 
 def test_a_target_on_the_value() -> None:
@@ -74,3 +77,31 @@ def test_the_json_holds_what_the_table_shows(tmp_path: Path) -> None:
     assert [f["met"] for f in data["figures"]] == [True, False, None]
     assert data["raw"] == {"extra": 1}
     assert data["machine"]["cpus"] >= 1
+
+
+def test_server_cpu_counts_each_tree_and_processes_started_meanwhile() -> None:
+    before = {"postgres": {10: 1.0, 11: 0.5}, "redis": {20: 2.0}}
+    after = {"postgres": {10: 1.5, 11: 0.5, 12: 0.25}, "redis": {20: 2.1}}
+    got = per_create(before, after, creates=100)
+    assert got["postgres"] == pytest.approx(7.5)  # (0.5 + 0 + 0.25) s over 100 creates
+    assert got["redis"] == pytest.approx(1.0)
+
+
+def test_a_snapshot_finds_this_process_and_its_cpu() -> None:
+    sum(i * i for i in range(200_000))  # some CPU of our own to find
+    taken = snapshot({"me": os.getpid(), "nobody": 2**22 + 7})
+    assert taken["me"][os.getpid()] > 0
+    assert taken["nobody"] == {}
+
+
+def test_cpu_rows_total_our_processes_and_the_servers_apart() -> None:
+    rows = {
+        f.name: f.value
+        for f in cpu_figures(
+            {"gateway": 4.0, "domain worker": 3.0, "load generator (this process)": 9.0},
+            {"postgres": 1.0, "kafka": 2.0},
+        )
+    }
+    assert rows["CPU per create: our processes"] == pytest.approx(7.0)
+    assert rows["CPU per create: the servers"] == pytest.approx(3.0)
+    assert rows["CPU per create: kafka (server)"] == pytest.approx(2.0)
