@@ -21,6 +21,13 @@ def test_emails_and_phones_are_masked_ids_and_numbers_are_not() -> None:
     assert "offset 123456789" in masked
 
 
+def test_a_signed_measurement_is_not_taken_for_a_phone() -> None:
+    drift = "Timer livelock woke up too late, with a drift of +0.5482155429999693 runtime=0.01"
+    assert mask(drift) == drift
+    # A number written with one dot, as some people write theirs, is still masked.
+    assert "7946" not in mask("call +44.2079460958 or +1.415.555.2671")
+
+
 def test_a_record_and_its_traceback_leave_masked() -> None:
     try:
         raise ValueError("a candidate with email grace@example.com")
