@@ -246,3 +246,15 @@ def test_willing_to_relocate_is_a_yes_or_no_column() -> None:
     with pytest.raises(ValueError, match="willing_to_relocate"):
         candidate_payload({**row, "willing_to_relocate": "maybe"})
     assert candidate_cells({"willing_to_relocate": False})["willing_to_relocate"] == "no"
+
+
+def test_a_row_keeps_its_payload_and_only_the_cells_read_later(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("id,first_name,last_name,email\n1001,Ada,Lovelace,ada@example.com\n")
+    row = read_file(path, KINDS["candidates"]).rows[0]
+    assert row.cells == {"id": "1001"}  # the rest is in the payload
+    payload = row.payload
+    assert payload is not None
+    assert payload["first_name"] == "Ada"
+    payload["first_name"] = "changed"
+    assert row.payload == {**payload, "first_name": "Ada"}  # each read is a fresh dict

@@ -377,13 +377,13 @@ class RecordImport:
     ) -> dict[str, Any] | None:
         """The row's command payload with its id and references, or None (counted as
         rejected) when its shape is wrong or a reference names no record."""
-        if row.payload is None:
+        payload = row.payload
+        if payload is None:
             summary.rejected += 1
             summary.problems.append(
                 Problem(row.line, "rejected", "invalid", row.error or "invalid row")
             )
             return None
-        payload = dict(row.payload)
         noun = self.kind.noun
         source_id = row.cells.get("id")
         own = (
