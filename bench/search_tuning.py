@@ -66,6 +66,9 @@ def bodies_of(code: Path | None, tenant_id: str) -> dict[str, list[dict[str, Any
     out = subprocess.run(
         [sys.executable, "-c", _BODIES, tenant_id, json.dumps(QUERIES)],
         env=env,
+        # `python -c` puts its working directory first on sys.path, before PYTHONPATH:
+        # run in this tree's, and the bodies were this tree's whatever `code` said.
+        cwd=code,
         check=True,
         capture_output=True,
         text=True,

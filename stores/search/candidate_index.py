@@ -18,7 +18,18 @@ from stores.search.sizing import IndexSizing
 # 4: the facet fields keep their global ordinals built at each refresh (`eager_global_
 # ordinals`), not at the first facet count after it. Put on the live index at start (the
 # setting can change in place); no reindex needed.
-CANDIDATE_INDEX_VERSION = 4
+# 5: `all_text`, every field a bare word searches in one (`copy_to`), so a word is one
+# term of one field rather than one per field (query_dsl.CANDIDATE_FIELDS). Added to the
+# live index at start; `refactortrack reindex` fills it in for the documents written before.
+CANDIDATE_INDEX_VERSION = 5
+
+# Where a bare word looks (query_dsl.CANDIDATE_FIELDS.combined): the text of the fields
+# below, copied into one field at indexing. At a million candidates a search spends its
+# time visiting each clause's matches, and a skill word was a clause per field (nine text
+# fields and four keys); in one field the word is one posting list to walk. The fields
+# keep their own postings too, for `field:value`, highlights and the boosted few.
+ALL_TEXT = "all_text"
+_INTO_ALL: dict[str, Any] = {"copy_to": ALL_TEXT}
 
 # A field the first page's facets count (query_dsl.FACETS). Counting terms needs the
 # index-wide ordinals of the field's values; built lazily, the first facet request after
@@ -30,11 +41,17 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
     "properties": {
         "tenant_id": {"type": "keyword"},
         "id": {"type": "keyword"},
-        "full_name": {"type": "text", "analyzer": "english"},
+        ALL_TEXT: {"type": "text", "analyzer": "english"},
+        "full_name": {"type": "text", "analyzer": "english", **_INTO_ALL},
         "first_name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
         "last_name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
-        "headline": {"type": "text", "analyzer": "english"},
-        "skills": {"type": "text", "analyzer": "english", "fields": {"raw": {"type": "keyword"}}},
+        "headline": {"type": "text", "analyzer": "english", **_INTO_ALL},
+        "skills": {
+            "type": "text",
+            "analyzer": "english",
+            "fields": {"raw": {"type": "keyword"}},
+            **_INTO_ALL,
+        },
         "emails": {"type": "keyword"},
         "tags": FACET_KEYWORD,
         "status": FACET_KEYWORD,
@@ -48,7 +65,7 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},
         "version": {"type": "integer"},
-        "resume_text": {"type": "text", "analyzer": "english"},
+        "resume_text": {"type": "text", "analyzer": "english", **_INTO_ALL},
         "skill_keys": FACET_KEYWORD,
         # Skills mentioned in the headline, the work history and the resume, by key.
         "headline_skill_keys": {"type": "keyword"},
@@ -57,9 +74,9 @@ CANDIDATE_MAPPINGS: dict[str, Any] = {
         "willing_to_relocate": {"type": "boolean"},
         # Read by matching (a role that sponsors no visa), never searched.
         "work_authorization": {"type": "keyword", "index": False},
-        "employers": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
-        "work_titles": {"type": "text", "analyzer": "english"},
-        "work_descriptions": {"type": "text", "analyzer": "english"},
+        "employers": {"type": "text", "fields": {"raw": {"type": "keyword"}}, **_INTO_ALL},
+        "work_titles": {"type": "text", "analyzer": "english", **_INTO_ALL},
+        "work_descriptions": {"type": "text", "analyzer": "english", **_INTO_ALL},
         "skill_years": {"type": "object", "enabled": False},
         "rate_amount": {"type": "scaled_float", "scaling_factor": 100},
         "rate_currency": {"type": "keyword"},

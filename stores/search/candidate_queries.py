@@ -38,6 +38,14 @@ PAGE_SOURCE = [
     "location.point",
 ]
 
+# The fields a hit's `highlights` show. A bare word is searched in `all_text` (the words
+# of them all, query_dsl.CANDIDATE_FIELDS), not in each of these: the words a query
+# looks for are marked in every field shown, whichever field found them.
+HIGHLIGHT: dict[str, Any] = {
+    "fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}},
+    "require_field_match": False,
+}
+
 
 def candidate_search_body(
     tenant_id: UUID,
@@ -68,7 +76,7 @@ def candidate_search_body(
             str(tenant_id), tree, filters, by_coverage=True, extra_filters=radius
         ),
         "sort": order_by(sort or ("recent" if recent_first else "relevance"), near),
-        "highlight": {"fields": {"headline": {}, "skills": {}, "full_name": {}, "resume_text": {}}},
+        "highlight": HIGHLIGHT,
         "_source": {"includes": PAGE_SOURCE},
         "track_total_hits": TOTAL_HITS_CAP,
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.query_syntax import And, Node, Not, Or, Term
 from domain.skills import SkillSearch, skill_key, skill_search, spellings
+from stores.search.candidate_index import ALL_TEXT
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,9 @@ class FieldMap:
     `skill_keys` are where the index keeps skills by key (domain.skills.skill_key), read
     from wherever they are written, and `skills_list` the text of the skills list: with
     them a bare word the vocabulary knows is searched as the skill (`_skill`); without,
-    as words.
+    as words. `combined` is the field holding the words of every field a bare word
+    searches (`default` then names it beside the few boosted fields alone): a skill's
+    words are looked up there, in one field.
     """
 
     text: dict[str, str]
@@ -30,6 +33,7 @@ class FieldMap:
     default: list[str]
     skill_keys: dict[str, float] = dataclasses.field(default_factory=dict)
     skills_list: str | None = None
+    combined: str | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -69,19 +73,14 @@ CANDIDATE_FIELDS = FieldMap(
         "source": "source",
         "email": "emails",
     },
-    default=[
-        "full_name^3",
-        "headline^2",
-        "skills^2",
-        "work_titles",
-        "employers",
-        "first_name",
-        "last_name",
-        "work_descriptions",
-        "resume_text",
-    ],
+    # A bare word: the boosted fields (a name, the headline, the skills list) alone, and
+    # the rest in one, `all_text` (work titles, employers, descriptions, resume; the names
+    # and the boosted ones too: copy_to, candidate_index.ALL_TEXT). Four fields searched
+    # rather than nine: a word is four postings to walk, not nine.
+    default=["full_name^3", "headline^2", "skills^2", ALL_TEXT],
     skill_keys=CANDIDATE_SKILL_PLACES,
     skills_list="skills",
+    combined=ALL_TEXT,
 )
 REQUISITION_FIELDS = FieldMap(
     text={
@@ -176,26 +175,48 @@ def _skill(skill: SkillSearch, fields: FieldMap) -> dict[str, Any]:
     Found by key wherever it is written (any written form in the skills list, "Python 3"
     or "ReactJS"; the headline, a job's title or description, the resume), so a skill
     mentioned only in a job's description counts, and an ordinary word in prose ("the
-    go-to person", "Spring 2019") does not, as the vocabulary reads it. Scored by the
-    places it is written (`skill_keys`' weights, added up), whatever the written form,
-    then by the BM25 of the spellings the analyser reads as the skill (an ordinary
-    word's only in the skills list; scaled by TEXT_BOOST), which also find a listed
-    skill the vocabulary could not read ("Python/Django").
+    go-to person", "Spring 2019") does not, as the vocabulary reads it; and by the
+    spellings the analyser reads as the skill in a skills list the vocabulary could not
+    read ("Python/Django"). Scored by the places it is written (`skill_keys`' weights,
+    added up), whatever the written form, then by the BM25 of its spellings (scaled by
+    TEXT_BOOST): in the skills list, and in `combined`, the words of every field.
     """
-    places = [
+    places: list[dict[str, Any]] = [
         {"constant_score": {"filter": {"term": {field: skill.key}}, "boost": weight}}
         for field, weight in fields.skill_keys.items()
     ]
-    words: list[dict[str, Any]] = [_text(s, None, " " in s, fields) for s in skill.in_text]
     if fields.skills_list:
-        words.extend(
-            {"match": {fields.skills_list: {"query": s, "operator": "and", "boost": 2.0}}}
+        places.extend(
+            {
+                "match": {
+                    fields.skills_list: {
+                        "query": s,
+                        "operator": "and",
+                        "boost": 2.0 * TEXT_BOOST,
+                    }
+                }
+            }
             for s in skill.in_list
         )
-    clauses = places
-    if words:
-        clauses.append({"bool": {"should": words, "minimum_should_match": 1, "boost": TEXT_BOOST}})
-    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+    found: dict[str, Any] = {"bool": {"should": places, "minimum_should_match": 1}}
+    if not skill.in_text:
+        return found
+    # The spellings in running text only order who the keys found: a spelling the
+    # analyser reads as the skill is one the vocabulary read into a key where it indexes
+    # text, so as a clause that matches it would find (almost) nobody new and would be
+    # walked over every document that says it. Scoring, it is only read for the matches.
+    words = [_in_combined(s, fields) for s in skill.in_text]
+    text = {"bool": {"should": words, "boost": TEXT_BOOST}}
+    return {"bool": {"must": [found], "should": [text]}}
+
+
+def _in_combined(spelling: str, fields: FieldMap) -> dict[str, Any]:
+    """A skill's spelling in running text: in the one combined field if there is one."""
+    if fields.combined is None:
+        return _text(spelling, None, " " in spelling, fields)
+    if " " in spelling:
+        return {"match_phrase": {fields.combined: spelling}}
+    return {"match": {fields.combined: {"query": spelling, "operator": "and"}}}
 
 
 # How many of the index's words one prefix may stand for, per field searched: `java*`

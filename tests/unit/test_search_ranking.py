@@ -10,6 +10,7 @@ import pytest
 
 from domain.geo import Point
 from domain.query_syntax import And, PrefixTooShort, Term, parse_query
+from stores.search.candidate_index import ALL_TEXT, CANDIDATE_MAPPINGS
 from stores.search.candidate_queries import candidate_search_body
 from stores.search.query_dsl import (
     BM25_CEILING,
@@ -103,19 +104,26 @@ def _clauses(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_a_skill_word_is_the_skill_wherever_and_however_written() -> None:
     go = to_query(Term("golang"), CANDIDATE_FIELDS)
-    places, words = _clauses(go)[:-1], _clauses(go)[-1]
+    [found] = go["bool"]["must"]
+    [words] = go["bool"]["should"]
+    places, listed = _clauses(found)[:-1], _clauses(found)[-1]
+    assert found["bool"]["minimum_should_match"] == 1
     # Found by key in every place a skill is kept, each counting as much as it says.
     assert [
         (next(iter(c["constant_score"]["filter"]["term"].items())), c["constant_score"]["boost"])
         for c in places
     ] == [((field, "go"), weight) for field, weight in CANDIDATE_SKILL_PLACES.items()]
-    # Its words: "golang" anywhere (the jobs' descriptions too), "Go" only as a listed
-    # skill (in prose it is "go-to", "let's go").
-    texts = words["bool"]["should"]
-    assert texts[0]["multi_match"]["query"] == "golang"
-    assert "work_descriptions" in texts[0]["multi_match"]["fields"]
-    assert texts[1] == {"match": {"skills": {"query": "Go", "operator": "and", "boost": 2.0}}}
-    assert len(texts) == 2
+    # "Go" only as a listed skill (in prose it is "go-to", "let's go"), also where the
+    # vocabulary could not read the list ("Go/Rust").
+    assert listed == {
+        "match": {"skills": {"query": "Go", "operator": "and", "boost": 2.0 * TEXT_BOOST}}
+    }
+    # "golang" anywhere (the jobs' descriptions too), in the one field holding every
+    # field's words: it orders the people the keys found, it finds nobody itself (a
+    # `should` beside a `must`).
+    assert words["bool"]["should"] == [
+        {"match": {ALL_TEXT: {"query": "golang", "operator": "and"}}}
+    ]
     # The words' BM25, scaled, stays below the smallest step between two sums of places
     # up to the ceiling.
     assert words["bool"]["boost"] == TEXT_BOOST
@@ -126,14 +134,40 @@ def test_a_skill_word_is_the_skill_wherever_and_however_written() -> None:
     assert "script_score" not in str(go)
     # C# is "c" to the analyser, as C and C++ are: found by key, and "csharp" as a word.
     csharp = to_query(Term("C#"), CANDIDATE_FIELDS)
-    assert "'c#'" in str(_clauses(csharp)[:-1])
+    assert "'c#'" in str(csharp["bool"]["must"])
     assert "'query': 'C#'" not in str(csharp)
+
+
+def test_a_bare_word_is_a_few_fields_not_one_per_field() -> None:
+    # The boosted fields alone, every other one through `all_text` (copy_to): a word is
+    # four terms to walk, not nine.
+    cobol = to_query(Term("cobol"), CANDIDATE_FIELDS)
+    assert cobol["multi_match"]["fields"] == ["full_name^3", "headline^2", "skills^2", ALL_TEXT]
+    copied = {
+        name
+        for name, field in CANDIDATE_MAPPINGS["properties"].items()
+        if field.get("copy_to") == ALL_TEXT
+    }
+    assert copied == {
+        "full_name",
+        "headline",
+        "skills",
+        "work_titles",
+        "employers",
+        "work_descriptions",
+        "resume_text",
+    }
+    assert CANDIDATE_MAPPINGS["properties"][ALL_TEXT] == {"type": "text", "analyzer": "english"}
+    # A skill word: four keys and its listed spellings to match, one text field to score.
+    python = str(to_query(Term("python"), CANDIDATE_FIELDS))
+    assert "resume_text" not in python
+    assert "work_descriptions" not in python
 
 
 def test_words_the_vocabulary_does_not_know_phrases_and_fields_are_searched_as_written() -> None:
     cobol = to_query(Term("cobol"), CANDIDATE_FIELDS)
     assert cobol["multi_match"]["query"] == "cobol"
-    assert "work_descriptions" in cobol["multi_match"]["fields"]
+    assert ALL_TEXT in cobol["multi_match"]["fields"]
     phrase = to_query(Term("golang", phrase=True), CANDIDATE_FIELDS)
     assert phrase["multi_match"]["query"] == "golang"
     fielded = to_query(Term("golang", "skill"), CANDIDATE_FIELDS)
