@@ -62,19 +62,22 @@ async def person_keys_of(
 
 async def insert_person_keys(
     conn: AsyncConnection, rows: Sequence[dict[str, Any]]
-) -> dict[UUID, tuple[int, bytes]]:
-    """Each row: tenant_id, subject_id, subject_type, agency_key_version, wrapped. A subject
-    that has a key already keeps it; those inserted are answered as `person_keys_of`
-    answers."""
+) -> dict[tuple[UUID, UUID], tuple[int, bytes]]:
+    """Each row: tenant_id, subject_id, subject_type, agency_key_version, wrapped, of any
+    agencies (the gateway inserts the keys of concurrent creates together). A subject that
+    has a key already keeps it; those inserted are answered by (tenant, subject), with
+    (agency key version, wrapped key) as `person_keys_of` answers."""
     if not rows:
         return {}
     inserted = await conn.execute(
         insert(person_keys)
         .values(list(rows))
         .on_conflict_do_nothing()
-        .returning(_p.subject_id, _p.agency_key_version, _p.wrapped)
+        .returning(_p.tenant_id, _p.subject_id, _p.agency_key_version, _p.wrapped)
     )
-    return {row.subject_id: (row.agency_key_version, row.wrapped) for row in inserted}
+    return {
+        (row.tenant_id, row.subject_id): (row.agency_key_version, row.wrapped) for row in inserted
+    }
 
 
 async def delete_person_keys(
