@@ -36,9 +36,6 @@ def index_key_of(agency_key: bytes) -> bytes:
     return crypto.derive(agency_key, "blind index")
 
 
-_ROWS_PER_INSERT = 2000
-"""Rows of one INSERT of person keys: 5 parameters each, under Postgres' 32,767."""
-
 Made = dict[tuple[UUID, UUID], tuple[int, bytes]]
 """(tenant, person) → (agency key version, wrapped key), for the keys an insert stored."""
 
@@ -292,14 +289,8 @@ class Keyring:
                 }
             )
         # Those another process made first are not answered here: the caller reads them.
-        # One transaction, in statements of at most _ROWS_PER_INSERT rows (Postgres takes
-        # at most 32,767 parameters in one).
-        made: Made = {}
         async with self._db.transaction() as conn:
-            for start in range(0, len(rows), _ROWS_PER_INSERT):
-                part = rows[start : start + _ROWS_PER_INSERT]
-                made.update(await repo.insert_person_keys(conn, part))
-        return made
+            return await repo.insert_person_keys(conn, rows)
 
     async def person(
         self, tenant_id: UUID, subject_id: UUID, *, create_as: str | None = None
