@@ -4,6 +4,10 @@ The master key (from DATA_MASTER_KEY) wraps each agency's key; an agency key wra
 person's key. Person keys are cached for a few seconds per process: erasing a person
 deletes the key in Postgres at once (the erasing process forgets it too), and every other
 process stops being able to open that person's data within `KEY_CACHE_SECONDS`.
+
+New person keys are made by group commit (`_make`): the creates a process sends while one
+insert of keys is in flight share the next insert, one transaction for the group, and
+each gets its key only once that transaction committed.
 """
 
 from __future__ import annotations
@@ -210,6 +214,11 @@ class Keyring:
         Answers with the keys it inserted (a person another process made first is not in
         the answer: the caller reads theirs), once the transaction committed: nothing is
         sealed under a key that is not stored yet."""
+        loop = asyncio.get_running_loop()
+        if self._flusher is not None and self._flusher.get_loop() is not loop:
+            # A keyring outliving its event loop (a test's, a job's asyncio.run): what the
+            # old loop left is not this one's to wait for.
+            self._flusher, self._waiting = None, None
         batch = self._waiting
         if batch is None:
             batch = self._waiting = _KeyBatch()
@@ -217,7 +226,7 @@ class Keyring:
         if self._flusher is None or self._flusher.done():
             # A task of its own, not the first caller's: a request that goes away (a client
             # that disconnects) must not take the others' insert with it.
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = loop.create_task(self._flush())
         # Shielded for the same reason: cancelling one waiter leaves the batch to the others.
         made = await asyncio.shield(batch.done)
         for subject_id in subjects:
