@@ -14,7 +14,7 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from gateway.analytics_hub import AnalyticsHub
 from gateway.app import build_api
-from gateway.auth import check_secret
+from gateway.auth import AccessTokens, check_secret
 from gateway.commands import CommandBus
 from gateway.identity import Identities
 from gateway.login_throttle import LoginThrottle
@@ -49,6 +49,7 @@ def build_state(settings: Settings) -> GatewayState:
         Identities(stores, settings.auth_recheck_seconds),
         LoginThrottle(stores.redis, settings),
         RateLimits(settings),
+        AccessTokens(settings),
     )
 
 

@@ -13,7 +13,7 @@ from core.logging import TENANT_ID
 from core.settings import Settings
 from domain.permissions import Permission, require
 from gateway.addresses import client_address
-from gateway.auth import InvalidToken, Principal, read_token
+from gateway.auth import InvalidToken, Principal
 from gateway.commands import CommandBus
 from gateway.ratelimit import charge
 from gateway.state import GatewayState
@@ -84,7 +84,7 @@ async def current_principal(
 ) -> Principal:
     if credentials is not None:
         try:
-            token = read_token(state.settings, credentials.credentials, "access")
+            token = state.tokens.read(credentials.credentials)
             principal = await state.identities.confirm(token)
         except InvalidToken as exc:
             raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None

@@ -3,12 +3,16 @@
 A token stays valid until it expires, but the person may have been disabled, changed
 their password, had their role changed, or their agency suspended since. Every request
 asks; the answer is cached for `AUTH_RECHECK_SECONDS`, so a revocation takes effect
-within seconds without a database read per request.
+within seconds without a database read per request. When the cached answer is too old,
+the requests of that user that arrive while it is read again share the one read (under
+load, every concurrent request of the user used to read it at once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -32,6 +36,8 @@ class Identities:
         self._recheck = recheck_seconds
         self._cache: dict[UUID, _Standing] = {}
         self._keys_noted: dict[UUID, float] = {}
+        # The read of a user's standing in flight, which the requests that need it await.
+        self._reading: dict[UUID, asyncio.Task[_Standing]] = {}
 
     async def confirm(self, token: Token) -> Principal:
         """The token's principal as the user stands now (current role); InvalidToken if the
@@ -60,17 +66,43 @@ class Identities:
         return True
 
     def forget(self, user_id: UUID) -> None:
-        """Read the user afresh next time (this gateway just changed them)."""
+        """Read the user afresh next time (this gateway just changed them): a read in
+        flight, which may have started before the change, is not waited for or kept."""
         self._cache.pop(user_id, None)
+        self._reading.pop(user_id, None)
 
     async def _standing(self, user_id: UUID) -> dict[str, Any] | None:
-        now = time.monotonic()
         cached = self._cache.get(user_id)
-        if cached is not None and now - cached.read_at < self._recheck:
+        if cached is not None and time.monotonic() - cached.read_at < self._recheck:
             return cached.row
+        reading = self._reading.get(user_id)
+        if reading is None:
+            # A task of its own, not the first request's: one that goes away (a client
+            # that disconnects) must not cancel the read the others wait for.
+            reading = asyncio.get_running_loop().create_task(self._read(user_id))
+            reading.add_done_callback(self._read_done(user_id))
+            self._reading[user_id] = reading
+        # Started after the cached answer grew too old, so as fresh as a read of one's own.
+        return (await asyncio.shield(reading)).row
+
+    async def _read(self, user_id: UUID) -> _Standing:
+        read_at = time.monotonic()  # the answer is as old as the moment it was asked
         async with self._stores.db.read() as conn:
             row = await users_repo.standing(conn, user_id)
-        if len(self._cache) > 100_000:
-            self._cache.clear()  # a bound, not an eviction policy: it refills in seconds
-        self._cache[user_id] = _Standing(row, now)
-        return row
+        standing = _Standing(row, read_at)
+        # Kept only if `forget` did not come meanwhile (the read may predate the change).
+        if self._reading.get(user_id) is asyncio.current_task():
+            if len(self._cache) > 100_000:
+                self._cache.clear()  # a bound, not an eviction policy: it refills in seconds
+            self._cache[user_id] = standing
+        return standing
+
+    def _read_done(self, user_id: UUID) -> Callable[[asyncio.Task[_Standing]], None]:
+        def done(task: asyncio.Task[_Standing]) -> None:
+            if self._reading.get(user_id) is task:
+                del self._reading[user_id]
+            # Every waiter may have gone: a failure nobody awaits is not "never retrieved".
+            if not task.cancelled():
+                task.exception()
+
+        return done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -115,9 +116,24 @@ def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     return problem(500, "An unexpected error occurred; it has been logged.")
 
 
+Handler = Callable[[Request, Exception], ProblemResponse]
+
+
+def _on_the_loop(handler: Handler) -> Callable[[Request, Exception], Awaitable[ProblemResponse]]:
+    """Starlette runs a plain function handler in its thread pool: a hop to a thread and
+    back for every refusal, which under overload (a 503 for each write over the admission
+    limit) cost the gateway more than building the answer. These only build a response:
+    they run on the loop."""
+
+    async def handle(request: Request, exc: Exception) -> ProblemResponse:
+        return handler(request, exc)
+
+    return handle
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(RTError, _rt_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(StoreUnavailable, _store_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(RequestValidationError, _on_the_loop(_request_validation))
+    app.add_exception_handler(RTError, _on_the_loop(_rt_error))
+    app.add_exception_handler(StarletteHTTPException, _on_the_loop(_http_error))
+    app.add_exception_handler(StoreUnavailable, _on_the_loop(_store_unavailable))
+    app.add_exception_handler(Exception, _on_the_loop(_unexpected))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.settings import Settings
 from gateway.analytics_hub import AnalyticsHub
+from gateway.auth import AccessTokens
 from gateway.commands import CommandBus
 from gateway.identity import Identities
 from gateway.login_throttle import LoginThrottle
@@ -27,6 +28,7 @@ class GatewayState:
     identities: Identities
     login_throttle: LoginThrottle
     rate_limits: RateLimits
+    tokens: AccessTokens
 
     async def start(self) -> None:
         await self.stores.start()

@@ -4,6 +4,10 @@ The master key (from DATA_MASTER_KEY) wraps each agency's key; an agency key wra
 person's key. Person keys are cached for a few seconds per process: erasing a person
 deletes the key in Postgres at once (the erasing process forgets it too), and every other
 process stops being able to open that person's data within `KEY_CACHE_SECONDS`.
+
+New person keys are made by group commit (`_make`): the creates a process sends while one
+insert of keys is in flight share the next insert, one transaction for the group, and
+each gets its key only once that transaction committed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import crypto
 from core.bounded_cache import BoundedCache
+from core.errors import StoreUnavailable
 from core.settings import MissingSetting, Settings
 from stores.postgres import keys as repo
 from stores.postgres.database import Connection, Database
@@ -33,6 +38,33 @@ def _person_context(tenant_id: UUID, subject_id: UUID) -> bytes:
 def index_key_of(agency_key: bytes) -> bytes:
     """The blind-index key of an agency key version: rotating the agency key rotates it."""
     return crypto.derive(agency_key, "blind index")
+
+
+Made = dict[tuple[UUID, UUID], tuple[int, bytes]]
+"""(tenant, person) → (agency key version, wrapped key), for the keys an insert stored."""
+
+
+class _KeyBatch:
+    """Person keys asked for by the requests that came while another insert was in flight."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[tuple[UUID, UUID], str] = {}
+        self.requests: list[dict[tuple[UUID, UUID], str]] = []
+        # A request whose own insert failed when the group was retried one by one.
+        self.failed: dict[tuple[UUID, UUID], Exception] = {}
+        self.done: asyncio.Future[Made] = asyncio.get_running_loop().create_future()
+        # Every waiter may have gone (cancelled): the outcome is read anyway, so a failure
+        # nobody waits for is not logged as "never retrieved".
+        self.done.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def add(self, tenant_id: UUID, subjects: Mapping[UUID, str]) -> None:
+        request = {(tenant_id, s): kind for s, kind in subjects.items()}
+        self.requests.append(request)
+        self.wanted.update(request)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
 
 
 class Keyring:
@@ -53,6 +85,10 @@ class Keyring:
             settings.key_cache_size, self._ttl
         )
         self._lock = asyncio.Lock()
+        # Group commit of new person keys (`_make`): the batch gathering while an insert is
+        # in flight, and the task that inserts one batch after another.
+        self._waiting: _KeyBatch | None = None
+        self._flusher: asyncio.Task[None] | None = None
 
     # --- the master and agency keys ---------------------------------------------------
 
@@ -170,30 +206,97 @@ class Keyring:
     async def _make(
         self, tenant_id: UUID, subjects: Mapping[UUID, str]
     ) -> dict[UUID, tuple[int, bytes]]:
+        """Make these people's keys, together with those other requests of this process ask
+        for meanwhile: a create waits for one insert at most (the one in flight, if any,
+        then the next, which carries every request that came during the first), and the
+        gateway spends one transaction on a group of concurrent creates, not one each.
+
+        Answers with the keys it inserted (a person another process made first is not in
+        the answer: the caller reads theirs), once the transaction committed: nothing is
+        sealed under a key that is not stored yet."""
+        loop = asyncio.get_running_loop()
+        if self._flusher is not None and self._flusher.get_loop() is not loop:
+            # A keyring outliving its event loop (a test's, a job's asyncio.run): what the
+            # old loop left is not this one's to wait for.
+            self._flusher, self._waiting = None, None
+        batch = self._waiting
+        if batch is None:
+            batch = self._waiting = _KeyBatch()
+        batch.add(tenant_id, subjects)
+        if self._flusher is None or self._flusher.done():
+            # A task of its own, not the first caller's: a request that goes away (a client
+            # that disconnects) must not take the others' insert with it.
+            self._flusher = loop.create_task(self._flush())
+        # Shielded for the same reason: cancelling one waiter leaves the batch to the others.
+        made = await asyncio.shield(batch.done)
+        for subject_id in subjects:
+            if (failed := batch.failed.get((tenant_id, subject_id))) is not None:
+                raise failed
+        return {s: made[(tenant_id, s)] for s in subjects if (tenant_id, s) in made}
+
+    async def _flush(self) -> None:
+        """Insert the waiting batch, and the one that gathered meanwhile, until none waits."""
+        while (batch := self._waiting) is not None:
+            self._waiting = None
+            try:
+                made = await self._insert_batch(batch)
+            except asyncio.CancelledError as exc:
+                # The process stops: those waiting are told Postgres was not reached, and
+                # answer 503 (nothing was sealed, nothing sent).
+                batch.fail(StoreUnavailable("postgres", exc))
+                if self._waiting is not None:
+                    self._waiting.fail(StoreUnavailable("postgres", exc))
+                    self._waiting = None
+                raise
+            except Exception as exc:  # every waiter raises it
+                batch.fail(exc)
+            else:
+                batch.done.set_result(made)
+
+    async def _insert_batch(self, batch: _KeyBatch) -> Made:
         try:
-            return await self._make_under_current(tenant_id, subjects)
+            return await self._insert_all(batch.wanted)
+        except StoreUnavailable:
+            raise  # Postgres away: every request of the batch would meet the same
+        except Exception:
+            if len(batch.requests) == 1:
+                raise
+        # Something about one request (an agency that does not exist, say) failed the
+        # group: each request again on its own, so each gets its own answer, not another's.
+        made: Made = {}
+        for request in batch.requests:
+            try:
+                made.update(await self._insert_all(request))
+            except Exception as exc:  # only that request's waiter raises it
+                for key in request:
+                    batch.failed[key] = exc
+        return made
+
+    async def _insert_all(self, wanted: Mapping[tuple[UUID, UUID], str]) -> Made:
+        tenants = {tenant_id for tenant_id, _ in wanted}
+        try:
+            return await self._insert_under_current(wanted)
         except IntegrityError:
             # The version this process took for current was deleted by a rotation (a
             # person key must name an agency key that exists): read the versions again.
-            self.forget_agency(tenant_id)
-            return await self._make_under_current(tenant_id, subjects)
+            for tenant_id in tenants:
+                self.forget_agency(tenant_id)
+            return await self._insert_under_current(wanted)
 
-    async def _make_under_current(
-        self, tenant_id: UUID, subjects: Mapping[UUID, str]
-    ) -> dict[UUID, tuple[int, bytes]]:
-        version, agency = await self.agency_key(tenant_id)
-        rows = [
-            {
-                "tenant_id": tenant_id,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "agency_key_version": version,
-                "wrapped": crypto.seal(
-                    agency, crypto.new_key(), _person_context(tenant_id, subject_id)
-                ),
-            }
-            for subject_id, subject_type in subjects.items()
-        ]
+    async def _insert_under_current(self, wanted: Mapping[tuple[UUID, UUID], str]) -> Made:
+        rows = []
+        for (tenant_id, subject_id), subject_type in wanted.items():
+            version, agency = await self.agency_key(tenant_id)
+            sealed = crypto.seal(agency, crypto.new_key(), _person_context(tenant_id, subject_id))
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "subject_id": subject_id,
+                    "subject_type": subject_type,
+                    "agency_key_version": version,
+                    "wrapped": sealed,
+                }
+            )
         # Those another process made first are not answered here: the caller reads them.
         async with self._db.transaction() as conn:
             return await repo.insert_person_keys(conn, rows)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Uuid, any_, bindparam, delete, exists, func, select
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, delete, exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -60,21 +60,42 @@ async def person_keys_of(
     return {row.subject_id: (row.agency_key_version, row.wrapped) for row in found}
 
 
+_INSERT_PERSON_KEYS = text(
+    # The rows as five arrays, unnested: one statement for any number of rows, compiled
+    # and prepared once per connection (a VALUES list is a new statement for each count,
+    # and the gateway's groups of concurrent creates come in every size), and no limit of
+    # 32,767 parameters however many rows an import's batch brings.
+    "INSERT INTO person_keys (tenant_id, subject_id, subject_type, agency_key_version, wrapped)"
+    " SELECT * FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:subject_ids AS uuid[]),"
+    " CAST(:subject_types AS varchar[]), CAST(:versions AS integer[]),"
+    " CAST(:wrapped AS bytea[]))"
+    " ON CONFLICT DO NOTHING"
+    " RETURNING tenant_id, subject_id, agency_key_version, wrapped"
+)
+
+
 async def insert_person_keys(
     conn: AsyncConnection, rows: Sequence[dict[str, Any]]
-) -> dict[UUID, tuple[int, bytes]]:
-    """Each row: tenant_id, subject_id, subject_type, agency_key_version, wrapped. A subject
-    that has a key already keeps it; those inserted are answered as `person_keys_of`
-    answers."""
+) -> dict[tuple[UUID, UUID], tuple[int, bytes]]:
+    """Each row: tenant_id, subject_id, subject_type, agency_key_version, wrapped, of any
+    agencies (the gateway inserts the keys of concurrent creates together). A subject that
+    has a key already keeps it; those inserted are answered by (tenant, subject), with
+    (agency key version, wrapped key) as `person_keys_of` answers."""
     if not rows:
         return {}
     inserted = await conn.execute(
-        insert(person_keys)
-        .values(list(rows))
-        .on_conflict_do_nothing()
-        .returning(_p.subject_id, _p.agency_key_version, _p.wrapped)
+        _INSERT_PERSON_KEYS,
+        {
+            "tenant_ids": [r["tenant_id"] for r in rows],
+            "subject_ids": [r["subject_id"] for r in rows],
+            "subject_types": [r["subject_type"] for r in rows],
+            "versions": [r["agency_key_version"] for r in rows],
+            "wrapped": [r["wrapped"] for r in rows],
+        },
     )
-    return {row.subject_id: (row.agency_key_version, row.wrapped) for row in inserted}
+    return {
+        (row.tenant_id, row.subject_id): (row.agency_key_version, row.wrapped) for row in inserted
+    }
 
 
 async def delete_person_keys(

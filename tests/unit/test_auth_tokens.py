@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
+from core.clock import utcnow
 from core.settings import Settings
-from gateway.auth import InvalidToken, Principal, check_secret, issue_token, read_token
+from gateway import auth
+from gateway.auth import (
+    AccessTokens,
+    InvalidToken,
+    Principal,
+    check_secret,
+    issue_token,
+    read_token,
+)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -61,3 +71,36 @@ def test_the_gateway_refuses_a_weak_or_missing_secret() -> None:
         with pytest.raises(RuntimeError, match="JWT_SECRET"):
             check_secret(_settings(JWT_SECRET=secret))
     check_secret(_settings())
+
+
+def test_a_verified_access_token_is_read_once_and_refused_once_expired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, principal = _settings(), _principal()
+    tokens = AccessTokens(settings)
+    issued = issue_token(settings, principal, "access")
+    first = tokens.read(issued.text)
+    assert first.principal == principal
+    # Verified once: the second read does not decode it again.
+    verified: list[str] = []
+    monkeypatch.setattr(auth, "read_token", lambda *a: verified.append(a[1]) or first)
+    assert tokens.read(issued.text) is first
+    assert verified == []
+    # Its expiry still applies, to the millisecond.
+    later = issued.expires_at + timedelta(milliseconds=1)
+    monkeypatch.setattr(auth, "utcnow", lambda: later)
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.read(issued.text)
+
+
+def test_access_tokens_refuse_what_read_token_refuses_every_time() -> None:
+    settings = _settings()
+    tokens = AccessTokens(settings)
+    refresh = issue_token(settings, _principal(), "refresh", family_id=uuid.uuid4())
+    forged = issue_token(_settings(JWT_SECRET="y" * 40), _principal(), "access")
+    for _ in range(2):  # a refusal is not remembered as anything else
+        with pytest.raises(InvalidToken, match="access token is required"):
+            tokens.read(refresh.text)
+        with pytest.raises(InvalidToken, match="not valid"):
+            tokens.read(forged.text)
+    assert utcnow() < refresh.expires_at
