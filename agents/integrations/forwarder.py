@@ -30,25 +30,17 @@ BATCH_WINDOW_SECONDS = 0.05
 MAX_DELAY_SECONDS = 10.0
 
 
+Copy = tuple[OutgoingMessage, dict[str, Any]]
+"""A copy, and its event as parsed (opened from that parse, not parsed again)."""
+
+
 def agency_copies(
     records: Sequence[tuple[bytes | None, bytes | None]],
     tenants: frozenset[UUID],
     namespace: str,
-) -> list[OutgoingMessage]:
+) -> list[Copy]:
     """The copies of the integrated agencies' events, in order; tombstones and unreadable
     messages are not copied."""
-    return [copy for copy, _ in _copies(records, tenants, namespace)]
-
-
-Copy = tuple[OutgoingMessage, dict[str, Any]]
-"""A copy, and its event as parsed (opened from it, not parsed again)."""
-
-
-def _copies(
-    records: Sequence[tuple[bytes | None, bytes | None]],
-    tenants: frozenset[UUID],
-    namespace: str,
-) -> list[Copy]:
     copies: list[Copy] = []
     # An import's batch event is copied as its single events: integrations read only those.
     # Only an integrated agency's batch is worth expanding (its head names the agency).
@@ -71,19 +63,11 @@ def _copies(
     return copies
 
 
-async def opened(copies: list[OutgoingMessage], sealer: Sealer) -> list[OutgoingMessage]:
+async def opened(copies: list[Copy], sealer: Sealer) -> list[OutgoingMessage]:
     """The copies with personal fields opened: integrations hold no keys, and read their
     agency's data as the agency's processors. (The feed keeps it for its retention, a week;
-    an erased person's later events no longer open, and are not copied.)"""
-    parsed = [
-        (copy, orjson.loads(copy[2]) if copy[2] is not None and _is_personal(copy[2]) else {})
-        for copy in copies
-    ]
-    return await _opened(parsed, sealer)
-
-
-async def _opened(copies: list[Copy], sealer: Sealer) -> list[OutgoingMessage]:
-    """As `opened`, each copy's event validated from its parse."""
+    an erased person's later events no longer open, and are not copied.) Each event is
+    validated from its parse."""
     sealed = [
         (i, EventEnvelope.model_validate(event))
         for i, ((_, _, value, _), event) in enumerate(copies)
@@ -128,8 +112,8 @@ def register(
             while True:
                 try:
                     tenants = await registry.integrated_tenants()
-                    found = _copies(records, tenants, namespace) if tenants else []
-                    copies = await _opened(found, sealer)
+                    found = agency_copies(records, tenants, namespace) if tenants else []
+                    copies = await opened(found, sealer)
                     if copies:
                         await publisher.publish_many(copies)
                     break
