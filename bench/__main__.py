@@ -177,6 +177,19 @@ async def run_imports(args: argparse.Namespace) -> None:
     report.write(RESULTS / "imports.json", console)
 
 
+def run_batch_path(base: Path, rows: int) -> None:
+    """`python -m bench --batch-path BASE`: bench/batch_path.py's steps, BASE against this
+    tree, written to bench/results/batch_path.md (no stores are touched)."""
+    from bench import batch_path  # the worker's modules: loaded only for this run
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    import_file = RESULTS / "import.csv"
+    write_candidates_csv(import_file, max(rows, 500))
+    table = batch_path.compare(base.resolve(), ROOT, import_file, rounds=6, repeats=3)
+    (RESULTS / "batch_path.md").write_text(table + "\n")
+    console.print(table)
+
+
 async def run_search_at(n: int, rounds: int) -> None:
     """`python -m bench --search-at N`: search latency over one agency of N candidates,
     loaded straight into the index (bench/search_at_scale.py), API against raw."""
@@ -480,7 +493,17 @@ def main() -> None:
     parser.add_argument(
         "--search-profile", metavar="NAME", help="with --search-compare: py-spy this gateway"
     )
+    parser.add_argument(
+        "--batch-path",
+        type=Path,
+        metavar="BASE",
+        help="only the CPU per candidate of a batch's pure steps (no stores), the code at "
+        "BASE (e.g. `git archive main`) against this tree's, in turn",
+    )
     args = parser.parse_args()
+    if args.batch_path:
+        run_batch_path(args.batch_path, args.import_rows)
+        return
     if args.search_compare:
         # Measures what --search-at loaded: emptying the stores would throw it away.
         for key, value in BENCH_ENV.items():

@@ -16,6 +16,7 @@ another record does not open.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -84,3 +85,41 @@ def blind_index(key: bytes, value: str) -> str:
     digest tells nothing (an unkeyed hash of an e-mail is found by hashing guesses)."""
     digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+# base64's URL-safe alphabet and the standard one, for binascii (what base64's
+# urlsafe_* wrap, less their per-call Python work: a batch seals and opens thousands).
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_FROM_URL = bytes.maketrans(b"-_", b"+/")
+
+
+class TextSealer:
+    """One key, ready to seal and open many texts: `seal_text` and `open_text` with the
+    key's cipher set up once, for a person's many fields (a batch seals thousands)."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: bytes, context: bytes) -> str:
+        """As `seal_text(key, plaintext.decode(), context)`."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = nonce + self._aead.encrypt(nonce, plaintext, context)
+        return TEXT_PREFIX + binascii.b2a_base64(sealed, newline=False).translate(_TO_URL).decode()
+
+    def open(self, sealed: str, context: bytes) -> bytes:
+        """As `open_text(key, sealed, context).encode()`; raises CannotOpen."""
+        if not is_sealed_text(sealed):
+            raise CannotOpen("not a sealed value")
+        try:
+            text = sealed[len(TEXT_PREFIX) :].encode("ascii").translate(_FROM_URL)
+            raw = binascii.a2b_base64(text)
+        except (ValueError, binascii.Error):
+            raise CannotOpen("not base64") from None
+        if len(raw) <= NONCE_BYTES:
+            raise CannotOpen("too short to be a sealed value")
+        try:
+            return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context)
+        except InvalidTag:
+            raise CannotOpen("the key or the context does not match") from None

@@ -49,17 +49,20 @@ def seal_fields(
 ) -> Row:
     """A copy of `row` with each value of these fields (a text, or a list of texts) sealed."""
     out = dict(row)
+    sealer = crypto.TextSealer(key)  # set up once for the row's values
     for field in fields:
+        if field not in out:
+            continue
         context = field_context(tenant_id, subject_id, field)
 
         def seal(value: Any, context: bytes = context) -> Any:
             if not isinstance(value, str) or not value or crypto.is_sealed_text(value):
                 return value
-            return crypto.seal_text(key, value, context)
+            return sealer.seal(value.encode(), context)
 
-        if isinstance(out.get(field), list):
+        if isinstance(out[field], list):
             out[field] = [seal(v) for v in out[field]]
-        elif field in out:
+        else:
             out[field] = seal(out[field])
     return out
 
@@ -76,24 +79,27 @@ def open_fields(
     and is None in a field of one value."""
     out = dict(row)
     whole = True
+    sealer = crypto.TextSealer(key) if key is not None else None
     for field in fields:
+        if field not in out:
+            continue
         context = field_context(tenant_id, subject_id, field)
 
         def open_one(value: Any, context: bytes = context) -> Any:
             nonlocal whole
             if not crypto.is_sealed_text(value):
                 return value
-            if key is not None:
+            if sealer is not None:
                 try:
-                    return crypto.open_text(key, value, context)
+                    return sealer.open(value, context).decode()
                 except crypto.CannotOpen:
                     pass
             whole = False
             return None
 
-        if isinstance(out.get(field), list):
+        if isinstance(out[field], list):
             out[field] = [o for o in (open_one(v) for v in out[field]) if o is not None]
-        elif field in out:
+        else:
             out[field] = open_one(out[field])
     return out, whole
 

@@ -5,9 +5,11 @@ its `row` index); the worker applies each row as the single command it stands fo
 (`row_commands`: its own id, `uuid5(batch id, row)`, its own person's key), so the ledger,
 the audit log and the rules see single creates. The events of one batch travel as one
 `candidate.created_batch` message (`batch_events`), and every follower turns it back into
-the single `candidate.created` events (`expand_values`, `expand_records`) before it reads
-them: Kafka's and the event loop's per-message costs are paid once per batch, and nobody
-downstream (a webhook, the changes feed, an integration) sees anything but single events.
+the single `candidate.created` events before it reads them: as messages
+(`expand_values`, `expand_records`), or parsed (`expand_parsed`, `expand_parsed_records`:
+each message and each member parsed once, never dumped to be parsed again). Kafka's and
+the event loop's per-message costs are paid once per batch, and nobody downstream (a
+webhook, the changes feed, an integration) sees anything but single events.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -192,8 +194,9 @@ def _parts(
     return parts
 
 
-def _members(value: bytes) -> list[dict[str, Any]] | None:
-    """The single events of a batch event's message; None when it is not one."""
+def batch_members(value: bytes) -> list[dict[str, Any]] | None:
+    """The single events of a batch event's message, parsed; None when it is not one (a
+    single event's message is not parsed: the cheap test above says it is none)."""
     if _BATCH_MARK not in value:
         return None
     try:
@@ -214,7 +217,7 @@ def expand_values(values: Sequence[bytes | None]) -> list[bytes | None]:
     order, each as the JSON it would have had as a message of its own."""
     out: list[bytes | None] = []
     for value in values:
-        members = _members(value) if value is not None else None
+        members = batch_members(value) if value is not None else None
         if members is None:
             out.append(value)
         else:
@@ -229,9 +232,63 @@ def expand_records(
     its aggregate as it would have been on its own."""
     out: list[tuple[bytes | None, bytes | None]] = []
     for key, value in records:
-        members = _members(value) if value is not None else None
+        members = batch_members(value) if value is not None else None
         if members is None:
             out.append((key, value))
         else:
             out.extend((str(m.get("aggregate_id", "")).encode(), orjson.dumps(m)) for m in members)
+    return out
+
+
+class Unreadable(NamedTuple):
+    """A message that is not a JSON object: each follower judges (and logs) it its own way."""
+
+    value: bytes
+
+
+Parsed = dict[str, Any] | Unreadable | None
+"""An event message parsed: the event's JSON object, Unreadable, or None (a tombstone)."""
+
+
+def _parsed(value: bytes | None) -> tuple[list[Parsed], bool]:
+    """A message parsed once, and whether it was a batch event (then its single events, in
+    order)."""
+    if value is None:
+        return [None], False
+    try:
+        loaded = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return [Unreadable(value)], False
+    if not isinstance(loaded, dict):
+        return [Unreadable(value)], False
+    if loaded.get("type") in BATCH_EVENT_TYPES:
+        data = loaded.get("data")
+        members = data.get("events") if isinstance(data, dict) else None
+        if isinstance(members, list):
+            return [m for m in members if isinstance(m, dict)], True
+    return [loaded], False
+
+
+def expand_parsed(values: Sequence[bytes | None]) -> list[Parsed]:
+    """As `expand_values`, each event already parsed: a batch event's members are taken as
+    the dicts its parse gave, not dumped for the follower to parse again. The dicts are
+    the caller's (fresh from the parse): it may change them."""
+    return [item for value in values for item in _parsed(value)[0]]
+
+
+def expand_parsed_records(
+    records: Sequence[tuple[bytes | None, bytes | None]],
+) -> list[tuple[bytes | None, Parsed, bytes | None]]:
+    """As `expand_records`, with each event parsed: (key, parsed, value), where the value
+    is the message as it came for a single event, and None for a batch's member (dump the
+    parsed one when its bytes are needed: what `expand_records` would have given)."""
+    out: list[tuple[bytes | None, Parsed, bytes | None]] = []
+    for key, value in records:
+        items, batch = _parsed(value)
+        if not batch:
+            out.append((key, items[0], value))
+            continue
+        out.extend(
+            (str(m.get("aggregate_id", "")).encode(), m, None) for m in items if isinstance(m, dict)
+        )
     return out

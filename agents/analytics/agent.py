@@ -31,7 +31,7 @@ from agents.processor import OutgoingMessage
 from agents.publishing import FaustPublisher
 from core.settings import Settings
 from stores.bundle import Stores
-from topics.batches import expand_values
+from topics.batches import batch_members
 from topics.names import (
     ANALYTICS_BY_TENANT,
     ANALYTICS_EVENTS,
@@ -127,10 +127,18 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
     many events.
     """
     by_tenant: dict[str, list[bytes]] = {}
-    # An import's batch events are read as the single events they carry.
-    for value in expand_values(values):
+    for value in values:
         if value is None:
             continue  # a tombstone; its erasure event came first
+        # An import's batch events are read as the single events they carry: each
+        # member's type and agency from the dict the batch's one parse gave.
+        members = batch_members(value)
+        if members is not None:
+            for member in members:
+                kind, tenant = member.get("type"), member.get("tenant_id")
+                if kind in READ_TYPES and tenant is not None:
+                    by_tenant.setdefault(str(tenant), []).append(orjson.dumps(member))
+            continue
         head = _type_and_tenant(value)
         if head is None:
             log.error("analytics: skipping an unreadable event")

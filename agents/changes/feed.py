@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from typing import cast
 
 import faust
-import orjson
 
 from stores.bundle import Stores
 from stores.postgres import changes as feed
-from topics.batches import expand_values
+from topics.batches import Unreadable, expand_parsed
 from topics.changes import Change, change_of
 
 log = logging.getLogger(__name__)
@@ -34,17 +33,16 @@ MAX_DELAY_SECONDS = 10.0
 def changes_in(values: Sequence[bytes | None]) -> list[Change]:
     """What the feed records of a batch of event messages, in their order; tombstones
     (an erasure's, after its event) and what is not a change of a record are left out. A
-    batch event (an import's) counts as the single events it carries: one change each."""
+    batch event (an import's) counts as the single events it carries: one change each,
+    read from the dicts its one parse gave."""
     found: list[Change] = []
-    for value in expand_values(values):
-        if value is None:
+    for event in expand_parsed(values):
+        if event is None:
             continue
-        try:
-            event = orjson.loads(value)
-        except orjson.JSONDecodeError:
+        if isinstance(event, Unreadable):
             log.error("changes feed: skipping an unreadable event")
             continue
-        change = change_of(event) if isinstance(event, dict) else None
+        change = change_of(event)
         if change is not None:
             found.append(change)
     return found

@@ -25,7 +25,7 @@ from core.clock import utcnow
 from domain.webhooks import follows
 from stores.bundle import Stores
 from stores.postgres import webhooks as repo
-from topics.batches import batch_tenant, expand_values
+from topics.batches import Unreadable, batch_tenant, expand_parsed
 from topics.envelopes import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -54,18 +54,18 @@ def readable(
 ) -> list[tuple[EventEnvelope, dict[str, Any]]]:
     """The events of a batch (of `tenants` only, when given), with their JSON as it was;
     tombstones and unreadable messages (not ours to judge here) are passed over. A batch
-    event (an import's) is read as its single events: a webhook gets one delivery each."""
+    event (an import's) is read as its single events, parsed once: a webhook gets one
+    delivery each."""
     out: list[tuple[EventEnvelope, dict[str, Any]]] = []
-    for value in expand_values(values):
-        if value is None:
+    for loaded in expand_parsed(values):
+        if loaded is None or isinstance(loaded, Unreadable):
             continue
+        if tenants is not None and _tenant_of(loaded) not in tenants:
+            continue
+        raw = _storable(loaded)
         try:
-            loaded = orjson.loads(value)
-            if tenants is not None and _tenant_of(loaded) not in tenants:
-                continue
-            raw = _storable(loaded)
             out.append((EventEnvelope.model_validate(raw), raw))
-        except (orjson.JSONDecodeError, ValidationError):
+        except ValidationError:
             continue
     return out
 

@@ -13,8 +13,11 @@ import pytest
 from topics import batches
 from topics.batches import (
     MalformedBatch,
+    Unreadable,
     batch_events,
     batch_tenant,
+    expand_parsed,
+    expand_parsed_records,
     expand_records,
     expand_values,
     row_command_id,
@@ -114,3 +117,32 @@ def test_a_big_batch_leaves_as_several_messages(monkeypatch: pytest.MonkeyPatch)
     assert len({p.event_id for p in parts}) == len(parts)
     values = [p.model_dump_json().encode() for p in parts]
     assert [EventEnvelope.model_validate_json(v or b"") for v in expand_values(values)] == events
+
+
+def test_parsed_expansion_gives_what_the_messages_would_have_parsed_to() -> None:
+    batch = _batch([])
+    events = [_created() for _ in range(3)]
+    [one] = batch_events(batch, events)
+    value = one.model_dump_json().encode()
+    single = events[0].model_dump_json().encode()
+    values = [value, None, single, b"not json", b"[1]"]
+    parsed = expand_parsed(values)
+    as_messages = expand_values(values)
+    assert len(parsed) == len(as_messages)
+    for item, message in zip(parsed, as_messages, strict=True):
+        if message is None:
+            assert item is None
+        elif isinstance(item, Unreadable):
+            assert item.value == message
+        else:
+            assert item == orjson.loads(message)
+    # Keyed: a single event keeps its message (key and bytes); a member is keyed by its
+    # aggregate, its bytes those `expand_records` gives when dumped.
+    records = [(b"batch", value), (b"own", single), (b"gone", None)]
+    keyed = expand_parsed_records(records)
+    old = expand_records(records)
+    assert [k for k, _, _ in keyed] == [k for k, _ in old]
+    assert [v if v is not None or p is None else orjson.dumps(p) for _, p, v in keyed] == [
+        v for _, v in old
+    ]
+    assert keyed[3] == (b"own", orjson.loads(single), single)

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from core import crypto
-from topics import personal
+from topics import personal, sealing
 from topics.sealing import has_sealed, open_fields, seal_fields
 
 TENANT, ADA, GRACE = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -92,3 +92,42 @@ def test_blind_index_is_keyed() -> None:
     one, two = crypto.new_key(), crypto.new_key()
     assert crypto.blind_index(one, "ada@example.com") == crypto.blind_index(one, "ada@example.com")
     assert crypto.blind_index(one, "ada@example.com") != crypto.blind_index(two, "ada@example.com")
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        *(spec.paths for spec in personal.COMMANDS.values()),
+        *(spec.paths for spec in personal.EVENTS.values()),
+        *(spec.paths for spec in personal.BATCH_COMMANDS.values()),
+        *(spec.paths for spec in personal.BATCH_EVENTS.values()),
+        ("a", "a.b"),  # one path ends where another goes on: walked path by path
+    ],
+)
+def test_the_one_pass_walk_changes_what_the_path_by_path_walk_does(
+    paths: tuple[str, ...],
+) -> None:
+    body: dict[str, object] = {
+        "a": {"b": "x"},
+        "first_name": "Ada",
+        "emails": ["ada@example.com"],
+        "changes": {"first_name": "Ada", "end_reason": "moved"},
+        "history": [{"reason": "r"}, "odd", {"to": "x"}],
+        "rows": [{"first_name": "Ada", "location": {"city": "L"}}, 3],
+        "events": [{"data": {"last_name": "L", "emails": []}}, {"nodata": 1}],
+        "body": "note",
+        "filename": "cv.pdf",
+        "text": None,
+    }
+
+    def mark(value: object, path: str) -> object:
+        return ["changed", path, value]
+
+    by_path: dict[str, object] = dict(body)
+    for path in paths:
+        by_path = sealing._walk(by_path, path.split("."), "", mark)
+    assert sealing.transform(body, paths, mark) == by_path
+    key = crypto.new_key()
+    sealed = seal_fields(body, paths, key, TENANT, ADA)
+    assert open_fields(sealed, paths, key, TENANT, ADA) == (body, True)
+    assert has_sealed(sealed, paths) == (sealed != body)
