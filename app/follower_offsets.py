@@ -9,7 +9,8 @@ for every partition its group has no offset for, it commits the domain group's.
 
 That is right only once no domain worker reads those topics any more (its offsets have
 stopped moving), so it first waits until no member of the domain group subscribes to them
-(an old `--agents domain` or `all` worker still running in a rolling upgrade). It runs
+(an old `--agents domain` or `all` worker still running in a rolling upgrade); it does so at
+every start, since such a worker beside the followers would follow every event twice. It runs
 before Faust starts, because the broker takes offsets from outside a group only while the
 group has no member; a second replica that starts at the same time commits the same offsets,
 and one that starts later finds them there and has nothing to do.
@@ -55,11 +56,8 @@ async def adopt_offsets(
     """Commit `from_group`'s offsets for `to_group` on the partitions of `topics` that
     `to_group` has none for; return what was committed (nothing the second time)."""
     async with GroupOffsets(settings) as groups:
-        partitions = await groups.partitions(topics)
-        have = await groups.committed(to_group, partitions)
-        missing = [tp for tp in partitions if tp not in have]
-        if not missing:
-            return {}
+        # At every start, not only the first: a `domain` worker beside the followers would
+        # follow every event a second time (each group reads them all).
         deadline = time.monotonic() + wait_seconds
         while readers := [m for m in await groups.members(from_group) if m.topics & topics]:
             if time.monotonic() > deadline:
@@ -76,6 +74,11 @@ async def adopt_offsets(
                 from_group,
             )
             await asyncio.sleep(poll_seconds)
+        partitions = await groups.partitions(topics)
+        have = await groups.committed(to_group, partitions)
+        missing = [tp for tp in partitions if tp not in have]
+        if not missing:
+            return {}
         old = await groups.committed(from_group, missing)
         adopted = {tp: old[tp] for tp in missing if tp in old}
         try:

@@ -44,6 +44,7 @@ from bench.figures import (
     search_figures,
     throughput_figures,
 )
+from bench.followers_ab import measure as followers_ab
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.latency import (
     cpu_per_create,
@@ -77,6 +78,7 @@ def system_mib(system: RunningSystem) -> dict[str, float]:
     return {
         "gateway": tree_mib(system.gateway_pid),
         "domain worker": tree_mib(system.worker_pid),
+        **({"followers worker": tree_mib(system.followers_pid)} if system.followers_pid else {}),
         "analytics worker": tree_mib(system.analytics_pid),
         **{f"{name} (shared)": mib for name, mib in servers_mib().items()},
     }
@@ -273,6 +275,17 @@ async def run_search_compare(base: Path, rounds: int, profile: str | None) -> No
     report.write(RESULTS / "search_compare.json", console)
 
 
+def run_followers_ab(args: argparse.Namespace) -> None:
+    """`python -m bench --followers-ab imports|latency|both`: each run is a `python -m
+    bench` of its own (bench/followers_ab.py), which empties the bench's stores."""
+    phases = ["imports", "latency"] if args.followers_ab == "both" else [args.followers_ab]
+    extra = {
+        "imports": ["--import-rows", str(args.import_rows)],
+        "latency": ["--runs", str(args.runs), "--rate", str(args.rate), "--n", str(args.n)],
+    }
+    followers_ab(phases, args.ab_rounds, extra)
+
+
 async def run(args: argparse.Namespace) -> None:
     """Every phase, in an order that keeps one from weighing on the next; one table."""
     env = {**os.environ, **UNLIMITED}
@@ -286,6 +299,7 @@ async def run(args: argparse.Namespace) -> None:
         pids = {
             "gateway": system.gateway_pid,
             "domain worker": system.worker_pid,
+            **({"followers worker": system.followers_pid} if system.followers_pid else {}),
             "analytics worker": system.analytics_pid,
         }
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -476,7 +490,17 @@ def main() -> None:
     parser.add_argument(
         "--search-profile", metavar="NAME", help="with --search-compare: py-spy this gateway"
     )
+    parser.add_argument(
+        "--followers-ab",
+        choices=["imports", "latency", "both"],
+        help="only --imports-only and/or --latency-only with the followers in a worker of "
+        "their own against in the command worker, alternating, --ab-rounds times",
+    )
+    parser.add_argument("--ab-rounds", type=int, default=2, help="rounds of --followers-ab")
     args = parser.parse_args()
+    if args.followers_ab:
+        run_followers_ab(args)
+        return
     if args.search_compare:
         # Measures what --search-at loaded: emptying the stores would throw it away.
         for key, value in BENCH_ENV.items():

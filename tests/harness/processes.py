@@ -137,14 +137,15 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
             return False
 
     try:
-        wait_for(gateway_ready, "the gateway", gateway_log, 90)
+        # Four interpreters load at once on a shared two-core machine: a minute or more.
+        wait_for(gateway_ready, "the gateway", gateway_log, 180)
         # Faust logs "Ready" once its agents have their partitions.
-        wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 120)
+        wait_for(lambda: b"Ready" in worker_log.read_bytes(), "the worker", worker_log, 180)
         if followers_health_url is not None:
             wait_for(
-                lambda: b"Ready" in followers_log.read_bytes(), "followers", followers_log, 120
+                lambda: b"Ready" in followers_log.read_bytes(), "followers", followers_log, 180
             )
-        wait_for(lambda: b"Ready" in analytics_log.read_bytes(), "analytics", analytics_log, 120)
+        wait_for(lambda: b"Ready" in analytics_log.read_bytes(), "analytics", analytics_log, 180)
         yield RunningSystem(
             base_url,
             gateway.pid,

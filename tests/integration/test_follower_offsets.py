@@ -103,6 +103,20 @@ async def test_the_followers_wait_while_a_domain_worker_still_reads_the_events(
         adopted = await adopt_offsets(
             settings, _topics(settings), from_group=domain, to_group=followers, poll_seconds=0.2
         )
+        assert adopted == {(candidates, 0): 4}
+        # Not only at the first start: a domain worker beside the followers would follow
+        # every event a second time.
+        old = await _member(settings, candidates)
+        try:
+            with pytest.raises(DomainWorkersStillRead):
+                await adopt_offsets(
+                    settings,
+                    _topics(settings),
+                    from_group=domain,
+                    to_group=followers,
+                    wait_seconds=0,
+                )
+        finally:
+            await old.stop()
     finally:
         await commands.stop()
-    assert adopted == {(candidates, 0): 4}
