@@ -93,6 +93,10 @@ def build_worker_app(settings: Settings) -> faust.App:
             _register_command_side(app, settings, stores, publisher)
         if agents in FOLLOWER_SIDE:
             _register_followers(app, settings, stores, publisher)
+        else:
+            # No gazetteer to load (only the indexers locate cities), but the command
+            # worker's loaded objects leave the full collections all the same.
+            _freeze_at_start(app, settings.gc_freeze)
     if agents in ("all", "analytics"):
         analytics.register(app, stores, settings)
     _serve_stores(app, stores)
@@ -276,6 +280,15 @@ def _warm_gazetteer(app: faust.App, freeze: bool) -> None:
                 # Once loaded, the gazetteer and everything imported before it are frozen
                 # out of the full collections (core/gc_tuning.py).
                 self.loading.add_done_callback(lambda _: freeze_loaded_objects())
+
+
+def _freeze_at_start(app: faust.App, freeze: bool) -> None:
+    @app.service
+    class FreezeService(Service):
+        async def on_start(self) -> None:
+            log_slow_collections()
+            if freeze:
+                freeze_loaded_objects()
 
 
 def _serve_sandbox(app: faust.App, sandbox: ParseSandbox) -> None:
