@@ -51,7 +51,10 @@ def _run(phase: str, mode: str, number: int, extra: list[str]) -> dict[str, floa
     subprocess.run([sys.executable, "-m", "bench", flag, *extra], cwd=ROOT, env=env, check=True)
     raw: dict[str, Any] = json.loads((out / f"{phase}.json").read_text())["raw"]
     if phase == "imports":
-        return {name: float(raw[name]) for name, _ in FIGURES["imports"]}
+        return {
+            **{name: float(raw[name]) for name, _ in FIGURES["imports"]},
+            **{f"cpu_ms {k}": float(v) for k, v in raw.get("cpu_ms_per_row", {}).items()},
+        }
     runs = raw["runs"]
     return {
         "get_p50_ms": statistics.median(r["get_ms"]["p50"] for r in runs),
