@@ -65,26 +65,54 @@ from topics.names import (
 log = logging.getLogger(__name__)
 
 
+# What each WORKER_AGENTS value runs besides the analytics (core/settings.py).
+COMMAND_SIDE = frozenset({"all", "domain", "commands"})
+FOLLOWER_SIDE = frozenset({"all", "domain", "followers"})
+
+
+def worker_app_id(settings: Settings) -> str:
+    """The Faust app id, hence the consumer group: the analytics and the followers read
+    other topics than the command agents, so each has a group of its own (`all` and
+    `domain` keep WORKER_ID, as before the followers could run apart)."""
+    if settings.worker_agents in ("analytics", "followers"):
+        return f"{settings.worker_id}-{settings.worker_agents}"
+    return settings.worker_id
+
+
 def build_worker_app(settings: Settings) -> faust.App:
     # At the process's start, before any client exists (PyMongo's listener applies to the
     # clients made after it).
-    analytics_only = settings.worker_agents == "analytics"
-    trace_process(settings, "worker-analytics" if analytics_only else "worker")
+    agents = settings.worker_agents
+    trace_process(settings, "worker" if agents in ("all", "domain") else f"worker-{agents}")
     stores = Stores(settings)
-    if analytics_only:
-        # A consumer group of its own: its members read other topics than the domain's.
-        app = create_faust_app(settings, app_id=f"{settings.worker_id}-analytics")
-        analytics.register(app, stores, settings)
-        _serve_stores(app, stores)
-        serve_health(app, settings, stores)
-        _give_back_memory(app, settings)
-        return app
-    app = create_faust_app(settings)
+    app = create_faust_app(settings, app_id=worker_app_id(settings))
     _give_back_memory(app, settings)
-    ctx = HandlerContext(settings=settings, stores=stores)
-    publisher = FaustPublisher(app)
-    ns = settings.topic_namespace
+    if agents in COMMAND_SIDE or agents in FOLLOWER_SIDE:
+        publisher = FaustPublisher(app)
+        if agents in COMMAND_SIDE:
+            _register_command_side(app, settings, stores, publisher)
+        if agents in FOLLOWER_SIDE:
+            _register_followers(app, settings, stores, publisher)
+        else:
+            # No gazetteer to load (only the indexers locate cities), but the command
+            # worker's loaded objects leave the full collections all the same.
+            _freeze_at_start(app, settings.gc_freeze)
+    if agents in ("all", "analytics"):
+        analytics.register(app, stores, settings)
+    _serve_stores(app, stores)
+    serve_health(app, settings, stores)
+    if agents in COMMAND_SIDE:
+        _finish_batches_on_stop(app, settings.shutdown_grace_seconds)
+    return app
 
+
+def _register_command_side(
+    app: faust.App, settings: Settings, stores: Stores, publisher: FaustPublisher
+) -> None:
+    """The command agents, the resume reader and the integration gate: what applies
+    commands and emits events."""
+    ctx = HandlerContext(settings=settings, stores=stores)
+    ns = settings.topic_namespace
     # Stay within the Postgres pool, leaving room for the ledger reads.
     concurrency = max(1, settings.postgres_pool_size - 2)
     event_topics = {
@@ -132,13 +160,24 @@ def build_worker_app(settings: Settings) -> faust.App:
     resume_reader.register(app, reader, DOCUMENT_COMMANDS.name(ns))
     _serve_sandbox(app, sandbox)
     # Integrations: their commands pass the gate (as their own agency and role) to the
-    # domain topics; their agency's events are copied to the one topic they may read.
+    # domain topics (their agency's events are copied out by a follower).
     registry = IntegrationRegistry(stores, cache_size=settings.integration_cache_size)
     gate = IntegrationGate(registry, publisher, stores.redis, stores.sealer, namespace=ns)
+    _serve_gate(app, settings, gate)
+
+
+def _register_followers(
+    app: faust.App, settings: Settings, stores: Stores, publisher: FaustPublisher
+) -> None:
+    """What follows the events: the search indexers, the integrations' forwarder, the
+    webhooks and the changes feed. None of them writes a domain table, so they may run
+    in a process (and consumer group) of their own, `--agents followers`."""
+    ns = settings.topic_namespace
+    # An integration's agency events are copied to the one topic it may read.
+    registry = IntegrationRegistry(stores, cache_size=settings.integration_cache_size)
     agency_events.register(
         app, registry, publisher, stores.sealer, [s.name(ns) for s in EVENT_TOPICS], ns
     )
-    _serve_gate(app, settings, gate)
     search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     _warm_gazetteer(app, settings.gc_freeze)
@@ -146,12 +185,6 @@ def build_worker_app(settings: Settings) -> faust.App:
     _serve_webhooks(app, settings, stores, publisher, [s.name(ns) for s in EVENT_TOPICS])
     # The changes feed (GET /changes): every domain event, ids and versions only.
     changes_feed.register(app, stores, [spec.name(ns) for spec in FEED_TOPICS])
-    if settings.worker_agents == "all":
-        analytics.register(app, stores, settings)
-    _serve_stores(app, stores)
-    serve_health(app, settings, stores)
-    _finish_batches_on_stop(app, settings.shutdown_grace_seconds)
-    return app
 
 
 def _finish_batches_on_stop(app: faust.App, grace: float) -> None:
@@ -247,6 +280,15 @@ def _warm_gazetteer(app: faust.App, freeze: bool) -> None:
                 # Once loaded, the gazetteer and everything imported before it are frozen
                 # out of the full collections (core/gc_tuning.py).
                 self.loading.add_done_callback(lambda _: freeze_loaded_objects())
+
+
+def _freeze_at_start(app: faust.App, freeze: bool) -> None:
+    @app.service
+    class FreezeService(Service):
+        async def on_start(self) -> None:
+            log_slow_collections()
+            if freeze:
+                freeze_loaded_objects()
 
 
 def _serve_sandbox(app: faust.App, sandbox: ParseSandbox) -> None:

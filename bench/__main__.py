@@ -44,6 +44,7 @@ from bench.figures import (
     search_figures,
     throughput_figures,
 )
+from bench.followers_ab import measure as followers_ab
 from bench.imports import copy_baseline, import_throughput, write_candidates_csv
 from bench.latency import (
     cpu_per_create,
@@ -78,6 +79,7 @@ def system_mib(system: RunningSystem) -> dict[str, float]:
     return {
         "gateway": tree_mib(system.gateway_pid),
         "domain worker": tree_mib(system.worker_pid),
+        **({"followers worker": tree_mib(system.followers_pid)} if system.followers_pid else {}),
         "analytics worker": tree_mib(system.analytics_pid),
         **{f"{name} (shared)": mib for name, mib in servers_mib().items()},
     }
@@ -164,6 +166,13 @@ async def run_imports(args: argparse.Namespace) -> None:
     with running_system(env, RESULTS / "logs", ROOT) as system:
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
         slug = f"bench-import-{uuid.uuid4().hex[:8]}"
+        # CPU per row of each process: less at the mercy of a neighbour's load than rows/s.
+        pids = {
+            "domain worker": system.worker_pid,
+            **({"followers worker": system.followers_pid} if system.followers_pid else {}),
+            "analytics worker": system.analytics_pid,
+        }
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         if args.profile:
             out = RESULTS / f"profile-import-{args.profile}.svg"
             with profiled(system.worker_pid, out):
@@ -171,8 +180,13 @@ async def run_imports(args: argparse.Namespace) -> None:
             console.print(f"  profile of the domain worker: {out}")
         else:
             imp = await import_throughput(settings, import_file, args.import_rows, slug)
+        cpu = cpu_per_create(cpu_before, pids, args.import_rows)
+        console.print("  CPU ms per row: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
         copy_rate = await copy_baseline(settings, import_file)
-    report = Report("RefactorTrack: bulk import", raw={**imp, "copy_baseline_rate": copy_rate})
+    report = Report(
+        "RefactorTrack: bulk import",
+        raw={**imp, "copy_baseline_rate": copy_rate, "cpu_ms_per_row": cpu},
+    )
     report.extend(import_figures(args.import_rows, imp, copy_rate))
     report.write(RESULTS / "imports.json", console)
 
@@ -287,6 +301,17 @@ async def run_search_compare(base: Path, rounds: int, profile: str | None) -> No
     report.write(RESULTS / "search_compare.json", console)
 
 
+def run_followers_ab(args: argparse.Namespace) -> None:
+    """`python -m bench --followers-ab imports|latency|both`: each run is a `python -m
+    bench` of its own (bench/followers_ab.py), which empties the bench's stores."""
+    phases = ["imports", "latency"] if args.followers_ab == "both" else [args.followers_ab]
+    extra = {
+        "imports": ["--import-rows", str(args.import_rows)],
+        "latency": ["--runs", str(args.runs), "--rate", str(args.rate), "--n", str(args.n)],
+    }
+    followers_ab(phases, args.ab_rounds, extra)
+
+
 async def run(args: argparse.Namespace) -> None:
     """Every phase, in an order that keeps one from weighing on the next; one table."""
     env = {**os.environ, **UNLIMITED}
@@ -300,6 +325,7 @@ async def run(args: argparse.Namespace) -> None:
         pids = {
             "gateway": system.gateway_pid,
             "domain worker": system.worker_pid,
+            **({"followers worker": system.followers_pid} if system.followers_pid else {}),
             "analytics worker": system.analytics_pid,
         }
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -500,9 +526,19 @@ def main() -> None:
         help="only the CPU per candidate of a batch's pure steps (no stores), the code at "
         "BASE (e.g. `git archive main`) against this tree's, in turn",
     )
+    parser.add_argument(
+        "--followers-ab",
+        choices=["imports", "latency", "both"],
+        help="only --imports-only and/or --latency-only with the followers in a worker of "
+        "their own against in the command worker, alternating, --ab-rounds times",
+    )
+    parser.add_argument("--ab-rounds", type=int, default=2, help="rounds of --followers-ab")
     args = parser.parse_args()
     if args.batch_path:
         run_batch_path(args.batch_path, args.import_rows)
+        return
+    if args.followers_ab:
+        run_followers_ab(args)
         return
     if args.search_compare:
         # Measures what --search-at loaded: emptying the stores would throw it away.

@@ -1,8 +1,10 @@
-"""A system with N domain workers in one consumer group, for the memory and scale-out phases.
+"""A system with N command workers in one consumer group, for the memory and scale-out phases.
 
-`tests/harness/processes.py::running_system` starts one domain worker; these phases need
+`tests/harness/processes.py::running_system` starts one command worker; these phases need
 one to four, each a process of its own in the same group (the same WORKER_ID), so Kafka
-spreads the command topics' partitions over them. Each worker gets a data directory of its
+spreads the command topics' partitions over them. As in the harness, the followers run in
+one worker of their own (`--agents followers`), or in each command worker with
+RT_FOLLOWERS=together (`--agents domain`). Each worker gets a data directory of its
 own (Faust keeps a lock and its table files there), the analytics worker and the gateway
 are started as in the harness.
 
@@ -23,7 +25,15 @@ from pathlib import Path
 import httpx
 
 from bench.memory import PATTERNS
-from tests.harness.processes import CLI, free_port, spawn, stop, wait_for
+from tests.harness.processes import (
+    CLI,
+    command_agents,
+    followers_apart,
+    free_port,
+    spawn,
+    stop,
+    wait_for,
+)
 
 # The stack's servers, shared by everyone on the machine: their figures are the machine's.
 SERVERS = ("postgres", "redis", "kafka", "opensearch", "ferretdb")
@@ -35,6 +45,7 @@ class Cluster:
     gateway_pid: int
     analytics_pid: int
     worker_pids: list[int] = field(default_factory=list)
+    followers_pid: int | None = None
 
 
 def _children() -> dict[int, list[int]]:
@@ -95,6 +106,8 @@ def resident(cluster: Cluster) -> dict[str, float]:
     out = {"gateway": tree_mib(cluster.gateway_pid)}
     for i, pid in enumerate(cluster.worker_pids):
         out[f"domain worker {i + 1}"] = tree_mib(pid)
+    if cluster.followers_pid is not None:
+        out["followers worker"] = tree_mib(cluster.followers_pid)
     out["analytics worker"] = tree_mib(cluster.analytics_pid)
     out.update({f"{name} (shared)": mib for name, mib in servers_mib().items()})
     return out
@@ -109,7 +122,7 @@ def _logged_ready(log: Path) -> Callable[[], bool]:
 def running_cluster(
     env: dict[str, str], log_dir: Path, cwd: Path, domain_workers: int = 1
 ) -> Iterator[Cluster]:
-    """Migrate, then N domain workers, the analytics worker and a gateway."""
+    """Migrate, then N command workers, the followers', the analytics worker and a gateway."""
     subprocess.run([CLI, "migrate"], cwd=cwd, env=env, check=True, capture_output=True)
     data_dir = Path(env.get("WORKER_DATA_DIR", ".worker-data"))
     with ExitStack() as stack:
@@ -118,7 +131,7 @@ def running_cluster(
             log = log_dir / f"worker-{i + 1}.log"
             (data_dir / f"domain-{i + 1}").mkdir(parents=True, exist_ok=True)
             proc = spawn(
-                ["worker", "--agents", "domain", "--loglevel", "info"],
+                ["worker", "--agents", command_agents(env), "--loglevel", "info"],
                 {**env, "WORKER_DATA_DIR": str(data_dir / f"domain-{i + 1}")},
                 log,
                 cwd,
@@ -127,6 +140,19 @@ def running_cluster(
             # One at a time: each join is a rebalance, and the next waits for it to settle.
             wait_for(_logged_ready(log), f"worker {i + 1}", log, 180)
             workers.append(proc.pid)
+        followers_pid = None
+        if followers_apart(env):
+            followers_log = log_dir / "followers.log"
+            (data_dir / "followers").mkdir(parents=True, exist_ok=True)
+            followers = spawn(
+                ["worker", "--agents", "followers", "--loglevel", "info"],
+                {**env, "WORKER_DATA_DIR": str(data_dir / "followers")},
+                followers_log,
+                cwd,
+            )
+            stack.callback(stop, followers)
+            wait_for(_logged_ready(followers_log), "followers", followers_log, 180)
+            followers_pid = followers.pid
         analytics_log = log_dir / "analytics.log"
         (data_dir / "analytics").mkdir(parents=True, exist_ok=True)
         analytics = spawn(
@@ -152,4 +178,4 @@ def running_cluster(
         wait_for(lambda: b"Ready" in analytics_log.read_bytes(), "analytics", analytics_log, 120)
         # The group's last rebalance (the last worker's join) settles before any load.
         time.sleep(float(os.environ.get("BENCH_SETTLE_SECONDS", "5")))
-        yield Cluster(base_url, gateway.pid, analytics.pid, workers)
+        yield Cluster(base_url, gateway.pid, analytics.pid, workers, followers_pid)

@@ -364,6 +364,8 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
         pids = {
             "gateway": system.gateway_pid,
             "domain worker": system.worker_pid,
+            # With the followers apart (tests/harness/processes.py, RT_FOLLOWERS).
+            **({"followers worker": system.followers_pid} if system.followers_pid else {}),
             "analytics worker": system.analytics_pid,
             "load generator (this process)": os.getpid(),
         }

@@ -115,7 +115,10 @@ async def measure(root: Path, rows: int, domain_workers: int = 1) -> dict[str, A
         after = resident(cluster)
         trimmed = None
         if os.environ.get("BENCH_MALLOC_TRIM") and shutil.which("gdb"):
-            malloc_trim([cluster.gateway_pid, cluster.analytics_pid, *cluster.worker_pids])
+            malloc_trim(
+                [cluster.gateway_pid, cluster.analytics_pid, *cluster.worker_pids]
+                + ([cluster.followers_pid] if cluster.followers_pid else [])
+            )
             trimmed = resident(cluster)
         if traced:
             second = _snapshot(cluster.worker_pids, Path(traced), 2)

@@ -383,9 +383,11 @@ class Settings(BaseSettings):
         default=6.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
     )
 
-    # Which agents a worker process runs: all of them, or the domain agents (commands and
-    # search indexers) and the analytics in processes of their own (each uses a core).
-    worker_agents: Literal["all", "domain", "analytics"] = Field(
+    # Which agents a worker process runs (app/worker.py, docs/scaling.md): `all` of them;
+    # `commands` (command agents, resume reader, integration gate) and `followers` (search
+    # indexers, changes feed, webhooks, integrations forwarder) and `analytics`, each in a
+    # process of its own so each gets a core; `domain` is commands and followers together.
+    worker_agents: Literal["all", "domain", "commands", "followers", "analytics"] = Field(
         default="all", alias="WORKER_AGENTS"
     )
     # Live analytics: the service levels an agency gets unless it sets its own, and how

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging.config
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,7 @@ import typer
 
 from app.cli import accounts, audit, backups, integrations, kafka, keys, retention
 from core.logging import dict_config, mask_every_handler, quiet_libraries
-from core.settings import MissingSetting, get_settings
+from core.settings import MissingSetting, Settings, get_settings
 
 app = typer.Typer(
     help="RefactorTrack: the ATS backend for staffing agencies.", no_args_is_help=True
@@ -82,22 +84,41 @@ def worker(
     agents: Annotated[
         str | None,
         typer.Option(
-            help="all, domain (commands and search indexers) or analytics; "
-            "default WORKER_AGENTS (all)",
+            help="all, commands (command agents, resume reader, integration gate), "
+            "followers (search indexers, changes feed, webhooks, integrations forwarder), "
+            "domain (commands and followers) or analytics; default WORKER_AGENTS (all)",
         ),
     ] = None,
 ) -> None:
-    """Run the Faust agents: the domains, the search indexers, the live analytics."""
+    """Run the Faust agents: the commands, their followers, the live analytics."""
     import faust
 
+    from app.follower_offsets import adopt_domain_offsets
     from app.worker import build_worker_app
 
     settings = get_settings()
     if agents is not None:
-        if agents not in ("all", "domain", "analytics"):
-            raise typer.BadParameter("one of all, domain, analytics", param_hint="--agents")
+        accepted = typing.get_args(Settings.model_fields["worker_agents"].annotation)
+        if agents not in accepted:
+            raise typer.BadParameter(f"one of {', '.join(accepted)}", param_hint="--agents")
         settings = settings.model_copy(update={"worker_agents": agents})
     faust_app = build_worker_app(settings)
+    if settings.worker_agents == "followers":
+        # Its group starts where the domain group's followers stood (app/follower_offsets.py);
+        # logged as Faust will log (which sets its logging up only when it starts).
+        config = dict_config(loglevel, settings.log_format)
+        before = list(logging.root.handlers)
+        if config is None:
+            logging.basicConfig(level=loglevel.upper())
+        else:
+            logging.config.dictConfig(config)
+        mask_every_handler()
+        try:
+            adopt_domain_offsets(settings, faust_app)
+        finally:
+            # Faust's worker sets its own up: no line twice.
+            for handler in set(logging.root.handlers) - set(before):
+                logging.root.removeHandler(handler)
     faust.Worker(
         faust_app, loglevel=loglevel, logging_config=dict_config(loglevel, settings.log_format)
     ).execute_from_commandline()

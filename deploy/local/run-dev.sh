@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the workers (the domain agents, and the live analytics in a process of their own so
-# each has a core) and the gateway in the foreground for `make dev`. Ctrl-C (or any one
+# Runs the workers (the command agents, their followers -- search indexers, changes feed,
+# webhooks, integrations forwarder -- and the live analytics, each in a process of its own
+# so each has a core; docs/scaling.md) and the gateway in the foreground for `make dev`. Ctrl-C (or any one
 # exiting) stops them all, and the script waits until they have shut down cleanly.
 # With DEMO_TENANT set, a first run also fills that agency with demo data.
 set -uo pipefail
@@ -14,7 +15,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$cli" worker --agents domain &
+"$cli" worker --agents commands &
+pids+=($!)
+"$cli" worker --agents followers &
 pids+=($!)
 "$cli" worker --agents analytics &
 pids+=($!)

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from app.worker import worker_app_id
 from core.settings import Settings
 
 pytestmark = pytest.mark.deploy
@@ -230,7 +231,11 @@ def test_the_expected_objects_are_rendered(rendered: Rendered) -> None:
         "Job",
     } <= kinds
     workers = {o["metadata"]["name"] for o in rendered.of_kind("Deployment")}
-    assert {"rt-refactortrack-gateway", "rt-refactortrack-worker-domain"} <= workers
+    assert {
+        "rt-refactortrack-gateway",
+        "rt-refactortrack-worker-commands",
+        "rt-refactortrack-worker-followers",
+    } <= workers
     migrate = [o for o in rendered.of_kind("Job") if o["metadata"]["name"].endswith("-migrate")]
     assert [o["metadata"]["annotations"][HOOK] for o in migrate] == ["pre-install,pre-upgrade"]
 
@@ -303,6 +308,22 @@ def test_workers_run_agent_groups_the_worker_command_accepts(rendered: Rendered)
     assert set(groups) <= accepted
 
 
+def test_keda_watches_the_consumer_group_each_worker_joins(rendered: Rendered) -> None:
+    """The followers and the analytics have groups of their own (app/worker.py): a
+    ScaledObject on another group would scale on a lag that never moves."""
+    agents = {
+        obj["metadata"]["name"]: container["args"][2]
+        for obj, container in containers(rendered)
+        if obj["kind"] == "Deployment" and container["args"][0] == "worker"
+    }
+    group = rendered.values["kafka"]["workerGroup"]
+    for obj in rendered.of_kind("ScaledObject"):
+        target = agents[obj["spec"]["scaleTargetRef"]["name"]]
+        settings = Settings.model_validate({"WORKER_ID": group, "WORKER_AGENTS": target})
+        [trigger] = obj["spec"]["triggers"]
+        assert trigger["metadata"]["consumerGroup"] == worker_app_id(settings), target
+
+
 def test_every_variable_the_chart_sets_is_a_setting_of_the_app(rendered: Rendered) -> None:
     settings = {field.alias for field in Settings.model_fields.values()}
     for obj, container in containers(rendered):
@@ -338,10 +359,10 @@ def test_the_chart_refuses_a_ceiling_above_the_partition_count(tools: Tools) -> 
         VALUES_FILES["defaults"],
         tools.k8s_versions[0],
         "kafka.partitions=4",
-        "workers.domain.autoscaling.maxReplicas=5",
+        "workers.commands.autoscaling.maxReplicas=5",
     )
     assert done.returncode != 0
-    assert "workers.domain.autoscaling.maxReplicas (5) is more than kafka.partitions (4)" in (
+    assert "workers.commands.autoscaling.maxReplicas (5) is more than kafka.partitions (4)" in (
         done.stderr
     )
 

@@ -20,7 +20,13 @@ import httpx
 from app.jobs.accounts import create_user
 from core.settings import Settings
 from tests.faults.stack import ROOT, PrivateStack
-from tests.harness.processes import RunningSystem, running_system, spawn, stop
+from tests.harness.processes import (
+    RunningSystem,
+    command_agents,
+    running_system,
+    spawn,
+    stop,
+)
 
 PASSWORD = "fault-suite-password"
 
@@ -90,7 +96,7 @@ class FaultSystem:
         n = len(self.spares) + 2
         self.worker_log = self.harness.log_dir / self.name / f"worker-{n}.log"
         proc = spawn(
-            ["worker", "--agents", "domain", "--loglevel", "info"],
+            ["worker", "--agents", command_agents(self.harness.env), "--loglevel", "info"],
             self.harness.env,
             self.worker_log,
             ROOT,

@@ -38,7 +38,7 @@ def _worker_settings(agents: str) -> Settings:
     )
 
 
-@pytest.mark.parametrize("agents", ["all", "domain", "analytics"])
+@pytest.mark.parametrize("agents", ["all", "domain", "commands", "followers", "analytics"])
 def test_the_worker_may_read_every_topic_its_agents_subscribe_to(agents: str) -> None:
     """A new agent on a topic the ACLs forget would fail with TopicAuthorizationFailed."""
     app = build_worker_app(_worker_settings(agents))

@@ -27,8 +27,8 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 
 {{/* The consumer group of a worker group, as app/worker.py names it. */}}
 {{- define "refactortrack.consumerGroup" -}}
-{{- if eq .agents "analytics" -}}
-{{ .root.Values.kafka.workerGroup }}-analytics
+{{- if has .agents (list "analytics" "followers") -}}
+{{ .root.Values.kafka.workerGroup }}-{{ .agents }}
 {{- else -}}
 {{ .root.Values.kafka.workerGroup }}
 {{- end -}}
@@ -67,8 +67,8 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 {{- end -}}
 {{- range $name, $group := .Values.workers -}}
-{{- if not (has $group.agents (list "all" "domain" "analytics")) -}}
-{{- fail (printf "workers.%s.agents must be all, domain or analytics (what `refactortrack worker --agents` accepts)" $name) -}}
+{{- if not (has $group.agents (list "all" "domain" "commands" "followers" "analytics")) -}}
+{{- fail (printf "workers.%s.agents must be all, domain, commands, followers or analytics (what `refactortrack worker --agents` accepts)" $name) -}}
 {{- end -}}
 {{- if and $group.autoscaling.enabled $group.autoscaling.maxReplicas (gt (int $group.autoscaling.maxReplicas) (int $kafka.partitions)) -}}
 {{- fail (printf "workers.%s.autoscaling.maxReplicas (%v) is more than kafka.partitions (%v): a consumer beyond the partition count gets no partition" $name $group.autoscaling.maxReplicas $kafka.partitions) -}}
