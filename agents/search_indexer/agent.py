@@ -114,4 +114,5 @@ async def _write(
     await search.fold_submissions(wanted.merges)
     for candidate_id in wanted.erased:
         await search.delete_candidate(UUID(candidate_id))
-    await raise_alerts(stores, publisher, alerts_topic, list(wanted.docs.values()))
+    newest = max((e.occurred_at for e in events), default=None)
+    await raise_alerts(stores, publisher, alerts_topic, list(wanted.docs.values()), newest)

@@ -11,7 +11,8 @@ import math
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,27 +27,42 @@ INDEXER = Actor(id="search-indexer", kind="system")
 
 
 class WatchedTenants:
-    """Which agencies have saved searches with alerts, re-read at most every `ttl` s.
+    """Which agencies have saved searches with alerts, re-read at most every `ttl` s --
+    unless a change to index is newer than the last reading and its agency is not in it.
 
     Asking on every indexer batch cost interactive writes dearly (a database round trip
     per batch, competing with the command agents for connections). A search saved
-    through this worker is seen at once (`invalidate`); through another worker, within
-    `ttl`.
+    through this process is seen at once (`invalidate`). One saved through another (the
+    command worker, when the followers run apart) may be newer than the last reading: a
+    candidate created a moment after the search was saved would then not be percolated,
+    and its alert never raised. So a change whose agency the reading lacks, made after the
+    reading (less CLOCK_MARGIN, for the two processes' clocks), reads the set again.
     """
+
+    CLOCK_MARGIN = timedelta(seconds=1)
 
     def __init__(self, ttl: float = 2.0) -> None:
         self.ttl = ttl
         self._tenants: frozenset[str] = frozenset()
         self._read_at = -math.inf
+        self._read_wall = datetime.min.replace(tzinfo=UTC)
 
     def invalidate(self) -> None:
         self._read_at = -math.inf
 
-    async def get(self, stores: Stores) -> frozenset[str]:
-        if time.monotonic() - self._read_at > self.ttl:
+    async def get(
+        self, stores: Stores, tenants: Iterable[str] = (), newest: datetime | None = None
+    ) -> frozenset[str]:
+        """The watched agencies; read again when `ttl` has passed, or when one of `tenants`
+        is not in the last reading and `newest` (their latest change) may postdate it."""
+        stale = time.monotonic() - self._read_at > self.ttl
+        if not stale and newest is not None and newest + self.CLOCK_MARGIN > self._read_wall:
+            stale = any(t not in self._tenants for t in tenants)
+        if stale:
+            read_wall = utcnow()
             async with stores.db.read() as conn:
                 self._tenants = await alerting_tenants(conn)
-            self._read_at = time.monotonic()
+            self._read_at, self._read_wall = time.monotonic(), read_wall
         return self._tenants
 
 
@@ -54,13 +70,18 @@ WATCHED = WatchedTenants()
 
 
 async def raise_alerts(
-    stores: Stores, publisher: Publisher, alerts_topic: str, docs: Sequence[dict[str, Any]]
+    stores: Stores,
+    publisher: Publisher,
+    alerts_topic: str,
+    docs: Sequence[dict[str, Any]],
+    newest: datetime | None = None,
 ) -> int:
-    """Percolate `docs`; publish and record the new matches. Returns how many."""
+    """Percolate `docs` (changed at `newest` at the latest); publish and record the new
+    matches. Returns how many."""
     if not docs:
         return 0
     search = stores.search
-    watched = await WATCHED.get(stores)
+    watched = await WATCHED.get(stores, {doc["tenant_id"] for doc in docs}, newest)
     by_tenant: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in docs:
         if doc["tenant_id"] in watched:
