@@ -47,6 +47,7 @@ def create_faust_app(
         producer_acks=-1,
         producer_linger_ms=0,
         stream_wait_empty=False,
+        stream_buffer_maxsize=settings.worker_stream_buffer,
         broker_commit_every=100,
         broker_commit_interval=0.5,
         consumer_auto_offset_reset="earliest",
