@@ -24,7 +24,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 
 from bench.search_latency import QUERIES
-from bench.search_tuning import bodies_of
+from bench.search_tuning import bodies_of, loaded_tenant
 from core.settings import get_settings
 from stores.connections import opensearch_options
 from stores.search.query_dsl import TEXT_BOOST
@@ -81,10 +81,7 @@ async def measure(rounds: int, base: Path) -> dict[str, dict[str, list[int]]]:
     settings = get_settings()
     client = AsyncOpenSearch(**opensearch_options(settings), timeout=60)
     alias = SearchStore(settings).candidates_alias
-    found = await client.search(
-        index=alias, body={"size": 0, "aggs": {"t": {"terms": {"field": "tenant_id", "size": 1}}}}
-    )
-    tenant = str(found["aggregations"]["t"]["buckets"][0]["key"])
+    tenant = await loaded_tenant(client, alias)
     trees = {"base": bodies_of(base, tenant), "this tree": bodies_of(None, tenant)}
     bodies: dict[str, dict[str, Body]] = {
         name: {q: _hits_only(trees[name][q][0]) for q in QUERIES} for name in trees

@@ -19,7 +19,7 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 
-from bench.search_tuning import bodies_of
+from bench.search_tuning import bodies_of, loaded_tenant
 from core.settings import get_settings
 from stores.connections import opensearch_options
 from stores.search.store import SearchStore
@@ -36,10 +36,7 @@ async def main(base: Path, rounds: int) -> None:
     settings = get_settings()
     client = AsyncOpenSearch(**opensearch_options(settings), timeout=60)
     alias = SearchStore(settings).candidates_alias
-    found = await client.search(
-        index=alias, body={"size": 0, "aggs": {"t": {"terms": {"field": "tenant_id", "size": 1}}}}
-    )
-    tenant = str(found["aggregations"]["t"]["buckets"][0]["key"])
+    tenant = await loaded_tenant(client, alias)
     trees = {"base": bodies_of(base, tenant), "branch": bodies_of(None, tenant)}
     took: dict[tuple[str, str], list[int]] = {}
     for i in range(rounds + 1):  # the first round warms up

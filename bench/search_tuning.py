@@ -59,6 +59,14 @@ print(json.dumps(out))
 """
 
 
+async def loaded_tenant(client: Any, alias: str) -> str:
+    """The agency `--search-at` loaded: the one tenant in the candidates index."""
+    found = await client.search(
+        index=alias, body={"size": 0, "aggs": {"t": {"terms": {"field": "tenant_id", "size": 1}}}}
+    )
+    return str(found["aggregations"]["t"]["buckets"][0]["key"])
+
+
 def bodies_of(code: Path | None, tenant_id: str) -> dict[str, list[dict[str, Any]]]:
     env = dict(os.environ)
     if code is not None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import event
 
 from core.settings import Settings
+from stores.bundle import Stores
 from stores.connections import postgres_ssl
 from stores.kafka import ensure_topics
 from stores.kafka_access import grant_access, revoke_access
@@ -63,3 +65,21 @@ async def own_namespace(settings: Settings, prefix: str) -> AsyncIterator[Settin
         finally:
             await admin.close()
         await revoke_access(own)
+
+
+@contextmanager
+def statements_sent(stores: Stores, wanted: Callable[[str], bool]) -> Iterator[list[str]]:
+    """The SQL statements this process sends through `stores` while the block runs, of
+    those `wanted` keeps."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if wanted(statement):
+            seen.append(statement)
+
+    engine = stores.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

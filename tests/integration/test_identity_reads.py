@@ -7,18 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from core.clock import utcnow
 from gateway.auth import InvalidToken, Principal, Token
 from gateway.identity import Identities
 from stores.bundle import Stores
 from stores.postgres import tables
+from tests.support import statements_sent
 
 pytestmark = pytest.mark.stack
 
@@ -42,21 +40,9 @@ async def _user(stores: Stores) -> Token:
     return Token(principal, uuid.uuid4(), now, now + timedelta(minutes=5))
 
 
-@contextlib.contextmanager
-def _standing_reads(stores: Stores) -> Iterator[list[str]]:
+def _standing_reads(stores: Stores) -> contextlib.AbstractContextManager[list[str]]:
     """The reads of a user's standing this process sends while the block runs."""
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "users.tokens_valid_after" in statement:
-            seen.append(statement)
-
-    engine = stores.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    return statements_sent(stores, lambda sql: "users.tokens_valid_after" in sql)
 
 
 async def test_concurrent_requests_of_a_user_share_one_read(stores: Stores) -> None:

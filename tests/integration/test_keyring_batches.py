@@ -8,17 +8,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from core.errors import StoreUnavailable
 from stores.bundle import Stores
 from stores.keyring import Keyring
 from stores.postgres import keys as repo
 from stores.postgres import tables
+from tests.support import statements_sent
 
 pytestmark = pytest.mark.stack
 
@@ -30,21 +31,9 @@ async def _agency(stores: Stores) -> uuid.UUID:
     return tenant
 
 
-@contextlib.contextmanager
-def _key_inserts(stores: Stores) -> Iterator[list[str]]:
+def _key_inserts(stores: Stores) -> contextlib.AbstractContextManager[list[str]]:
     """The INSERTs of person keys this process sends while the block runs."""
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO person_keys"):
-            seen.append(statement)
-
-    engine = stores.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    return statements_sent(stores, lambda sql: sql.startswith("INSERT INTO person_keys"))
 
 
 @contextlib.asynccontextmanager
