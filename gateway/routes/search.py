@@ -279,6 +279,13 @@ async def search_candidates(
         in_pipeline=in_pipeline,
     )
     after = decode_search_cursor(cursor, shape_of(sort))
+
+    async def recorded(found: dict[str, Any]) -> None:
+        # The ids found, never the query: a search for a name would put the name in the
+        # log. Written while the facets are counted; the answer waits for both.
+        ids = [UUID(h["_source"]["id"]) for h in found["hits"]["hits"]]
+        await record_list(stores, principal, "candidate", ids, view="search")
+
     result = await stores.search.search_candidates(
         principal.tenant_id,
         tree,
@@ -289,6 +296,7 @@ async def search_candidates(
         sort=sort,
         near=point,
         radius_km=radius_km,
+        with_hits=recorded,
     )
     hits: list[dict[str, Any]] = result["hits"]["hits"]
     items = [
@@ -304,8 +312,6 @@ async def search_candidates(
     ]
     next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None
     counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
-    # The ids found, never the query: a search for a name would put the name in the log.
-    await record_list(stores, principal, "candidate", [UUID(i.id) for i in items], view="search")
     return CandidateHits(
         items=items,
         facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
