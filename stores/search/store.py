@@ -197,10 +197,10 @@ class SearchStore:
     ) -> dict[str, Any]:
         """The page of hits (and on a first page the facets, as `aggregations`).
 
-        `with_hits` is given the hits as soon as they come, while the facets are still
-        being counted, and the answer waits for both: the gateway writes a search's audit
-        entry (which names the ids found) meanwhile instead of after. If either fails,
-        the other is abandoned and the failure raised.
+        `with_hits` is given the hits as soon as they come, while the facets may still be
+        being counted: the gateway starts a search's audit entry (which names the ids
+        found) there, to be written meanwhile instead of after. If the facets fail, or
+        `with_hits` raises, the other is abandoned and the failure raised.
         """
         body = candidate_search_body(
             tenant_id,
