@@ -10,8 +10,8 @@ Two gateways (BASE's, this tree's) answer the same queries; each round has two p
   entry's write alone, as BASE writes it (a transaction that locks the head) and as this
   tree does (stores/audit_appends.py), all interleaved query by query; the audit writes
   go to an agency of their own, so they do not move the searched agency's head;
-- `--search-clients` at once, side after side (the order turned each round): each tree's
-  API, then raw.
+- `--search-clients` at once, each client taking each tree's API and raw in turn; then
+  the audit write alone, that many at once, each way.
 
 Each round prints each tree's API / raw p95, so the ratio of each side is seen run by run
 on a machine whose load moves.
@@ -46,6 +46,7 @@ from stores.postgres.database import Database
 from stores.search.store import SearchStore
 
 WARM_UP = 5  # rounds of the four queries before timing
+SIDES = ("api base", "api branch", "raw")
 
 
 def _summary(ms: list[float]) -> dict[str, float]:
@@ -73,12 +74,14 @@ async def measure(
     db = Database(settings)
     await db.start()
     grouped = AuditAppends(db)
-    scratch = uuid.uuid4()  # the audit writes' own agency (a head of its own)
+    # The audit writes' own agencies, one each way: a head of its own, which neither the
+    # searched agency's entries nor the other way's move.
+    scratch = {"locked": uuid.uuid4(), "grouped": uuid.uuid4()}
 
-    def entry() -> Any:
+    def entry(way: str) -> Any:
         ids = [uuid.uuid4() for _ in range(20)]
         return draft(
-            scratch,
+            scratch[way],
             "list",
             actor="bench",
             actor_kind="user",
@@ -91,10 +94,10 @@ async def measure(
 
     async def locked() -> None:
         async with db.transaction() as conn:
-            await audit.append(conn, [entry()])
+            await audit.append(conn, [entry("locked")])
 
     async def group() -> None:
-        await grouped.append(entry())
+        await grouped.append(entry("grouped"))
 
     found: list[dict[str, Any]] = []
     with ExitStack() as stack:
@@ -152,22 +155,33 @@ async def measure(
                             one_at_a_time[name].append(ms)
                         for name, ms_list in parts.items():
                             one_at_a_time[name].extend(ms_list)
-            concurrent: dict[str, list[float]] = {"api base": [], "api branch": [], "raw": []}
-            order = ["api base", "api branch", "raw"]
-            if run % 2 == 0:
-                order = ["api branch", "api base", "raw"]
-            for side in order:
+            concurrent: dict[str, list[float]] = {side: [] for side in SIDES}
 
-                async def client(side: str = side, into: list[float] = concurrent[side]) -> None:
-                    for j in range(rounds):
-                        q = QUERIES[j % len(QUERIES)]
+            async def client(turn: int, into: dict[str, list[float]] = concurrent) -> None:
+                # Each client takes the sides in turn, starting at a different one, so the
+                # requests in flight at any moment are of every side alike.
+                for j in range(rounds):
+                    q = QUERIES[j % len(QUERIES)]
+                    for k in range(len(SIDES)):
+                        side = SIDES[(turn + j + k) % len(SIDES)]
                         if side == "raw":
                             ms = await _timed(partial(raw_pair, q))
                         else:
                             ms = await _timed(partial(api, side.removeprefix("api "), q))
-                        into.append(ms)
+                        into[side].append(ms)
 
-                await asyncio.gather(*(client() for _ in range(clients)))
+            await asyncio.gather(*(client(c) for c in range(clients)))
+            # The audit write alone, `clients` at once on one agency each way: the locking
+            # transactions queue on the head; the group commit shares statements.
+            writes: dict[str, list[float]] = {"audit locked": [], "audit grouped": []}
+
+            async def writer(turn: int, into: dict[str, list[float]] = writes) -> None:
+                for j in range(rounds):
+                    for name, times in sorted(into.items(), reverse=(turn + j) % 2 == 1):
+                        times.append(await _timed(locked if name == "audit locked" else group))
+
+            await asyncio.gather(*(writer(c) for c in range(clients)))
+            concurrent.update(writes)
             figures = {
                 "run": run,
                 "one at a time": {k: _summary(v) for k, v in one_at_a_time.items()},
@@ -187,6 +201,7 @@ def _print(run: int, figures: dict[str, Any], clients: int) -> None:
     con = figures[f"{clients} at once"]
     console.print(f"[bold]run {run}[/], {utcnow():%H:%M:%S} UTC")
     for phase, fig in (("one at a time", seq), (f"{clients} at once", con)):
+        # (the audit writes alone are printed below)
         raw95 = fig["raw"]["p95"]
         cells = [
             f"{tree}: API p95 {fig[f'api {tree}']['p95']:.1f} ms (p50 "
@@ -201,3 +216,10 @@ def _print(run: int, figures: dict[str, Any], clients: int) -> None:
         for name in ("raw hits", "raw facets", "audit locked", "audit grouped")
     )
     console.print(f"  alone: {parts}")
+    console.print(
+        f"  audit write, {clients} at once: "
+        + ", ".join(
+            f"{name} p50 {con[name]['p50']:.1f} / p95 {con[name]['p95']:.1f} ms"
+            for name in ("audit locked", "audit grouped")
+        )
+    )
