@@ -3,7 +3,9 @@
 The chain's rules are domain/audit.py; this module only keeps them in Postgres. An append
 locks its agency's head row (`audit_heads`) for the rest of the caller's transaction, so
 one agency's entries take their seqs one after another, in commit order, and a change
-and the entry that records it commit together (or neither does).
+and the entry that records it commit together (or neither does). The gateway's reads take
+the other way, `append_after` (stores/audit_appends.py): one statement that moves a head
+only from where the caller last saw it, without holding it across round trips.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def _append_after_statement(tenants: int, entries: int) -> TextClause:
     whether it moved, and if not, the head as the statement found it.
 
     The heads are locked in id order first (`locked`), as `append` locks them, so this
-    statement and a transaction appending for the same agencies never deadlock. An agency
+    statement and a transaction appending for the same agencies do not deadlock. An agency
     whose head is not where the caller expected (another process appended meanwhile)
     writes nothing, and the others are not held back by it. One round trip, and, in
     autocommit, one transaction; the same text for the same counts, so the driver's
