@@ -209,3 +209,37 @@ async def test_a_connection_dropped_mid_write_fails_its_group_only(stores: Store
     # The next group goes on, on the head as it is.
     assert (await following).seq == 2
     assert await _intact(stores, tenant_id) == 2
+
+
+async def _deadlocks(stores: Stores) -> int:
+    async with stores.db.read() as conn:
+        found = await conn.execute(
+            text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        )
+        return int(found.scalar_one())
+
+
+async def test_group_writes_and_locking_transactions_of_two_agencies_make_one_line(
+    stores: Stores,
+) -> None:
+    one, two = uuid.uuid4(), uuid.uuid4()
+    appends = AuditAppends(stores.db)
+    await asyncio.gather(appends.append(_search(one)), appends.append(_search(two)))
+
+    async def worker_batch() -> None:
+        # A worker's apply recording changes in both agencies: it holds both heads until
+        # it commits, as the group's statement takes them, in id order.
+        async with stores.db.transaction() as conn:
+            await audit.append(conn, [_search(two), _search(one)])
+            await asyncio.sleep(0.01)
+
+    deadlocks = await _deadlocks(stores)
+    work: list[Any] = []
+    for i in range(20):
+        work += [appends.append(_search(one)), appends.append(_search(two))]
+        if i % 3 == 0:
+            work.append(worker_batch())
+    await asyncio.wait_for(asyncio.gather(*work), timeout=120)
+    assert await _deadlocks(stores) == deadlocks
+    for tenant_id in (one, two):
+        assert await _intact(stores, tenant_id) == 1 + 20 + 7
