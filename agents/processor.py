@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -28,7 +29,7 @@ from agents.audit_trail import change_entries
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
-from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
+from agents.metrics import COMMAND_STAGE_SECONDS, COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
 from core.clock import utcnow
 from core.errors import (
     InvalidCommand,
@@ -283,6 +284,8 @@ class CommandProcessor:
         # Where integrations read about their commands (None: nobody to tell, in tests).
         self.namespace = namespace
         self.set_size = max(1, set_size)
+        # When the batch being applied reached the processor (for COMMAND_STAGE_SECONDS).
+        self._handed_at: float | None = None
 
     async def process_batch(self, messages: Sequence[Message | Arrival]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
@@ -293,6 +296,7 @@ class CommandProcessor:
         later command of an aggregate runs after that, in order, so every aggregate's
         history stays ordered.
         """
+        self._handed_at = time.monotonic()
         first: dict[str, list[tuple[Arrival, CommandEnvelope]]] = defaultdict(list)
         later: dict[bytes | None, list[Arrival]] = defaultdict(list)
         for message in messages:
@@ -398,6 +402,9 @@ class CommandProcessor:
         dumped: dict[UUID, dict[str, Any]] = {}
         opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
+        began = time.monotonic()
+        if self._handed_at is not None:
+            COMMAND_STAGE_SECONDS.labels("opened").observe(began - self._handed_at)
         async with self.ctx.stores.db.transaction() as conn:
             priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
             fresh = [c for c in units if _key(c) not in priors]
@@ -442,6 +449,8 @@ class CommandProcessor:
                 # the commit, and a change, its ledger row and its audit entry commit
                 # together (a replay, found in the ledger above, adds no entry).
                 await audit.append(conn, change_entries(fresh, [results[_key(c)] for c in fresh]))
+        committed = time.monotonic()
+        COMMAND_STAGE_SECONDS.labels("transaction").observe(committed - began)
         done: dict[CommandKey, tuple[list[EventEnvelope], CommandOutcome]] = {}
         told: list[OutgoingMessage] = []
         for command in units:
@@ -478,12 +487,16 @@ class CommandProcessor:
         # The outcome wakes the waiting request while the broker acknowledges the events,
         # not after: both are done again from the ledger if either fails (the batch's
         # offsets are not committed until this returns), and the change is committed.
-        await asyncio.gather(
-            self._emit(events),
-            self.ctx.stores.redis.record_outcomes(finals, quiet=quiet),
-        )
+        await asyncio.gather(self._emit(events), self._record(finals, quiet, committed))
+        COMMAND_STAGE_SECONDS.labels("settled").observe(time.monotonic() - committed)
         if told:
             await self.publisher.publish_many(told)
+
+    async def _record(
+        self, finals: list[CommandOutcome], quiet: set[CommandKey], committed: float
+    ) -> None:
+        await self.ctx.stores.redis.record_outcomes(finals, quiet=quiet)
+        COMMAND_STAGE_SECONDS.labels("outcomes").observe(time.monotonic() - committed)
 
     def _tell_integration(
         self, command: CommandEnvelope, error: dict[str, Any]

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import Unavailable
+from gateway import server_timing
 from gateway.problems import RETRY_AFTER_SECONDS, problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -76,9 +77,11 @@ class WriteAdmission:
                 await answer(scope, receive, send)
             else:
                 self.in_progress += 1
+                timing = server_timing.begin()
                 try:
                     await self.app(scope, receive, send)
                 finally:
+                    server_timing.end(timing)
                     self.in_progress -= 1
         finally:
             _arrived_at.reset(token)

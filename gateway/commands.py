@@ -17,6 +17,7 @@ from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from core.trace_context import TRACER, trace_headers
+from gateway import server_timing
 from gateway.admission import arrived_at, busy
 from gateway.auth import Principal
 from gateway.metrics import COMMAND_WAITS
@@ -130,6 +131,7 @@ class CommandBus:
             if future is not None:
                 self._waiter.forget(tenant_id, command_id, future)
             raise
+        server_timing.note("send", time.monotonic() - arrived_at())
         if future is None:
             COMMAND_WAITS.labels(type, "async").inc()
             return accepted

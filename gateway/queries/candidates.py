@@ -7,6 +7,7 @@ from uuid import UUID
 
 from core.errors import NotFound
 from gateway.queries.rows import Listed
+from gateway.server_timing import timed
 from stores.bundle import Stores
 from stores.postgres import candidates as repo
 from stores.postgres.keyset import Window
@@ -14,12 +15,14 @@ from topics.candidates import CandidateSnapshot, compose_candidate
 
 
 async def get_candidate(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> CandidateSnapshot:
-    async with stores.db.read() as conn:
-        record = await repo.get_candidate(conn, tenant_id, candidate_id)
-    if record is None:
-        raise NotFound(f"no candidate {candidate_id}")
-    (record,) = await stores.at_rest.open_candidates([record])
-    profiles = await stores.mongo.get_profiles(tenant_id, [candidate_id])
+    with timed("read-record"):
+        async with stores.db.read() as conn:
+            record = await repo.get_candidate(conn, tenant_id, candidate_id)
+        if record is None:
+            raise NotFound(f"no candidate {candidate_id}")
+        (record,) = await stores.at_rest.open_candidates([record])
+    with timed("read-profile"):
+        profiles = await stores.mongo.get_profiles(tenant_id, [candidate_id])
     return compose_candidate(record, profiles.get(str(candidate_id)))
 
 
