@@ -517,7 +517,8 @@ class CommandProcessor:
         # The outcome wakes the waiting request while the broker acknowledges the events,
         # not after: both are done again from the ledger if either fails (the batch's
         # offsets are not committed until this returns), and the change is committed.
-        await asyncio.gather(self._emit(events), self._record(finals, quiet, committed))
+        # The outcomes go first, before the events are made into messages.
+        await asyncio.gather(self._record(finals, quiet, committed), self._emit(events))
         COMMAND_STAGE_SECONDS.labels("settled").observe(time.monotonic() - committed)
         if told:
             await self.publisher.publish_many(told)

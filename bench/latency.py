@@ -88,6 +88,7 @@ class Run:
     creates: list[Create] = field(default_factory=list)
     slow: int = 0  # answered 202: not applied within the gateway's wait
     busy: int = 0  # answered 503: the gateway held more writes than it may (admission)
+    busy_ms: list[float] = field(default_factory=list)  # how long each 503 took
 
 
 async def offered_load(
@@ -145,6 +146,7 @@ async def offered_load(
                     return
                 if r.status == 503:
                     run.busy += 1
+                    run.busy_ms.append((time.time() - create.sent) * 1000)
                     return
                 if r.status != 201:
                     raise RuntimeError(f"create answered {r.status}: {await r.text()}")
@@ -313,6 +315,7 @@ def summary(run: Run, stages: list[dict[str, float]]) -> dict[str, Any]:
         "slow_202": run.slow,
         "busy_503": run.busy,
         "get_ms": {f"p{p}": percentile(get, p) for p in (50, 95, 99)},
+        "busy_503_ms": {f"p{p}": percentile(run.busy_ms, p) for p in (50, 95, 99)},
         "search_ms": {f"p{p}": percentile(found, p) for p in (50, 95, 99)},
         "stages_ms": {
             name: {
@@ -378,6 +381,7 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
                 f"  POST→GET p50/p95/p99 {_ms(figures['get_ms'])} ms; "
                 f"search {_ms(figures['search_ms'])} ms; "
                 f"{run.slow} answered 202, {run.busy} answered 503"
+                + (f" (in {_ms(figures['busy_503_ms'])} ms)" if run.busy_ms else "")
             )
             await asyncio.sleep(2)  # the followers' tail settles before the next run
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")
