@@ -173,7 +173,7 @@ LOCATION = {
 }
 SERVER_TIMING = {
     "description": "Where the write's time went in the gateway, in ms (`send`, `wait`, "
-    "`wake`, `read`, `total`: gateway/server_timing.py)",
+    "`wake`, `open` or `read`, `total`: gateway/server_timing.py)",
     "required": False,
     "schema": {"type": "string"},
 }

@@ -9,8 +9,9 @@ the request's arrival (gateway/admission.py), how long each step took (W3C Serve
   the outcome's announcement);
 - `wake`: the announcement until the waiting request ran again (this process's event
   loop, busy with the others);
-- `read`: reading the resource back for the answer (a read may name its parts too: a
-  candidate's `read-record`, Postgres, and `read-profile`, MongoDB);
+- `open`: opening the resource from the event the outcome's announcement carried
+  (gateway/commands.py), or `read`: reading it back from the stores (a read may name its
+  parts too: a candidate's `read-record`, Postgres, and `read-profile`, MongoDB);
 - `total`: arrival until the answer was ready.
 
 A client (or a load test) sees where a slow write waited without any tracing set up; it
