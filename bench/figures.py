@@ -242,6 +242,12 @@ def encryption_figures(costs: dict[str, Any]) -> list[Figure]:
     ]
 
 
+FLAT_MIB = 32.0
+"""Growth of a process over an import's last three quarters still called flat."""
+FLAT_JUDGED_ROWS = 200_000
+"""Imports shorter than this end before the caches (50,000 keys, …) are full."""
+
+
 def memory_growth_figures(figures: dict[str, Any]) -> list[Figure]:
     """Resident memory per process before and after an import, and its growth per million
     rows (bench/memory_growth.py). Flat means the growth stops once the bounded caches
@@ -258,6 +264,18 @@ def memory_growth_figures(figures: dict[str, Any]) -> list[Figure]:
             f"{m['growth_mib_per_million_rows']:+.0f} MiB per million rows",
         )
         for name, m in figures["memory"].items()
+    ] + [
+        Figure(
+            "memory",
+            f"RSS growth of the {name} over the import's last three quarters",
+            m["growth_after_settled_mib"],
+            "MiB",
+            # Flat: within what the allocator's arenas move by. Judged only on an import
+            # long enough for the bounded caches to fill in its first quarter.
+            target=Target("<=", FLAT_MIB) if rows >= FLAT_JUDGED_ROWS else None,
+            note=f"{m['settled_mib']:.0f} MiB at a quarter of the import, peak {m['peak_mib']:.0f}",
+        )
+        for name, m in figures.get("settled", {}).items()
     ]
 
 
