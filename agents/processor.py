@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -28,7 +29,7 @@ from agents.audit_trail import change_entries
 from agents.context import Applied, BatchHandler, HandlerContext, Result
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
-from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
+from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS, STEP_SECONDS, timed
 from core.clock import utcnow
 from core.errors import (
     InvalidCommand,
@@ -396,10 +397,12 @@ class CommandProcessor:
         handler = self.handlers.get(ROW_TYPES.get(commands[0].type, commands[0].type))
         results: dict[CommandKey, Result] = {}
         dumped: dict[UUID, dict[str, Any]] = {}
-        opened = await sealer.open_commands(units)
+        with timed("open sealed commands"):
+            opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
         async with self.ctx.stores.db.transaction() as conn:
-            priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
+            with timed("ledger: read"):
+                priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
             fresh = [c for c in units if _key(c) not in priors]
             late: dict[CommandKey, RTError] = {
                 _key(c): error for c in fresh if (error := split.malformed.get(_key(c)))
@@ -417,9 +420,10 @@ class CommandProcessor:
                     )
                     results.update(dict.fromkeys((_key(c) for c in on_time), unknown))
                 elif on_time and handler is not None:
-                    with HANDLER_SECONDS.labels(commands[0].type).time():
+                    with HANDLER_SECONDS.labels(commands[0].type).time(), timed("handler"):
                         outcomes = await handler(on_time, self.ctx, conn)
-                    sealed = await _sealed_all(sealer, outcomes)
+                    with timed("seal events"):
+                        sealed = await _sealed_all(sealer, outcomes)
                     results.update({_key(c): r for c, r in zip(on_time, sealed, strict=True)})
                 # A refused create leaves a key that no record belongs to, sealing a command
                 # that stays in its topic: without the key, that command says nothing.
@@ -435,13 +439,18 @@ class CommandProcessor:
                     if isinstance(r, Applied)
                     for e in r.events
                 }
-                rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
-                if not await ledger.record_processed_many(conn, rows):
-                    raise ConcurrentDelivery("rolled back: a command was already recorded")
+                with timed("ledger: write"):
+                    rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
+                    if not await ledger.record_processed_many(conn, rows):
+                        raise ConcurrentDelivery("rolled back: a command was already recorded")
                 # Last in the transaction: the agency's audit head stays locked only until
                 # the commit, and a change, its ledger row and its audit entry commit
                 # together (a replay, found in the ledger above, adds no entry).
-                await audit.append(conn, change_entries(fresh, [results[_key(c)] for c in fresh]))
+                with timed("audit entries"):
+                    entries = change_entries(fresh, [results[_key(c)] for c in fresh])
+                    await audit.append(conn, entries)
+            committing = time.perf_counter()
+        STEP_SECONDS.labels("commit").observe(time.perf_counter() - committing)
         done: dict[CommandKey, tuple[list[EventEnvelope], CommandOutcome]] = {}
         told: list[OutgoingMessage] = []
         for command in units:
@@ -478,10 +487,11 @@ class CommandProcessor:
         # The outcome wakes the waiting request while the broker acknowledges the events,
         # not after: both are done again from the ledger if either fails (the batch's
         # offsets are not committed until this returns), and the change is committed.
-        await asyncio.gather(
-            self._emit(events),
-            self.ctx.stores.redis.record_outcomes(finals, quiet=quiet),
-        )
+        with timed("events and outcomes"):
+            await asyncio.gather(
+                self._emit(events),
+                self.ctx.stores.redis.record_outcomes(finals, quiet=quiet),
+            )
         if told:
             await self.publisher.publish_many(told)
 
