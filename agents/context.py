@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from agents.metrics import timed
 from core.clock import utcnow
 from core.errors import RTError
 from core.settings import Settings
@@ -66,3 +70,53 @@ def new_event(
         # An event about the command's person is sealed with that person's key.
         subject_id=command.subject_id,
     )
+
+
+# The writes to other stores a set's handler started that must land before its
+# transaction commits (None: no processor's transaction is open, in a test say).
+_landing: ContextVar[list[asyncio.Task[None]] | None] = ContextVar("landing", default=None)
+
+
+async def before_commit(write: Coroutine[Any, Any, None]) -> None:
+    """Start a write to another store (MongoDB) that must land before the set's Postgres
+    transaction commits, and go on with the transaction's own statements meanwhile.
+
+    The processor awaits it just before the commit (`landing`): a write that fails fails
+    the transaction, as if it had been awaited here, so a record is never committed
+    without what the write holds; what differs is only that the Postgres round trips
+    after this call no longer wait for it. Outside a processor's transaction it is
+    awaited here.
+    """
+    pending = _landing.get()
+    if pending is None:
+        await write
+        return
+    pending.append(asyncio.ensure_future(write))
+
+
+@contextlib.asynccontextmanager
+async def landing() -> AsyncIterator[None]:
+    """Within the block, `before_commit` writes run beside it; on leaving, each has landed
+    (the first failure raised), or, when the block failed, each is cancelled and waited
+    for, so none outlives the transaction it belonged to."""
+    pending: list[asyncio.Task[None]] = []
+    token = _landing.set(pending)
+    try:
+        yield
+    except BaseException:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
+    finally:
+        _landing.reset(token)
+    if not pending:
+        return
+    try:
+        with timed("commit waits for writes beside it"):
+            await asyncio.gather(*pending)
+    except BaseException:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise

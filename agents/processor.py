@@ -26,7 +26,7 @@ from opentelemetry.trace import Span
 from pydantic import ValidationError
 
 from agents.audit_trail import change_entries
-from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.context import Applied, BatchHandler, HandlerContext, Result, landing
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
 from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS, STEP_SECONDS, timed
@@ -400,7 +400,9 @@ class CommandProcessor:
         with timed("open sealed commands"):
             opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
-        async with self.ctx.stores.db.transaction() as conn:
+        # `landing` inside the transaction: what a handler wrote beside it (MongoDB) has
+        # landed before the commit, and a failure there rolls the transaction back.
+        async with self.ctx.stores.db.transaction() as conn, landing():
             with timed("ledger: read"):
                 priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
             fresh = [c for c in units if _key(c) not in priors]

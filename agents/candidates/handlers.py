@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
-from agents.context import Applied, BatchHandler, HandlerContext, Result, effective_time, new_event
+from agents.context import (
+    Applied,
+    BatchHandler,
+    HandlerContext,
+    Result,
+    before_commit,
+    effective_time,
+    new_event,
+)
 from agents.handling import each_command, parse_payload
 from agents.metrics import timed
 from core.clock import utcnow
@@ -245,6 +253,19 @@ async def create_candidates(
             # A concurrent transaction took a point after our look-up; the whole transaction
             # rolls back and the retry sees who holds it.
             raise ContactPointTaken("a contact point was claimed concurrently")
+        # The profiles go to MongoDB while the match keys, the ledger and the audit go to
+        # Postgres: written only once every point is claimed (so a clash writes none),
+        # and landed before the commit (`before_commit`). A crash or a failure after this
+        # write but before the commit leaves profiles without records, which the
+        # redelivered commands overwrite; never a record without its profile.
+        await before_commit(
+            _timed_write(
+                "creates: MongoDB profiles",
+                ctx.stores.mongo.put_profiles(
+                    [(new.command.tenant_id, new.id, new.profile) for _, new in kept]
+                ),
+            )
+        )
         await insert_match_keys(
             conn,
             [
@@ -255,15 +276,14 @@ async def create_candidates(
                 )
             ],
         )
-    # A crash after this write but before commit leaves profiles without records, which
-    # the redelivered commands overwrite; never a record without its profile.
-    with timed("creates: MongoDB profiles"):
-        await ctx.stores.mongo.put_profiles(
-            [(new.command.tenant_id, new.id, new.profile) for _, new in kept]
-        )
     for i, new in kept:
         results[i] = Applied(new.id, [new.event], resource=new.event.data)
     return [results[i] for i in range(len(commands))]
+
+
+async def _timed_write(step: str, write: Awaitable[None]) -> None:
+    with timed(step):
+        await write
 
 
 async def _sealed_records(
