@@ -74,49 +74,72 @@ def new_event(
 
 # The writes to other stores a set's handler started that must land before its
 # transaction commits (None: no processor's transaction is open, in a test say).
-_landing: ContextVar[list[asyncio.Task[None]] | None] = ContextVar("landing", default=None)
+_landing: ContextVar[Landing | None] = ContextVar("landing", default=None)
 
 
 async def before_commit(write: Coroutine[Any, Any, None]) -> None:
     """Start a write to another store (MongoDB) that must land before the set's Postgres
     transaction commits, and go on with the transaction's own statements meanwhile.
 
-    The processor awaits it just before the commit (`landing`): a write that fails fails
-    the transaction, as if it had been awaited here, so a record is never committed
-    without what the write holds; what differs is only that the Postgres round trips
-    after this call no longer wait for it. Outside a processor's transaction it is
+    The processor waits for it before its last statements (`Landing.land`): a write that
+    fails fails the transaction, as if it had been awaited here, so a record is never
+    committed without what the write holds; what differs is only that the Postgres round
+    trips in between no longer wait for it. Outside a processor's transaction it is
     awaited here.
     """
     pending = _landing.get()
     if pending is None:
         await write
         return
-    pending.append(asyncio.ensure_future(write))
+    pending.start(write)
+
+
+class Landing:
+    """The writes started beside one transaction (`before_commit`)."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self, write: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.ensure_future(write))
+
+    async def land(self) -> None:
+        """Wait until every write started so far has landed; the first failure raises,
+        and the others are cancelled."""
+        tasks, self._tasks = self._tasks, []
+        if not tasks:
+            return
+        try:
+            with timed("wait for the writes beside the transaction"):
+                await asyncio.gather(*tasks)
+        except BaseException:
+            await _cancelled(tasks)
+            raise
+
+    async def abandon(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        await _cancelled(tasks)
+
+
+async def _cancelled(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
-async def landing() -> AsyncIterator[None]:
-    """Within the block, `before_commit` writes run beside it; on leaving, each has landed
-    (the first failure raised), or, when the block failed, each is cancelled and waited
-    for, so none outlives the transaction it belonged to."""
-    pending: list[asyncio.Task[None]] = []
-    token = _landing.set(pending)
+async def landing() -> AsyncIterator[Landing]:
+    """Within the block, `before_commit` writes run beside it; `land()` waits for them
+    where the block must (the processor: before the audit entries, which lock the agency's
+    audit head until the commit), and leaving the block lands what is left. When the
+    block fails, each is cancelled and waited for, so none outlives its transaction."""
+    writes = Landing()
+    token = _landing.set(writes)
     try:
-        yield
+        yield writes
     except BaseException:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await writes.abandon()
         raise
     finally:
         _landing.reset(token)
-    if not pending:
-        return
-    try:
-        with timed("commit waits for writes beside it"):
-            await asyncio.gather(*pending)
-    except BaseException:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        raise
+    await writes.land()

@@ -400,9 +400,9 @@ class CommandProcessor:
         with timed("open sealed commands"):
             opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
-        # `landing` inside the transaction: what a handler wrote beside it (MongoDB) has
+        # `landing` inside the transaction: what a handler writes beside it (MongoDB) has
         # landed before the commit, and a failure there rolls the transaction back.
-        async with self.ctx.stores.db.transaction() as conn, landing():
+        async with self.ctx.stores.db.transaction() as conn, landing() as beside:
             with timed("ledger: read"):
                 priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
             fresh = [c for c in units if _key(c) not in priors]
@@ -445,6 +445,9 @@ class CommandProcessor:
                     rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
                     if not await ledger.record_processed_many(conn, rows):
                         raise ConcurrentDelivery("rolled back: a command was already recorded")
+                # The handler's writes to MongoDB have landed before the audit head is
+                # locked, so that lock never waits for them.
+                await beside.land()
                 # Last in the transaction: the agency's audit head stays locked only until
                 # the commit, and a change, its ledger row and its audit entry commit
                 # together (a replay, found in the ledger above, adds no entry).

@@ -76,3 +76,18 @@ async def test_a_failed_block_cancels_its_writes_and_raises_its_own_error() -> N
     with pytest.raises(KeyError):
         await apply()
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+async def test_land_waits_where_the_block_says_and_leaves_nothing_for_the_end() -> None:
+    order: list[str] = []
+
+    async def write() -> None:
+        await asyncio.sleep(0.01)
+        order.append("written")
+
+    async with landing() as beside:
+        await before_commit(write())
+        order.append("ledger")
+        await beside.land()
+        order.append("audit, after the write")
+    assert order == ["ledger", "written", "audit, after the write"]
