@@ -32,6 +32,16 @@ BATCHES = Histogram(
     ["topic"],
     buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
+COMMAND_STAGE_SECONDS = Histogram(
+    "rt_worker_command_stage_seconds",
+    "Where a command's time goes in the worker: `taken` (the broker appended it → its batch "
+    "reached the processor, per command), `opened` (the batch reached the processor → its "
+    "set's transaction began, per set), `transaction` (began → committed, per set), "
+    "`outcomes` (committed → outcomes recorded and announced, per set), `settled` "
+    "(committed → events acknowledged too, per set)",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 _SPANS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 STEP_SECONDS = Histogram(
     "rt_worker_step_seconds",

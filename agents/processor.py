@@ -29,7 +29,14 @@ from agents.audit_trail import change_entries
 from agents.context import Applied, BatchHandler, HandlerContext, Result, landing
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
-from agents.metrics import COMMANDS, DEAD_LETTERS, HANDLER_SECONDS, STEP_SECONDS, timed
+from agents.metrics import (
+    COMMAND_STAGE_SECONDS,
+    COMMANDS,
+    DEAD_LETTERS,
+    HANDLER_SECONDS,
+    STEP_SECONDS,
+    timed,
+)
 from core.clock import utcnow
 from core.errors import (
     InvalidCommand,
@@ -49,6 +56,7 @@ from stores.postgres import commands as ledger
 from stores.postgres.commands import CommandKey
 from stores.postgres.keys import delete_unused_person_keys
 from stores.sealing import Sealer
+from topics import personal
 from topics.batches import ROW_TYPES, MalformedBatch, batch_events, row_commands
 from topics.envelopes import (
     BatchSummary,
@@ -59,6 +67,7 @@ from topics.envelopes import (
 )
 from topics.erasures import record_of
 from topics.names import ERASURES
+from topics.sealing import has_sealed
 
 log = logging.getLogger(__name__)
 
@@ -232,21 +241,40 @@ def _erased(command: CommandEnvelope) -> SubjectErased:
     )
 
 
-async def _sealed_all(sealer: Sealer, results: Sequence[Result]) -> list[Result]:
+async def _sealed_all(
+    sealer: Sealer, results: Sequence[Result]
+) -> tuple[list[Result], dict[int, EventEnvelope]]:
     """The results with their events' personal fields sealed, as they are kept and sent:
-    every event of the set in one call, so the people's keys come in one round trip."""
+    every event of the set in one call, so the people's keys come in one round trip.
+
+    And, by the result's index, the sealed event whose data is the result's resource,
+    where that event may be announced (`_announceable`)."""
     events = [e for r in results if isinstance(r, Applied) for e in r.events]
     if not events:
-        return list(results)
+        return list(results), {}
     sealed = iter(await sealer.seal_events(events))
     out: list[Result] = []
-    for result in results:
+    carriers: dict[int, EventEnvelope] = {}
+    for i, result in enumerate(results):
         if isinstance(result, Applied) and result.events:
             own = [next(sealed) for _ in result.events]
             out.append(Applied(result.resource_id, own, result.resource))
+            for plain, event in zip(result.events, own, strict=True):
+                if result.resource is not None and plain.data is result.resource:
+                    if _announceable(event):
+                        carriers[i] = event
+                    break
         else:
             out.append(result)
-    return out
+    return out, carriers
+
+
+def _announceable(event: EventEnvelope) -> bool:
+    """Whether the event may ride on the outcome's announcement through Redis: as the
+    events topic carries it, with no personal field in the clear (a type with none, or one
+    whose personal fields are sealed; not when sealing is off)."""
+    spec = personal.EVENTS.get(event.type)
+    return spec is None or (event.subject_id is not None and has_sealed(event.data, spec.paths))
 
 
 def _parse(value: bytes | None) -> CommandEnvelope | ValidationError:
@@ -284,6 +312,8 @@ class CommandProcessor:
         # Where integrations read about their commands (None: nobody to tell, in tests).
         self.namespace = namespace
         self.set_size = max(1, set_size)
+        # When the batch being applied reached the processor (for COMMAND_STAGE_SECONDS).
+        self._handed_at: float | None = None
 
     async def process_batch(self, messages: Sequence[Message | Arrival]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
@@ -294,6 +324,7 @@ class CommandProcessor:
         later command of an aggregate runs after that, in order, so every aggregate's
         history stays ordered.
         """
+        self._handed_at = time.monotonic()
         first: dict[str, list[tuple[Arrival, CommandEnvelope]]] = defaultdict(list)
         later: dict[bytes | None, list[Arrival]] = defaultdict(list)
         for message in messages:
@@ -396,10 +427,14 @@ class CommandProcessor:
             arrivals.update({_key(row): arrivals.get(batch_key) for _, row in members})
         handler = self.handlers.get(ROW_TYPES.get(commands[0].type, commands[0].type))
         results: dict[CommandKey, Result] = {}
+        carriers: dict[CommandKey, EventEnvelope] = {}
         dumped: dict[UUID, dict[str, Any]] = {}
         with timed("open sealed commands"):
             opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
+        began = time.monotonic()
+        if self._handed_at is not None:
+            COMMAND_STAGE_SECONDS.labels("opened").observe(began - self._handed_at)
         # `landing` inside the transaction: what a handler writes beside it (MongoDB) has
         # landed before the commit, and a failure there rolls the transaction back.
         async with self.ctx.stores.db.transaction() as conn, landing() as beside:
@@ -425,8 +460,9 @@ class CommandProcessor:
                     with HANDLER_SECONDS.labels(commands[0].type).time(), timed("handler"):
                         outcomes = await handler(on_time, self.ctx, conn)
                     with timed("seal events"):
-                        sealed = await _sealed_all(sealer, outcomes)
+                        sealed, carried = await _sealed_all(sealer, outcomes)
                     results.update({_key(c): r for c, r in zip(on_time, sealed, strict=True)})
+                    carriers.update({_key(on_time[i]): e for i, e in carried.items()})
                 # A refused create leaves a key that no record belongs to, sealing a command
                 # that stays in its topic: without the key, that command says nothing.
                 refused: dict[UUID, set[UUID]] = defaultdict(set)
@@ -456,6 +492,8 @@ class CommandProcessor:
                     await audit.append(conn, entries)
             committing = time.perf_counter()
         STEP_SECONDS.labels("commit").observe(time.perf_counter() - committing)
+        committed = time.monotonic()
+        COMMAND_STAGE_SECONDS.labels("transaction").observe(committed - began)
         done: dict[CommandKey, tuple[list[EventEnvelope], CommandOutcome]] = {}
         told: list[OutgoingMessage] = []
         for command in units:
@@ -471,7 +509,14 @@ class CommandProcessor:
             if isinstance(result, Applied):
                 done[_key(command)] = (
                     list(result.events),
-                    _outcome(command, "applied", result.resource_id, None, result.resource),
+                    _outcome(
+                        command,
+                        "applied",
+                        result.resource_id,
+                        None,
+                        result.resource,
+                        carriers.get(_key(command)),
+                    ),
                 )
             else:
                 done[_key(command)] = ([], _outcome(command, "rejected", None, result.as_dict()))
@@ -492,13 +537,18 @@ class CommandProcessor:
         # The outcome wakes the waiting request while the broker acknowledges the events,
         # not after: both are done again from the ledger if either fails (the batch's
         # offsets are not committed until this returns), and the change is committed.
+        # The outcomes go first, before the events are made into messages.
         with timed("events and outcomes"):
-            await asyncio.gather(
-                self._emit(events),
-                self.ctx.stores.redis.record_outcomes(finals, quiet=quiet),
-            )
+            await asyncio.gather(self._record(finals, quiet, committed), self._emit(events))
+        COMMAND_STAGE_SECONDS.labels("settled").observe(time.monotonic() - committed)
         if told:
             await self.publisher.publish_many(told)
+
+    async def _record(
+        self, finals: list[CommandOutcome], quiet: set[CommandKey], committed: float
+    ) -> None:
+        await self.ctx.stores.redis.record_outcomes(finals, quiet=quiet)
+        COMMAND_STAGE_SECONDS.labels("outcomes").observe(time.monotonic() - committed)
 
     def _tell_integration(
         self, command: CommandEnvelope, error: dict[str, Any]
@@ -630,6 +680,7 @@ def _outcome(
     resource_id: UUID | None,
     error: dict[str, Any] | None,
     resource: dict[str, Any] | None = None,
+    resource_event: EventEnvelope | None = None,
 ) -> CommandOutcome:
     COMMANDS.labels(command.type, status).inc()
     return CommandOutcome.model_validate(
@@ -641,5 +692,6 @@ def _outcome(
             "resource_id": resource_id,
             "error": error,
             "resource": resource,
+            "resource_event": resource_event,
         }
     )

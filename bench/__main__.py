@@ -61,6 +61,7 @@ from bench.relevance import SETS, evaluate
 from bench.report import Figure, Report
 from bench.scale_out import measure as scale_out
 from bench.search_at_scale import agency_for_search
+from bench.search_audit_ab import measure as search_audit_ab
 from bench.search_latency import search_latency
 from bench.search_tuning import compare, merged_after_load
 from bench.stack_cpu import StackMeter
@@ -325,6 +326,23 @@ async def run_search_compare(base: Path, rounds: int, profile: str | None) -> No
     report.write(RESULTS / "search_compare.json", console)
 
 
+async def run_search_audit_ab(args: argparse.Namespace) -> None:
+    """`python -m bench --search-audit-ab BASE`: the search's audit entry, this tree against
+    BASE's code, alternately, on the agency the last `--search-at` left
+    (bench/search_audit_ab.py)."""
+    runs = await search_audit_ab(
+        get_settings(),
+        args.search_audit_ab,
+        ROOT,
+        args.search_rounds,
+        args.ab_rounds,
+        args.search_clients,
+    )
+    out = RESULTS / "search_audit_ab.json"
+    out.write_text(json.dumps({"base": str(args.search_audit_ab), "runs": runs}, indent=2))
+    console.print(f"figures: {out}")
+
+
 def run_followers_ab(args: argparse.Namespace) -> None:
     """`python -m bench --followers-ab imports|latency|both`: each run is a `python -m
     bench` of its own (bench/followers_ab.py), which empties the bench's stores."""
@@ -563,12 +581,30 @@ def main() -> None:
         help="only an import with the commands worker's step timings, GC pauses and the "
         "importer's rows in flight (with --profile NAME: py-spy --idle on the worker)",
     )
+    parser.add_argument(
+        "--search-audit-ab",
+        type=Path,
+        metavar="BASE",
+        help="only the search route's audit entry, this tree against the code at BASE, "
+        "--ab-rounds runs of --search-rounds queries, on the agency the last --search-at "
+        "left; the stores are not emptied",
+    )
+    parser.add_argument(
+        "--search-clients", type=int, default=8, help="with --search-audit-ab: clients at once"
+    )
     args = parser.parse_args()
     if args.batch_path:
         run_batch_path(args.batch_path, args.import_rows)
         return
     if args.followers_ab:
         run_followers_ab(args)
+        return
+    if args.search_audit_ab:
+        # Measures what --search-at loaded: emptying the stores would throw it away.
+        for key, value in BENCH_ENV.items():
+            os.environ.setdefault(key, value)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        asyncio.run(run_search_audit_ab(args))
         return
     if args.search_compare:
         # Measures what --search-at loaded: emptying the stores would throw it away.

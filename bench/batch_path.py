@@ -119,7 +119,7 @@ async def measure(csv: Path, rounds: int) -> dict[str, float]:
         await at_rest.seal_candidates(tenant, [n.record for n in news])
         t = lap("handler: seal at rest", t)
         results: list[Result] = [Applied(n.id, [n.event], resource=n.event.data) for n in news]
-        results = await processor._sealed_all(sealer, results)
+        results, _ = await processor._sealed_all(sealer, results)
         t = lap("processor: seal events", t)
         events = [e for r in results if isinstance(r, Applied) for e in r.events]
         dumped: dict[uuid.UUID, dict[str, Any]] = {

@@ -48,6 +48,13 @@ from sqlalchemy import select
 from bench.creates import applied_count, candidate_body, console, login
 from bench.environment import RESULTS, UNLIMITED
 from bench.figures import cpu_figures, latency_figures, throughput_figures
+from bench.latency_split import (
+    NOTIFY_PARTS,
+    notify_parts,
+    server_timing,
+    stage_means,
+    worker_stages,
+)
 from bench.profiling import profiled
 from bench.report import Figure, Report
 from bench.stack_cpu import StackMeter
@@ -73,6 +80,7 @@ class Create:
     candidate_id: str = ""
     command_id: str = ""
     searchable: float = 0.0
+    timing: dict[str, float] = field(default_factory=dict)  # its Server-Timing
 
 
 @dataclass
@@ -80,6 +88,7 @@ class Run:
     creates: list[Create] = field(default_factory=list)
     slow: int = 0  # answered 202: not applied within the gateway's wait
     busy: int = 0  # answered 503: the gateway held more writes than it may (admission)
+    busy_ms: list[float] = field(default_factory=list)  # how long each 503 took
 
 
 async def offered_load(
@@ -137,11 +146,13 @@ async def offered_load(
                     return
                 if r.status == 503:
                     run.busy += 1
+                    run.busy_ms.append((time.time() - create.sent) * 1000)
                     return
                 if r.status != 201:
                     raise RuntimeError(f"create answered {r.status}: {await r.text()}")
                 create.candidate_id = (await r.json())["id"]
             create.answered = time.time()
+            create.timing = server_timing(r.headers.get("Server-Timing"))
             run.creates.append(create)
             awaited[create.candidate_id] = create
 
@@ -286,6 +297,7 @@ async def stage_times(settings: Settings, run: Run) -> list[dict[str, float]]:
                     "notify": (c.answered - emitted[i]) * 1000,
                     "handler_started": (handled[i] - began[i]) * 1000,
                     "total": (c.answered - c.sent) * 1000,
+                    **notify_parts(c.timing, appended[i], emitted[i], c.answered),
                 }
             )
     return out
@@ -303,13 +315,15 @@ def summary(run: Run, stages: list[dict[str, float]]) -> dict[str, Any]:
         "slow_202": run.slow,
         "busy_503": run.busy,
         "get_ms": {f"p{p}": percentile(get, p) for p in (50, 95, 99)},
+        "busy_503_ms": {f"p{p}": percentile(run.busy_ms, p) for p in (50, 95, 99)},
         "search_ms": {f"p{p}": percentile(found, p) for p in (50, 95, 99)},
         "stages_ms": {
             name: {
                 "mean": sum(s[name] for s in stages) / len(stages) if stages else float("nan"),
                 **{f"p{p}": percentile([s[name] for s in stages], p) for p in (50, 99)},
             }
-            for name in (*STAGES, "total")
+            for name in (*STAGES, "total", *NOTIFY_PARTS)
+            if all(name in s for s in stages)
         },
     }
     # Where the slowest 1% spent their time: the stage means over the creates at or
@@ -329,6 +343,14 @@ def _stage_lines(figures: dict[str, Any]) -> None:
             f"    {name:8} mean {stages[name]['mean']:7.1f}  p50 {stages[name]['p50']:7.1f}  "
             f"p99 {stages[name]['p99']:7.1f}  slowest 1% {tail[name]:7.1f} ms"
         )
+    for name in NOTIFY_PARTS:
+        if name in stages:
+            console.print(
+                f"      notify: {name:8} mean {stages[name]['mean']:7.1f}  "
+                f"p50 {stages[name]['p50']:7.1f}  p99 {stages[name]['p99']:7.1f} ms"
+            )
+    for name, got in figures.get("worker_stages_ms", {}).items():
+        console.print(f"      worker: {name:11} mean {got['mean_ms']:7.1f} ms (n={got['n']})")
 
 
 def _ms(values: dict[str, float]) -> str:
@@ -345,10 +367,13 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
         await offered_load(settings, system.base_url, token, tenant_id, args.rate, 2)
         for number in range(1, args.runs + 1):
             console.print(f"[bold]latency run {number}[/]: {args.rate:.0f}/s for {args.seconds}s")
+            worker_before = await worker_stages(system.worker_health_url, settings.metrics_token)
             run = await offered_load(
                 settings, system.base_url, token, tenant_id, args.rate, args.seconds
             )
+            worker_after = await worker_stages(system.worker_health_url, settings.metrics_token)
             figures = summary(run, await stage_times(settings, run))
+            figures["worker_stages_ms"] = stage_means(worker_before, worker_after)
             runs.append(figures)
             (RESULTS / "latency-runs.json").write_text(json.dumps(runs, indent=1))
             _stage_lines(figures)
@@ -356,6 +381,7 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
                 f"  POST→GET p50/p95/p99 {_ms(figures['get_ms'])} ms; "
                 f"search {_ms(figures['search_ms'])} ms; "
                 f"{run.slow} answered 202, {run.busy} answered 503"
+                + (f" (in {_ms(figures['busy_503_ms'])} ms)" if run.busy_ms else "")
             )
             await asyncio.sleep(2)  # the followers' tail settles before the next run
         console.print(f"[bold]throughput[/]: {args.n} creates, {args.concurrency} clients")

@@ -114,8 +114,9 @@ class Settings(BaseSettings):
     # command the broker appends after that is refused by the worker, never applied.
     command_publish_seconds: float = Field(default=3.0, gt=0, alias="COMMAND_PUBLISH_SECONDS")
     # Writes a gateway process holds at once; one more is refused 503 before any work
-    # (gateway/admission.py).
-    command_concurrency: int = Field(default=32, ge=1, alias="COMMAND_CONCURRENCY")
+    # (gateway/admission.py). By Little's law: 200 creates/s times about 0.4 s POST → answer
+    # is 80 in flight; 128 leaves headroom for a slower moment (docs/interactive-latency.md).
+    command_concurrency: int = Field(default=128, ge=1, alias="COMMAND_CONCURRENCY")
     # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
     # it holds (and commits their offsets), for at most this long.
     shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")

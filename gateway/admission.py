@@ -12,6 +12,15 @@ half a minute does not know whether its write happened. So
   parsed. Refusing late, after that work, would spend on refusals the very CPU the writes
   lack (measured: at 100 writes a second on a starved machine, a queue at the bus let 5 a
   second through; the rest each cost most of a write before being refused).
+
+The limit is what a gateway process is expected to carry by Little's law: writes held =
+writes per second times seconds each is held (POST until its answer, most of it waiting for
+the worker, which costs this process nothing but a future). 200 creates/s at about 0.4 s
+each is 80; the default, 128, leaves headroom for a slower moment. Set lower, it refuses
+a rate the system serves (32 refused more than half of 200/s); offered more than the
+system serves, the writes held reach the limit within a fraction of a second and every one
+past it is refused at once, while those held are answered within limit ÷ throughput
+seconds (128 at 300/s: about 0.4 s).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from contextvars import ContextVar
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import Unavailable
+from gateway import server_timing
 from gateway.problems import RETRY_AFTER_SECONDS, problem
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -76,9 +86,11 @@ class WriteAdmission:
                 await answer(scope, receive, send)
             else:
                 self.in_progress += 1
+                timing = server_timing.begin()
                 try:
                     await self.app(scope, receive, send)
                 finally:
+                    server_timing.end(timing)
                     self.in_progress -= 1
         finally:
             _arrived_at.reset(token)

@@ -55,10 +55,11 @@ async def _append_one(
     subject_ids: Iterable[UUID],
     detail: dict[str, Any],
 ) -> AuditEntry:
-    entry = _drafted(principal, action, subject_type, subject_id, subject_ids, detail)
-    async with stores.db.transaction() as conn:
-        [appended] = await audit.append(conn, [entry])
-    return appended
+    # Written with the entries of the requests in flight meanwhile (stores/audit_appends.py),
+    # and answered once committed.
+    return await stores.audit.append(
+        _drafted(principal, action, subject_type, subject_id, subject_ids, detail)
+    )
 
 
 async def record_read(

@@ -17,6 +17,7 @@ from core.clock import utcnow
 from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from core.trace_context import TRACER, trace_headers
+from gateway import server_timing
 from gateway.admission import arrived_at, busy
 from gateway.auth import Principal
 from gateway.metrics import COMMAND_WAITS
@@ -24,7 +25,7 @@ from gateway.outcomes import OutcomeWaiter
 from stores.kafka import CommandPublisher
 from stores.redis import RedisStore, idempotency_key
 from stores.sealing import Sealer
-from topics.envelopes import Actor, CommandEnvelope, CommandOutcome
+from topics.envelopes import Actor, CommandEnvelope, CommandOutcome, EventEnvelope
 from topics.names import TopicSpec
 
 # Namespace for command ids derived from Idempotency-Key, so a retried request is the
@@ -130,12 +131,25 @@ class CommandBus:
             if future is not None:
                 self._waiter.forget(tenant_id, command_id, future)
             raise
+        server_timing.note("send", time.monotonic() - arrived_at())
         if future is None:
             COMMAND_WAITS.labels(type, "async").inc()
             return accepted
         outcome = await self._waiter.wait(tenant_id, command_id, future, self._wait_seconds)
         COMMAND_WAITS.labels(type, "timed_out" if outcome is None else "settled").inc()
+        if outcome is not None and outcome.resource_event is not None:
+            with server_timing.timed("open"):
+                outcome = await self._opened(outcome, outcome.resource_event)
         return outcome or accepted
+
+    async def _opened(self, outcome: CommandOutcome, event: EventEnvelope) -> CommandOutcome:
+        """The outcome with its resource, opened from the event its announcement carried
+        (the person's key is most likely in this process's keyring: it sealed the
+        command). Without the key (the person was erased meanwhile) the resource stays
+        unknown and the route reads the stores, as for an outcome with no event."""
+        opened = await self._sealer.open_events([event])
+        resource = opened[0].data if opened else None
+        return outcome.model_copy(update={"resource": resource, "resource_event": None})
 
     async def _publish(
         self, topic: str, key: UUID, envelope: CommandEnvelope, *, wait: float

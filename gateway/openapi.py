@@ -171,6 +171,12 @@ LOCATION = {
     "required": True,
     "schema": {"type": "string"},
 }
+SERVER_TIMING = {
+    "description": "Where the write's time went in the gateway, in ms (`send`, `wait`, "
+    "`wake`, `open` or `read`, `total`: gateway/server_timing.py)",
+    "required": False,
+    "schema": {"type": "string"},
+}
 ETAG = {
     "description": "The resource's version, for `If-Match`",
     "required": True,
@@ -188,7 +194,7 @@ def created(example: dict[str, Any], param: str, *operations: str) -> dict[str, 
     the new id (what a client, or a stateful test, does next)."""
     return {
         "description": "Created: the resource as stored (its URL in `Location`)",
-        "headers": {"Location": LOCATION},
+        "headers": {"Location": LOCATION, "Server-Timing": SERVER_TIMING},
         "content": {"application/json": {"example": example}},
         "links": links(param, *operations),
     }
@@ -198,6 +204,7 @@ def changed(example: dict[str, Any]) -> dict[str, Any]:
     """The 200 of a change: the resource as it is now."""
     return {
         "description": "Applied: the resource as it is now",
+        "headers": {"Server-Timing": SERVER_TIMING},
         "content": {"application/json": {"example": example}},
     }
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
 
+from gateway import server_timing
 from stores.redis import OUTCOMES_CHANNEL, RedisStore
 from topics.envelopes import CommandOutcome
 
@@ -29,6 +31,8 @@ class OutcomeWaiter:
         )
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # When each woken future's announcement came in (for Server-Timing's `wake`).
+        self._delivered_at: dict[asyncio.Future[CommandOutcome], float] = {}
 
     async def start(self) -> None:
         if self._task is None:
@@ -51,6 +55,7 @@ class OutcomeWaiter:
     def forget(
         self, tenant_id: UUID, command_id: UUID, future: asyncio.Future[CommandOutcome]
     ) -> None:
+        self._delivered_at.pop(future, None)
         key = (tenant_id, command_id)
         waiters = self._waiters.get(key)
         if waiters and future in waiters:
@@ -72,6 +77,7 @@ class OutcomeWaiter:
         woken within RECHECK_SECONDS reads the stored outcome, in case its announcement
         was lost with a dropped subscription: one Redis round trip fewer per write.
         """
+        waiting = time.monotonic()
         try:
             first = min(RECHECK_SECONDS, timeout)
             try:
@@ -85,7 +91,11 @@ class OutcomeWaiter:
         except TimeoutError:
             return None
         finally:
+            now = time.monotonic()
+            delivered = self._delivered_at.pop(future, now)
             self.forget(tenant_id, command_id, future)
+            server_timing.note("wait", max(0.0, delivered - waiting))
+            server_timing.note("wake", now - delivered)
 
     async def _listen(self) -> None:
         def deliver(message: dict[str, Any]) -> None:
@@ -102,6 +112,8 @@ class OutcomeWaiter:
         except ValidationError:
             log.warning("ignoring a malformed outcome message")
             return
+        now = time.monotonic()
         for future in self._waiters.pop((outcome.tenant_id, outcome.command_id), []):
             if not future.done():
                 future.set_result(outcome)
+                self._delivered_at[future] = now

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from core import jsoncodec
 from core.errors import RTError, error_from_dict
+from gateway import server_timing
+from gateway.admission import arrived_at
 from topics.envelopes import CommandOutcome
 
 COMMANDS_PATH = "/api/v1/commands"
@@ -93,7 +95,11 @@ def accepted_response(outcome: CommandOutcome) -> JSONResponse:
     return JSONResponse(
         {"command_id": str(outcome.command_id), "status_url": status_url},
         status_code=202,
-        headers={"Location": status_url, "Preference-Applied": "respond-async"},
+        headers={
+            "Location": status_url,
+            "Preference-Applied": "respond-async",
+            server_timing.HEADER: server_timing.header(arrived_at()),
+        },
     )
 
 
@@ -103,7 +109,9 @@ def no_content_response(outcome: CommandOutcome) -> Response:
         return accepted_response(outcome)
     if outcome.status == "rejected":
         raise error_from_dict(outcome.error or {})
-    return Response(status_code=204)
+    return Response(
+        status_code=204, headers={server_timing.HEADER: server_timing.header(arrived_at())}
+    )
 
 
 async def outcome_response(
@@ -121,9 +129,10 @@ async def outcome_response(
     if outcome.resource is not None:
         body: Any = outcome.resource
     else:
-        resource = await load(outcome.resource_id)
+        with server_timing.timed("read"):
+            resource = await load(outcome.resource_id)
         body = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
-    headers = {}
+    headers = {server_timing.HEADER: server_timing.header(arrived_at())}
     if isinstance(body, dict) and "version" in body:
         headers["ETag"] = etag_for(int(body["version"]))
     if created_location is not None:

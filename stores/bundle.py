@@ -6,6 +6,7 @@ import asyncio
 
 from core.settings import Settings
 from stores.at_rest import AtRest
+from stores.audit_appends import AuditAppends
 from stores.keyring import Keyring
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
@@ -23,6 +24,8 @@ class Stores:
         self.redis = RedisStore(settings)
         self.search = SearchStore(settings)
         self.keys = Keyring(self.db, settings)
+        # The gateway's audit entries (reads before their answers), by group commit.
+        self.audit = AuditAppends(self.db)
         self.sealer = Sealer(self.keys, self.db)
         # Personal data at rest: contact points (and their blind indexes), resume files.
         self.at_rest = AtRest(self.keys)

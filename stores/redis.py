@@ -111,14 +111,19 @@ class RedisStore:
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for outcome in outcomes:
-                # Ids and status only, kept and broadcast alike: the resource itself would be
-                # one more copy of personal data, sent to every gateway and kept for 24 h.
-                # The waiting gateway reads it from the stores.
-                bare = outcome.model_dump_json(exclude={"resource"})
+                # Ids and status only are kept (24 h): the resource itself would be one more
+                # copy of personal data. The announcement may add the resource's event as
+                # the events topic has it, personal fields sealed (`resource_event`), which
+                # Redis passes on and does not keep: the waiting gateway opens it with the
+                # person's key instead of reading the stores back.
+                bare = outcome.model_dump_json(exclude={"resource", "resource_event"})
                 key = (outcome.tenant_id, outcome.command_id)
                 pipe.set(outcome_key(*key), bare, ex=OUTCOME_TTL_SECONDS)
                 if key not in quiet:
-                    pipe.publish(OUTCOMES_CHANNEL, bare)
+                    told = bare
+                    if outcome.resource_event is not None:
+                        told = outcome.model_dump_json(exclude={"resource"})
+                    pipe.publish(OUTCOMES_CHANNEL, told)
             await pipe.execute()
 
     @unreachable

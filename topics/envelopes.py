@@ -115,7 +115,12 @@ class CommandOutcome(BaseModel):
     error: dict[str, Any] | None = None
     # The resource as the agent committed it, so a waiting request can answer without
     # reading it back; absent on replays, where the gateway reads the stores instead.
+    # Personal data in the clear: it never leaves the worker (stores/redis.py).
     resource: dict[str, Any] | None = None
+    resource_event: EventEnvelope | None = None
+    """On the announcement only, never stored: the event whose data is the resource, as
+    the events topic carries it (its personal fields sealed with the person's key), for
+    the waiting gateway to open and answer with instead of reading the stores back."""
     batch: BatchSummary | None = None
     """A batch command's rows (`candidate.create_batch`): one outcome for the batch."""
     recorded_at: datetime = Field(default_factory=utcnow)

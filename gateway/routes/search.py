@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -279,39 +280,63 @@ async def search_candidates(
         in_pipeline=in_pipeline,
     )
     after = decode_search_cursor(cursor, shape_of(sort))
-    result = await stores.search.search_candidates(
-        principal.tenant_id,
-        tree,
-        size=limit,
-        search_after=after,
-        filters=narrowing,
-        facets=facets,
-        sort=sort,
-        near=point,
-        radius_km=radius_km,
-    )
-    hits: list[dict[str, Any]] = result["hits"]["hits"]
-    items = [
-        CandidateHit.model_validate(
-            {
-                **h["_source"],
-                "score": h.get("_score"),
-                "highlights": h.get("highlight") or {},
-                **hit_extras(h, terms, point),
-            }
+
+    # The audit entry is started as soon as the hits are known, and written while the
+    # facets are counted and the page is shaped; the answer waits for it (503 if it
+    # cannot be written: never an answer without its entry).
+    recording: list[asyncio.Task[None]] = []
+
+    async def record(found: dict[str, Any]) -> None:
+        # The ids found, never the query: a search for a name would put the name in the log.
+        ids = [UUID(h["_source"]["id"]) for h in found["hits"]["hits"]]
+        task = asyncio.ensure_future(
+            record_list(stores, principal, "candidate", ids, view="search")
         )
-        for h in hits
-    ]
-    next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None
-    counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
-    # The ids found, never the query: a search for a name would put the name in the log.
-    await record_list(stores, principal, "candidate", [UUID(i.id) for i in items], view="search")
-    return CandidateHits(
-        items=items,
-        facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()} if counted else None,
-        next_cursor=next_cursor,
-        **totals(result).model_dump(),
-    )
+        # Read even when the answer fails first, so a failure is not "never retrieved".
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        recording.append(task)
+
+    try:
+        result = await stores.search.search_candidates(
+            principal.tenant_id,
+            tree,
+            size=limit,
+            search_after=after,
+            filters=narrowing,
+            facets=facets,
+            sort=sort,
+            near=point,
+            radius_km=radius_km,
+            with_hits=record,
+        )
+        hits: list[dict[str, Any]] = result["hits"]["hits"]
+        items = [
+            CandidateHit.model_validate(
+                {
+                    **h["_source"],
+                    "score": h.get("_score"),
+                    "highlights": h.get("highlight") or {},
+                    **hit_extras(h, terms, point),
+                }
+            )
+            for h in hits
+        ]
+        next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == limit else None
+        counted = facet_counts(result["aggregations"]) if "aggregations" in result else None
+        answer = CandidateHits(
+            items=items,
+            facets={k: [FacetCount(**c) for c in v] for k, v in counted.items()}
+            if counted
+            else None,
+            next_cursor=next_cursor,
+            **totals(result).model_dump(),
+        )
+        for task in recording:
+            await task
+    finally:
+        for task in recording:
+            task.cancel()  # the answer failed: the entry goes on in its group (shielded)
+    return answer
 
 
 class RequisitionHit(BaseModel):

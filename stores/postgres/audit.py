@@ -3,21 +3,26 @@
 The chain's rules are domain/audit.py; this module only keeps them in Postgres. An append
 locks its agency's head row (`audit_heads`) for the rest of the caller's transaction, so
 one agency's entries take their seqs one after another, in commit order, and a change
-and the entry that records it commit together (or neither does).
+and the entry that records it commit together (or neither does). The gateway's reads take
+the other way, `append_after` (stores/audit_appends.py): one statement that moves a head
+only from where the caller last saw it, without holding it across round trips.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text, update
+from sqlalchemy import BigInteger, TextClause, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, CHAR, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import DateTime, String, TypeEngine, Uuid
 
 from domain.audit import (
     GENESIS_HASH,
@@ -74,6 +79,127 @@ async def append(conn: AsyncConnection, drafts: Sequence[AuditDraft]) -> list[Au
             await conn.execute(move_head.add_cte(pg_insert(audit_log).values(rows).cte("entries")))
         appended.extend(entries)
     return appended
+
+
+# --- appends on a head known beforehand (stores/audit_appends.py) -------------------------
+
+_COLUMNS: tuple[tuple[str, str, TypeEngine[Any]], ...] = (
+    ("tenant_id", "uuid", Uuid()),
+    ("seq", "bigint", BigInteger()),
+    ("id", "uuid", Uuid()),
+    ("at", "timestamptz", DateTime(timezone=True)),
+    ("action", "varchar", String()),
+    ("actor", "varchar", String()),
+    ("actor_kind", "varchar", String()),
+    ("address", "varchar", String()),
+    ("subject_type", "varchar", String()),
+    ("subject_id", "uuid", Uuid()),
+    ("subject_ids", "uuid[]", ARRAY(Uuid())),
+    ("detail", "jsonb", JSONB()),
+    ("prev_hash", "char(64)", CHAR(64)),
+    ("hash", "char(64)", CHAR(64)),
+)
+_HEAD_COLUMNS: tuple[tuple[str, str, TypeEngine[Any]], ...] = (
+    ("tenant_id", "uuid", Uuid()),
+    ("old_seq", "bigint", BigInteger()),
+    ("old_hash", "char(64)", CHAR(64)),
+    ("new_seq", "bigint", BigInteger()),
+    ("new_hash", "char(64)", CHAR(64)),
+)
+
+
+def _values(prefix: str, columns: Sequence[tuple[str, str, Any]], rows: int) -> str:
+    return ", ".join(
+        "(" + ", ".join(f"CAST(:{prefix}{i}_{name} AS {sql})" for name, sql, _ in columns) + ")"
+        for i in range(rows)
+    )
+
+
+@lru_cache(maxsize=64)
+def _append_after_statement(tenants: int, entries: int) -> TextClause:
+    """One statement that moves each agency's head from the one expected to the new one
+    and writes the entries of every agency whose head moved; it answers, for each agency,
+    whether it moved, and if not, the head as the statement found it.
+
+    The heads are locked in id order first (`locked`), as `append` locks them, so this
+    statement and a transaction appending for the same agencies do not deadlock. An agency
+    whose head is not where the caller expected (another process appended meanwhile)
+    writes nothing, and the others are not held back by it. One round trip, and, in
+    autocommit, one transaction; the same text for the same counts, so the driver's
+    prepared statement serves it again.
+    """
+    heads = ", ".join(name for name, _, _ in _HEAD_COLUMNS)
+    names = ", ".join(name for name, _, _ in _COLUMNS)
+    tenant_ids = ", ".join(f"CAST(:h{i}_tenant_id AS uuid)" for i in range(tenants))
+    sql = (
+        "WITH locked AS ("
+        f"SELECT tenant_id FROM audit_heads WHERE tenant_id IN ({tenant_ids}) "
+        "ORDER BY tenant_id FOR NO KEY UPDATE), "
+        f"expected ({heads}) AS (VALUES {_values('h', _HEAD_COLUMNS, tenants)}), "
+        "moved AS (UPDATE audit_heads AS h SET seq = e.new_seq, hash = e.new_hash "
+        "FROM expected AS e JOIN locked AS l ON l.tenant_id = e.tenant_id "
+        "WHERE h.tenant_id = e.tenant_id AND h.seq = e.old_seq AND h.hash = e.old_hash "
+        "RETURNING h.tenant_id), "
+        f"entries ({names}) AS (VALUES {_values('e', _COLUMNS, entries)}), "
+        f"written AS (INSERT INTO audit_log ({names}) SELECT {names} FROM entries "
+        "WHERE tenant_id IN (SELECT tenant_id FROM moved)) "
+        "SELECT tenant_id, true AS moved, NULL::bigint AS seq, NULL::char(64) AS hash "
+        "FROM moved UNION ALL "
+        "SELECT h.tenant_id, false, h.seq, h.hash FROM audit_heads AS h "
+        f"WHERE h.tenant_id IN ({tenant_ids}) "
+        "AND h.tenant_id NOT IN (SELECT tenant_id FROM moved)"
+    )
+    typed = [
+        bindparam(f"{prefix}{i}_{name}", type_=kind)
+        for prefix, columns, count in (("h", _HEAD_COLUMNS, tenants), ("e", _COLUMNS, entries))
+        for i in range(count)
+        for name, _, kind in columns
+    ]
+    return text(sql).bindparams(*typed)
+
+
+async def heads_of(conn: AsyncConnection, tenant_ids: Sequence[UUID]) -> dict[UUID, ChainHead]:
+    """Where these agencies' chains end now; an agency with no entry yet is left out."""
+    c = audit_heads.c
+    found = await conn.execute(
+        select(c.tenant_id, c.seq, c.hash).where(c.tenant_id.in_(list(tenant_ids)))
+    )
+    return {row.tenant_id: ChainHead(int(row.seq), str(row.hash)) for row in found}
+
+
+async def append_after(
+    conn: AsyncConnection, chained: Mapping[UUID, tuple[ChainHead, Sequence[AuditEntry]]]
+) -> tuple[set[UUID], dict[UUID, ChainHead]]:
+    """Write entries chained beforehand on each agency's head as the caller last knew it,
+    in one statement; see `_append_after_statement`.
+
+    `chained`: agency → (the head its entries follow, the entries). Answers the agencies
+    whose entries are written, and the head found for each of the others (absent: the
+    agency has no head yet; `append` makes it). Run in autocommit, the written entries
+    have committed when this returns.
+    """
+    params: dict[str, Any] = {}
+    rows = 0
+    for i, (tenant_id, (head, entries)) in enumerate(chained.items()):
+        params |= {
+            f"h{i}_tenant_id": tenant_id,
+            f"h{i}_old_seq": head.seq,
+            f"h{i}_old_hash": head.hash,
+            f"h{i}_new_seq": entries[-1].seq,
+            f"h{i}_new_hash": entries[-1].hash,
+        }
+        for entry in entries:
+            params |= {f"e{rows}_{name}": value for name, value in _row(entry).items()}
+            rows += 1
+    statement = _append_after_statement(len(chained), rows)
+    moved: set[UUID] = set()
+    found: dict[UUID, ChainHead] = {}
+    for row in await conn.execute(statement, params):
+        if row.moved:
+            moved.add(row.tenant_id)
+        else:
+            found[row.tenant_id] = ChainHead(int(row.seq), str(row.hash))
+    return moved, found
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:

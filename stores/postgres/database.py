@@ -90,6 +90,15 @@ class Database:
                 yield conn
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement is a transaction of its own, committed when
+        it returns: no BEGIN and COMMIT round trips around a statement that does all its
+        work at once (stores/audit_appends.py)."""
+        with unreachable():
+            async with self.engine.connect() as conn:
+                yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that sees the database as it was at its first statement, however
         long it reads (an audit chain walked page by page, say)."""

@@ -9,7 +9,7 @@ expanded) leaves as `BadQuery` (stores/search/refusals.py), so the caller answer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -193,7 +193,15 @@ class SearchStore:
         sort: SortName | None = None,
         near: Point | None = None,
         radius_km: float | None = None,
+        with_hits: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> dict[str, Any]:
+        """The page of hits (and on a first page the facets, as `aggregations`).
+
+        `with_hits` is given the hits as soon as they come, while the facets may still be
+        being counted: the gateway starts a search's audit entry (which names the ids
+        found) there, to be written meanwhile instead of after. If the facets fail, or
+        `with_hits` raises, the other is abandoned and the failure raised.
+        """
         body = candidate_search_body(
             tenant_id,
             tree,
@@ -208,13 +216,23 @@ class SearchStore:
         alias = self.candidates_alias
         if not facets or search_after:
             result: dict[str, Any] = await self.client.search(index=alias, body=body)
+            if with_hits is not None:
+                await with_hits(result)
             return result
         # The first page: the hits and the facets as two requests at once (see
         # candidate_facets_body), answered as one.
-        hits, counted = await asyncio.gather(
-            self.client.search(index=alias, body=body),
-            self.client.search(index=alias, body=candidate_facets_body(body), request_cache=True),
+        counting = asyncio.ensure_future(
+            self.client.search(index=alias, body=candidate_facets_body(body), request_cache=True)
         )
+        # Abandoned when the hits fail: its own failure is then nobody's to report.
+        counting.add_done_callback(lambda f: f.cancelled() or f.exception())
+        try:
+            hits: dict[str, Any] = await self.client.search(index=alias, body=body)
+            if with_hits is not None:
+                await with_hits(hits)
+            counted: dict[str, Any] = await counting
+        finally:
+            counting.cancel()
         return {**hits, "aggregations": counted["aggregations"]}
 
     # -- requisitions --------------------------------------------------------------

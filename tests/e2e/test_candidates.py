@@ -39,6 +39,21 @@ async def test_create_answers_201_with_the_stored_candidate(agency: Agency) -> N
     assert fetched.status_code == 200
     assert fetched.json() == created
     assert fetched.headers["ETag"] == '"1"'
+    # Answered from the sealed event the outcome's announcement carried, opened with the
+    # person's key, not read back from the stores (and it is the same candidate).
+    timing = _timing(response)
+    assert "open" in timing, response.headers["Server-Timing"]
+    assert "read" not in timing, response.headers["Server-Timing"]
+    assert timing["total"] >= timing["send"] + timing["wait"]
+
+
+def _timing(response: httpx.Response) -> dict[str, float]:
+    """A write's Server-Timing as {name: ms}."""
+    out = {}
+    for part in response.headers["Server-Timing"].split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        out[name] = float(dur)
+    return out
 
 
 async def test_list_pages_with_an_opaque_cursor(agency: Agency) -> None:
@@ -233,6 +248,7 @@ async def test_patch_with_if_match_changes_the_candidate_everywhere(agency: Agen
     assert changed["first_name"] == created["first_name"]
     assert changed["skills"] == created["skills"]
     assert (await agency.client.get(url)).json() == changed
+    assert "open" in _timing(response)
 
     async def found() -> list[Any]:
         r = await agency.client.get("/api/v1/search/candidates", params={"q": marker})

@@ -11,7 +11,8 @@ from core.clock import utcnow
 from domain.query_syntax import parse_query
 from stores.bundle import Stores
 from stores.postgres import commands as ledger
-from topics.envelopes import CommandOutcome
+from stores.redis import outcome_key
+from topics.envelopes import Actor, CommandOutcome, EventEnvelope
 
 pytestmark = pytest.mark.stack
 
@@ -114,6 +115,60 @@ async def test_outcomes_are_published_and_kept(stores: Stores) -> None:
     stored = await stores.redis.get_outcome(outcome.tenant_id, outcome.command_id)
     assert stored is not None
     assert stored.status == "applied"
+
+
+async def test_the_resource_event_is_announced_never_kept(stores: Stores) -> None:
+    """The sealed event rides on the announcement for the waiting gateway; the outcome kept
+    24 h has ids and status only, and the clear resource goes nowhere."""
+    tenant, cid = uuid.uuid4(), uuid.uuid4()
+    event = EventEnvelope(
+        event_id=uuid.uuid4(),
+        type="candidate.created",
+        tenant_id=tenant,
+        aggregate_id=cid,
+        version=1,
+        occurred_at=utcnow(),
+        caused_by=uuid.uuid4(),
+        actor=Actor(id="u", kind="user"),
+        data={"id": str(cid), "first_name": "rt1:sealed"},
+        subject_id=cid,
+    )
+    outcome = CommandOutcome(
+        command_id=uuid.uuid4(),
+        tenant_id=tenant,
+        type="candidate.create",
+        status="applied",
+        resource_id=cid,
+        resource={"id": str(cid), "first_name": "Ada"},
+        resource_event=event,
+    )
+    pubsub = stores.redis.client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe("rt:outcomes")
+    try:
+        await stores.redis.record_outcomes([outcome])
+        told = None
+        for _ in range(50):
+            message = await pubsub.get_message(timeout=0.1)
+            if (
+                message
+                and (got := CommandOutcome.model_validate_json(message["data"])).command_id
+                == outcome.command_id
+            ):
+                told = got
+                break
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    assert told is not None
+    assert told.resource is None
+    assert told.resource_event == event
+    raw = await stores.redis.client.get(outcome_key(tenant, outcome.command_id))
+    assert raw is not None
+    assert b"Ada" not in raw
+    assert b"rt1:" not in raw
+    kept = await stores.redis.get_outcome(tenant, outcome.command_id)
+    assert kept is not None
+    assert kept.resource is None
+    assert kept.resource_event is None
 
 
 async def test_idempotency_key_is_claimed_once(stores: Stores) -> None:
