@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import faust
 
-from agents.metrics import BATCHES, COMMAND_STAGE_SECONDS
+from agents.metrics import AGENT_SECONDS, BATCHES, COMMAND_STAGE_SECONDS
 from agents.processor import Arrival, CommandProcessor
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,16 @@ async def apply_batches(
 ) -> None:
     """Hand each batch to the processor; a batch is acknowledged only once it is applied."""
     global _in_flight
+    # How long the agent had nothing to apply, against how long it applied: when it waits
+    # much, its input (the importer, the fetch), not its work, holds an import back.
+    waited, applied = (
+        AGENT_SECONDS.labels(topic, "waiting"),
+        AGENT_SECONDS.labels(topic, "applying"),
+    )
+    mark = time.perf_counter()
     async for events in batches:
+        now = time.perf_counter()
+        waited.observe(now - mark)
         BATCHES.labels(topic).observe(len(events))
         _in_flight += 1
         try:
@@ -65,6 +74,8 @@ async def apply_batches(
             raise
         finally:
             _in_flight -= 1
+            mark = time.perf_counter()
+            applied.observe(mark - now)
 
 
 async def finish_batches(app: faust.App, grace: float) -> bool:

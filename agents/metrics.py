@@ -4,6 +4,10 @@ handler time, batch sizes. Lag per partition is read when scraped
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import Counter, Histogram
 
 COMMANDS = Counter(
@@ -38,3 +42,28 @@ COMMAND_STAGE_SECONDS = Histogram(
     ["stage"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+_SPANS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+STEP_SECONDS = Histogram(
+    "rt_worker_step_seconds",
+    "Wall time of each step of applying a set of commands (a store's round trip, waiting "
+    "for a core or for the garbage collector included)",
+    ["step"],
+    buckets=_SPANS,
+)
+AGENT_SECONDS = Histogram(
+    "rt_worker_agent_seconds",
+    "Wall time of a command agent applying a batch, and waiting for the next one, by topic",
+    ["topic", "state"],
+    buckets=_SPANS,
+)
+
+
+@contextmanager
+def timed(step: str) -> Iterator[None]:
+    """Count the block's wall time under `step` (STEP_SECONDS), however it ends: where a
+    set's time goes, one step after another (docs/bulk-imports.md)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        STEP_SECONDS.labels(step).observe(time.perf_counter() - started)

@@ -26,10 +26,17 @@ from opentelemetry.trace import Span
 from pydantic import ValidationError
 
 from agents.audit_trail import change_entries
-from agents.context import Applied, BatchHandler, HandlerContext, Result
+from agents.context import Applied, BatchHandler, HandlerContext, Result, landing
 from agents.integrations.refusals import integration_id_of, rejected_message
 from agents.ledger import ledger_row
-from agents.metrics import COMMAND_STAGE_SECONDS, COMMANDS, DEAD_LETTERS, HANDLER_SECONDS
+from agents.metrics import (
+    COMMAND_STAGE_SECONDS,
+    COMMANDS,
+    DEAD_LETTERS,
+    HANDLER_SECONDS,
+    STEP_SECONDS,
+    timed,
+)
 from core.clock import utcnow
 from core.errors import (
     InvalidCommand,
@@ -422,13 +429,17 @@ class CommandProcessor:
         results: dict[CommandKey, Result] = {}
         carriers: dict[CommandKey, EventEnvelope] = {}
         dumped: dict[UUID, dict[str, Any]] = {}
-        opened = await sealer.open_commands(units)
+        with timed("open sealed commands"):
+            opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
         began = time.monotonic()
         if self._handed_at is not None:
             COMMAND_STAGE_SECONDS.labels("opened").observe(began - self._handed_at)
-        async with self.ctx.stores.db.transaction() as conn:
-            priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
+        # `landing` inside the transaction: what a handler writes beside it (MongoDB) has
+        # landed before the commit, and a failure there rolls the transaction back.
+        async with self.ctx.stores.db.transaction() as conn, landing() as beside:
+            with timed("ledger: read"):
+                priors = await ledger.get_processed_many(conn, [_key(c) for c in units])
             fresh = [c for c in units if _key(c) not in priors]
             late: dict[CommandKey, RTError] = {
                 _key(c): error for c in fresh if (error := split.malformed.get(_key(c)))
@@ -446,9 +457,10 @@ class CommandProcessor:
                     )
                     results.update(dict.fromkeys((_key(c) for c in on_time), unknown))
                 elif on_time and handler is not None:
-                    with HANDLER_SECONDS.labels(commands[0].type).time():
+                    with HANDLER_SECONDS.labels(commands[0].type).time(), timed("handler"):
                         outcomes = await handler(on_time, self.ctx, conn)
-                    sealed, carried = await _sealed_all(sealer, outcomes)
+                    with timed("seal events"):
+                        sealed, carried = await _sealed_all(sealer, outcomes)
                     results.update({_key(c): r for c, r in zip(on_time, sealed, strict=True)})
                     carriers.update({_key(on_time[i]): e for i, e in carried.items()})
                 # A refused create leaves a key that no record belongs to, sealing a command
@@ -465,13 +477,21 @@ class CommandProcessor:
                     if isinstance(r, Applied)
                     for e in r.events
                 }
-                rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
-                if not await ledger.record_processed_many(conn, rows):
-                    raise ConcurrentDelivery("rolled back: a command was already recorded")
+                with timed("ledger: write"):
+                    rows = [ledger_row(c, results[_key(c)], dumped) for c in fresh]
+                    if not await ledger.record_processed_many(conn, rows):
+                        raise ConcurrentDelivery("rolled back: a command was already recorded")
+                # The handler's writes to MongoDB have landed before the audit head is
+                # locked, so that lock never waits for them.
+                await beside.land()
                 # Last in the transaction: the agency's audit head stays locked only until
                 # the commit, and a change, its ledger row and its audit entry commit
                 # together (a replay, found in the ledger above, adds no entry).
-                await audit.append(conn, change_entries(fresh, [results[_key(c)] for c in fresh]))
+                with timed("audit entries"):
+                    entries = change_entries(fresh, [results[_key(c)] for c in fresh])
+                    await audit.append(conn, entries)
+            committing = time.perf_counter()
+        STEP_SECONDS.labels("commit").observe(time.perf_counter() - committing)
         committed = time.monotonic()
         COMMAND_STAGE_SECONDS.labels("transaction").observe(committed - began)
         done: dict[CommandKey, tuple[list[EventEnvelope], CommandOutcome]] = {}
@@ -518,7 +538,8 @@ class CommandProcessor:
         # not after: both are done again from the ledger if either fails (the batch's
         # offsets are not committed until this returns), and the change is committed.
         # The outcomes go first, before the events are made into messages.
-        await asyncio.gather(self._record(finals, quiet, committed), self._emit(events))
+        with timed("events and outcomes"):
+            await asyncio.gather(self._record(finals, quiet, committed), self._emit(events))
         COMMAND_STAGE_SECONDS.labels("settled").observe(time.monotonic() - committed)
         if told:
             await self.publisher.publish_many(told)

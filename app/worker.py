@@ -37,7 +37,12 @@ from app.faust_app import create_faust_app
 from app.tracing import trace_process
 from app.worker_health import serve_health
 from core.allocator import give_back_free_memory
-from core.gc_tuning import freeze_loaded_objects, hold_collections, log_slow_collections
+from core.gc_tuning import (
+    freeze_loaded_objects,
+    hold_collections,
+    log_slow_collections,
+    space_full_collections,
+)
 from core.logging import format_every_handler, mask_every_handler, quiet_libraries
 from core.settings import Settings
 from domain import geo
@@ -86,6 +91,9 @@ def build_worker_app(settings: Settings) -> faust.App:
     trace_process(settings, "worker" if agents in ("all", "domain") else f"worker-{agents}")
     stores = Stores(settings)
     app = create_faust_app(settings, app_id=worker_app_id(settings))
+    # Set before anything is frozen: from the start, a worker's full collections wait for
+    # GC_FULL_AFTER younger ones (an import's sets in flight, core/gc_tuning.py).
+    space_full_collections(settings.gc_full_after)
     _give_back_memory(app, settings)
     if agents in COMMAND_SIDE or agents in FOLLOWER_SIDE:
         publisher = FaustPublisher(app)

@@ -192,6 +192,30 @@ async def run_imports(args: argparse.Namespace) -> None:
     report.write(RESULTS / "imports.json", console)
 
 
+async def run_import_waits(args: argparse.Namespace) -> None:
+    """`python -m bench --import-waits`: an import with the commands worker's step timings,
+    its collector's pauses and the importer's rows in flight (bench/import_waits.py); with
+    `--profile NAME`, py-spy --idle on the worker into profile-import-NAME.svg."""
+    from bench import import_waits
+
+    env = {**os.environ, **UNLIMITED}
+    settings = get_settings()
+    import_file = RESULTS / "import.csv"
+    write_candidates_csv(import_file, args.import_rows)
+    profile = RESULTS / f"profile-import-{args.profile}.svg" if args.profile else None
+    with running_system(env, RESULTS / "logs", ROOT) as system:
+        console.print(f"[bold]import waits[/]: {args.import_rows} candidates from CSV")
+        figures = await import_waits.measure(
+            settings, system, import_file, args.import_rows, profile
+        )
+    figures["copy_baseline_rate"] = await copy_baseline(settings, import_file)
+    text = import_waits.table(figures)
+    (RESULTS / "import_waits.md").write_text(text + "\n")
+    (RESULTS / "import_waits.json").write_text(json.dumps(figures, indent=1))
+    console.print(text)
+    console.print(f"raw COPY {figures['copy_baseline_rate']:,.0f} rows/s")
+
+
 def run_batch_path(base: Path, rows: int) -> None:
     """`python -m bench --batch-path BASE`: bench/batch_path.py's steps, BASE against this
     tree, written to bench/results/batch_path.md (no stores are touched)."""
@@ -552,6 +576,12 @@ def main() -> None:
     )
     parser.add_argument("--ab-rounds", type=int, default=2, help="rounds of --followers-ab")
     parser.add_argument(
+        "--import-waits",
+        action="store_true",
+        help="only an import with the commands worker's step timings, GC pauses and the "
+        "importer's rows in flight (with --profile NAME: py-spy --idle on the worker)",
+    )
+    parser.add_argument(
         "--search-audit-ab",
         type=Path,
         metavar="BASE",
@@ -600,6 +630,8 @@ def main() -> None:
         asyncio.run(run_relevance())
     elif args.latency_only:
         asyncio.run(run_latency(args, noop_baseline))
+    elif args.import_waits:
+        asyncio.run(run_import_waits(args))
     elif args.imports_only:
         asyncio.run(run_imports(args))
     else:

@@ -21,7 +21,7 @@ from uuid import UUID
 from opensearchpy import AsyncOpenSearch
 from sqlalchemy import text
 
-from app.jobs.imports.runner import CandidateImport
+from app.jobs.imports.runner import CandidateImport, Progress
 from core import jsoncodec
 from core.settings import Settings
 from stores.connections import opensearch_options
@@ -157,7 +157,7 @@ async def _profiles_found(settings: Settings, tenant_id: UUID, ids: list[UUID]) 
 
 
 async def import_throughput(
-    settings: Settings, path: Path, rows: int, slug: str
+    settings: Settings, path: Path, rows: int, slug: str, progress: Progress | None = None
 ) -> dict[str, float]:
     """Import the file into a new agency; rows/s into Postgres+MongoDB and into every store."""
     db = Database(settings)
@@ -166,7 +166,7 @@ async def import_throughput(
         tenant_id = await ensure_tenant(conn, slug)
     await db.stop()
     started = time.monotonic()
-    summary = await CandidateImport(settings, slug).run(path)
+    summary = await CandidateImport(settings, slug).run(path, progress)
     stored = time.monotonic() - started
     client = AsyncOpenSearch(**opensearch_options(settings))
     alias = SearchStore(settings).candidates_alias

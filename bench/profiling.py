@@ -20,11 +20,13 @@ SAMPLE = [PY_SPY, "record", "--nonblocking", "--rate", str(RATE)]
 
 
 @contextmanager
-def profiled(pid: int, out: Path) -> Iterator[None]:
-    """Sample `pid` until the block ends: `out` (.svg) and `out` with .txt (collapsed)."""
+def profiled(pid: int, out: Path, *, idle: bool = False) -> Iterator[None]:
+    """Sample `pid` until the block ends: `out` (.svg) and `out` with .txt (collapsed).
+    With `idle`, threads that wait (the event loop in its select) are sampled too."""
+    sample = [*SAMPLE, "--idle"] if idle else SAMPLE
     procs = [
         subprocess.Popen(
-            [*SAMPLE, "--pid", str(pid), "--format", fmt, "--output", str(path)],
+            [*sample, "--pid", str(pid), "--format", fmt, "--output", str(path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
-from agents.context import Applied, BatchHandler, HandlerContext, Result, effective_time, new_event
+from agents.context import (
+    Applied,
+    BatchHandler,
+    HandlerContext,
+    Result,
+    before_commit,
+    effective_time,
+    new_event,
+)
 from agents.handling import each_command, parse_payload
+from agents.metrics import timed
 from core.clock import utcnow
 from core.errors import (
     Conflict,
@@ -203,21 +212,24 @@ async def create_candidates(
     results: dict[int, Result] = {}
     valid: list[tuple[int, NewCandidate]] = []
     phones_cache: dict[tuple[str, ...], list[str]] = {}
-    for i, (command, payload) in enumerate(zip(commands, validated_creates(commands), strict=True)):
-        if isinstance(payload, RTError):
-            results[i] = payload
-            continue
-        try:
-            valid.append((i, prepare_create(command, ctx.settings, payload, phones_cache)))
-        except RTError as error:
-            results[i] = error
+    with timed("creates: validate + prepare"):
+        payloads = validated_creates(commands)
+        for i, (command, payload) in enumerate(zip(commands, payloads, strict=True)):
+            if isinstance(payload, RTError):
+                results[i] = payload
+                continue
+            try:
+                valid.append((i, prepare_create(command, ctx.settings, payload, phones_cache)))
+            except RTError as error:
+                results[i] = error
 
     # Contact points are compared by their blind indexes, made with the version each
     # agency's stored ones were made with (held until commit: a rotation waits).
     at_rest = ctx.stores.at_rest
-    indexes = await at_rest.indexes(conn, {new.tenant_id for _, new in valid})
-    keys = {i: indexes[new.tenant_id].points(new.points) for i, new in valid}
-    held = await repo.contact_holders(conn, [k for i, _ in valid for k in keys[i]])
+    with timed("creates: blind indexes + contact holders"):
+        indexes = await at_rest.indexes(conn, {new.tenant_id for _, new in valid})
+        keys = {i: indexes[new.tenant_id].points(new.points) for i, new in valid}
+        held = await repo.contact_holders(conn, [k for i, _ in valid for k in keys[i]])
     unique: list[tuple[int, NewCandidate]] = []
     for i, new in valid:
         clash = next((k for k in keys[i] if k in held), None)
@@ -227,7 +239,8 @@ async def create_candidates(
         held.update(dict.fromkeys(keys[i], new.id))
         unique.append((i, new))
 
-    inserted = await repo.insert_candidates(conn, await _sealed_records(ctx, unique))
+    with timed("creates: seal at rest + COPY"):
+        inserted = await repo.insert_candidates(conn, await _sealed_records(ctx, unique))
     kept = []
     for i, new in unique:
         if new.id in inserted:
@@ -235,28 +248,42 @@ async def create_candidates(
         else:
             results[i] = Conflict(f"candidate {new.id} already exists")
     claims = [(k, new.id, indexes[new.tenant_id].version) for i, new in kept for k in keys[i]]
-    if not await repo.claim_contact_points(conn, claims):
-        # A concurrent transaction took a point after our look-up; the whole transaction
-        # rolls back and the retry sees who holds it.
-        raise ContactPointTaken("a contact point was claimed concurrently")
-    await insert_match_keys(
-        conn,
-        [
-            row
-            for _, new in kept
-            for row in indexes[new.tenant_id].match_rows(
-                new.id, new.record["emails"], new.record["phones"]
+    with timed("creates: claims + match keys"):
+        if not await repo.claim_contact_points(conn, claims):
+            # A concurrent transaction took a point after our look-up; the whole transaction
+            # rolls back and the retry sees who holds it.
+            raise ContactPointTaken("a contact point was claimed concurrently")
+        # The profiles go to MongoDB while the match keys, the ledger and the audit go to
+        # Postgres: written only once every point is claimed (so a clash writes none),
+        # and landed before the commit (`before_commit`). A crash or a failure after this
+        # write but before the commit leaves profiles without records, which the
+        # redelivered commands overwrite; never a record without its profile.
+        await before_commit(
+            _timed_write(
+                "creates: MongoDB profiles",
+                ctx.stores.mongo.put_profiles(
+                    [(new.command.tenant_id, new.id, new.profile) for _, new in kept]
+                ),
             )
-        ],
-    )
-    # A crash after this write but before commit leaves profiles without records, which
-    # the redelivered commands overwrite; never a record without its profile.
-    await ctx.stores.mongo.put_profiles(
-        [(new.command.tenant_id, new.id, new.profile) for _, new in kept]
-    )
+        )
+        await insert_match_keys(
+            conn,
+            [
+                row
+                for _, new in kept
+                for row in indexes[new.tenant_id].match_rows(
+                    new.id, new.record["emails"], new.record["phones"]
+                )
+            ],
+        )
     for i, new in kept:
         results[i] = Applied(new.id, [new.event], resource=new.event.data)
     return [results[i] for i in range(len(commands))]
+
+
+async def _timed_write(step: str, write: Awaitable[None]) -> None:
+    with timed(step):
+        await write
 
 
 async def _sealed_records(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 
 from agents.candidates.handlers import create_candidates
-from agents.context import Applied, HandlerContext
+from agents.context import Applied, HandlerContext, landing
 from core.clock import utcnow
 from core.errors import Conflict, Duplicate, InvalidCommand
 from stores.bundle import Stores
@@ -86,3 +87,35 @@ async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: 
         assert await repo.get_candidate(conn, tenant, batch[1].payload["candidate_id"]) is None
     profiles = await stores.mongo.get_profiles(tenant, [applied.resource_id])
     assert set(profiles) == {str(applied.resource_id)}
+
+
+async def test_profiles_written_beside_the_transaction_land_before_it_commits(
+    stores: Stores,
+) -> None:
+    """As the processor applies a set (`landing`): the profiles go to MongoDB while the
+    transaction goes on, are there once it has committed, and a failure after the handler
+    rolls the records back with no write left running."""
+    tenant = await _agency(stores)
+    ctx = HandlerContext(settings=stores.settings, stores=stores)
+    batch = [_create(tenant, emails=[f"{uuid.uuid4().hex[:8]}@example.com"]) for _ in range(3)]
+    async with stores.db.transaction() as conn, landing():
+        results = await create_candidates(batch, ctx, conn)
+    ids = [r.resource_id for r in results if isinstance(r, Applied)]
+    assert len(ids) == 3
+    assert set(await stores.mongo.get_profiles(tenant, ids)) == {str(i) for i in ids}
+
+    failed = [_create(tenant, emails=[f"{uuid.uuid4().hex[:8]}@example.com"]) for _ in range(3)]
+
+    async def fails_after_the_handler() -> None:
+        async with stores.db.transaction() as conn, landing():
+            await create_candidates(failed, ctx, conn)
+            raise RuntimeError("the ledger, say, failed after the handler")
+
+    with pytest.raises(RuntimeError):
+        await fails_after_the_handler()
+    # The profiles' write ended (landed or cancelled) with its transaction.
+    writes = [t for t in asyncio.all_tasks() if "_timed_write" in repr(t.get_coro())]
+    assert writes == []
+    async with stores.db.read() as conn:
+        for command in failed:
+            assert await repo.get_candidate(conn, tenant, command.payload["candidate_id"]) is None
