@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # (gateway/admission.py). By Little's law: 200 creates/s times about 0.4 s POST → answer
     # is 80 in flight; 128 leaves headroom for a slower moment (docs/interactive-latency.md).
     command_concurrency: int = Field(default=128, ge=1, alias="COMMAND_CONCURRENCY")
+    # Of those, the writes whose commands the broker does not have yet: the ones costing
+    # this process CPU, which pile up first when it is overloaded (gateway/admission.py).
+    command_send_concurrency: int = Field(default=32, ge=1, alias="COMMAND_SEND_CONCURRENCY")
     # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
     # it holds (and commits their offsets), for at most this long.
     shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")

@@ -7,20 +7,24 @@ half a minute does not know whether its write happened. So
 - each request's arrival is noted first thing (`WriteAdmission`), and a write has
   `COMMAND_PUBLISH_SECONDS` from then, not from when the gateway got round to it, for the
   broker to take its command (gateway/commands.py); whatever it waited for counts;
-- a gateway process holds at most `COMMAND_CONCURRENCY` writes at once: one more is
-  answered 503 with Retry-After at the door, before its token is checked or its body
-  parsed. Refusing late, after that work, would spend on refusals the very CPU the writes
-  lack (measured: at 100 writes a second on a starved machine, a queue at the bus let 5 a
-  second through; the rest each cost most of a write before being refused).
+- a gateway process refuses a write at the door (503 with Retry-After, before its token is
+  checked or its body parsed) when it already holds `COMMAND_SEND_CONCURRENCY` writes
+  that the broker has not yet taken, or `COMMAND_CONCURRENCY` writes in all. Refusing
+  late, after that work, would spend on refusals the very CPU the writes lack (measured:
+  at 100 writes a second on a starved machine, a queue at the bus let 5 a second
+  through; the rest each cost most of a write before being refused).
 
-The limit is what a gateway process is expected to carry by Little's law: writes held =
-writes per second times seconds each is held (POST until its answer, most of it waiting for
-the worker, which costs this process nothing but a future). 200 creates/s at about 0.4 s
-each is 80; the default, 128, leaves headroom for a slower moment. Set lower, it refuses
-a rate the system serves (32 refused more than half of 200/s); offered more than the
-system serves, the writes held reach the limit within a fraction of a second and every one
-past it is refused at once, while those held are answered within limit ÷ throughput
-seconds (128 at 300/s: about 0.4 s).
+Two bounds, because a write is held for two different things. Until the broker has its
+command, it costs this process CPU (auth, validation, the person's key, sealing, the
+produce): a process with more of those than it can finish in time is overloaded, and the
+writes being sent are the count that rises first when it is (on a starved machine they
+pile up here within a fraction of a second). After that, the write waits for the worker,
+which costs this process nothing but a future: those are bounded only loosely, by
+Little's law (writes a second times seconds each is held, POST until its answer):
+200 creates/s at about 0.4 s each is 80, and the default 128 leaves headroom for a slower
+moment. A single bound cannot do both: 32 in all refused more than half of 200/s on a quiet
+machine, 128 in all let a starved one take in writes it then answered 503 seconds later,
+after doing most of their work.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DRAIN_BYTES = 1 << 20
 
 _arrived_at: ContextVar[float | None] = ContextVar("request_arrived_at", default=None)
+# The current write's hold on its gateway's count of writes being sent (None: not a write,
+# or its command is sent).
+_sending: ContextVar[_Sending | None] = ContextVar("write_sending", default=None)
 
 
 def arrived_at() -> float:
@@ -55,16 +62,41 @@ def busy() -> Unavailable:
     )
 
 
+class _Sending:
+    """One admitted write's place among those being sent, given back once."""
+
+    __slots__ = ("_admission",)
+
+    def __init__(self, admission: WriteAdmission) -> None:
+        self._admission: WriteAdmission | None = admission
+
+    def release(self) -> None:
+        if self._admission is not None:
+            self._admission.sending -= 1
+            self._admission = None
+
+
+def command_sent() -> None:
+    """The broker has the current write's command: from here it only waits for the
+    worker, and no longer counts against `COMMAND_SEND_CONCURRENCY`."""
+    held = _sending.get()
+    if held is not None:
+        held.release()
+
+
 class WriteAdmission:
-    """Notes each request's arrival, and refuses a write past `limit` in progress.
+    """Notes each request's arrival, and refuses a write past `limit` in progress or past
+    `send_limit` whose commands the broker does not have yet (`command_sent`).
 
     The outermost of our middlewares, so little work comes before either.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, send_limit: int | None = None) -> None:
         self.app = app
         self.limit = max(1, limit)
+        self.send_limit = self.limit if send_limit is None else max(1, min(send_limit, limit))
         self.in_progress = 0
+        self.sending = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +106,7 @@ class WriteAdmission:
         try:
             if scope["method"] not in WRITE_METHODS:
                 await self.app(scope, receive, send)
-            elif self.in_progress >= self.limit:
+            elif self.in_progress >= self.limit or self.sending >= self.send_limit:
                 await _drain(receive)
                 refused = busy()
                 answer = problem(
@@ -86,11 +118,16 @@ class WriteAdmission:
                 await answer(scope, receive, send)
             else:
                 self.in_progress += 1
+                self.sending += 1
+                held = _Sending(self)
+                holding = _sending.set(held)
                 timing = server_timing.begin()
                 try:
                     await self.app(scope, receive, send)
                 finally:
                     server_timing.end(timing)
+                    _sending.reset(holding)
+                    held.release()
                     self.in_progress -= 1
         finally:
             _arrived_at.reset(token)

@@ -207,7 +207,11 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
     )
     # Added last, so it runs first: a write's time counts from here, and a gateway with more
     # writes than it can serve refuses the next before any work (gateway/admission.py).
-    app.add_middleware(WriteAdmission, limit=settings.command_concurrency)
+    app.add_middleware(
+        WriteAdmission,
+        limit=settings.command_concurrency,
+        send_limit=settings.command_send_concurrency,
+    )
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (

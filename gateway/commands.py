@@ -18,7 +18,7 @@ from core.errors import InvalidCommand, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from core.trace_context import TRACER, trace_headers
 from gateway import server_timing
-from gateway.admission import arrived_at, busy
+from gateway.admission import arrived_at, busy, command_sent
 from gateway.auth import Principal
 from gateway.metrics import COMMAND_WAITS
 from gateway.outcomes import OutcomeWaiter
@@ -132,6 +132,7 @@ class CommandBus:
                 self._waiter.forget(tenant_id, command_id, future)
             raise
         server_timing.note("send", time.monotonic() - arrived_at())
+        command_sent()
         if future is None:
             COMMAND_WAITS.labels(type, "async").inc()
             return accepted

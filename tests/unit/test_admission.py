@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from core.errors import Unavailable
-from gateway.admission import WriteAdmission, _arrived_at, arrived_at
+from gateway.admission import WriteAdmission, _arrived_at, arrived_at, command_sent
 from gateway.commands import CommandBus
 from topics.envelopes import CommandEnvelope, CommandOutcome
 from topics.names import CANDIDATE_COMMANDS
@@ -142,3 +143,69 @@ async def test_a_request_that_waited_past_its_budget_is_refused_and_never_sent()
     finally:
         _arrived_at.reset(token)
     assert len(fakes.published) == 1
+
+
+async def test_writes_waiting_for_the_worker_leave_room_for_more_to_be_sent() -> None:
+    """Past `send_limit` writes not yet sent, the next is refused; once a write's command
+    is sent it counts only against the larger `limit`."""
+    sent_now: dict[int, asyncio.Event] = {}
+    release = asyncio.Event()
+    entered: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        n = len(entered)
+        entered.append(n)
+        sent_now[n] = asyncio.Event()
+        await sent_now[n].wait()
+        command_sent()
+        command_sent()  # given back once, however often it is said
+        await release.wait()
+
+    admission = WriteAdmission(app, limit=3, send_limit=1)
+    first = asyncio.create_task(admission(_http("POST"), _body(b"{}"), _ignore))
+    await _until(lambda: admission.sending == 1)
+    refused: list[Message] = []
+    await asyncio.wait_for(admission(_http("POST"), _body(b"{}"), _into(refused)), 1)
+    assert refused[0]["status"] == 503
+    sent_now[0].set()
+    await _until(lambda: admission.sending == 0)
+    second = asyncio.create_task(admission(_http("POST"), _body(b"{}"), _ignore))
+    await _until(lambda: len(entered) == 2)
+    sent_now[1].set()
+    await _until(lambda: admission.sending == 0)
+    third = asyncio.create_task(admission(_http("POST"), _body(b"{}"), _ignore))
+    await _until(lambda: len(entered) == 3)
+    sent_now[2].set()
+    await _until(lambda: admission.sending == 0)
+    # Three held in all, none being sent: the overall limit refuses the fourth.
+    over: list[Message] = []
+    await asyncio.wait_for(admission(_http("POST"), _body(b"{}"), _into(over)), 1)
+    assert over[0]["status"] == 503
+    release.set()
+    await asyncio.gather(first, second, third)
+    assert (admission.in_progress, admission.sending) == (0, 0)
+
+
+async def test_a_write_that_fails_before_it_is_sent_gives_its_place_back() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("validation blew up")
+
+    admission = WriteAdmission(app, limit=2, send_limit=1)
+    with pytest.raises(RuntimeError):
+        await admission(_http("POST"), _body(b"{}"), _ignore)
+    assert (admission.in_progress, admission.sending) == (0, 0)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not reached")
+
+
+def _into(messages: list[Message]) -> Send:
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    return send
