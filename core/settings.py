@@ -127,9 +127,9 @@ class Settings(BaseSettings):
     # collector's full collections, which otherwise paused it for a large part of a second
     # (core/gc_tuning.py); `false` only to measure the difference.
     gc_freeze: bool = Field(default=True, alias="GC_FREEZE")
-    # A worker runs a full collection only after this many younger ones (Python: 10), so
-    # an import's sets in flight are not walked every second or two (core/gc_tuning.py,
-    # docs/bulk-imports.md); 10 only to measure the difference.
+    # A worker or gateway runs a full collection only after this many younger ones
+    # (Python: 10), so an import's sets in flight, or a gateway's requests, are not walked
+    # every second or two (core/gc_tuning.py, docs/bulk-imports.md); 10 only to measure.
     gc_full_after: int = Field(default=100, ge=1, alias="GC_FULL_AFTER")
     # An import (and the other jobs) waits for its outcomes as long as the worker records
     # some; it gives up (exit 3) only after this long with none new.

@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 
-from core.gc_tuning import freeze_loaded_objects, log_slow_collections
+from core.gc_tuning import freeze_loaded_objects, log_slow_collections, space_full_collections
 from core.logging import format_every_handler, mask_every_handler
 from core.settings import Settings
 from gateway.admission import WriteAdmission
@@ -140,6 +140,10 @@ def build_api(settings: Settings, state: GatewayState) -> FastAPI:
         format_every_handler(settings.log_format)
         await state.start()
         log_slow_collections()
+        # The freeze leaves Python's rule for full collections nearly without effect (frozen
+        # objects do not count), so a gateway under load ran one every two seconds or so,
+        # 50-100 ms each, collecting nothing: spaced out as in the workers.
+        space_full_collections(settings.gc_full_after)
         if settings.gc_freeze:
             freeze_loaded_objects()
         metrics_server = None
