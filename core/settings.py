@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     command_concurrency: int = Field(default=128, ge=1, alias="COMMAND_CONCURRENCY")
     # Of those, the writes whose commands the broker does not have yet: the ones costing
     # this process CPU, which pile up first when it is overloaded (gateway/admission.py).
-    command_send_concurrency: int = Field(default=32, ge=1, alias="COMMAND_SEND_CONCURRENCY")
+    command_send_concurrency: int = Field(default=64, ge=1, alias="COMMAND_SEND_CONCURRENCY")
     # On SIGTERM the gateway answers the requests in flight, and a worker finishes the batches
     # it holds (and commits their offsets), for at most this long.
     shutdown_grace_seconds: int = Field(default=20, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
@@ -382,16 +382,19 @@ class Settings(BaseSettings):
     kafka_min_insync_replicas: int = Field(default=1, ge=1, alias="KAFKA_MIN_INSYNC_REPLICAS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
+    # How many messages each agent's stream holds ahead of the agent (Faust's
+    # stream_buffer_maxsize, 4,096 unless set). It counts messages, not bytes: with an
+    # import's 500-row batches Faust's default let a worker prefetch most of the import
+    # (1.56 GB resident 164,500 rows into a million). 16 starved the interactive path
+    # (a worker's sets of commands stayed small, so at 200 creates/s they queued); with
+    # 64 the commands worker held 40 MiB more at the end of an import of 100,000 rows
+    # than with 16 (docs/interactive-latency.md), and stays bounded whatever the size.
+    worker_stream_buffer: int = Field(default=64, ge=1, alias="WORKER_STREAM_BUFFER")
     # How long a silent worker keeps its partitions before the others take them over: a
     # worker killed outright (kill -9, the OOM killer, a lost host) holds its partitions that
     # long, so a worker restarted at once waits for it too. 6 s is Kafka's least
     # (group.min.session.timeout.ms); heartbeats go every third of it, from the consumer's
     # own thread, so a busy event loop does not miss them.
-    # How many messages each agent's stream holds ahead of the agent (Faust's
-    # stream_buffer_maxsize, 4,096 unless set). It counts messages, not bytes: with an
-    # import's 500-row batches Faust's default let a worker prefetch most of the import
-    # (1.56 GB resident 164,500 rows into a million); 16 measured the same import rate.
-    worker_stream_buffer: int = Field(default=16, ge=1, alias="WORKER_STREAM_BUFFER")
     worker_session_timeout_seconds: float = Field(
         default=6.0, alias="WORKER_SESSION_TIMEOUT_SECONDS"
     )
