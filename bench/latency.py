@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -297,6 +297,7 @@ async def stage_times(settings: Settings, run: Run) -> list[dict[str, float]]:
                     "notify": (c.answered - emitted[i]) * 1000,
                     "handler_started": (handled[i] - began[i]) * 1000,
                     "total": (c.answered - c.sent) * 1000,
+                    "appended_at": appended[i],
                     **notify_parts(c.timing, appended[i], emitted[i], c.answered),
                 }
             )
@@ -333,7 +334,39 @@ def summary(run: Run, stages: list[dict[str, float]]) -> dict[str, Any]:
     figures["stages_of_slowest_1pct_ms"] = {
         name: sum(s[name] for s in tail) / len(tail) if tail else float("nan") for name in STAGES
     }
+    figures["consume_stalls"] = consume_stalls(stages)
     return figures
+
+
+STALL_MS = 500.0
+"""A command that waited this long between the broker's append and the worker's
+transaction was held up by more than the set before it."""
+
+
+def consume_stalls(stages: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """When commands waited STALL_MS or more to be taken (by the broker's append time, UTC,
+    to lay beside the servers' logs): runs of such commands appended within a second of
+    each other, each with its count and longest wait."""
+    slow = sorted(
+        (s["appended_at"], s["consume"]) for s in stages if s.get("consume", 0.0) >= STALL_MS
+    )
+    stalls: list[dict[str, Any]] = []
+    for at, waited in slow:
+        if stalls and at - stalls[-1]["last"] <= 1.0:
+            stall = stalls[-1]
+            stall["last"], stall["n"] = at, stall["n"] + 1
+            stall["longest_ms"] = max(stall["longest_ms"], waited)
+        else:
+            stalls.append({"first": at, "last": at, "n": 1, "longest_ms": waited})
+    return [
+        {
+            "from": datetime.fromtimestamp(s["first"], UTC).isoformat(timespec="milliseconds"),
+            "to": datetime.fromtimestamp(s["last"], UTC).isoformat(timespec="milliseconds"),
+            "commands": s["n"],
+            "longest_ms": round(s["longest_ms"]),
+        }
+        for s in stalls
+    ]
 
 
 def _stage_lines(figures: dict[str, Any]) -> None:
@@ -351,6 +384,11 @@ def _stage_lines(figures: dict[str, Any]) -> None:
             )
     for name, got in figures.get("worker_stages_ms", {}).items():
         console.print(f"      worker: {name:11} mean {got['mean_ms']:7.1f} ms (n={got['n']})")
+    for stall in figures.get("consume_stalls", []):
+        console.print(
+            f"      stall: {stall['commands']} commands appended {stall['from']} to "
+            f"{stall['to']} waited up to {stall['longest_ms']} ms to be taken"
+        )
 
 
 def _ms(values: dict[str, float]) -> str:

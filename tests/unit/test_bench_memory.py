@@ -49,3 +49,16 @@ def test_a_long_import_is_judged_flat_or_not() -> None:
 
 def test_a_short_import_is_not_judged() -> None:
     assert memory_growth_figures(_figures(20_000, 400.0))[-1].met is None
+
+
+def test_commands_held_up_together_are_one_stall() -> None:
+    from bench.latency import consume_stalls
+
+    stages = [
+        {"appended_at": 100.0, "consume": 80.0},
+        {"appended_at": 100.2, "consume": 900.0},
+        {"appended_at": 100.9, "consume": 1500.0},
+        {"appended_at": 105.0, "consume": 700.0},
+    ]
+    stalls = consume_stalls(stages)
+    assert [(s["commands"], s["longest_ms"]) for s in stalls] == [(2, 1500), (1, 700)]
