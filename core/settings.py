@@ -386,9 +386,10 @@ class Settings(BaseSettings):
     # stream_buffer_maxsize, 4,096 unless set). It counts messages, not bytes: with an
     # import's 500-row batches Faust's default let a worker prefetch most of the import
     # (1.56 GB resident 164,500 rows into a million). 16 starved the interactive path
-    # (a worker's sets of commands stayed small, so at 200 creates/s they queued); with
-    # 64 the commands worker held 40 MiB more at the end of an import of 100,000 rows
-    # than with 16 (docs/interactive-latency.md), and stays bounded whatever the size.
+    # (a worker's sets of commands stayed small, so at 200 creates/s they queued). 64
+    # holds at most 32,000 of an import's rows ahead: the commands worker peaked at 479 MiB
+    # importing 100,000 rows (371 with 16), bounded whatever the import's size
+    # (docs/interactive-latency.md, docs/bulk-imports.md).
     worker_stream_buffer: int = Field(default=64, ge=1, alias="WORKER_STREAM_BUFFER")
     # How long a silent worker keeps its partitions before the others take them over: a
     # worker killed outright (kill -9, the OOM killer, a lost host) holds its partitions that
