@@ -4,6 +4,8 @@ landed (or cancelled) when `landing` ends."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -57,7 +59,7 @@ async def test_a_failed_write_fails_the_block_and_the_others_are_cancelled() -> 
     with pytest.raises(ConnectionError):
         await apply()
     assert cancelled == [True]
-    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    assert _left_of(slow, fails) == []
 
 
 async def test_a_failed_block_cancels_its_writes_and_raises_its_own_error() -> None:
@@ -75,7 +77,7 @@ async def test_a_failed_block_cancels_its_writes_and_raises_its_own_error() -> N
 
     with pytest.raises(KeyError):
         await apply()
-    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    assert _left_of(slow) == []
 
 
 async def test_land_waits_where_the_block_says_and_leaves_nothing_for_the_end() -> None:
@@ -91,3 +93,14 @@ async def test_land_waits_where_the_block_says_and_leaves_nothing_for_the_end() 
         await beside.land()
         order.append("audit, after the write")
     assert order == ["ledger", "written", "audit, after the write"]
+
+
+def _left_of(*writes: Callable[[], Coroutine[Any, Any, None]]) -> list[asyncio.Task[Any]]:
+    """The tasks of these writes still running: only this test's own (other tasks of the
+    session's loop, a client's monitors say, are not the landing's to stop)."""
+    names = {w.__qualname__ for w in writes}
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done() and getattr(t.get_coro(), "__qualname__", None) in names
+    ]
