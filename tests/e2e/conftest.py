@@ -114,3 +114,17 @@ async def job_board(system: System, agency: Agency) -> AsyncIterator[Integration
     )
     yield made
     await revoke_integration(system.settings, uuid.UUID(made.integration_id))
+
+
+@pytest.fixture
+async def admin(system: System) -> AsyncIterator[Agency]:
+    """An admin of an agency of its own."""
+    async with _agency(system, role="admin") as made:
+        yield made
+
+
+@pytest.fixture
+async def other_admin(system: System) -> AsyncIterator[Agency]:
+    """An admin of another agency of its own."""
+    async with _agency(system, role="admin") as made:
+        yield made

@@ -34,21 +34,9 @@ LOGIN_ADDRESS = "203.0.113.9"
 
 
 @pytest.fixture
-async def admin(system: System) -> AsyncIterator[Agency]:
-    async with _agency(system, role="admin") as made:
-        yield made
-
-
-@pytest.fixture
 async def recruiter(system: System, admin: Agency) -> AsyncIterator[Agency]:
     """A recruiter of the admin's agency."""
     async with _agency(system, role="recruiter", slug=admin.slug) as made:
-        yield made
-
-
-@pytest.fixture
-async def other_admin(system: System) -> AsyncIterator[Agency]:
-    async with _agency(system, role="admin") as made:
         yield made
 
 

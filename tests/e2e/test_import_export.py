@@ -8,7 +8,7 @@ import asyncio
 import csv
 import io
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from app.jobs.exports.runner import Export
 from app.jobs.imports.runner import RecordImport
 from app.jobs.spreadsheet_cells import restore
 from stores.bundle import Stores
-from tests.e2e.conftest import ROOT, Agency, System, _agency
+from tests.e2e.conftest import ROOT, Agency, System
 from tests.e2e.helpers import candidate_body, move, post_json
 
 pytestmark = pytest.mark.stack
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.stack
 CLI = str(Path(sys.executable).with_name("refactortrack"))
 ROWS = 3011
 ACCENTED_LINE = 3002  # the header is line 1: row 3,001
-
-
-@pytest.fixture
-async def admin(system: System) -> AsyncIterator[Agency]:
-    async with _agency(system, role="admin") as made:
-        yield made
-
-
-@pytest.fixture
-async def other_admin(system: System) -> AsyncIterator[Agency]:
-    async with _agency(system, role="admin") as made:
-        yield made
 
 
 async def _cli(*args: str) -> tuple[int, str, bytes]:

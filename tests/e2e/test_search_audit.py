@@ -5,30 +5,17 @@ the ids it answered) and each agency's chain verifies."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from app.jobs.audit import verify_audit
-from tests.e2e.conftest import Agency, System, _agency
+from tests.e2e.conftest import Agency, System
 from tests.e2e.helpers import candidate_body, eventually
 
 pytestmark = pytest.mark.stack
 
 SEARCHES = 12  # per agency, all at once
-
-
-@pytest.fixture
-async def admin(system: System) -> AsyncIterator[Agency]:
-    async with _agency(system, role="admin") as made:
-        yield made
-
-
-@pytest.fixture
-async def other_admin(system: System) -> AsyncIterator[Agency]:
-    async with _agency(system, role="admin") as made:
-        yield made
 
 
 async def _searches_recorded(agency: Agency) -> list[dict[str, Any]]:

@@ -130,12 +130,7 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
     gateway = spawn(["gateway", "--port", str(port)], env, gateway_log, cwd)
     base_url = f"http://127.0.0.1:{port}"
 
-    def gateway_ready() -> bool:
-        try:
-            return httpx.get(f"{base_url}/ready", timeout=3).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    gateway_ready = http_ready(base_url)
     try:
         # Four interpreters load at once on a shared two-core machine: a minute or more.
         wait_for(gateway_ready, "the gateway", gateway_log, 180)
@@ -159,3 +154,15 @@ def running_system(env: dict[str, str], log_dir: Path, cwd: Path) -> Iterator[Ru
         stop(gateway)
         for worker in workers:
             stop(worker)
+
+
+def http_ready(base_url: str) -> Callable[[], bool]:
+    """Whether a gateway at `base_url` answers its readiness probe, for `wait_for`."""
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base_url}/ready", timeout=3).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return ready

@@ -23,7 +23,7 @@ from app.jobs.accounts import create_user
 from core.settings import get_settings
 from stores.bundle import Stores
 from stores.postgres import audit
-from tests.harness.processes import free_port, spawn, stop, wait_for
+from tests.harness.processes import free_port, http_ready, spawn, stop, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -102,11 +102,7 @@ async def test_no_search_answer_without_its_entry(stores: Stores) -> None:
     gateway = spawn(["gateway", "--port", str(port)], env, log, Path.cwd())
     url = f"http://127.0.0.1:{port}"
 
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/ready", timeout=3).status_code == 200
-        except httpx.HTTPError:
-            return False
+    ready = http_ready(url)
 
     try:
         await asyncio.to_thread(wait_for, ready, "the gateway", log, 120)
