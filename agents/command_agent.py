@@ -1,11 +1,12 @@
-"""A domain's command agent: a thin loop that hands batches of commands to its processor."""
+"""A domain's command agent: reads its stream into an intake and hands the intake's sets to
+its processor, acknowledging each set once it is applied."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -13,6 +14,7 @@ import faust
 
 from agents.metrics import AGENT_SECONDS, BATCHES, COMMAND_STAGE_SECONDS
 from agents.processor import Arrival, CommandProcessor
+from agents.stream_intake import Intake, IntakeClosed, read_stream
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +22,10 @@ BATCH_SIZE = 1000
 LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
 
-# Batches an agent was stopped in the middle of. Faust acknowledges a whole batch when its
-# generator is closed, applied or not; kept here, it is never closed in this process, so
-# those offsets are not committed and the batch is delivered again (the ledger makes the
-# commands already applied change nothing).
-_unfinished: list[AsyncIterator[Any]] = []
-# Batches being applied now, by every command agent of this process.
+# Sets being applied now, by every command agent of this process.
 _in_flight = 0
+# Commands taken off a stream and not yet applied, by every command agent of this process.
+_intakes: list[Intake[Any]] = []
 TAKEN = COMMAND_STAGE_SECONDS.labels("taken")
 
 
@@ -46,12 +45,18 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     return Arrival(message.key, message.value, appended_at, tuple(pairs))
 
 
-async def apply_batches(
-    batches: AsyncIterator[Sequence[faust.types.EventT[bytes]]],
+async def apply_sets(
+    intake: Intake[Any],
     processor: CommandProcessor,
+    ack: Callable[[Any], Awaitable[object]],
     topic: str = "",
 ) -> None:
-    """Hand each batch to the processor; a batch is acknowledged only once it is applied."""
+    """Hand each set to the processor; its messages are acknowledged only once it is applied.
+
+    A set stopped midway (the worker's grace for finishing it ran out) is left
+    unacknowledged, so its offsets are not committed and it is delivered again: the ledger
+    makes the commands already applied change nothing.
+    """
     global _in_flight
     # How long the agent had nothing to apply, against how long it applied: when it waits
     # much, its input (the importer, the fetch), not its work, holds an import back.
@@ -60,22 +65,23 @@ async def apply_batches(
         AGENT_SECONDS.labels(topic, "applying"),
     )
     mark = time.perf_counter()
-    async for events in batches:
+    while True:
+        try:
+            events = await intake.take()
+        except IntakeClosed:
+            return
         now = time.perf_counter()
         waited.observe(now - mark)
         BATCHES.labels(topic).observe(len(events))
         _in_flight += 1
         try:
             await processor.process_batch([arrival_of(e.message) for e in events])
-        except asyncio.CancelledError:
-            # Stopped mid-batch (the worker's grace for finishing it ran out): leave the
-            # batch unacknowledged rather than let closing the generator acknowledge it.
-            _unfinished.append(batches)
-            raise
         finally:
             _in_flight -= 1
             mark = time.perf_counter()
             applied.observe(mark - now)
+        for event in events:
+            await ack(event)
 
 
 async def finish_batches(app: faust.App, grace: float) -> bool:
@@ -91,8 +97,8 @@ async def finish_batches(app: faust.App, grace: float) -> bool:
     deadline = time.monotonic() + grace
     settle = max(0.05, 5 * BATCH_WINDOW_SECONDS)
     while True:
-        await asyncio.sleep(settle)  # a buffered batch is handed over; a done one acked
-        if _in_flight == 0:
+        await asyncio.sleep(settle)  # a buffered set is handed over; a done one acked
+        if _in_flight == 0 and not any(len(intake) for intake in _intakes):
             break
         if time.monotonic() > deadline:
             log.warning("stopping with %d batch(es) unfinished after %.0f s", _in_flight, grace)
@@ -101,14 +107,26 @@ async def finish_batches(app: faust.App, grace: float) -> bool:
     return True
 
 
-def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
+def register(
+    app: faust.App,
+    name: str,
+    topic: str,
+    processor: CommandProcessor,
+    buffer_bytes: int = 8 << 20,
+) -> None:
     commands = app.topic(topic)
 
     async def handle_commands(stream: faust.StreamT[bytes]) -> None:
-        # take_events is on the concrete Stream, not (yet) on the StreamT protocol.
-        batches = cast(faust.Stream[bytes], stream).take_events(
-            BATCH_SIZE, within=BATCH_WINDOW_SECONDS
+        # The concrete Stream: acknowledging by hand is not on the StreamT protocol.
+        concrete = cast(faust.Stream[bytes], stream)
+        intake: Intake[faust.types.EventT[bytes]] = Intake(
+            buffer_bytes, BATCH_SIZE, BATCH_WINDOW_SECONDS
         )
-        await apply_batches(batches, processor, topic)
+        _intakes.append(intake)
+        try:
+            async with read_stream(concrete, intake):
+                await apply_sets(intake, processor, concrete.ack, topic)
+        finally:
+            _intakes.remove(intake)
 
     app.agent(commands, name=name)(handle_commands)

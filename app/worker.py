@@ -153,7 +153,9 @@ def _register_command_side(
             event_topics=event_topics,
             namespace=ns,
         )
-        command_agent.register(app, name, commands.name(ns), processor)
+        command_agent.register(
+            app, name, commands.name(ns), processor, settings.worker_command_buffer_bytes
+        )
     # Resumes are read by an agent of their own, in child processes with limits, and
     # recorded by the candidates agent (agents/documents/reader.py).
     sandbox = ParseSandbox.from_settings(settings)
