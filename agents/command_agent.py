@@ -14,7 +14,7 @@ import faust
 
 from agents.metrics import AGENT_SECONDS, BATCHES, COMMAND_STAGE_SECONDS
 from agents.processor import Arrival, CommandProcessor
-from agents.stream_intake import Intake, IntakeClosed, read_stream
+from agents.stream_intake import Intake, IntakeClosed, of_this_generation, read_stream
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,8 @@ def register(
     async def handle_commands(stream: faust.StreamT[bytes]) -> None:
         # The concrete Stream: acknowledging by hand is not on the StreamT protocol.
         concrete = cast(faust.Stream[bytes], stream)
-        intake: Intake[faust.types.EventT[bytes]] = Intake(
-            buffer_bytes, BATCH_SIZE, BATCH_WINDOW_SECONDS
+        intake = Intake(
+            buffer_bytes, BATCH_SIZE, BATCH_WINDOW_SECONDS, keep=of_this_generation(app)
         )
         _intakes.append(intake)
         try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar, cast
 
 import faust
@@ -43,8 +43,18 @@ class IntakeClosed(Exception):
 class Intake(Generic[E]):
     """A FIFO of taken messages, bounded in bytes for the reader, drained in sets."""
 
-    def __init__(self, limit_bytes: int, max_set: int, window: float) -> None:
+    def __init__(
+        self,
+        limit_bytes: int,
+        max_set: int,
+        window: float,
+        keep: Callable[[E], bool] | None = None,
+    ) -> None:
         self._limit = limit_bytes
+        # Whether a message taken is still this worker's to handle when its set is formed:
+        # after a rebalance, what was taken for a partition since given away is left
+        # (unacknowledged) to its new owner, as Faust leaves its own buffer's.
+        self._keep = keep
         self._max_set = max_set
         self._window = window
         self._items: deque[tuple[E, int]] = deque()
@@ -86,21 +96,33 @@ class Intake(Generic[E]):
         that the ones right behind it share its set (and its transaction); messages that
         already waited behind a set being applied are not held again.
         """
-        if not self._items:
-            while not self._items:
-                if self._error is not None:
-                    raise self._error
-                self._arrived.clear()
-                await self._arrived.wait()
-            if self._window > 0 and len(self._items) < self._max_set:
-                await asyncio.sleep(self._window)
-        taken: list[E] = []
-        while self._items and len(taken) < self._max_set:
-            item, size = self._items.popleft()
-            self._bytes -= size
-            taken.append(item)
-        self._room.set()
-        return taken
+        while True:
+            if not self._items:
+                while not self._items:
+                    if self._error is not None:
+                        raise self._error
+                    self._arrived.clear()
+                    await self._arrived.wait()
+                if self._window > 0 and len(self._items) < self._max_set:
+                    await asyncio.sleep(self._window)
+            taken: list[E] = []
+            while self._items and len(taken) < self._max_set:
+                item, size = self._items.popleft()
+                self._bytes -= size
+                if self._keep is None or self._keep(item):
+                    taken.append(item)
+            self._room.set()
+            if taken:
+                return taken
+
+
+def of_this_generation(app: faust.types.AppT) -> Callable[[faust.types.EventT[bytes]], bool]:
+    """Whether an event was fetched since the consumer group's last rebalance."""
+
+    def current(event: faust.types.EventT[bytes]) -> bool:
+        return bool(event.message.generation_id == app.consumer_generation_id)
+
+    return current
 
 
 @contextlib.asynccontextmanager
@@ -136,7 +158,7 @@ async def sets(
     is acknowledged when the next one is asked for, never when the loop over it is left by
     an error or a cancellation (its messages then come again)."""
     concrete = cast(faust.Stream[bytes], stream)
-    intake: Intake[faust.types.EventT[bytes]] = Intake(limit_bytes, max_set, window)
+    intake = Intake(limit_bytes, max_set, window, keep=of_this_generation(concrete.app))
     async with read_stream(concrete, intake):
         while True:
             try:

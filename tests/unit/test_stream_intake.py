@@ -186,6 +186,20 @@ async def test_a_set_that_outlasts_the_grace_is_left_uncommitted() -> None:
     assert app.commits == []
 
 
+async def test_what_was_taken_before_a_rebalance_is_left_to_the_new_owner() -> None:
+    generation = 1
+    intake: Intake[Any] = Intake(1 << 20, 1000, 0, keep=lambda item: item[1] == generation)
+    await intake.put(("old", 1), 10)
+    await intake.put(("older", 1), 10)
+    generation = 2  # the group rebalanced while they waited
+    taking = asyncio.create_task(intake.take())
+    await asyncio.sleep(0.02)
+    assert not taking.done()  # an empty set is not a set
+    await intake.put(("new", 2), 10)
+    assert await asyncio.wait_for(taking, timeout=1) == [("new", 2)]
+    assert intake.bytes == 0
+
+
 class _Stream:
     """What `sets` uses of a Faust stream: its events, and acknowledging one."""
 
@@ -193,10 +207,12 @@ class _Stream:
         self.values = values
         self.enable_acks = True
         self.acked: list[bytes] = []
+        self.app = SimpleNamespace(consumer_generation_id=1)
 
     async def events(self) -> Any:
         for value in self.values:
-            yield SimpleNamespace(value=value, message=SimpleNamespace(serialized_value_size=1))
+            message = SimpleNamespace(serialized_value_size=1, generation_id=1)
+            yield SimpleNamespace(value=value, message=message)
         await asyncio.sleep(60)  # the topic has nothing more for now
 
     async def ack(self, event: Any) -> None:
