@@ -14,12 +14,17 @@ import faust
 
 from agents.metrics import AGENT_SECONDS, BATCHES, COMMAND_STAGE_SECONDS
 from agents.processor import Arrival, CommandProcessor
-from agents.stream_intake import Intake, IntakeClosed, of_this_generation, read_stream
+from agents.stream_intake import (
+    LOG_APPEND_TIME,
+    Intake,
+    IntakeClosed,
+    of_this_generation,
+    read_stream,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
 
 # Sets being applied now, by every command agent of this process.
@@ -27,6 +32,8 @@ _in_flight = 0
 # Commands taken off a stream and not yet applied, by every command agent of this process.
 _intakes: list[Intake[Any]] = []
 TAKEN = COMMAND_STAGE_SECONDS.labels("taken")
+# Read off the stream into the intake: what of `taken` was before the worker's own code.
+READ = COMMAND_STAGE_SECONDS.labels("read")
 
 
 def arrival_of(message: faust.types.Message) -> Arrival:
@@ -184,7 +191,7 @@ def register(
         )
         _intakes.append(intake)
         try:
-            async with read_stream(concrete, intake):
+            async with read_stream(concrete, intake, READ.observe):
                 await apply_sets(intake, processor, concrete.ack, topic, in_flight)
         finally:
             _intakes.remove(intake)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar, cast
@@ -30,6 +31,8 @@ from typing import Generic, TypeVar, cast
 import faust
 
 E = TypeVar("E")
+
+LOG_APPEND_TIME = 1
 
 # What a follower (an indexer) holds taken and not yet handled: its events are small, an
 # import's come 500 rows to the message; about 30 of those.
@@ -127,16 +130,22 @@ def of_this_generation(app: faust.types.AppT) -> Callable[[faust.types.EventT[by
 
 @contextlib.asynccontextmanager
 async def read_stream(
-    stream: faust.Stream[bytes], intake: Intake[faust.types.EventT[bytes]]
+    stream: faust.Stream[bytes],
+    intake: Intake[faust.types.EventT[bytes]],
+    observe: Callable[[float], None] | None = None,
 ) -> AsyncIterator[None]:
     """Within the block, every message of the stream is taken into the intake as it comes,
-    unacknowledged (Faust would acknowledge each as it is yielded otherwise)."""
+    unacknowledged (Faust would acknowledge each as it is yielded otherwise); `observe` is
+    given how long each had been in its topic (by the broker's append time) when read."""
     stream.enable_acks = False
 
     async def read() -> None:
         try:
             async for event in stream.events():
-                await intake.put(event, event.message.serialized_value_size or 0)
+                message = event.message
+                if observe is not None and message.timestamp_type == LOG_APPEND_TIME:
+                    observe(max(0.0, time.time() - message.timestamp))
+                await intake.put(event, message.serialized_value_size or 0)
         except BaseException as exc:
             intake.close(exc)
             raise
