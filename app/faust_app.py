@@ -8,6 +8,7 @@ import faust
 
 from core.settings import KafkaLogin, Settings
 from stores.kafka_auth import ssl_context
+from stores.kafka_transport import WorkerApp
 
 
 def broker_credentials(settings: Settings, login: KafkaLogin) -> faust.SASLCredentials:
@@ -31,8 +32,9 @@ def create_faust_app(
     # open, and lock, the same files. Faust does not make it.
     datadir = os.path.join(settings.worker_data_dir, app_id)
     os.makedirs(datadir, exist_ok=True)
-    return faust.App(
+    return WorkerApp(
         app_id,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         broker=settings.kafka_broker_url,
         broker_credentials=broker_credentials(settings, login or settings.kafka_login("worker")),
         # Commands and events are JSON bytes we parse ourselves, so a bad message

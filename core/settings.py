@@ -380,6 +380,12 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=4, ge=1, alias="KAFKA_PARTITIONS")
     kafka_replication_factor: int = Field(default=1, ge=1, alias="KAFKA_REPLICATION_FACTOR")
     kafka_min_insync_replicas: int = Field(default=1, ge=1, alias="KAFKA_MIN_INSYNC_REPLICAS")
+    # The longest the broker holds a worker's fetch when the partitions in it have no data
+    # (Faust fixes 1,500): records that came meanwhile to a partition left out of that
+    # fetch wait as long (stores/kafka_transport.py).
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100, ge=1, le=1500, alias="KAFKA_FETCH_MAX_WAIT_MS"
+    )
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
     # How many messages each agent's stream holds ahead of the agent (Faust's
