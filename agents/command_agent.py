@@ -52,102 +52,44 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     return Arrival(message.key, message.value, appended_at, tuple(pairs))
 
 
-def _share_an_aggregate(keys: frozenset[bytes | None], held: frozenset[bytes | None]) -> bool:
-    # A command without a key could be about anything: it waits for every set before it.
-    return None in keys or None in held or not keys.isdisjoint(held)
-
-
 async def apply_sets(
     intake: Intake[Any],
     processor: CommandProcessor,
     ack: Callable[[Any], Awaitable[object]],
     topic: str = "",
-    in_flight: int = 1,
 ) -> None:
-    """Hand each set to the processor, up to `in_flight` sets at once; a set's messages are
-    acknowledged only once it is applied.
-
-    Sets overlap only when no aggregate (message key) has commands in both: a set waits for
-    the sets before it that hold any of its keys, so each aggregate's commands are applied
-    in the order they came, as with one set at a time. A set spends most of its time waiting
-    on the stores (its transaction, the broker's acknowledgement), so a second one in flight
-    uses time the worker would otherwise spend idle. Offsets acknowledged out of order are
-    committed only up to the first one not yet acknowledged (Faust keeps the gaps).
+    """Hand each set to the processor; its messages are acknowledged only once it is applied.
 
     A set stopped midway (the worker's grace for finishing it ran out) is left
     unacknowledged, so its offsets are not committed and it is delivered again: the ledger
-    makes the commands already applied change nothing. An error from a set stops the agent.
+    makes the commands already applied change nothing.
     """
+    global _in_flight
     # How long the agent had nothing to apply, against how long it applied: when it waits
     # much, its input (the importer, the fetch), not its work, holds an import back.
     waited, applied = (
         AGENT_SECONDS.labels(topic, "waiting"),
         AGENT_SECONDS.labels(topic, "applying"),
     )
-    running: dict[asyncio.Task[None], frozenset[bytes | None]] = {}
-
-    async def apply(events: list[Any]) -> None:
-        began = time.perf_counter()
-        await processor.process_batch([arrival_of(e.message) for e in events])
-        applied.observe(time.perf_counter() - began)
-        for event in events:
-            await ack(event)
-
-    def let_go(_: object = None) -> None:
-        global _in_flight
-        _in_flight -= 1
-
-    def settled(tasks: set[asyncio.Task[Any]]) -> None:
-        for task in tasks:
-            if task in running:
-                del running[task]
-                task.result()  # the set's error, if any, stops the agent
-
-    async def settle_one() -> None:
-        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-        settled(done)
-
-    global _in_flight
-    taking: asyncio.Future[list[Any]] | None = None
-    waiting = False  # a set taken, not yet started (it waits for a set it shares keys with)
-    try:
-        while True:
-            while len(running) >= in_flight:
-                await settle_one()
+    mark = time.perf_counter()
+    while True:
+        try:
+            events = await intake.take()
+        except IntakeClosed:
+            return
+        now = time.perf_counter()
+        waited.observe(now - mark)
+        BATCHES.labels(topic).observe(len(events))
+        _in_flight += 1  # until acknowledged: finish_batches commits only after that
+        try:
+            await processor.process_batch([arrival_of(e.message) for e in events])
             mark = time.perf_counter()
-            taking = asyncio.ensure_future(intake.take())
-            while not taking.done():
-                # The sets in flight are watched meanwhile: an error stops the agent now.
-                done, _ = await asyncio.wait(
-                    {taking, *running}, return_when=asyncio.FIRST_COMPLETED
-                )
-                settled(done)
-            try:
-                events = taking.result()
-            except IntakeClosed:
-                break
-            # Held from here until applied or stopped: finish_batches waits for it.
-            _in_flight += 1
-            waiting = True
-            waited.observe(time.perf_counter() - mark)
-            BATCHES.labels(topic).observe(len(events))
-            keys = frozenset(e.message.key for e in events)
-            while any(_share_an_aggregate(keys, held) for held in running.values()):
-                await settle_one()
-            task = asyncio.create_task(apply(events))
-            task.add_done_callback(let_go)  # run even if cancelled before it starts
-            waiting = False
-            running[task] = keys
-        while running:
-            await settle_one()
-    finally:
-        if waiting:
-            let_go()
-        if taking is not None:
-            taking.cancel()
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+            applied.observe(mark - now)
+            for event in events:
+                await ack(event)
+        finally:
+            _in_flight -= 1
+            mark = time.perf_counter()
 
 
 async def finish_batches(app: faust.App, grace: float) -> bool:
@@ -179,7 +121,6 @@ def register(
     topic: str,
     processor: CommandProcessor,
     buffer_bytes: int = 8 << 20,
-    in_flight: int = 1,
 ) -> None:
     commands = app.topic(topic)
 
@@ -192,7 +133,7 @@ def register(
         _intakes.append(intake)
         try:
             async with read_stream(concrete, intake, READ.observe):
-                await apply_sets(intake, processor, concrete.ack, topic, in_flight)
+                await apply_sets(intake, processor, concrete.ack, topic)
         finally:
             _intakes.remove(intake)
 

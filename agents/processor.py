@@ -17,7 +17,6 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -204,11 +203,6 @@ class RetryPolicy:
         return [min(self.first_delay * 2**i, self.max_delay) for i in range(self.attempts - 1)]
 
 
-# When the set being applied was handed to the processor: one per task, as a worker may
-# apply more than one set at once (agents/command_agent.py).
-_HANDED_AT: ContextVar[float | None] = ContextVar("handed_at", default=None)
-
-
 def _key(command: CommandEnvelope) -> CommandKey:
     return (command.tenant_id, command.command_id)
 
@@ -319,6 +313,7 @@ class CommandProcessor:
         self.namespace = namespace
         self.set_size = max(1, set_size)
         # When the batch being applied reached the processor (for COMMAND_STAGE_SECONDS).
+        self._handed_at: float | None = None
 
     async def process_batch(self, messages: Sequence[Message | Arrival]) -> None:
         """Apply a batch set-wise where it is safe, the rest one by one; never raises.
@@ -329,7 +324,7 @@ class CommandProcessor:
         later command of an aggregate runs after that, in order, so every aggregate's
         history stays ordered.
         """
-        _HANDED_AT.set(time.monotonic())
+        self._handed_at = time.monotonic()
         first: dict[str, list[tuple[Arrival, CommandEnvelope]]] = defaultdict(list)
         later: dict[bytes | None, list[Arrival]] = defaultdict(list)
         for message in messages:
@@ -438,9 +433,8 @@ class CommandProcessor:
             opened = await sealer.open_commands(units)
         readable = {_key(c): o for c, o in zip(units, opened, strict=True) if o is not None}
         began = time.monotonic()
-        handed_at = _HANDED_AT.get()
-        if handed_at is not None:
-            COMMAND_STAGE_SECONDS.labels("opened").observe(began - handed_at)
+        if self._handed_at is not None:
+            COMMAND_STAGE_SECONDS.labels("opened").observe(began - self._handed_at)
         # `landing` inside the transaction: what a handler writes beside it (MongoDB) has
         # landed before the commit, and a failure there rolls the transaction back.
         async with self.ctx.stores.db.transaction() as conn, landing() as beside:

@@ -154,12 +154,7 @@ def _register_command_side(
             namespace=ns,
         )
         command_agent.register(
-            app,
-            name,
-            commands.name(ns),
-            processor,
-            buffer_bytes=settings.worker_command_buffer_bytes,
-            in_flight=settings.worker_sets_in_flight,
+            app, name, commands.name(ns), processor, settings.worker_command_buffer_bytes
         )
     # Resumes are read by an agent of their own, in child processes with limits, and
     # recorded by the candidates agent (agents/documents/reader.py).

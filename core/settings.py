@@ -403,10 +403,6 @@ class Settings(BaseSettings):
     worker_command_buffer_bytes: int = Field(
         default=8 << 20, ge=1 << 16, alias="WORKER_COMMAND_BUFFER_BYTES"
     )
-    # How many sets of commands each command agent applies at once. A set waits mostly on
-    # the stores (its transaction, the broker), so a second one uses that time; sets that
-    # share an aggregate never overlap, so each aggregate's commands keep their order.
-    worker_sets_in_flight: int = Field(default=2, ge=1, le=16, alias="WORKER_SETS_IN_FLIGHT")
     # How long a silent worker keeps its partitions before the others take them over: a
     # worker killed outright (kill -9, the OOM killer, a lost host) holds its partitions that
     # long, so a worker restarted at once waits for it too. 6 s is Kafka's least

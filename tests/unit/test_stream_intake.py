@@ -18,13 +18,8 @@ from tests.unit.test_processor import RecordingPublisher
 WINDOW = 0.01
 
 
-def _event(n: int, key: bytes | None = None) -> Any:
-    """A message numbered n, about aggregate `key` (its own unless given)."""
-    return SimpleNamespace(message=SimpleNamespace(n=n, key=key or b"aggregate-%d" % n))
-
-
-def _number(message: Any) -> int:
-    return int(message.n)
+def _event(n: int) -> Any:
+    return SimpleNamespace(message=n)
 
 
 class _Recorder(CommandProcessor):
@@ -36,18 +31,11 @@ class _Recorder(CommandProcessor):
         self.sets: list[list[Any]] = []
         self.started = asyncio.Event()
         self.release = asyncio.Event()
-        self.applying = 0
-        self.most_at_once = 0
 
     async def process_batch(self, messages: Any) -> None:
         self.sets.append(list(messages))
         self.started.set()
-        self.applying += 1
-        self.most_at_once = max(self.most_at_once, self.applying)
-        try:
-            await self.release.wait()
-        finally:
-            self.applying -= 1
+        await self.release.wait()
 
 
 async def test_commands_are_taken_while_a_set_is_applied() -> None:
@@ -59,11 +47,11 @@ async def test_commands_are_taken_while_a_set_is_applied() -> None:
     all_acked = asyncio.Event()
 
     async def ack(event: Any) -> None:
-        acked.append(event.message.n)
+        acked.append(event.message)
         if len(acked) == 40:
             all_acked.set()
 
-    with patch.object(command_agent, "arrival_of", _number):
+    with patch.object(command_agent, "arrival_of", lambda m: m):
         task = asyncio.create_task(command_agent.apply_sets(intake, processor, ack))
         await intake.put(_event(0), 100)
         await asyncio.wait_for(processor.started.wait(), timeout=5)
@@ -77,53 +65,6 @@ async def test_commands_are_taken_while_a_set_is_applied() -> None:
         task.cancel()
     assert processor.sets == [[0], list(range(1, 40))]
     assert acked == list(range(40))
-
-
-async def test_sets_of_different_aggregates_are_applied_at_once() -> None:
-    intake: Intake[Any] = Intake(1 << 20, 1000, 0)
-    processor = _Recorder()
-    acked: list[int] = []
-
-    async def ack(event: Any) -> None:
-        acked.append(event.message.n)
-
-    with patch.object(command_agent, "arrival_of", _number):
-        task = asyncio.create_task(command_agent.apply_sets(intake, processor, ack, in_flight=2))
-        await intake.put(_event(1), 10)
-        await asyncio.wait_for(processor.started.wait(), timeout=5)
-        await intake.put(_event(2), 10)
-        await intake.put(_event(3), 10)
-        await asyncio.sleep(0.05)
-        assert processor.sets == [[1], [2, 3]]  # the second set did not wait for the first
-        assert processor.most_at_once == 2
-        assert acked == []
-        processor.release.set()
-        await asyncio.sleep(0.05)
-        task.cancel()
-    assert sorted(acked) == [1, 2, 3]
-
-
-async def test_a_set_sharing_an_aggregate_waits_for_the_set_before_it() -> None:
-    intake: Intake[Any] = Intake(1 << 20, 1000, 0)
-    processor = _Recorder()
-    acked: list[int] = []
-
-    async def ack(event: Any) -> None:
-        acked.append(event.message.n)
-
-    with patch.object(command_agent, "arrival_of", _number):
-        task = asyncio.create_task(command_agent.apply_sets(intake, processor, ack, in_flight=4))
-        await intake.put(_event(1, b"candidate-a"), 10)
-        await asyncio.wait_for(processor.started.wait(), timeout=5)
-        await intake.put(_event(2, b"candidate-b"), 10)
-        await intake.put(_event(3, b"candidate-a"), 10)  # a's second command
-        await asyncio.sleep(0.05)
-        assert processor.sets == [[1]]  # [2, 3] waits: 3 is about a, still being applied
-        processor.release.set()
-        await asyncio.sleep(0.05)
-        task.cancel()
-    assert processor.sets == [[1], [2, 3]]
-    assert acked == [1, 2, 3]
 
 
 async def test_a_full_intake_holds_the_reader_back() -> None:
@@ -184,7 +125,7 @@ async def _never_ack(event: Any) -> None:
 async def test_a_set_stopped_midway_is_not_acknowledged() -> None:
     intake: Intake[Any] = Intake(1 << 20, 1000, 0)
     processor = _Recorder()
-    with patch.object(command_agent, "arrival_of", _number):
+    with patch.object(command_agent, "arrival_of", lambda m: m):
         task = asyncio.create_task(command_agent.apply_sets(intake, processor, _never_ack))
         await intake.put(_event(1), 10)
         await asyncio.wait_for(processor.started.wait(), timeout=5)
@@ -214,7 +155,7 @@ async def test_a_stopping_worker_finishes_what_it_took_then_commits() -> None:
     app: Any = _App()
     command_agent._intakes.append(intake)
     try:
-        with patch.object(command_agent, "arrival_of", _number):
+        with patch.object(command_agent, "arrival_of", lambda m: m):
             task = asyncio.create_task(command_agent.apply_sets(intake, processor, ack))
             await intake.put(_event(1), 10)
             await asyncio.wait_for(processor.started.wait(), timeout=5)
@@ -234,7 +175,7 @@ async def test_a_set_that_outlasts_the_grace_is_left_uncommitted() -> None:
     intake: Intake[Any] = Intake(1 << 20, 1000, 0)
     processor = _Recorder()  # never released: a store away, waited out however long
     app: Any = _App()
-    with patch.object(command_agent, "arrival_of", _number):
+    with patch.object(command_agent, "arrival_of", lambda m: m):
         task = asyncio.create_task(command_agent.apply_sets(intake, processor, _never_ack))
         await intake.put(_event(1), 10)
         await asyncio.wait_for(processor.started.wait(), timeout=5)

@@ -1,0 +1,23 @@
+"""The workers' consumer asks the broker to hold a fetch at most KAFKA_FETCH_MAX_WAIT_MS,
+not the 1.5 s Faust fixes (stores/kafka_transport.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.faust_app import create_faust_app
+from core.settings import Settings
+
+
+async def test_the_workers_fetch_waits_at_most_the_setting(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        KAFKA_FETCH_MAX_WAIT_MS=40, WORKER_DATA_DIR=str(tmp_path)
+    )
+    app = create_faust_app(settings, app_id="fetch-wait-test")
+    # Made as the worker makes it when it starts; nothing connects until then.
+    consumer = app.consumer._thread._create_worker_consumer(app.transport)
+    assert consumer._fetch_max_wait_ms == 40
+
+
+def test_the_default_is_well_under_fausts_fixed_wait() -> None:
+    assert Settings(_env_file=None).kafka_fetch_max_wait_ms <= 100  # type: ignore[call-arg]
