@@ -1,12 +1,11 @@
-"""A domain's command agent: reads its stream into an intake and hands the intake's sets to
-its processor, acknowledging each set once it is applied."""
+"""A domain's command agent: a thin loop that hands batches of commands to its processor."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -14,26 +13,21 @@ import faust
 
 from agents.metrics import AGENT_SECONDS, BATCHES, COMMAND_STAGE_SECONDS
 from agents.processor import Arrival, CommandProcessor
-from agents.stream_intake import (
-    LOG_APPEND_TIME,
-    Intake,
-    IntakeClosed,
-    of_this_generation,
-    read_stream,
-)
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
 
-# Sets being applied now, by every command agent of this process.
+# Batches an agent was stopped in the middle of. Faust acknowledges a whole batch when its
+# generator is closed, applied or not; kept here, it is never closed in this process, so
+# those offsets are not committed and the batch is delivered again (the ledger makes the
+# commands already applied change nothing).
+_unfinished: list[AsyncIterator[Any]] = []
+# Batches being applied now, by every command agent of this process.
 _in_flight = 0
-# Commands taken off a stream and not yet applied, by every command agent of this process.
-_intakes: list[Intake[Any]] = []
 TAKEN = COMMAND_STAGE_SECONDS.labels("taken")
-# Read off the stream into the intake: what of `taken` was before the worker's own code.
-READ = COMMAND_STAGE_SECONDS.labels("read")
 
 
 def arrival_of(message: faust.types.Message) -> Arrival:
@@ -52,18 +46,12 @@ def arrival_of(message: faust.types.Message) -> Arrival:
     return Arrival(message.key, message.value, appended_at, tuple(pairs))
 
 
-async def apply_sets(
-    intake: Intake[Any],
+async def apply_batches(
+    batches: AsyncIterator[Sequence[faust.types.EventT[bytes]]],
     processor: CommandProcessor,
-    ack: Callable[[Any], Awaitable[object]],
     topic: str = "",
 ) -> None:
-    """Hand each set to the processor; its messages are acknowledged only once it is applied.
-
-    A set stopped midway (the worker's grace for finishing it ran out) is left
-    unacknowledged, so its offsets are not committed and it is delivered again: the ledger
-    makes the commands already applied change nothing.
-    """
+    """Hand each batch to the processor; a batch is acknowledged only once it is applied."""
     global _in_flight
     # How long the agent had nothing to apply, against how long it applied: when it waits
     # much, its input (the importer, the fetch), not its work, holds an import back.
@@ -72,24 +60,22 @@ async def apply_sets(
         AGENT_SECONDS.labels(topic, "applying"),
     )
     mark = time.perf_counter()
-    while True:
-        try:
-            events = await intake.take()
-        except IntakeClosed:
-            return
+    async for events in batches:
         now = time.perf_counter()
         waited.observe(now - mark)
         BATCHES.labels(topic).observe(len(events))
-        _in_flight += 1  # until acknowledged: finish_batches commits only after that
+        _in_flight += 1
         try:
             await processor.process_batch([arrival_of(e.message) for e in events])
-            mark = time.perf_counter()
-            applied.observe(mark - now)
-            for event in events:
-                await ack(event)
+        except asyncio.CancelledError:
+            # Stopped mid-batch (the worker's grace for finishing it ran out): leave the
+            # batch unacknowledged rather than let closing the generator acknowledge it.
+            _unfinished.append(batches)
+            raise
         finally:
             _in_flight -= 1
             mark = time.perf_counter()
+            applied.observe(mark - now)
 
 
 async def finish_batches(app: faust.App, grace: float) -> bool:
@@ -105,8 +91,8 @@ async def finish_batches(app: faust.App, grace: float) -> bool:
     deadline = time.monotonic() + grace
     settle = max(0.05, 5 * BATCH_WINDOW_SECONDS)
     while True:
-        await asyncio.sleep(settle)  # a buffered set is handed over; a done one acked
-        if _in_flight == 0 and not any(len(intake) for intake in _intakes):
+        await asyncio.sleep(settle)  # a buffered batch is handed over; a done one acked
+        if _in_flight == 0:
             break
         if time.monotonic() > deadline:
             log.warning("stopping with %d batch(es) unfinished after %.0f s", _in_flight, grace)
@@ -115,26 +101,14 @@ async def finish_batches(app: faust.App, grace: float) -> bool:
     return True
 
 
-def register(
-    app: faust.App,
-    name: str,
-    topic: str,
-    processor: CommandProcessor,
-    buffer_bytes: int = 8 << 20,
-) -> None:
+def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
     commands = app.topic(topic)
 
     async def handle_commands(stream: faust.StreamT[bytes]) -> None:
-        # The concrete Stream: acknowledging by hand is not on the StreamT protocol.
-        concrete = cast(faust.Stream[bytes], stream)
-        intake = Intake(
-            buffer_bytes, BATCH_SIZE, BATCH_WINDOW_SECONDS, keep=of_this_generation(app)
+        # take_events is on the concrete Stream, not (yet) on the StreamT protocol.
+        batches = cast(faust.Stream[bytes], stream).take_events(
+            BATCH_SIZE, within=BATCH_WINDOW_SECONDS
         )
-        _intakes.append(intake)
-        try:
-            async with read_stream(concrete, intake, READ.observe):
-                await apply_sets(intake, processor, concrete.ack, topic)
-        finally:
-            _intakes.remove(intake)
+        await apply_batches(batches, processor, topic)
 
     app.agent(commands, name=name)(handle_commands)

@@ -153,9 +153,7 @@ def _register_command_side(
             event_topics=event_topics,
             namespace=ns,
         )
-        command_agent.register(
-            app, name, commands.name(ns), processor, settings.worker_command_buffer_bytes
-        )
+        command_agent.register(app, name, commands.name(ns), processor)
     # Resumes are read by an agent of their own, in child processes with limits, and
     # recorded by the candidates agent (agents/documents/reader.py).
     sandbox = ParseSandbox.from_settings(settings)

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 NOTIFY_PARTS = ("announce", "wake", "read", "respond", "client", "read-record", "read-profile")
-WORKER_STAGES = ("read", "taken", "opened", "transaction", "outcomes", "settled")
+WORKER_STAGES = ("taken", "opened", "transaction", "outcomes", "settled")
 
 _SAMPLE = re.compile(r'^rt_worker_command_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$')
 

@@ -391,18 +391,12 @@ class Settings(BaseSettings):
     # How many messages each agent's stream holds ahead of the agent (Faust's
     # stream_buffer_maxsize, 4,096 unless set). It counts messages, not bytes: with an
     # import's 500-row batches Faust's default let a worker prefetch most of the import
-    # (1.56 GB resident 164,500 rows into a million). Past 80 % of it Faust stops fetching
-    # the partition for up to a second, so the command agents read their streams into an
-    # intake of their own (WORKER_COMMAND_BUFFER_BYTES) and this queue fills only while an
-    # import outruns them; the followers' streams still wait in it
+    # (1.56 GB resident 164,500 rows into a million). 16 starved the interactive path
+    # (a worker's sets of commands stayed small, so at 200 creates/s they queued). 64
+    # holds at most 32,000 of an import's rows ahead: the commands worker peaked at 479 MiB
+    # importing 100,000 rows (371 with 16), bounded whatever the import's size
     # (docs/interactive-latency.md, docs/bulk-imports.md).
     worker_stream_buffer: int = Field(default=64, ge=1, alias="WORKER_STREAM_BUFFER")
-    # The bytes of commands each command agent holds taken and not yet applied
-    # (agents/command_intake.py), besides the set it is applying: about 27 of an import's
-    # 500-row messages, or thousands of single creates.
-    worker_command_buffer_bytes: int = Field(
-        default=8 << 20, ge=1 << 16, alias="WORKER_COMMAND_BUFFER_BYTES"
-    )
     # How long a silent worker keeps its partitions before the others take them over: a
     # worker killed outright (kill -9, the OOM killer, a lost host) holds its partitions that
     # long, so a worker restarted at once waits for it too. 6 s is Kafka's least

@@ -16,7 +16,6 @@ from agents.search_indexer.alerts import raise_alerts
 from agents.search_indexer.documents import candidate_document
 from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
-from agents.stream_intake import INTAKE_BYTES, sets
 from stores.bundle import Stores
 from stores.search.candidate_writes import SubmissionStages
 from topics.candidates import (
@@ -95,7 +94,7 @@ def register(app: faust.App, stores: Stores, topic: str, alerts_topic: str) -> N
 
     @app.agent(events, name="search-indexer.candidates")
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:
-        async for batch in sets(stream, INTAKE_BYTES, BATCH_SIZE, BATCH_WINDOW_SECONDS):
+        async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
             events = list(readable_events(batch, "candidate"))
             await until_written(
                 f"{len(events)} candidate events",

@@ -18,7 +18,6 @@ import faust
 
 from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
-from agents.stream_intake import INTAKE_BYTES, sets
 from stores.bundle import Stores
 from stores.search.candidate_writes import SubmissionStages
 from topics.pipeline import SUBMISSION_CREATED, SUBMISSION_STAGE_CHANGED
@@ -74,7 +73,7 @@ def register(app: faust.App, stores: Stores, topic: str) -> None:
 
     @app.agent(events, name="search-indexer.pipeline")
     async def fold_stages(stream: faust.StreamT[bytes]) -> None:
-        async for batch in sets(stream, INTAKE_BYTES, BATCH_SIZE, BATCH_WINDOW_SECONDS):
+        async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
             changes = stage_changes(batch)
             if not changes:
                 continue

@@ -11,7 +11,6 @@ import faust
 
 from agents.search_indexer.events import readable_events
 from agents.search_indexer.retrying import until_written
-from agents.stream_intake import INTAKE_BYTES, sets
 from stores.bundle import Stores
 from stores.search.requisitions import requisition_document
 from topics.requisitions import (
@@ -49,7 +48,7 @@ def register(app: faust.App, stores: Stores, topic: str) -> None:
 
     @app.agent(events, name="search-indexer.requisitions")
     async def index_requisitions(stream: faust.StreamT[bytes]) -> None:
-        async for batch in sets(stream, INTAKE_BYTES, BATCH_SIZE, BATCH_WINDOW_SECONDS):
+        async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
             docs = requisition_documents(batch)
             await until_written(
                 f"{len(docs)} requisitions",

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import patch
 
+import pytest
+
+from agents import command_agent
 from agents.processor import Arrival, CommandProcessor, RetryPolicy, too_late
 from core.clock import utcnow
 from core.errors import StoreUnavailable
@@ -172,3 +178,93 @@ async def test_a_big_batch_is_applied_in_transactions_of_at_most_set_size() -> N
 
 async def _no_handler(*_: Any) -> list[Any]:
     return []
+
+
+async def test_a_batch_stopped_midway_is_not_acknowledged() -> None:
+    """Faust acknowledges a batch when its generator closes; a cancelled batch must not be."""
+    acked: list[int] = []
+    started = asyncio.Event()
+
+    async def batches() -> Any:
+        for n in range(3):
+            try:
+                yield [SimpleNamespace(message=n)]
+            finally:
+                acked.append(n)  # what take_events does when the batch is done (or closed)
+
+    class Slow(CommandProcessor):
+        async def process_batch(self, messages: Any) -> None:
+            started.set()
+            await asyncio.sleep(60)
+
+    ctx: Any = object()
+    slow = Slow(ctx, {}, RecordingPublisher(), events_topic="e", dlq_topic="d")
+    with patch.object(command_agent, "arrival_of", lambda e: e):
+        task = asyncio.create_task(command_agent.apply_batches(batches(), slow))
+        await asyncio.wait_for(started.wait(), timeout=5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    gc.collect()
+    await asyncio.sleep(0.05)  # where a closed generator's `finally` would have run
+    assert acked == []
+
+
+class _App:
+    def __init__(self) -> None:
+        self.commits: list[float] = []
+        self.consumer = self
+
+    async def commit(self) -> None:
+        self.commits.append(asyncio.get_running_loop().time())
+
+
+async def test_a_stopping_worker_finishes_its_batch_then_commits() -> None:
+    done: list[float] = []
+    started = asyncio.Event()
+
+    async def batches() -> Any:
+        yield [SimpleNamespace(message=1)]
+        await asyncio.sleep(60)  # nothing more comes: Faust stopped fetching
+
+    class Busy(CommandProcessor):
+        async def process_batch(self, messages: Any) -> None:
+            started.set()
+            await asyncio.sleep(0.3)
+            done.append(asyncio.get_running_loop().time())
+
+    ctx: Any = object()
+    busy = Busy(ctx, {}, RecordingPublisher(), events_topic="e", dlq_topic="d")
+    app: Any = _App()
+    with patch.object(command_agent, "arrival_of", lambda e: e):
+        task = asyncio.create_task(command_agent.apply_batches(batches(), busy))
+        await asyncio.wait_for(started.wait(), timeout=5)
+        assert await command_agent.finish_batches(app, grace=5)
+        task.cancel()
+    assert done
+    assert app.commits
+    assert app.commits[0] >= done[0]
+
+
+async def test_a_batch_that_outlasts_the_grace_is_left_uncommitted() -> None:
+    started = asyncio.Event()
+
+    async def batches() -> Any:
+        yield [SimpleNamespace(message=1)]
+
+    class Stuck(CommandProcessor):
+        async def process_batch(self, messages: Any) -> None:
+            started.set()
+            await asyncio.sleep(60)  # a store away: waited out however long
+
+    ctx: Any = object()
+    stuck = Stuck(ctx, {}, RecordingPublisher(), events_topic="e", dlq_topic="d")
+    app: Any = _App()
+    with patch.object(command_agent, "arrival_of", lambda e: e):
+        task = asyncio.create_task(command_agent.apply_batches(batches(), stuck))
+        await asyncio.wait_for(started.wait(), timeout=5)
+        assert not await command_agent.finish_batches(app, grace=0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert app.commits == []
