@@ -8,7 +8,11 @@ partitions in the request are quiet (another domain's command topic, say) while 
 keep coming to a partition left out, those commands wait for the request to run out: 1.5 s,
 the stall that a few times a minute held up every create at 200/s (docs/interactive-latency.md).
 With `KAFKA_FETCH_MAX_WAIT_MS` (100) they wait at most that; an idle worker then asks the
-broker ten times a second instead of once in 1.5 s, which costs it next to nothing.
+broker ten times a second instead of once in 1.5 s (measured with `make dev` idle: the
+broker at 7.9 % of a core against 2.8 %, the workers unchanged).
+
+The consumer is otherwise Faust's own (`super()`), logged in as before; the transport is
+always aiokafka's, which is what the workers' `kafka://` URL names.
 """
 
 from __future__ import annotations
