@@ -86,6 +86,13 @@ async def _workload(agency: Agency, system: System, rng: random.Random) -> list[
             "priority": "hot" if i % 4 == 0 else "warm",
         }
         reqs.append(await post_json(agency, "/api/v1/requisitions", body))
+    # Whether the random paths fill a requisition depends on how the partitions interleave
+    # (a duplicate submission that lands first is rejected), so one fill is scripted: its
+    # own requisition with one opening and its own candidate, created before it is submitted.
+    fill_req = await post_json(
+        agency, "/api/v1/requisitions", {**body, "title": "Engineer filled", "openings": 1}
+    )
+    fill_person = await post_json(agency, "/api/v1/candidates", candidate_body())
     publisher = CommandPublisher(system.settings, system.settings.kafka_login("gateway"))
     ns = system.settings.topic_namespace
     sent: list[uuid.UUID] = []
@@ -124,6 +131,29 @@ async def _workload(agency: Agency, system: System, rng: random.Random) -> list[
                     PIPELINE_COMMANDS.name(ns), str(sid), command.model_dump_json().encode()
                 )
                 sent.append(command.command_id)
+        fill_id = str(uuid.uuid4())
+        fill = [
+            _command(
+                agency,
+                "submission.create",
+                RECRUITERS[1],
+                {
+                    "submission_id": fill_id,
+                    "candidate_id": fill_person["id"],
+                    "requisition_id": fill_req["id"],
+                },
+            )
+        ] + [
+            _command(
+                agency, "submission.transition", RECRUITERS[1], {**m, "submission_id": fill_id}
+            )
+            for m in [{"to": stage} for stage in FORWARD[1:-1]] + [{"to": "placed", **PLACEMENT}]
+        ]
+        for command in fill:
+            await publisher.publish(
+                PIPELINE_COMMANDS.name(ns), fill_id, command.model_dump_json().encode()
+            )
+            sent.append(command.command_id)
     finally:
         await publisher.stop()
     return sent
