@@ -16,7 +16,9 @@ arrival) against the timestamps the bench already reads:
 
 Consume and the worker's share of apply and notify come from the command worker's
 `rt_worker_command_stage_seconds` histogram (agents/metrics.py), read from its `/metrics`
-before and after a run: the mean of each stage over the run.
+before and after a run: the mean of each stage over the run. Its `transaction` splits by
+`rt_worker_step_seconds` (the steps `agents.metrics.timed` counts), read the same way and
+named `step: …`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import aiohttp
 NOTIFY_PARTS = ("announce", "wake", "read", "respond", "client", "read-record", "read-profile")
 WORKER_STAGES = ("taken", "opened", "transaction", "outcomes", "settled")
 
-_SAMPLE = re.compile(r'^rt_worker_command_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$')
+_SAMPLE = re.compile(
+    r'^rt_worker_(command_stage|step)_seconds_(sum|count)\{(?:stage|step)="([^"]+)"\} (\S+)$'
+)
 
 
 def server_timing(header: str | None) -> dict[str, float]:
@@ -66,7 +70,8 @@ def notify_parts(
 
 
 async def worker_stages(health_url: str | None, token: str = "") -> dict[str, list[float]]:
-    """The worker's stage histogram now: {stage: [sum seconds, count]}."""
+    """The worker's stage and step histograms now: {stage or "step: " + step: [sum seconds,
+    count]}."""
     if health_url is None:
         return {}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -82,15 +87,17 @@ async def worker_stages(health_url: str | None, token: str = "") -> dict[str, li
     for line in text.splitlines():
         m = _SAMPLE.match(line)
         if m:
-            kind, stage, value = m.groups()
-            out.setdefault(stage, [0.0, 0.0])[0 if kind == "sum" else 1] = float(value)
+            metric, kind, name, value = m.groups()
+            name = name if metric == "command_stage" else f"step: {name}"
+            out.setdefault(name, [0.0, 0.0])[0 if kind == "sum" else 1] = float(value)
     return out
 
 
 def stage_means(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, Any]:
     """Mean ms of each worker stage between two readings, and how many observations."""
     out: dict[str, Any] = {}
-    for stage in WORKER_STAGES:
+    steps = sorted(name for name in after if name.startswith("step: "))
+    for stage in [*WORKER_STAGES, *steps]:
         s1, c1 = after.get(stage, [0.0, 0.0])
         s0, c0 = before.get(stage, [0.0, 0.0])
         if c1 > c0:
