@@ -57,7 +57,7 @@ async def _api_key_principal(state: GatewayState, key: str) -> Principal:
     parts = split_key(key)
     row = None
     if parts is not None:
-        async with state.stores.db.read() as conn:
+        async with state.stores.db.lookup() as conn:
             row = await get_active_key(conn, parts[0])
     if parts is None or row is None or not secret_matches(parts[1], row["secret_hash"]):
         raise HTTPException(401, "The API key is unknown, revoked or expired.")

@@ -87,7 +87,7 @@ class Identities:
 
     async def _read(self, user_id: UUID) -> _Standing:
         read_at = time.monotonic()  # the answer is as old as the moment it was asked
-        async with self._stores.db.read() as conn:
+        async with self._stores.db.lookup() as conn:
             row = await users_repo.standing(conn, user_id)
         standing = _Standing(row, read_at)
         # Kept only if `forget` did not come meanwhile (the read may predate the change).

@@ -131,7 +131,7 @@ class Keyring:
                 version = known[0]
         if version is not None and (tenant_id, version) in self._agency:
             return version, self._agency[(tenant_id, version)]
-        async with self._db.read() as conn:
+        async with self._db.lookup() as conn:
             current = await self._load_agency(conn, tenant_id)
         if version is None and current == 0:
             async with self._db.transaction() as conn:
@@ -139,7 +139,7 @@ class Keyring:
                 await repo.insert_agency_key(
                     conn, tenant_id, 1, self.wrap_agency_key(tenant_id, 1, key)
                 )
-            async with self._db.read() as conn:
+            async with self._db.lookup() as conn:
                 current = await self._load_agency(conn, tenant_id)
         wanted = current if version is None else version
         found = self._agency.get((tenant_id, wanted))
@@ -194,7 +194,7 @@ class Keyring:
         to_make = {s: t for s, t in (create or {}).items() if s in missing}
         stored = await self._make(tenant_id, to_make) if to_make else {}
         if unread := missing - stored.keys():
-            async with self._db.read() as conn:
+            async with self._db.lookup() as conn:
                 stored.update(await repo.person_keys_of(conn, tenant_id, unread))
         for subject_id, (version, wrapped) in stored.items():
             _, agency = await self.agency_key(tenant_id, version)
@@ -298,7 +298,8 @@ class Keyring:
                 }
             )
         # Those another process made first are not answered here: the caller reads them.
-        async with self._db.transaction() as conn:
+        # One statement, so autocommit: no BEGIN and COMMIT round trips on every create.
+        async with self._db.autocommit() as conn:
             return await repo.insert_person_keys(conn, rows)
 
     async def person(

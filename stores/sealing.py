@@ -66,7 +66,7 @@ class Sealer:
                 lookups[command.tenant_id].add(found)
         candidates: dict[tuple[UUID, UUID], UUID] = {}
         if lookups:
-            async with self._db.read() as conn:
+            async with self._db.lookup() as conn:
                 for tenant_id, submission_ids in lookups.items():
                     owners = await subjects.candidates_of_submissions(
                         conn, tenant_id, submission_ids

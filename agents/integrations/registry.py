@@ -43,7 +43,7 @@ class IntegrationRegistry:
         cached = self._known.get(integration_id)
         if cached is not None:
             return cached[0]
-        async with self._stores.db.read() as conn:
+        async with self._stores.db.lookup() as conn:
             row = await repo.get_integration(conn, integration_id)
         found = None
         if row is not None and row["revoked_at"] is None and not row["tenant_suspended"]:
@@ -55,6 +55,6 @@ class IntegrationRegistry:
         """The agencies with a live integration, whose events their integrations read."""
         now = time.monotonic()
         if now - self._tenants[0] >= self._recheck:
-            async with self._stores.db.read() as conn:
+            async with self._stores.db.lookup() as conn:
                 self._tenants = (now, await repo.integrated_tenants(conn))
         return self._tenants[1]

@@ -60,7 +60,7 @@ class WatchedTenants:
             stale = any(t not in self._tenants for t in tenants)
         if stale:
             read_wall = utcnow()
-            async with stores.db.read() as conn:
+            async with stores.db.lookup() as conn:
                 self._tenants = await alerting_tenants(conn)
             self._read_at, self._read_wall = time.monotonic(), read_wall
         return self._tenants
@@ -105,7 +105,7 @@ async def raise_alerts(
     if not found:
         return 0
     pairs = [(m.saved_search_id, m.candidate_id) for m in found]
-    async with stores.db.read() as conn:
+    async with stores.db.lookup() as conn:
         known = await known_matches(conn, pairs)
     news = [m for m in found if (m.saved_search_id, m.candidate_id) not in known]
     if not news:

@@ -271,7 +271,7 @@ class Dispatcher:
             return
         self._notices_due = False
         self._notices_checked = time.monotonic()
-        async with self._stores.db.read() as conn:
+        async with self._stores.db.lookup() as conn:
             rows = await repo.pending_notices(conn)
         for row in rows:
             event = disabled_event(row)

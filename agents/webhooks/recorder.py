@@ -135,7 +135,7 @@ async def record(stores: Stores, values: Sequence[bytes | None]) -> int:
     tenants = tenants_in(values)
     if not tenants:
         return 0
-    async with stores.db.read() as conn:
+    async with stores.db.lookup() as conn:
         hooks = await repo.active_webhooks(conn, list(tenants))
     if not hooks:
         return 0

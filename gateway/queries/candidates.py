@@ -27,7 +27,7 @@ async def get_candidate(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> 
 
 async def _record(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> dict[str, Any]:
     with timed("read-record"):
-        async with stores.db.read() as conn:
+        async with stores.db.lookup() as conn:
             record = await repo.get_candidate(conn, tenant_id, candidate_id)
         if record is None:
             raise NotFound(f"no candidate {candidate_id}")
@@ -43,7 +43,7 @@ async def _profiles(stores: Stores, tenant_id: UUID, candidate_id: UUID) -> dict
 async def list_candidates(
     stores: Stores, tenant_id: UUID, window: Window, *, status: str | None
 ) -> Listed[CandidateSnapshot]:
-    async with stores.db.read() as conn:
+    async with stores.db.lookup() as conn:
         found = await repo.list_candidates(conn, tenant_id, window, status=status)
     records = await stores.at_rest.open_candidates(found.rows)
     profiles = await stores.mongo.get_profiles(tenant_id, [r["id"] for r in records])

@@ -90,6 +90,16 @@ class Database:
                 yield conn
 
     @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads that need no transaction around them: each statement sees
+        what was committed when it began, as in `read()` (READ COMMITTED gives a transaction
+        of several statements no common view either), without the BEGIN and ROLLBACK round
+        trips `read()` spends. Not for a read that must hold a lock or an advisory lock
+        (`hold_index_version`) for the statements after it."""
+        async with self.autocommit() as conn:
+            yield conn
+
+    @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
         """A connection on which each statement is a transaction of its own, committed when
         it returns: no BEGIN and COMMIT round trips around a statement that does all its
