@@ -61,7 +61,14 @@ async def insert_match_keys(conn: AsyncConnection, rows: Sequence[dict[str, Any]
     if len(rows) >= BULK_MIN_ROWS:
         await copy_rows(conn, candidate_match_keys, rows)
         return
-    await conn.execute(pg_insert(candidate_match_keys).values(list(rows)).on_conflict_do_nothing())
+    # The rows as parameters, not `.values(rows)`: compiled once, and with RETURNING sent
+    # as one statement (stores/postgres/rows.py).
+    await conn.execute(
+        pg_insert(candidate_match_keys)
+        .on_conflict_do_nothing()
+        .returning(candidate_match_keys.c.digest),
+        list(rows),
+    )
 
 
 async def delete_match_keys(

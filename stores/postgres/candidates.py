@@ -94,11 +94,12 @@ async def insert_candidates(conn: AsyncConnection, rows: Sequence[dict[str, Any]
     if len(rows) >= BULK_MIN_ROWS:
         await copy_rows(conn, candidates, rows)
         return {row["id"] for row in rows}
+    # The rows as parameters, not `.values(rows)`: compiled once (stores/postgres/rows.py).
     result = await conn.execute(
         pg_insert(candidates)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["id"])
-        .returning(candidates.c.id)
+        .returning(candidates.c.id),
+        list(rows),
     )
     return set(result.scalars())
 
@@ -119,10 +120,13 @@ async def claim_contact_points(conn: AsyncConnection, claims: Sequence[Claim]) -
         # A point taken meanwhile fails the COPY, and with it the transaction.
         await copy_rows(conn, candidate_contact_points, points)
         return True
-    result = await conn.execute(
-        pg_insert(candidate_contact_points).values(points).on_conflict_do_nothing()
+    claimed = await conn.execute(
+        pg_insert(candidate_contact_points)
+        .on_conflict_do_nothing()
+        .returning(candidate_contact_points.c.digest),
+        points,
     )
-    return bool(result.rowcount == len(claims))
+    return len(claimed.all()) == len(claims)
 
 
 async def lock_candidate(

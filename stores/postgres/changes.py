@@ -102,7 +102,9 @@ async def record(conn: AsyncConnection, found: Sequence[Change]) -> int:
             # are new under the head's lock (checked above), so nothing can clash.
             await copy_rows(conn, changes, rows)
         else:
-            await conn.execute(pg_insert(changes).values(rows))
+            # The rows as parameters: compiled once, and with RETURNING sent as one statement
+            # (stores/postgres/rows.py).
+            await conn.execute(pg_insert(changes).returning(changes.c.sequence), rows)
         await conn.execute(
             update(change_heads).where(_h.tenant_id == tenant_id).values(sequence=head)
         )

@@ -60,12 +60,14 @@ async def record_processed_many(conn: AsyncConnection, rows: Sequence[dict[str, 
         # recorded one meanwhile fails the COPY, and with it the transaction.
         await copy_rows(conn, processed_commands, rows)
         return True
-    result = await conn.execute(
+    # The rows as parameters, not `.values(rows)`: compiled once (stores/postgres/rows.py).
+    recorded = await conn.execute(
         insert(processed_commands)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["tenant_id", "command_id"])
+        .returning(processed_commands.c.command_id),
+        list(rows),
     )
-    return bool(result.rowcount == len(rows))
+    return len(recorded.all()) == len(rows)
 
 
 _OUTCOMES = text(

@@ -95,11 +95,13 @@ async def record_deliveries(conn: AsyncConnection, rows: Sequence[Row]) -> int:
     event already recorded for that webhook (a redelivered message) is skipped."""
     if not rows:
         return 0
+    # The rows as parameters, not `.values(rows)`: compiled once (stores/postgres/rows.py);
+    # still one INSERT whose rows are in the order given.
     stored = await conn.execute(
         insert(webhook_deliveries)
-        .values(list(rows))
         .on_conflict_do_nothing(constraint="uq_webhook_deliveries_webhook_event")
-        .returning(webhook_deliveries.c.id)
+        .returning(webhook_deliveries.c.id),
+        list(rows),
     )
     return len(stored.all())
 
