@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from core.clock import utcnow
 from domain.query_syntax import parse_query
@@ -34,6 +35,46 @@ async def test_ledger_records_a_command_once(stores: Stores) -> None:
     async with stores.db.read() as conn:
         found = await ledger.get_processed_many(conn, [(tenant, command_id)])
     assert found[(tenant, command_id)]["status"] == "applied"
+
+
+async def test_the_ledger_tells_a_set_with_one_replay_from_a_new_one(stores: Stores) -> None:
+    tenant = uuid.uuid4()
+
+    def row(command_id: uuid.UUID) -> dict[str, object]:
+        return {
+            "command_id": command_id,
+            "tenant_id": tenant,
+            "type": "candidate.create",
+            "status": "applied",
+            "resource_id": None,
+            "error": None,
+            "events": [],
+        }
+
+    first = [uuid.uuid4() for _ in range(5)]
+    async with stores.db.transaction() as conn:
+        assert await ledger.record_processed_many(conn, [row(c) for c in first])
+    # Sets of other sizes share no statement text with the first; one known id fails it.
+    again = [uuid.uuid4() for _ in range(6)] + [first[2]]
+    async with stores.db.transaction() as conn:
+        assert not await ledger.record_processed_many(conn, [row(c) for c in again])
+    async with stores.db.read() as conn:
+        found = await ledger.get_processed_many(conn, [(tenant, c) for c in first + again])
+    assert set(found) == {(tenant, c) for c in first + again}
+
+
+async def test_a_lookup_reads_outside_any_transaction(stores: Stores) -> None:
+    # No BEGIN before its statements, no ROLLBACK after: two round trips fewer than read().
+    async with stores.db.lookup() as conn:
+        assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+        raw = await conn.get_raw_connection()
+        assert raw.driver_connection is not None
+        assert not raw.driver_connection.is_in_transaction()
+    async with stores.db.read() as conn:
+        await conn.execute(text("SELECT 1"))
+        raw = await conn.get_raw_connection()
+        assert raw.driver_connection is not None
+        assert raw.driver_connection.is_in_transaction()
 
 
 async def test_the_ledger_keeps_each_agencys_command_ids_apart(stores: Stores) -> None:
