@@ -49,7 +49,9 @@ from bench.creates import applied_count, candidate_body, console, login
 from bench.environment import RESULTS, UNLIMITED
 from bench.figures import cpu_figures, latency_figures, throughput_figures
 from bench.latency_split import (
+    GATEWAY_PARTS,
     NOTIFY_PARTS,
+    gateway_parts,
     notify_parts,
     server_timing,
     stage_means,
@@ -299,6 +301,7 @@ async def stage_times(settings: Settings, run: Run) -> list[dict[str, float]]:
                     "total": (c.answered - c.sent) * 1000,
                     "appended_at": appended[i],
                     **notify_parts(c.timing, appended[i], emitted[i], c.answered),
+                    **gateway_parts(c.timing, c.sent, appended[i]),
                 }
             )
     return out
@@ -323,7 +326,7 @@ def summary(run: Run, stages: list[dict[str, float]]) -> dict[str, Any]:
                 "mean": sum(s[name] for s in stages) / len(stages) if stages else float("nan"),
                 **{f"p{p}": percentile([s[name] for s in stages], p) for p in (50, 99)},
             }
-            for name in (*STAGES, "total", *NOTIFY_PARTS)
+            for name in (*STAGES, "total", *NOTIFY_PARTS, *GATEWAY_PARTS)
             if all(name in s for s in stages)
         },
     }
@@ -376,12 +379,13 @@ def _stage_lines(figures: dict[str, Any]) -> None:
             f"    {name:8} mean {stages[name]['mean']:7.1f}  p50 {stages[name]['p50']:7.1f}  "
             f"p99 {stages[name]['p99']:7.1f}  slowest 1% {tail[name]:7.1f} ms"
         )
-    for name in NOTIFY_PARTS:
-        if name in stages:
-            console.print(
-                f"      notify: {name:8} mean {stages[name]['mean']:7.1f}  "
-                f"p50 {stages[name]['p50']:7.1f}  p99 {stages[name]['p99']:7.1f} ms"
-            )
+    for group, parts in (("gateway", GATEWAY_PARTS), ("notify", NOTIFY_PARTS)):
+        for name in parts:
+            if name in stages:
+                console.print(
+                    f"      {group}: {name:8} mean {stages[name]['mean']:7.1f}  "
+                    f"p50 {stages[name]['p50']:7.1f}  p99 {stages[name]['p99']:7.1f} ms"
+                )
     for name, got in figures.get("worker_stages_ms", {}).items():
         console.print(f"      worker: {name:11} mean {got['mean_ms']:7.1f} ms (n={got['n']})")
     for stall in figures.get("consume_stalls", []):

@@ -1,5 +1,7 @@
 """The notify and consume stages of `bench --latency-only`, split further.
 
+The gateway stage splits by the write's `Server-Timing` too (`gateway_parts`).
+
 Notify (the event sent → the client has its 201) splits by the write's `Server-Timing`
 (gateway/server_timing.py: durations on the gateway's clock, counted from the request's
 arrival) against the timestamps the bench already reads:
@@ -29,6 +31,7 @@ from typing import Any
 import aiohttp
 
 NOTIFY_PARTS = ("announce", "wake", "read", "respond", "client", "read-record", "read-profile")
+GATEWAY_PARTS = ("arrive", "auth", "seal", "publish")
 WORKER_STAGES = ("taken", "opened", "transaction", "outcomes", "settled")
 
 _SAMPLE = re.compile(
@@ -46,6 +49,27 @@ def server_timing(header: str | None) -> dict[str, float]:
             if key == "dur" and name:
                 out[name] = float(value)
     return out
+
+
+def gateway_parts(timing: dict[str, float], sent: float, appended: float) -> dict[str, float]:
+    """The gateway stage of one create in parts (ms); empty without the parts' timings.
+
+    - `arrive`: the client sent → the gateway took the request (the load generator's loop,
+      the socket, uvicorn; the stage less the gateway's own `send`, so it also holds the
+      little between the broker's append and its acknowledgement reaching the gateway);
+    - `auth`: the request's admission, auth, body validation and the outcome key in Redis
+      (`send` less the two parts below);
+    - `seal`: the person's key made and the command sealed (`send-seal`);
+    - `publish`: the produce until the broker acknowledged it (`send-publish`).
+    """
+    if not all(k in timing for k in ("send", "send-seal", "send-publish")):
+        return {}
+    return {
+        "arrive": (appended - sent) * 1000 - timing["send"],
+        "auth": timing["send"] - timing["send-seal"] - timing["send-publish"],
+        "seal": timing["send-seal"],
+        "publish": timing["send-publish"],
+    }
 
 
 def notify_parts(

@@ -86,17 +86,18 @@ class CommandBus:
         COMMAND_ID.set(str(command_id))
         # Personal fields leave this process sealed with the person's key (made here for
         # a new person): erasing the person later makes every copy unreadable.
-        envelope = await self._sealer.seal_command(
-            CommandEnvelope(
-                command_id=command_id,
-                type=type,
-                tenant_id=principal.tenant_id,
-                actor=Actor(id=str(principal.id), kind=principal.kind),
-                expected_version=expected_version,
-                address=principal.address,
-                payload=payload,
+        with server_timing.timed("send-seal"):
+            envelope = await self._sealer.seal_command(
+                CommandEnvelope(
+                    command_id=command_id,
+                    type=type,
+                    tenant_id=principal.tenant_id,
+                    actor=Actor(id=str(principal.id), kind=principal.kind),
+                    expected_version=expected_version,
+                    address=principal.address,
+                    payload=payload,
+                )
             )
-        )
         accepted = CommandOutcome(
             command_id=command_id,
             tenant_id=principal.tenant_id,
@@ -119,7 +120,10 @@ class CommandBus:
             now = utcnow()
             deadline = now + timedelta(seconds=left - margin)
             envelope = envelope.model_copy(update={"issued_at": now, "deadline": deadline})
-            appended_at = await self._publish(topic.name(self._namespace), key, envelope, wait=left)
+            with server_timing.timed("send-publish"):
+                appended_at = await self._publish(
+                    topic.name(self._namespace), key, envelope, wait=left
+                )
             if appended_at is not None and appended_at > deadline:
                 raise Unavailable("the broker took the command too late; it will not be applied")
         except Unavailable as refused:

@@ -4,7 +4,8 @@ A write's answer says, in milliseconds of this process's monotonic clock and cou
 the request's arrival (gateway/admission.py), how long each step took (W3C Server Timing):
 
 - `send`: arrival until the broker acknowledged the command (auth, validation, sealing,
-  the outcome key, the produce);
+  the outcome key, the produce), of which `send-seal` (the person's key and sealing) and
+  `send-publish` (the produce until the broker's acknowledgement);
 - `wait`: the acknowledgement until the outcome reached this process (the worker, and
   the outcome's announcement);
 - `wake`: the announcement until the waiting request ran again (this process's event
