@@ -386,12 +386,6 @@ class Settings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(
         default=100, ge=1, le=1500, alias="KAFKA_FETCH_MAX_WAIT_MS"
     )
-    # The workers' event loop: uvloop (the gateway's, through uvicorn) or Python's own.
-    # Faust runs on Python's unless told; its loop and socket writes were a quarter of a
-    # worker's CPU (docs/interactive-latency.md). `asyncio` only to measure the difference.
-    worker_event_loop: Literal["uvloop", "asyncio"] = Field(
-        default="uvloop", alias="WORKER_EVENT_LOOP"
-    )
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
     # How many messages each agent's stream holds ahead of the agent (Faust's

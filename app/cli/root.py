@@ -92,7 +92,6 @@ def worker(
 ) -> None:
     """Run the Faust agents: the commands, their followers, the live analytics."""
     import faust
-    import mode.loop
 
     from app.follower_offsets import adopt_domain_offsets
     from app.worker import build_worker_app
@@ -103,9 +102,6 @@ def worker(
         if agents not in accepted:
             raise typer.BadParameter(f"one of {', '.join(accepted)}", param_hint="--agents")
         settings = settings.model_copy(update={"worker_agents": agents})
-    if settings.worker_event_loop == "uvloop":
-        # Before Faust makes its loops (the worker's and its consumer thread's).
-        mode.loop.use("uvloop")
     faust_app = build_worker_app(settings)
     if settings.worker_agents == "followers":
         # Its group starts where the domain group's followers stood (app/follower_offsets.py);
