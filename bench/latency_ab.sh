@@ -33,6 +33,6 @@ for i in $(seq 1 "$REPS"); do
       "$here/.venv/bin/python" -m bench --latency-only ${EXTRA:-}) > "$OUT/$name-$i.log" 2>&1 \
       || echo "  (failed: see $OUT/$name-$i.log)"
     cp "$OUT/src-$ref/bench/results/latency-runs.json" "$OUT/$name-$i-runs.json" 2>/dev/null || true
-    grep -E "^    [a-z]|notify:|worker:|POST→GET|answered 503|CPU ms" "$OUT/$name-$i.log" || true
+    grep -E "^    [a-z]|gateway:|notify:|worker:|POST→GET|answered 503|CPU ms" "$OUT/$name-$i.log" || true
   done
 done

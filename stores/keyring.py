@@ -86,9 +86,11 @@ class Keyring:
         )
         self._lock = asyncio.Lock()
         # Group commit of new person keys (`_make`): the batch gathering while an insert is
-        # in flight, and the task that inserts one batch after another.
+        # in flight, the task that inserts one batch after another, and the loop of a
+        # caller inserting its own keys (None: no such insert in flight).
         self._waiting: _KeyBatch | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._inline: asyncio.AbstractEventLoop | None = None
 
     # --- the master and agency keys ---------------------------------------------------
 
@@ -209,21 +211,38 @@ class Keyring:
         """Make these people's keys, together with those other requests of this process ask
         for meanwhile: a create waits for one insert at most (the one in flight, if any,
         then the next, which carries every request that came during the first), and the
-        gateway spends one transaction on a group of concurrent creates, not one each.
+        gateway spends one statement on a group of concurrent creates, not one each.
+
+        With no insert in flight, the caller inserts its own keys itself: a task to start
+        and a wake-up to wait for are each a turn of the event loop, tens of milliseconds
+        in a busy gateway. Those that come meanwhile gather behind it, as behind a batch.
 
         Answers with the keys it inserted (a person another process made first is not in
-        the answer: the caller reads theirs), once the transaction committed: nothing is
+        the answer: the caller reads theirs), once the statement committed: nothing is
         sealed under a key that is not stored yet."""
         loop = asyncio.get_running_loop()
         if self._flusher is not None and self._flusher.get_loop() is not loop:
             # A keyring outliving its event loop (a test's, a job's asyncio.run): what the
             # old loop left is not this one's to wait for.
             self._flusher, self._waiting = None, None
+        if self._inline is not None and self._inline is not loop:
+            self._inline = None
+        idle = self._flusher is None or self._flusher.done()
+        if idle and self._inline is None and self._waiting is None:
+            self._inline = loop
+            try:
+                made = await self._insert_all({(tenant_id, s): t for s, t in subjects.items()})
+            finally:
+                # Cancelled or not, those that gathered meanwhile are inserted.
+                self._inline = None
+                if self._waiting is not None:
+                    self._flusher = loop.create_task(self._flush())
+            return {s: made[(tenant_id, s)] for s in subjects if (tenant_id, s) in made}
         batch = self._waiting
         if batch is None:
             batch = self._waiting = _KeyBatch()
         batch.add(tenant_id, subjects)
-        if self._flusher is None or self._flusher.done():
+        if idle and self._inline is None:
             # A task of its own, not the first caller's: a request that goes away (a client
             # that disconnects) must not take the others' insert with it.
             self._flusher = loop.create_task(self._flush())
