@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import time
@@ -14,7 +15,7 @@ from opentelemetry.trace import SpanKind
 
 from core import jsoncodec
 from core.clock import utcnow
-from core.errors import InvalidCommand, TooLate, Unavailable
+from core.errors import InvalidCommand, RTError, TooLate, Unavailable
 from core.logging import COMMAND_ID
 from core.trace_context import TRACER, trace_headers
 from gateway import server_timing
@@ -84,20 +85,6 @@ class CommandBus:
             if done is not None and done.status != "accepted":
                 return done
         COMMAND_ID.set(str(command_id))
-        # Personal fields leave this process sealed with the person's key (made here for
-        # a new person): erasing the person later makes every copy unreadable.
-        with server_timing.timed("send-seal"):
-            envelope = await self._sealer.seal_command(
-                CommandEnvelope(
-                    command_id=command_id,
-                    type=type,
-                    tenant_id=principal.tenant_id,
-                    actor=Actor(id=str(principal.id), kind=principal.kind),
-                    expected_version=expected_version,
-                    address=principal.address,
-                    payload=payload,
-                )
-            )
         accepted = CommandOutcome(
             command_id=command_id,
             tenant_id=principal.tenant_id,
@@ -107,8 +94,33 @@ class CommandBus:
         )
         tenant_id = principal.tenant_id
         future = self._waiter.register(tenant_id, command_id) if wait else None
+        # The outcome key is written while the command is sealed: both come before the
+        # publish and neither needs the other, and each is a round trip and a turn of a
+        # busy event loop.
+        marking = asyncio.ensure_future(self._redis.mark_accepted(accepted))
+        marking.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
-            await self._redis.mark_accepted(accepted)
+            # Personal fields leave this process sealed with the person's key (made here
+            # for a new person): erasing the person later makes every copy unreadable.
+            with server_timing.timed("send-seal"):
+                envelope = await self._sealer.seal_command(
+                    CommandEnvelope(
+                        command_id=command_id,
+                        type=type,
+                        tenant_id=principal.tenant_id,
+                        actor=Actor(id=str(principal.id), kind=principal.kind),
+                        expected_version=expected_version,
+                        address=principal.address,
+                        payload=payload,
+                    )
+                )
+        except BaseException as exc:
+            if future is not None:
+                self._waiter.forget(tenant_id, command_id, future)
+            await self._unmark(marking, accepted, exc)
+            raise
+        try:
+            await marking
             left = until - time.monotonic()
             if left <= margin:
                 raise busy()
@@ -217,8 +229,22 @@ class CommandBus:
         )
         return retry
 
-    async def _tell_refused(self, accepted: CommandOutcome, refused: Unavailable) -> None:
-        """GET /commands/{id} says what the 503 said: this command will not be applied."""
+    async def _unmark(
+        self, marking: asyncio.Future[None], accepted: CommandOutcome, failed: BaseException
+    ) -> None:
+        """The command failed before it was sent: the outcome key written meanwhile (if it
+        was) says why, never `accepted` for a command that will not be applied."""
+        with contextlib.suppress(Exception):
+            await marking
+            refusal = (
+                failed
+                if isinstance(failed, RTError)
+                else Unavailable("the command could not be sealed, so it was not sent")
+            )
+            await self._tell_refused(accepted, refusal)
+
+    async def _tell_refused(self, accepted: CommandOutcome, refused: RTError) -> None:
+        """GET /commands/{id} says what the answer said: this command will not be applied."""
         outcome = accepted.model_copy(
             update={"status": "rejected", "resource_id": None, "error": refused.as_dict()}
         )
