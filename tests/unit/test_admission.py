@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from core.errors import Unavailable
+from core.errors import StoreUnavailable, Unavailable
 from gateway.admission import WriteAdmission, _arrived_at, arrived_at, command_sent
 from gateway.commands import CommandBus
 from topics.envelopes import CommandEnvelope, CommandOutcome
@@ -143,6 +143,37 @@ async def test_a_request_that_waited_past_its_budget_is_refused_and_never_sent()
     finally:
         _arrived_at.reset(token)
     assert len(fakes.published) == 1
+
+
+class SealerAway(Fakes):
+    """Postgres away: the person's key cannot be made, so nothing can be sealed."""
+
+    async def seal_command(self, command: CommandEnvelope) -> CommandEnvelope:
+        await asyncio.sleep(0.01)  # the outcome key is written meanwhile
+        raise StoreUnavailable("postgres", ConnectionRefusedError())
+
+
+async def test_a_command_that_cannot_be_sealed_is_never_left_accepted() -> None:
+    fakes: Any = SealerAway()
+    bus = CommandBus(fakes, fakes, fakes, fakes, wait_seconds=5, namespace="t", publish_seconds=3)
+    principal: Any = type("P", (), {"tenant_id": uuid.uuid4(), "id": "u", "kind": "user"})()
+    principal.address = None
+    with pytest.raises(StoreUnavailable):
+        await bus.submit(
+            principal,
+            topic=CANDIDATE_COMMANDS,
+            type="candidate.create",
+            key=uuid.uuid4(),
+            payload={},
+            fingerprint={},
+            wait=True,
+        )
+    assert fakes.published == []
+    # Written as accepted while it was being sealed, then told refused: GET /commands/{id}
+    # never says a command that was not sent may still be applied.
+    assert [o.status for o in fakes.outcomes] == ["accepted", "rejected"]
+    assert fakes.outcomes[-1].error is not None
+    assert fakes.outcomes[-1].error["code"] == Unavailable.code
 
 
 async def test_writes_waiting_for_the_worker_leave_room_for_more_to_be_sent() -> None:
