@@ -18,6 +18,19 @@ from topics.envelopes import Actor, CommandOutcome, EventEnvelope
 pytestmark = pytest.mark.stack
 
 
+def _ledger_row(tenant: uuid.UUID, command_id: uuid.UUID, status: str) -> dict[str, object]:
+    """A recorded outcome of a command that changed nothing."""
+    return {
+        "command_id": command_id,
+        "tenant_id": tenant,
+        "type": "candidate.create",
+        "status": status,
+        "resource_id": None,
+        "error": None,
+        "events": [],
+    }
+
+
 async def test_ledger_records_a_command_once(stores: Stores) -> None:
     command_id, tenant = uuid.uuid4(), uuid.uuid4()
     row = {
@@ -41,15 +54,7 @@ async def test_the_ledger_tells_a_set_with_one_replay_from_a_new_one(stores: Sto
     tenant = uuid.uuid4()
 
     def row(command_id: uuid.UUID) -> dict[str, object]:
-        return {
-            "command_id": command_id,
-            "tenant_id": tenant,
-            "type": "candidate.create",
-            "status": "applied",
-            "resource_id": None,
-            "error": None,
-            "events": [],
-        }
+        return _ledger_row(tenant, command_id, "applied")
 
     first = [uuid.uuid4() for _ in range(5)]
     async with stores.db.transaction() as conn:
@@ -81,15 +86,7 @@ async def test_the_ledger_keeps_each_agencys_command_ids_apart(stores: Stores) -
     command_id, mine, theirs = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
     def row(tenant: uuid.UUID, status: str) -> dict[str, object]:
-        return {
-            "command_id": command_id,
-            "tenant_id": tenant,
-            "type": "candidate.create",
-            "status": status,
-            "resource_id": None,
-            "error": None,
-            "events": [],
-        }
+        return _ledger_row(tenant, command_id, status)
 
     async with stores.db.transaction() as conn:
         assert await ledger.record_processed_many(conn, [row(mine, "applied")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -111,8 +111,8 @@ class Fakes:
         return None
 
 
-async def test_a_request_that_waited_past_its_budget_is_refused_and_never_sent() -> None:
-    fakes: Any = Fakes()
+def _creating(fakes: Any, *, wait: bool) -> Callable[[], Awaitable[CommandOutcome]]:
+    """A bus over `fakes`, and a create submitted through it by one caller."""
     bus = CommandBus(fakes, fakes, fakes, fakes, wait_seconds=5, namespace="t", publish_seconds=3)
     principal: Any = type("P", (), {"tenant_id": uuid.uuid4(), "id": "u", "kind": "user"})()
     principal.address = None
@@ -125,8 +125,15 @@ async def test_a_request_that_waited_past_its_budget_is_refused_and_never_sent()
             key=uuid.uuid4(),
             payload={},
             fingerprint={},
-            wait=False,
+            wait=wait,
         )
+
+    return submit
+
+
+async def test_a_request_that_waited_past_its_budget_is_refused_and_never_sent() -> None:
+    fakes: Any = Fakes()
+    submit = _creating(fakes, wait=False)
 
     token = _arrived_at.set(time.monotonic())  # just arrived: sent, with a deadline
     try:
@@ -155,19 +162,8 @@ class SealerAway(Fakes):
 
 async def test_a_command_that_cannot_be_sealed_is_never_left_accepted() -> None:
     fakes: Any = SealerAway()
-    bus = CommandBus(fakes, fakes, fakes, fakes, wait_seconds=5, namespace="t", publish_seconds=3)
-    principal: Any = type("P", (), {"tenant_id": uuid.uuid4(), "id": "u", "kind": "user"})()
-    principal.address = None
     with pytest.raises(StoreUnavailable):
-        await bus.submit(
-            principal,
-            topic=CANDIDATE_COMMANDS,
-            type="candidate.create",
-            key=uuid.uuid4(),
-            payload={},
-            fingerprint={},
-            wait=True,
-        )
+        await _creating(fakes, wait=True)()
     assert fakes.published == []
     # Written as accepted while it was being sealed, then told refused: GET /commands/{id}
     # never says a command that was not sent may still be applied.
