@@ -9,8 +9,11 @@ commit) and the topics it reads (topics/access.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -22,7 +25,16 @@ from core.settings import Settings
 from stores.errors import unavailable_on
 from stores.kafka_auth import client_options
 
+log = logging.getLogger(__name__)
+
 ERRORS = (KafkaConnectionError, asyncio.TimeoutError, OSError)
+# A broker that has just started has no `__consumer_offsets` yet: it makes the topic on the
+# first group request and answers "coordinator not available" (or "loading") until its
+# partitions have leaders, some seconds on a fresh machine. Those answers are retriable;
+# past this the broker is not coming, and the caller is told it is unavailable.
+COORDINATOR_WAIT_SECONDS = 60.0
+RETRY_SECONDS = 0.5
+T = TypeVar("T")
 # (topic, partition): aiokafka's TopicPartition is one, and callers outside stores/ need
 # not import the driver.
 Partition = tuple[str, int]
@@ -72,14 +84,16 @@ class GroupOffsets:
             return {}
         asked = [TopicPartition(topic, partition) for topic, partition in partitions]
         with unavailable_on("kafka", ERRORS):
-            found = await self._admin.list_consumer_group_offsets(group, partitions=asked)
+            found = await _retrying(
+                lambda: self._admin.list_consumer_group_offsets(group, partitions=asked)
+            )
         # Kafka answers -1 for a partition the group never committed.
         return {(tp.topic, tp.partition): m.offset for tp, m in found.items() if m.offset >= 0}
 
     async def members(self, group: str) -> list[GroupMember]:
         """Who is in the group now, with the topics each subscribed to."""
         with unavailable_on("kafka", ERRORS):
-            responses = await self._admin.describe_consumer_groups([group])
+            responses = await _retrying(lambda: self._admin.describe_consumer_groups([group]))
         members = []
         for response in responses:
             for described in response.to_object()["groups"]:
@@ -109,3 +123,24 @@ class GroupOffsets:
             raise OffsetsRefused(f"group {group} refused the offsets: {exc!r}") from exc
         finally:
             await consumer.stop()
+
+
+async def _retrying(
+    call: Callable[[], Awaitable[T]],
+    wait_seconds: float = COORDINATOR_WAIT_SECONDS,
+    retry_seconds: float = RETRY_SECONDS,
+) -> T:
+    """`call()` again while the broker answers a retriable error (its group coordinator
+    still loading), for up to `wait_seconds`; then the error is the broker being away."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return await call()
+        except KafkaError as exc:
+            # A broker that is away is said at once (ERRORS); only its "not yet" is waited on.
+            if not exc.retriable or isinstance(exc, ERRORS):
+                raise
+            if time.monotonic() > deadline:
+                raise KafkaConnectionError(f"the broker still answers {exc!r}") from exc
+            log.info("kafka: %r; asking again in %.1fs", exc, retry_seconds)
+            await asyncio.sleep(retry_seconds)
