@@ -34,6 +34,7 @@ from bench.figures import (
     SEARCH_API_RAW_RATIO,
     analytics_figures,
     cpu_figures,
+    create_ceiling_figures,
     encryption_figures,
     import_figures,
     latency_figures,
@@ -45,7 +46,8 @@ from bench.figures import (
     throughput_figures,
 )
 from bench.followers_ab import measure as followers_ab
-from bench.imports import copy_baseline, import_throughput, write_candidates_csv
+from bench.import_cpu import import_cpu_figures, measured_import
+from bench.imports import copy_baseline, write_candidates_csv
 from bench.latency import (
     cpu_per_create,
     cpu_seconds,
@@ -56,9 +58,8 @@ from bench.latency import (
 )
 from bench.latency import summary as latency_summary
 from bench.memory_growth import measure as memory_growth
-from bench.profiling import profiled
 from bench.relevance import SETS, evaluate
-from bench.report import Figure, Report
+from bench.report import Figure, Report, cpus
 from bench.scale_out import measure as scale_out
 from bench.search_at_scale import agency_for_search
 from bench.search_audit_ab import measure as search_audit_ab
@@ -168,27 +169,28 @@ async def run_imports(args: argparse.Namespace) -> None:
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
         slug = f"bench-import-{uuid.uuid4().hex[:8]}"
         # CPU per row of each process: less at the mercy of a neighbour's load than rows/s.
-        pids = {
-            "domain worker": system.worker_pid,
-            **({"followers worker": system.followers_pid} if system.followers_pid else {}),
-            "analytics worker": system.analytics_pid,
-        }
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        if args.profile:
-            out = RESULTS / f"profile-import-{args.profile}.svg"
-            with profiled(system.worker_pid, out):
-                imp = await import_throughput(settings, import_file, args.import_rows, slug)
+        out = RESULTS / f"profile-import-{args.profile}.svg" if args.profile else None
+        imp, cpu, server_cpu = await measured_import(
+            settings, system, import_file, args.import_rows, slug, out
+        )
+        if out is not None:
             console.print(f"  profile of the domain worker: {out}")
-        else:
-            imp = await import_throughput(settings, import_file, args.import_rows, slug)
-        cpu = cpu_per_create(cpu_before, pids, args.import_rows)
         console.print("  CPU ms per row: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+        console.print(
+            "  servers' CPU ms per row: " + ", ".join(f"{k} {v:.2f}" for k, v in server_cpu.items())
+        )
         copy_rate = await copy_baseline(settings, import_file)
     report = Report(
         "RefactorTrack: bulk import",
-        raw={**imp, "copy_baseline_rate": copy_rate, "cpu_ms_per_row": cpu},
+        raw={
+            **imp,
+            "copy_baseline_rate": copy_rate,
+            "cpu_ms_per_row": cpu,
+            "server_cpu_ms_per_row": server_cpu,
+        },
     )
     report.extend(import_figures(args.import_rows, imp, copy_rate))
+    report.extend(import_cpu_figures(cpu, server_cpu, copy_rate))
     report.write(RESULTS / "imports.json", console)
 
 
@@ -414,6 +416,7 @@ async def run(args: argparse.Namespace) -> None:
     )
     report.extend(throughput_figures(tp, noop))
     report.extend(cpu_figures(cpu, server_cpu))
+    report.extend(create_ceiling_figures(cpu, server_cpu, noop, cpus(), args.rate))
     report.extend(latency_figures(runs, args.rate))
     report.extend(analytics_figures(sse, args.analytics_rate, an))
     report.extend(relevance_figures(rel))
@@ -423,7 +426,9 @@ async def run(args: argparse.Namespace) -> None:
         before = system_mib(system)
         console.print(f"[bold]import[/]: {args.import_rows} candidates from CSV")
         slug = f"bench-import-{uuid.uuid4().hex[:8]}"
-        imp = await import_throughput(settings, import_file, args.import_rows, slug)
+        imp, import_cpu, import_server_cpu = await measured_import(
+            settings, system, import_file, args.import_rows, slug
+        )
         after = system_mib(system)
         console.print(
             f"  {imp['every_store_rate']:.0f}/s into every store "
@@ -438,12 +443,18 @@ async def run(args: argparse.Namespace) -> None:
             f"raw OpenSearch p95 {lat_search['raw_p95_ms']:.1f} ms"
         )
     report.extend(import_figures(args.import_rows, imp, copy_rate))
+    report.extend(import_cpu_figures(import_cpu, import_server_cpu, copy_rate))
     report.extend(search_figures(args.import_rows, lat_search))
     report.extend(memory_figures("before the import", before))
     report.extend(memory_figures(f"after {args.import_rows:,} rows", after))
     report.raw.update(
         {
-            "import": {**imp, "copy_baseline_rate": copy_rate},
+            "import": {
+                **imp,
+                "copy_baseline_rate": copy_rate,
+                "cpu_ms_per_row": import_cpu,
+                "server_cpu_ms_per_row": import_server_cpu,
+            },
             "relevance": rel,
             "search_latency_ms": lat_search,
             "throughput": tp,

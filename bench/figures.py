@@ -111,20 +111,114 @@ def latency_figures(runs: list[dict[str, Any]], rate: float) -> list[Figure]:
     return figures
 
 
-def cpu_figures(cpu: dict[str, float], stack: dict[str, float] | None = None) -> list[Figure]:
-    """CPU milliseconds per create, process by process, in the throughput phase; then the
-    stack's servers, which count only on a quiet machine (they serve everything on it)."""
+def cpu_figures(
+    cpu: dict[str, float],
+    stack: dict[str, float] | None = None,
+    *,
+    phase: str = "creates",
+    unit: str = "create",
+) -> list[Figure]:
+    """CPU milliseconds per create (or imported row), process by process; then the stack's
+    servers, which count only on a quiet machine (they serve everything on it)."""
     ours = {k: v for k, v in cpu.items() if not k.startswith("load generator")}
-    figures = [Figure("creates", f"CPU per create: {name}", ms, "ms") for name, ms in cpu.items()]
-    figures.append(Figure("creates", "CPU per create: our processes", sum(ours.values()), "ms"))
+    figures = [Figure(phase, f"CPU per {unit}: {name}", ms, "ms") for name, ms in cpu.items()]
+    figures.append(Figure(phase, f"CPU per {unit}: our processes", sum(ours.values()), "ms"))
     if stack:
-        shared = "shared server: per create on a quiet machine only"
+        shared = f"shared server: per {unit} on a quiet machine only"
         figures.extend(
-            Figure("creates", f"CPU per create: {name} (server)", ms, "ms", note=shared)
+            Figure(phase, f"CPU per {unit}: {name} (server)", ms, "ms", note=shared)
             for name, ms in stack.items()
         )
         figures.append(
-            Figure("creates", "CPU per create: the servers", sum(stack.values()), "ms", note=shared)
+            Figure(phase, f"CPU per {unit}: the servers", sum(stack.values()), "ms", note=shared)
+        )
+    return figures
+
+
+def ceiling_rate(cores: int, cpu_ms_per_unit: float) -> float:
+    """The most units a second `cores` cores can give when each unit costs this much CPU
+    (every core busy, nothing else running): a bound no tuning of the rest passes."""
+    return cores * 1000 / cpu_ms_per_unit if cpu_ms_per_unit > 0 else float("nan")
+
+
+def ceiling_figures(
+    phase: str,
+    unit: str,
+    cores: int,
+    ours_ms: float,
+    servers_ms: float,
+    target: str,
+    baseline: float | None = None,
+    baseline_name: str | None = None,
+) -> list[Figure]:
+    """What this machine allows at most, from the CPU the same run measured per unit.
+
+    "Servers alone" is the rate if our processes cost no CPU at all: the stores' own work
+    for each unit (Postgres, MongoDB, OpenSearch, Kafka, Redis) on every core. When it is
+    below a target, the target is out of this machine's reach whatever our code does: the
+    cost left is outside it. Figures, not verdicts (no target column): the targets are on
+    the rates measured."""
+    wanted = f"target {target}"
+    shared = "servers shared: a quiet machine only"
+    return [
+        Figure(
+            phase,
+            f"ceiling on {cores} cores: our processes + the servers, per {unit}",
+            ceiling_rate(cores, ours_ms + servers_ms),
+            "/s",
+            baseline=baseline,
+            baseline_name=baseline_name,
+            note=f"{wanted}; {shared}",
+        ),
+        Figure(
+            phase,
+            f"ceiling on {cores} cores: the servers alone (our code at 0 CPU)",
+            ceiling_rate(cores, servers_ms),
+            "/s",
+            baseline=baseline,
+            baseline_name=baseline_name,
+            note=f"{wanted}; {shared}",
+        ),
+    ]
+
+
+def create_ceiling_figures(
+    cpu: dict[str, float],
+    stack: dict[str, float],
+    noop: float,
+    cores: int,
+    offered_rate: float | None = None,
+) -> list[Figure]:
+    """The end-to-end creates this machine allows at most, against the no-op agent's rate:
+    if the ratio of the servers-alone ceiling is under the target's, so is any run's.
+
+    With `offered_rate` (the latency runs'), also the share of the machine's CPU that rate
+    needs at the CPU per create measured here, at full load, where sets are largest and a
+    create cheapest: at the offered rate it needs at least this much. Near 100 % a queue
+    forms at every burst, and the latency's tail is the queue's."""
+    if not stack:
+        return []
+    ours = sum(v for k, v in cpu.items() if not k.startswith("load generator"))
+    servers = sum(stack.values())
+    figures = ceiling_figures(
+        "creates",
+        "create",
+        cores,
+        ours,
+        servers,
+        f"end-to-end / no-op {E2E_NOOP_RATIO.bound:g}",
+        baseline=noop,
+        baseline_name="no-op msgs/s",
+    )
+    if offered_rate:
+        figures.append(
+            Figure(
+                "creates",
+                f"the machine's CPU {offered_rate:.0f} creates/s need (ours + the servers)",
+                100 * offered_rate * (ours + servers) / (cores * 1000),
+                "%",
+                note=f"{cores} cores; at least this: measured at full load",
+            )
         )
     return figures
 

@@ -47,7 +47,12 @@ from sqlalchemy import select
 
 from bench.creates import applied_count, candidate_body, console, login
 from bench.environment import RESULTS, UNLIMITED
-from bench.figures import cpu_figures, latency_figures, throughput_figures
+from bench.figures import (
+    cpu_figures,
+    create_ceiling_figures,
+    latency_figures,
+    throughput_figures,
+)
 from bench.latency_split import (
     GATEWAY_PARTS,
     NOTIFY_PARTS,
@@ -58,7 +63,7 @@ from bench.latency_split import (
     worker_stages,
 )
 from bench.profiling import profiled
-from bench.report import Figure, Report
+from bench.report import Figure, Report, cpus
 from bench.stack_cpu import StackMeter
 from bench.stats import percentile
 from core.settings import Settings, get_settings
@@ -470,6 +475,7 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
             )
     report.extend(throughput_figures(tp, noop_rate))
     report.extend(cpu_figures(cpu, server_cpu))
+    report.extend(create_ceiling_figures(cpu, server_cpu, noop_rate, cpus(), args.rate))
     report.raw.update(
         {
             "rate": args.rate,

@@ -175,11 +175,12 @@ def _machine() -> dict[str, Any]:
         load = []
     return {
         "python": platform.python_version(),
-        "cpus": _cpus(),
+        "cpus": cpus(),
         "commit": commit,
         "load_average_at_end": load,
     }
 
 
-def _cpus() -> int:
+def cpus() -> int:
+    """The cores this process may run on (what the machine gives the whole bench)."""
     return len(os.sched_getaffinity(0))

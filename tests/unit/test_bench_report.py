@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.figures import cpu_figures, latency_figures
+from bench.figures import cpu_figures, create_ceiling_figures, latency_figures
 from bench.report import Figure, Report, Target
 from bench.stack_cpu import per_create, snapshot
 
@@ -105,3 +105,37 @@ def test_cpu_rows_total_our_processes_and_the_servers_apart() -> None:
     assert rows["CPU per create: our processes"] == pytest.approx(7.0)
     assert rows["CPU per create: the servers"] == pytest.approx(3.0)
     assert rows["CPU per create: kafka (server)"] == pytest.approx(2.0)
+
+
+def test_the_ceilings_are_the_cores_over_the_cpu_each_create_costs() -> None:
+    # 2 cores; our processes 3 ms and the servers 1 ms a create; the no-op agent 4,000/s.
+    figures = create_ceiling_figures(
+        {"gateway": 2.0, "domain worker": 1.0, "load generator (this process)": 50.0},
+        {"postgres": 0.25, "opensearch": 0.75},
+        noop=4000.0,
+        cores=2,
+    )
+    both, servers_alone = figures
+    assert both.value == pytest.approx(500.0)  # 2,000 ms of CPU a second / 4 ms
+    assert servers_alone.value == pytest.approx(2000.0)  # with our code at 0 CPU
+    assert servers_alone.effective_ratio == pytest.approx(0.5)
+    # Figures, not verdicts: a ceiling bounds the target's figure, it is not judged itself.
+    assert both.met is None
+    assert servers_alone.met is None
+
+
+def test_no_ceiling_without_the_servers_cpu() -> None:
+    assert create_ceiling_figures({"gateway": 2.0}, {}, noop=4000.0, cores=2) == []
+
+
+def test_the_share_of_the_machine_an_offered_rate_needs() -> None:
+    figures = create_ceiling_figures(
+        {"gateway": 2.0, "domain worker": 2.0},
+        {"kafka": 1.0},
+        noop=4000.0,
+        cores=2,
+        offered_rate=200,
+    )
+    # 200 creates/s at 5 ms each = 1,000 ms of CPU a second, of the 2,000 two cores give.
+    assert figures[-1].value == pytest.approx(50.0)
+    assert figures[-1].unit == "%"
