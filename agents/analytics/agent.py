@@ -26,7 +26,8 @@ import orjson
 
 from agents.analytics.alerts import check_alerts
 from agents.analytics.projection import Projector
-from agents.analytics.state import READ_TYPES, AnalyticsState
+from agents.analytics.state import CANDIDATE_EVENTS as CANDIDATE_TYPES
+from agents.analytics.state import CANDIDATE_FIELDS, READ_TYPES, AnalyticsState
 from agents.processor import OutgoingMessage
 from agents.publishing import FaustPublisher
 from core.settings import Settings
@@ -124,7 +125,8 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
 
     A message holds a JSON array of up to FORWARD_CHUNK events of one agency, in the
     order they were read, so the metrics agent pays Kafka's per-message cost once for
-    many events.
+    many events. A candidate event is forwarded with only what the metrics read of it
+    (`_candidate_head`): the rest is a person's data, and most of the bytes.
     """
     by_tenant: dict[str, list[bytes]] = {}
     for value in values:
@@ -137,20 +139,41 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
             for member in members:
                 kind, tenant = member.get("type"), member.get("tenant_id")
                 if kind in READ_TYPES and tenant is not None:
-                    by_tenant.setdefault(str(tenant), []).append(orjson.dumps(member))
+                    head = _candidate_head(member) if kind in CANDIDATE_TYPES else member
+                    by_tenant.setdefault(str(tenant), []).append(orjson.dumps(head))
             continue
-        head = _type_and_tenant(value)
-        if head is None:
+        found = _type_and_tenant(value)
+        if found is None:
             log.error("analytics: skipping an unreadable event")
             continue
-        if head[0] in READ_TYPES:
-            by_tenant.setdefault(head[1], []).append(value)
+        kind, tenant = found
+        if kind in CANDIDATE_TYPES:
+            try:
+                value = orjson.dumps(_candidate_head(orjson.loads(value)))
+            except (orjson.JSONDecodeError, TypeError, AttributeError):
+                log.error("analytics: skipping an unreadable event")
+                continue
+        if kind in READ_TYPES:
+            by_tenant.setdefault(tenant, []).append(value)
     out: list[OutgoingMessage] = []
     for tenant, events in by_tenant.items():
         for i in range(0, len(events), FORWARD_CHUNK):
             chunk = b"[" + b",".join(events[i : i + FORWARD_CHUNK]) + b"]"
             out.append((topic, tenant.encode(), chunk, None))
     return out
+
+
+def _candidate_head(event: dict[str, Any]) -> dict[str, Any]:
+    """A candidate event with only the envelope and the data fields the metrics read."""
+    data = event.get("data")
+    kept = {k: data[k] for k in CANDIDATE_FIELDS if k in data} if isinstance(data, dict) else {}
+    return {
+        "event_id": event.get("event_id"),
+        "type": event.get("type"),
+        "tenant_id": event.get("tenant_id"),
+        "aggregate_id": event.get("aggregate_id"),
+        "data": kept,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,9 @@ REQUISITION_EVENTS = frozenset(
     {REQUISITION_CREATED, REQUISITION_UPDATED, REQUISITION_STATUS_CHANGED}
 )
 CANDIDATE_EVENTS = frozenset({CANDIDATE_CREATED, CANDIDATE_UPDATED})
+# All a candidate event's data the analytics read (`apply`): the router forwards only these,
+# so no name, contact point or résumé reaches the analytics' topic or worker.
+CANDIDATE_FIELDS = ("id", "source", "version", "merged_into")
 # Every event type the analytics read; the router forwards only these.
 READ_TYPES = (
     SUBMISSION_EVENTS

@@ -8,6 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
+from agents.analytics.agent import forwarded, read_chunk
 from agents.analytics.state import AnalyticsState, MemoryTable
 from domain.analytics.model import ALL, FORWARD, Aggregates
 from domain.analytics.views import leaderboard_view, slice_view, sources_view
@@ -210,3 +213,43 @@ def test_candidates_are_read_from_the_table_through_a_bounded_cache() -> None:
     tight.write_tables()
     assert _views(tight.tenants[str(TENANT)]) == expected
     assert len(cands) == 5  # every candidate's record is in the table
+
+
+def _with_personal_data(event: EventEnvelope) -> EventEnvelope:
+    if not event.type.startswith("candidate."):
+        return event
+    personal = {"full_name": "Ada Lovelace", "emails": ["ada@example.org"], "resume_text": "x"}
+    return event.model_copy(update={"data": {**event.data, **personal}})
+
+
+def test_routed_events_give_the_same_sums_and_carry_no_personal_data() -> None:
+    """What the router forwards, as single events or inside an import's batch event, gives
+    the metrics the same sums as the events themselves, and no candidate's personal data."""
+    events = [_with_personal_data(e) for e in _workload(random.Random(23))]
+    direct = _fresh()
+    for e in events:
+        direct.apply(e, 0)
+    singles = [orjson.dumps(e.model_dump(mode="json")) for e in events]
+    batch = EventEnvelope(
+        event_id=uuid.uuid4(),
+        type="candidate.created_batch",
+        tenant_id=TENANT,
+        aggregate_id=uuid.uuid4(),
+        version=0,
+        occurred_at=T0,
+        caused_by=uuid.uuid4(),
+        actor=Actor(id="importer"),
+        data={"events": [e.model_dump(mode="json") for e in events if e.type.startswith("cand")]},
+    )
+    others = [v for e, v in zip(events, singles, strict=True) if not e.type.startswith("cand")]
+    for values in (singles, [orjson.dumps(batch.model_dump(mode="json")), *others]):
+        messages = forwarded(values, "by-tenant")
+        assert messages
+        routed = _fresh()
+        for _topic, key, value, _headers in messages:
+            assert key == str(TENANT).encode()
+            for needle in (b"Ada", b"ada@example.org", b"resume_text"):
+                assert needle not in value
+            for envelope in read_chunk(value):
+                routed.apply(envelope, 0)
+        assert _views(routed.tenants[str(TENANT)]) == _views(direct.tenants[str(TENANT)])
