@@ -22,10 +22,15 @@ def broker_credentials(settings: Settings, login: KafkaLogin) -> faust.SASLCrede
 
 
 def create_faust_app(
-    settings: Settings, *, app_id: str | None = None, login: KafkaLogin | None = None
+    settings: Settings,
+    *,
+    app_id: str | None = None,
+    login: KafkaLogin | None = None,
+    linger_ms: int = 0,
 ) -> faust.App:
     """The worker's app, logged in as the worker principal unless `login` names another
-    (the no-op benchmark's agent, on a topic outside the worker's ACLs)."""
+    (the no-op benchmark's agent, on a topic outside the worker's ACLs). Its producer
+    sends at once unless `linger_ms` says to wait for more (the analytics worker)."""
     app_id = app_id or settings.worker_id
     # One directory per app: the analytics tables' RocksDB files are named by table, so
     # two apps (the test harness's, a benchmark's) in one WORKER_DATA_DIR would otherwise
@@ -47,7 +52,7 @@ def create_faust_app(
         topic_replication_factor=settings.kafka_replication_factor,
         web_enabled=False,
         producer_acks=-1,
-        producer_linger_ms=0,
+        producer_linger_ms=linger_ms,
         stream_wait_empty=False,
         stream_buffer_maxsize=settings.worker_stream_buffer,
         broker_commit_every=100,

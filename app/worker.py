@@ -84,13 +84,21 @@ def worker_app_id(settings: Settings) -> str:
     return settings.worker_id
 
 
+def producer_linger_ms(settings: Settings) -> int:
+    """The analytics worker's producer waits for company (its records leave in bursts and
+    nobody waits on them); the command and follower workers send at once."""
+    return settings.analytics_producer_linger_ms if settings.worker_agents == "analytics" else 0
+
+
 def build_worker_app(settings: Settings) -> faust.App:
     # At the process's start, before any client exists (PyMongo's listener applies to the
     # clients made after it).
     agents = settings.worker_agents
     trace_process(settings, "worker" if agents in ("all", "domain") else f"worker-{agents}")
     stores = Stores(settings)
-    app = create_faust_app(settings, app_id=worker_app_id(settings))
+    app = create_faust_app(
+        settings, app_id=worker_app_id(settings), linger_ms=producer_linger_ms(settings)
+    )
     # Set before anything is frozen: from the start, a worker's full collections wait for
     # GC_FULL_AFTER younger ones (an import's sets in flight, core/gc_tuning.py).
     space_full_collections(settings.gc_full_after)

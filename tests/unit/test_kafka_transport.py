@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.faust_app import create_faust_app
+from app.worker import producer_linger_ms
 from core.settings import Settings
 
 
@@ -21,3 +22,16 @@ async def test_the_workers_fetch_waits_at_most_the_setting(tmp_path: Path) -> No
 
 def test_the_default_is_well_under_fausts_fixed_wait() -> None:
     assert Settings(_env_file=None).kafka_fetch_max_wait_ms <= 100  # type: ignore[call-arg]
+
+
+def test_only_the_analytics_worker_lingers(tmp_path: Path) -> None:
+    """The analytics worker's producer waits ANALYTICS_PRODUCER_LINGER_MS for company;
+    the command and follower workers send at once (the interactive path)."""
+    lingers = {}
+    for agents in ("analytics", "commands", "followers", "all"):
+        settings = Settings(  # type: ignore[call-arg]
+            ANALYTICS_PRODUCER_LINGER_MS=7, WORKER_AGENTS=agents, WORKER_DATA_DIR=str(tmp_path)
+        )
+        app = create_faust_app(settings, app_id=agents, linger_ms=producer_linger_ms(settings))
+        lingers[agents] = app.conf.producer_linger
+    assert lingers == {"analytics": 0.007, "commands": 0.0, "followers": 0.0, "all": 0.0}
