@@ -28,8 +28,11 @@ from stores.bundle import Stores
 def main() -> None:
     expected, out = int(sys.argv[1]), Path(sys.argv[2])
     settings = get_settings()
+    # As the deployed analytics worker sends (app/worker.py).
     app: faust.App = create_faust_app(
-        settings, app_id=f"{settings.worker_id}-{uuid.uuid4().hex[:6]}"
+        settings,
+        app_id=f"{settings.worker_id}-{uuid.uuid4().hex[:6]}",
+        linger_ms=settings.analytics_producer_linger_ms,
     )
     stores = Stores(settings)
     state = analytics.register(app, stores, settings)
