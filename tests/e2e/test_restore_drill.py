@@ -193,6 +193,12 @@ class Known:
             },
         )
         self.requisition = req["id"]
+        # A saved search alerts on candidates indexed after it is saved: the three above
+        # are made before it, so it is saved only once the index has them (on a slow
+        # machine the followers may still be behind).
+        await eventually(
+            lambda: self._found(client, 3), timeout=90, what="the first candidates indexed"
+        )
         saved = await _created(
             client, "/api/v1/saved-searches", {"name": "Platform people", "q": self.word}
         )
@@ -212,6 +218,10 @@ class Known:
             client, "/api/v1/candidates", candidate_body(headline=f"SRE {self.word} late")
         )
         self.candidates.append(late["id"])
+
+    async def _found(self, client: httpx.AsyncClient, n: int) -> bool:
+        r = await client.get("/api/v1/search/candidates", params={"q": self.word, "limit": 50})
+        return r.status_code == 200 and len(r.json()["items"]) >= n
 
     async def answers(self, client: httpx.AsyncClient) -> dict[str, Any]:
         async def get(path: str, **params: Any) -> Any:
