@@ -26,8 +26,7 @@ import orjson
 
 from agents.analytics.alerts import check_alerts
 from agents.analytics.projection import Projector
-from agents.analytics.state import CANDIDATE_EVENTS as CANDIDATE_TYPES
-from agents.analytics.state import CANDIDATE_FIELDS, READ_TYPES, AnalyticsState
+from agents.analytics.state import READ_TYPES, TRIMMED_TYPES, AnalyticsState, read_part
 from agents.processor import OutgoingMessage
 from agents.publishing import FaustPublisher
 from core.settings import Settings
@@ -125,8 +124,9 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
 
     A message holds a JSON array of up to FORWARD_CHUNK events of one agency, in the
     order they were read, so the metrics agent pays Kafka's per-message cost once for
-    many events. A candidate event is forwarded with only what the metrics read of it
-    (`_candidate_head`): the rest is a person's data, and most of the bytes.
+    many events. A candidate, submission or placement event is forwarded with only what
+    the metrics read of it (`_read_part`): the rest is a person's data, and most of the
+    bytes.
     """
     by_tenant: dict[str, list[bytes]] = {}
     for value in values:
@@ -139,17 +139,17 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
             for member in members:
                 kind, tenant = member.get("type"), member.get("tenant_id")
                 if kind in READ_TYPES and tenant is not None:
-                    head = _candidate_head(member) if kind in CANDIDATE_TYPES else member
-                    by_tenant.setdefault(str(tenant), []).append(orjson.dumps(head))
+                    part = _read_part(member) if kind in TRIMMED_TYPES else member
+                    by_tenant.setdefault(str(tenant), []).append(orjson.dumps(part))
             continue
         found = _type_and_tenant(value)
         if found is None:
             log.error("analytics: skipping an unreadable event")
             continue
         kind, tenant = found
-        if kind in CANDIDATE_TYPES:
+        if kind in TRIMMED_TYPES:
             try:
-                value = orjson.dumps(_candidate_head(orjson.loads(value)))
+                value = orjson.dumps(_read_part(orjson.loads(value)))
             except (orjson.JSONDecodeError, TypeError, AttributeError):
                 log.error("analytics: skipping an unreadable event")
                 continue
@@ -163,10 +163,10 @@ def forwarded(values: Sequence[bytes | None], topic: str) -> list[OutgoingMessag
     return out
 
 
-def _candidate_head(event: dict[str, Any]) -> dict[str, Any]:
-    """A candidate event with only the envelope and the data fields the metrics read."""
+def _read_part(event: dict[str, Any]) -> dict[str, Any]:
+    """An event with only the envelope's ids and the data fields the metrics read."""
     data = event.get("data")
-    kept = {k: data[k] for k in CANDIDATE_FIELDS if k in data} if isinstance(data, dict) else {}
+    kept = read_part(str(event.get("type")), data) if isinstance(data, dict) else {}
     return {
         "event_id": event.get("event_id"),
         "type": event.get("type"),

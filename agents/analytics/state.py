@@ -91,9 +91,13 @@ REQUISITION_EVENTS = frozenset(
     {REQUISITION_CREATED, REQUISITION_UPDATED, REQUISITION_STATUS_CHANGED}
 )
 CANDIDATE_EVENTS = frozenset({CANDIDATE_CREATED, CANDIDATE_UPDATED})
-# All a candidate event's data the analytics read (`apply`): the router forwards only these,
-# so no name, contact point or résumé reaches the analytics' topic or worker.
+# All of an event's data the analytics read (`apply`), by kind: the router forwards only
+# these, so no name, contact point, résumé or written reason reaches the analytics' topic
+# or worker. A metric that reads another field adds it here.
 CANDIDATE_FIELDS = ("id", "source", "version", "merged_into")
+SUBMISSION_FIELDS = ("id", "tenant_id", "candidate_id", "requisition_id", "stage", "version")
+MOVE_FIELDS = ("from", "to", "at", "actor")
+PLACEMENT_FIELDS = ("id", "submission_id", "margin", "fee", "currency", "created_at")
 # Every event type the analytics read; the router forwards only these.
 READ_TYPES = (
     SUBMISSION_EVENTS
@@ -101,6 +105,29 @@ READ_TYPES = (
     | CANDIDATE_EVENTS
     | {PLACEMENT_CREATED, CANDIDATE_ERASED, CANDIDATE_MERGED}
 )
+
+
+def read_part(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What `AnalyticsState.apply` reads of an event's data: the rest is left out of the
+    analytics' topic. Kinds read whole (requisitions, erasures, merges) hold no one's
+    personal data."""
+    if kind in CANDIDATE_EVENTS:
+        return {k: data[k] for k in CANDIDATE_FIELDS if k in data}
+    if kind in SUBMISSION_EVENTS:
+        part = {k: data[k] for k in SUBMISSION_FIELDS if k in data}
+        history = data.get("history")
+        if isinstance(history, list):
+            part["history"] = [
+                {k: h[k] for k in MOVE_FIELDS if k in h} if isinstance(h, dict) else h
+                for h in history
+            ]
+        return part
+    if kind == PLACEMENT_CREATED:
+        return {k: data[k] for k in PLACEMENT_FIELDS if k in data}
+    return data
+
+
+TRIMMED_TYPES = CANDIDATE_EVENTS | SUBMISSION_EVENTS | {PLACEMENT_CREATED}
 
 
 # Candidates whose record is kept in memory between reads of the table.

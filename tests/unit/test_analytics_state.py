@@ -216,15 +216,21 @@ def test_candidates_are_read_from_the_table_through_a_bounded_cache() -> None:
 
 
 def _with_personal_data(event: EventEnvelope) -> EventEnvelope:
-    if not event.type.startswith("candidate."):
-        return event
-    personal = {"full_name": "Ada Lovelace", "emails": ["ada@example.org"], "resume_text": "x"}
-    return event.model_copy(update={"data": {**event.data, **personal}})
+    """The event as our agents emit it: personal fields beside those the metrics read."""
+    data = dict(event.data)
+    if event.type.startswith("candidate."):
+        data.update(full_name="Ada Lovelace", emails=["ada@example.org"], resume_text="x")
+    elif event.type.startswith("submission."):
+        data["history"] = [{**h, "reason": "rt1:Ada-said-no"} for h in data["history"]]
+        data["notes"] = "Ada Lovelace prefers remote"
+    elif event.type == "placement.created":
+        data["end_reason"] = "rt1:Ada-left"
+    return event.model_copy(update={"data": data})
 
 
 def test_routed_events_give_the_same_sums_and_carry_no_personal_data() -> None:
     """What the router forwards, as single events or inside an import's batch event, gives
-    the metrics the same sums as the events themselves, and no candidate's personal data."""
+    the metrics the same sums as the events themselves, and no one's personal data."""
     events = [_with_personal_data(e) for e in _workload(random.Random(23))]
     direct = _fresh()
     for e in events:
@@ -248,7 +254,8 @@ def test_routed_events_give_the_same_sums_and_carry_no_personal_data() -> None:
         routed = _fresh()
         for _topic, key, value, _headers in messages:
             assert key == str(TENANT).encode()
-            for needle in (b"Ada", b"ada@example.org", b"resume_text"):
+            assert value is not None
+            for needle in (b"Ada", b"ada@example.org", b"resume_text", b"rt1:", b"reason"):
                 assert needle not in value
             for envelope in read_chunk(value):
                 routed.apply(envelope, 0)
