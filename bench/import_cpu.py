@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from bench.figures import IMPORT_COPY_RATIO, IMPORT_RATE, ceiling_figures, cpu_figures
 from bench.imports import import_throughput
@@ -19,11 +18,12 @@ from bench.profiling import profiled
 from bench.report import Figure, cpus
 from bench.stack_cpu import StackMeter
 from core.settings import Settings
+from tests.harness.processes import RunningSystem
 
 
 async def measured_import(
     settings: Settings,
-    system: Any,
+    system: RunningSystem,
     path: Path,
     rows: int,
     slug: str,
