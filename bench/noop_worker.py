@@ -15,6 +15,7 @@ from pathlib import Path
 
 import faust
 
+from app.event_loop import use_worker_loop
 from app.faust_app import create_faust_app
 from core.settings import get_settings
 
@@ -22,6 +23,7 @@ from core.settings import get_settings
 def main() -> None:
     topic_name, expected, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     settings = get_settings()
+    use_worker_loop(settings)  # the same loop as the workers it is the baseline for
     # Its topic and group lie outside the worker's ACLs: the benchmark's agent logs in
     # as the admin, which costs the same per message as the worker's login.
     app: faust.App = create_faust_app(

@@ -413,6 +413,14 @@ class Settings(BaseSettings):
     worker_agents: Literal["all", "domain", "commands", "followers", "analytics"] = Field(
         default="all", alias="WORKER_AGENTS"
     )
+    # The workers' event loop: uvloop's (libuv, in C) or the standard library's. A worker
+    # is a busy event loop (a fetch, a produce and a few store round trips per command):
+    # on the pure-Python loop its callbacks and socket writes were a quarter of its CPU
+    # (docs/interactive-latency.md). `asyncio` is the way back should a library misbehave
+    # on uvloop. The gateway's uvicorn picks uvloop by itself.
+    worker_event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", alias="WORKER_EVENT_LOOP"
+    )
     # Live analytics: the service levels an agency gets unless it sets its own, and how
     # often the worker checks them and pushes changed views to dashboards.
     analytics_client_review_hours: float = Field(

@@ -93,6 +93,7 @@ def worker(
     """Run the Faust agents: the commands, their followers, the live analytics."""
     import faust
 
+    from app.event_loop import use_worker_loop
     from app.follower_offsets import adopt_domain_offsets
     from app.worker import build_worker_app
 
@@ -102,6 +103,7 @@ def worker(
         if agents not in accepted:
             raise typer.BadParameter(f"one of {', '.join(accepted)}", param_hint="--agents")
         settings = settings.model_copy(update={"worker_agents": agents})
+    use_worker_loop(settings)
     faust_app = build_worker_app(settings)
     if settings.worker_agents == "followers":
         # Its group starts where the domain group's followers stood (app/follower_offsets.py);
