@@ -2,7 +2,8 @@
 
 Postgres is the system of record: a command is applied when its candidate row is there
 (and its ledger row says `applied`). Everything is read straight from the servers, as
-the admin where Kafka is concerned, never through the product's own read paths.
+the admin where Kafka is concerned, never through the product's own read paths; only
+the candidates' e-mails, sealed at rest, are opened with the product's keyring.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 
 from core.settings import Settings
+from stores.at_rest import AtRest
 from stores.connections import opensearch_options, postgres_ssl
 from stores.kafka_auth import client_options
+from stores.keyring import Keyring
+from stores.postgres.database import Database
 
 PROFILES = "candidate_profiles"  # stores/mongo.py
 
@@ -72,10 +76,13 @@ async def read_store(settings: Settings, tenant_id: UUID) -> StoreView:
     conn = await _pg(settings)
     try:
         view = StoreView()
-        rows = await conn.fetch(
-            "SELECT id, emails, version, created_at, updated_at FROM candidates"
-            " WHERE tenant_id = $1",
-            tenant_id,
+        rows = await _opened(
+            settings,
+            await conn.fetch(
+                "SELECT id, tenant_id, emails, version, created_at, updated_at FROM candidates"
+                " WHERE tenant_id = $1",
+                tenant_id,
+            ),
         )
         for r in rows:
             row = CandidateRow(r["id"], r["version"], _ts(r["created_at"]), _ts(r["updated_at"]))
@@ -93,6 +100,16 @@ async def read_store(settings: Settings, tenant_id: UUID) -> StoreView:
         return view
     finally:
         await conn.close()
+
+
+async def _opened(settings: Settings, records: list[Any]) -> list[dict[str, Any]]:
+    """The rows with their e-mails opened (each is sealed with its candidate's key)."""
+    db = Database(settings)
+    await db.start()
+    try:
+        return await AtRest(Keyring(db, settings)).open_candidates([dict(r) for r in records])
+    finally:
+        await db.stop()
 
 
 async def ledger_count(settings: Settings, tenant_id: UUID, command_ids: Iterable[str]) -> int:
