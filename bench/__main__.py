@@ -521,7 +521,8 @@ def main() -> None:
         "--profile",
         metavar="NAME",
         help="with --imports-only: py-spy the domain worker into profile-import-NAME.svg; "
-        "with --latency-only: the gateway and the worker into profile-{latency,throughput}-NAME-*",
+        "with --latency-only: the gateway and each worker into "
+        "profile-{latency,throughput}-NAME-{gateway,worker,followers,analytics}.*",
     )
     parser.add_argument(
         "--latency-only",

@@ -495,18 +495,21 @@ async def run_latency(args: argparse.Namespace, noop: Callable[[int], Awaitable[
 async def _profiled_runs(
     args: argparse.Namespace, settings: Settings, system: Any, token: str, tenant_id: uuid.UUID
 ) -> dict[str, Any]:
-    """One more latency run and one more throughput run, each with the gateway and the
-    domain worker under py-spy (their figures are not the measured ones: the samplers take
-    CPU from a two-core machine)."""
+    """One more latency run and one more throughput run, each with the gateway and every
+    worker under py-spy (their figures are not the measured ones: the samplers take CPU
+    from a two-core machine)."""
     out: dict[str, Any] = {}
+    pids = {
+        "gateway": system.gateway_pid,
+        "worker": system.worker_pid,
+        **({"followers": system.followers_pid} if system.followers_pid else {}),
+        "analytics": system.analytics_pid,
+    }
     for phase in ("latency", "throughput"):
-        paths = {
-            side: RESULTS / f"profile-{phase}-{args.profile}-{side}.svg"
-            for side in ("gateway", "worker")
-        }
+        paths = {side: RESULTS / f"profile-{phase}-{args.profile}-{side}.svg" for side in pids}
         with ExitStack() as stack:
-            stack.enter_context(profiled(system.gateway_pid, paths["gateway"]))
-            stack.enter_context(profiled(system.worker_pid, paths["worker"]))
+            for side, pid in pids.items():
+                stack.enter_context(profiled(pid, paths[side]))
             await asyncio.sleep(1)  # py-spy attaches
             if phase == "latency":
                 run = await offered_load(
