@@ -31,10 +31,8 @@ from topics.envelopes import EventEnvelope
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# A batch costs a few statements whatever its size, and nobody waits on this agent the
-# way a client waits on the index: so it gathers a quarter second of events (about 50
-# at 200 creates/s) where the search indexer gathers 20 ms. A delivery is recorded
-# at most that much later (docs/interactive-latency.md).
+# A quarter second, as the changes feed (agents/changes/feed.py says why): a delivery is
+# recorded at most that much later.
 BATCH_WINDOW_SECONDS = 0.25
 MAX_DELAY_SECONDS = 10.0
 
