@@ -8,7 +8,7 @@ import faust
 
 from core.settings import KafkaLogin, Settings
 from stores.kafka_auth import ssl_context
-from stores.kafka_transport import WorkerApp
+from stores.kafka_transport import FetchPolicy, WorkerApp
 
 
 def broker_credentials(settings: Settings, login: KafkaLogin) -> faust.SASLCredentials:
@@ -27,10 +27,14 @@ def create_faust_app(
     app_id: str | None = None,
     login: KafkaLogin | None = None,
     linger_ms: int = 0,
+    fetch: FetchPolicy | None = None,
 ) -> faust.App:
     """The worker's app, logged in as the worker principal unless `login` names another
     (the no-op benchmark's agent, on a topic outside the worker's ACLs). Its producer
-    sends at once unless `linger_ms` says to wait for more (the analytics worker)."""
+    sends at once unless `linger_ms` says to wait for more, and its consumer asks for any
+    data at once, waiting KAFKA_FETCH_MAX_WAIT_MS at most, unless `fetch` says otherwise
+    (both: the analytics worker)."""
+    fetch = fetch or FetchPolicy(min_bytes=1, max_wait_ms=settings.kafka_fetch_max_wait_ms)
     app_id = app_id or settings.worker_id
     # One directory per app: the analytics tables' RocksDB files are named by table, so
     # two apps (the test harness's, a benchmark's) in one WORKER_DATA_DIR would otherwise
@@ -39,7 +43,8 @@ def create_faust_app(
     os.makedirs(datadir, exist_ok=True)
     return WorkerApp(
         app_id,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=fetch.max_wait_ms,
+        fetch_min_bytes=fetch.min_bytes,
         broker=settings.kafka_broker_url,
         broker_credentials=broker_credentials(settings, login or settings.kafka_login("worker")),
         # Commands and events are JSON bytes we parse ourselves, so a bad message

@@ -48,6 +48,7 @@ from core.settings import Settings
 from domain import geo
 from stores.bundle import Stores
 from stores.kafka_patterns import PatternConsumer
+from stores.kafka_transport import FetchPolicy
 from topics.changes import FEED_TOPICS
 from topics.names import (
     CANDIDATE_COMMANDS,
@@ -90,6 +91,17 @@ def producer_linger_ms(settings: Settings) -> int:
     return settings.analytics_producer_linger_ms if settings.worker_agents == "analytics" else 0
 
 
+def fetch_policy(settings: Settings) -> FetchPolicy | None:
+    """The analytics worker's fetch gathers (nobody waits on it event by event); the
+    command and follower workers' fetch returns any data at once (None: the default)."""
+    if settings.worker_agents != "analytics":
+        return None
+    return FetchPolicy(
+        min_bytes=settings.analytics_fetch_min_bytes,
+        max_wait_ms=settings.analytics_fetch_max_wait_ms,
+    )
+
+
 def build_worker_app(settings: Settings) -> faust.App:
     # At the process's start, before any client exists (PyMongo's listener applies to the
     # clients made after it).
@@ -97,7 +109,10 @@ def build_worker_app(settings: Settings) -> faust.App:
     trace_process(settings, "worker" if agents in ("all", "domain") else f"worker-{agents}")
     stores = Stores(settings)
     app = create_faust_app(
-        settings, app_id=worker_app_id(settings), linger_ms=producer_linger_ms(settings)
+        settings,
+        app_id=worker_app_id(settings),
+        linger_ms=producer_linger_ms(settings),
+        fetch=fetch_policy(settings),
     )
     # Set before anything is frozen: from the start, a worker's full collections wait for
     # GC_FULL_AFTER younger ones (an import's sets in flight, core/gc_tuning.py).

@@ -23,16 +23,21 @@ from agents.analytics import agent as analytics
 from app.faust_app import create_faust_app
 from core.settings import get_settings
 from stores.bundle import Stores
+from stores.kafka_transport import FetchPolicy
 
 
 def main() -> None:
     expected, out = int(sys.argv[1]), Path(sys.argv[2])
     settings = get_settings()
-    # As the deployed analytics worker sends (app/worker.py).
+    # As the deployed analytics worker sends and fetches (app/worker.py).
     app: faust.App = create_faust_app(
         settings,
         app_id=f"{settings.worker_id}-{uuid.uuid4().hex[:6]}",
         linger_ms=settings.analytics_producer_linger_ms,
+        fetch=FetchPolicy(
+            min_bytes=settings.analytics_fetch_min_bytes,
+            max_wait_ms=settings.analytics_fetch_max_wait_ms,
+        ),
     )
     stores = Stores(settings)
     state = analytics.register(app, stores, settings)
