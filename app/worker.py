@@ -92,20 +92,14 @@ def producer_linger_ms(settings: Settings) -> int:
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy | None:
-    """The analytics and followers workers' fetch gathers (nobody waits on them event by
-    event as a client waits on a command); the command workers' fetch returns any data at
-    once (None: the default)."""
-    if settings.worker_agents == "analytics":
-        return FetchPolicy(
-            min_bytes=settings.analytics_fetch_min_bytes,
-            max_wait_ms=settings.analytics_fetch_max_wait_ms,
-        )
-    if settings.worker_agents == "followers":
-        return FetchPolicy(
-            min_bytes=settings.followers_fetch_min_bytes,
-            max_wait_ms=settings.followers_fetch_max_wait_ms,
-        )
-    return None
+    """The analytics worker's fetch gathers (nobody waits on it event by event); the
+    command and follower workers' fetch returns any data at once (None: the default)."""
+    if settings.worker_agents != "analytics":
+        return None
+    return FetchPolicy(
+        min_bytes=settings.analytics_fetch_min_bytes,
+        max_wait_ms=settings.analytics_fetch_max_wait_ms,
+    )
 
 
 def build_worker_app(settings: Settings) -> faust.App:

@@ -443,15 +443,6 @@ class Settings(BaseSettings):
     analytics_fetch_max_wait_ms: int = Field(
         default=200, ge=1, le=1500, alias="ANALYTICS_FETCH_MAX_WAIT_MS"
     )
-    # The same for the followers worker (the search indexers, the changes feed, webhooks,
-    # the integrations' forwarder). A client waits on the index (POST → search-visible):
-    # its wait is short. 1 byte answers at once.
-    followers_fetch_min_bytes: int = Field(
-        default=1, ge=1, le=52428800, alias="FOLLOWERS_FETCH_MIN_BYTES"
-    )
-    followers_fetch_max_wait_ms: int = Field(
-        default=20, ge=1, le=1500, alias="FOLLOWERS_FETCH_MAX_WAIT_MS"
-    )
     # How long the analytics worker's producer holds a message for others to go with it
     # (Faust's producer_linger_ms; the other workers send at once, for the interactive
     # path). Its changelog records and forwarded chunks leave in bursts, and a dashboard

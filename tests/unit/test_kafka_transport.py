@@ -37,16 +37,14 @@ def test_only_the_analytics_worker_lingers(tmp_path: Path) -> None:
     assert lingers == {"analytics": 0.007, "commands": 0.0, "followers": 0.0, "all": 0.0}
 
 
-async def test_the_command_workers_fetch_asks_for_any_data(tmp_path: Path) -> None:
-    """The analytics and followers workers' fetches gather what their settings say; the
-    command side's asks for any data, at once (a client waits on every command)."""
+async def test_only_the_analytics_worker_gathers_its_fetches(tmp_path: Path) -> None:
+    """The analytics worker's fetch asks for ANALYTICS_FETCH_MIN_BYTES, waiting
+    ANALYTICS_FETCH_MAX_WAIT_MS at most; the others ask for any data, at once."""
     asked = {}
     for agents in ("analytics", "commands", "followers", "all"):
         settings = Settings(  # type: ignore[call-arg]
             ANALYTICS_FETCH_MIN_BYTES=4096,
             ANALYTICS_FETCH_MAX_WAIT_MS=250,
-            FOLLOWERS_FETCH_MIN_BYTES=2048,
-            FOLLOWERS_FETCH_MAX_WAIT_MS=15,
             KAFKA_FETCH_MAX_WAIT_MS=40,
             WORKER_AGENTS=agents,
             WORKER_DATA_DIR=str(tmp_path),
@@ -57,6 +55,6 @@ async def test_the_command_workers_fetch_asks_for_any_data(tmp_path: Path) -> No
     assert asked == {
         "analytics": (4096, 250),
         "commands": (1, 40),
-        "followers": (2048, 15),
+        "followers": (1, 40),
         "all": (1, 40),
     }
