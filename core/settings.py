@@ -421,11 +421,6 @@ class Settings(BaseSettings):
     worker_event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop", alias="WORKER_EVENT_LOOP"
     )
-    # How long a worker's thread may hold the GIL while another waits for it (Python's
-    # sys.setswitchinterval, 5 ms unless set). Faust reads Kafka in a thread of its own:
-    # while it decodes a fetch, the event loop that has a store's answer waits for the GIL
-    # up to this long, once for every round trip of a set's transaction.
-    worker_gil_switch_ms: float = Field(default=5.0, gt=0, le=100, alias="WORKER_GIL_SWITCH_MS")
     # Live analytics: the service levels an agency gets unless it sets its own, and how
     # often the worker checks them and pushes changed views to dashboards.
     analytics_client_review_hours: float = Field(
