@@ -434,14 +434,14 @@ class Settings(BaseSettings):
     # How much the analytics worker's fetch asks the broker to gather (bytes) and for how
     # long at most (ms). Asked for any data at once, the broker answered a fetch for
     # almost every event under the interactive load, and each fetch costs the worker the
-    # same whatever it carries. A dashboard is pushed every ANALYTICS_PUSH_SECONDS: an
-    # event counted up to this wait later (twice: the router, then the agency's topic)
-    # is not seen there. 1 byte asks for any data at once, as the other workers do.
+    # same whatever it carries. An event is counted up to twice this wait later (the
+    # router, then the agency's topic): about one of a dashboard's pushes
+    # (ANALYTICS_PUSH_SECONDS). 1 byte asks for any data at once, as the other workers do.
     analytics_fetch_min_bytes: int = Field(
         default=65536, ge=1, le=52428800, alias="ANALYTICS_FETCH_MIN_BYTES"
     )
     analytics_fetch_max_wait_ms: int = Field(
-        default=200, ge=1, le=1500, alias="ANALYTICS_FETCH_MAX_WAIT_MS"
+        default=100, ge=1, le=1500, alias="ANALYTICS_FETCH_MAX_WAIT_MS"
     )
     # How long the analytics worker's producer holds a message for others to go with it
     # (Faust's producer_linger_ms; the other workers send at once, for the interactive
