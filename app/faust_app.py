@@ -21,6 +21,15 @@ def broker_credentials(settings: Settings, login: KafkaLogin) -> faust.SASLCrede
     )
 
 
+def analytics_fetch(settings: Settings) -> FetchPolicy:
+    """What the analytics worker's fetch gathers (ANALYTICS_FETCH_MIN_BYTES, waiting
+    ANALYTICS_FETCH_MAX_WAIT_MS at most): nobody waits on it event by event."""
+    return FetchPolicy(
+        min_bytes=settings.analytics_fetch_min_bytes,
+        max_wait_ms=settings.analytics_fetch_max_wait_ms,
+    )
+
+
 def create_faust_app(
     settings: Settings,
     *,
@@ -43,8 +52,7 @@ def create_faust_app(
     os.makedirs(datadir, exist_ok=True)
     return WorkerApp(
         app_id,
-        fetch_max_wait_ms=fetch.max_wait_ms,
-        fetch_min_bytes=fetch.min_bytes,
+        fetch=fetch,
         broker=settings.kafka_broker_url,
         broker_credentials=broker_credentials(settings, login or settings.kafka_login("worker")),
         # Commands and events are JSON bytes we parse ourselves, so a bad message

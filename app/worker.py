@@ -33,7 +33,7 @@ from agents.search_indexer import requisitions as requisition_indexer
 from agents.webhooks import recorder as webhook_recorder
 from agents.webhooks.dispatcher import Dispatcher
 from agents.webhooks.sender import WebhookSender
-from app.faust_app import create_faust_app
+from app.faust_app import analytics_fetch, create_faust_app
 from app.tracing import trace_process
 from app.worker_health import serve_health
 from core.allocator import give_back_free_memory
@@ -94,12 +94,7 @@ def producer_linger_ms(settings: Settings) -> int:
 def fetch_policy(settings: Settings) -> FetchPolicy | None:
     """The analytics worker's fetch gathers (nobody waits on it event by event); the
     command and follower workers' fetch returns any data at once (None: the default)."""
-    if settings.worker_agents != "analytics":
-        return None
-    return FetchPolicy(
-        min_bytes=settings.analytics_fetch_min_bytes,
-        max_wait_ms=settings.analytics_fetch_max_wait_ms,
-    )
+    return analytics_fetch(settings) if settings.worker_agents == "analytics" else None
 
 
 def build_worker_app(settings: Settings) -> faust.App:

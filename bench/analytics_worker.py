@@ -20,10 +20,9 @@ import faust
 from mode import Service
 
 from agents.analytics import agent as analytics
-from app.faust_app import create_faust_app
+from app.faust_app import analytics_fetch, create_faust_app
 from core.settings import get_settings
 from stores.bundle import Stores
-from stores.kafka_transport import FetchPolicy
 
 
 def main() -> None:
@@ -34,10 +33,7 @@ def main() -> None:
         settings,
         app_id=f"{settings.worker_id}-{uuid.uuid4().hex[:6]}",
         linger_ms=settings.analytics_producer_linger_ms,
-        fetch=FetchPolicy(
-            min_bytes=settings.analytics_fetch_min_bytes,
-            max_wait_ms=settings.analytics_fetch_max_wait_ms,
-        ),
+        fetch=analytics_fetch(settings),
     )
     stores = Stores(settings)
     state = analytics.register(app, stores, settings)

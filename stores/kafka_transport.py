@@ -40,9 +40,9 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> aiokafka.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
         # Read by the consumer's start(), when it makes its fetcher: set before that.
-        app = cast(WorkerApp, self.app)
-        consumer._fetch_max_wait_ms = app.fetch_max_wait_ms
-        consumer._fetch_min_bytes = app.fetch_min_bytes
+        fetch = cast(WorkerApp, self.app).fetch
+        consumer._fetch_max_wait_ms = fetch.max_wait_ms
+        consumer._fetch_min_bytes = fetch.min_bytes
         return consumer
 
 
@@ -56,14 +56,10 @@ class Transport(faust_aiokafka.Transport):
 
 
 class WorkerApp(faust.App):
-    """A Faust app whose consumer's fetch waits at most `fetch_max_wait_ms` for
-    `fetch_min_bytes` (1: any data) to come."""
+    """A Faust app whose consumer's fetch asks what `fetch` says."""
 
-    def __init__(
-        self, *args: Any, fetch_max_wait_ms: int, fetch_min_bytes: int = 1, **kwargs: Any
-    ) -> None:
-        self.fetch_max_wait_ms = fetch_max_wait_ms
-        self.fetch_min_bytes = fetch_min_bytes
+    def __init__(self, *args: Any, fetch: FetchPolicy, **kwargs: Any) -> None:
+        self.fetch = fetch
         super().__init__(*args, **kwargs)
 
     def _new_transport(self) -> Transport:
