@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
@@ -40,10 +39,11 @@ from pymongo import AsyncMongoClient
 
 from app.jobs.accounts import create_user
 from core.settings import Settings, get_settings
-from stores.connections import opensearch_options, postgres_ssl, redis_options
+from stores.connections import opensearch_options, redis_options
 from tests.e2e.conftest import LOG_DIR, PASSWORD, ROOT
 from tests.e2e.helpers import candidate_body, eventually
 from tests.harness.processes import CLI, running_system
+from tests.harness.scratch import drop_database
 from tests.support import ensure_database, own_namespace
 
 pytestmark = pytest.mark.stack
@@ -107,18 +107,7 @@ def _run(command: list[str], env: dict[str, str]) -> str:
 async def _wipe(settings: Settings, tenant_id: uuid.UUID | None) -> None:
     """What a lost site leaves: no database, no documents, no indexes, no Redis keys of
     the agency, no local table state. Kafka is kept."""
-    conn = await asyncpg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        database="postgres",
-        ssl=postgres_ssl(settings),
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{settings.postgres_db}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await drop_database(settings)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
     try:
         await mongo.drop_database(settings.mongo_db)

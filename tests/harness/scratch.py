@@ -32,19 +32,7 @@ async def empty_scratch_stores(settings: Settings) -> None:
         for db, prefix in SCRATCH
     ):
         raise RuntimeError(f"refusing to empty {settings.postgres_db}: not a scratch database")
-    conn = await asyncpg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        database="postgres",
-        ssl=postgres_ssl(settings),
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{settings.postgres_db}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{settings.postgres_db}"')
-    finally:
-        await conn.close()
+    await drop_database(settings, create_again=True)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
     try:
         await mongo.drop_database(settings.mongo_db)
@@ -66,6 +54,46 @@ async def empty_scratch_stores(settings: Settings) -> None:
     # recovery ("persisted offset is higher than the last offset in that topic").
     if settings.topic_namespace.endswith(("-test", "-bench")):
         shutil.rmtree(settings.worker_data_dir, ignore_errors=True)
+
+
+async def drop_database(settings: Settings, *, create_again: bool = False) -> None:
+    """Drop the run's Postgres database, whoever is still connected to it.
+
+    Not `WITH (FORCE)`: that refuses outright when an autovacuum worker is busy on the
+    database (it runs as no role, which only a superuser may signal), as it is on a stack
+    restarted after a heavy run. A plain DROP stops autovacuum itself and waits up to 5 s
+    for other sessions; those of our own role are ended first, and the drop is tried again
+    while one lingers or reconnects.
+    """
+    conn = await asyncpg.connect(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password,
+        database="postgres",
+        ssl=postgres_ssl(settings),
+    )
+    name = settings.postgres_db
+    try:
+        for attempt in range(_DROP_ATTEMPTS):
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+                name,
+            )
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                break
+            except asyncpg.ObjectInUseError:
+                if attempt == _DROP_ATTEMPTS - 1:
+                    raise
+        if create_again:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+_DROP_ATTEMPTS = 5
 
 
 async def _drop_topics(settings: Settings) -> None:
