@@ -124,7 +124,9 @@ def tally(
     lost_examples: list[str] = []
     lost_why: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
-    late: list[float] = []
+    # The failures told late: how long each took, and the request, so that the timeline
+    # says whether it came at a fault or in an overload before one.
+    late: list[tuple[float, HttpCommand]] = []
     ghosts: list[str] = []
 
     def lost(what: str, command_id: str | None) -> None:
@@ -151,7 +153,7 @@ def tally(
             if seconds is not None and seconds <= TOLD_WITHIN_SECONDS:
                 result.told_within_5s += 1
             else:
-                late.append(round(seconds, 1) if seconds is not None else -1.0)
+                late.append((seconds if seconds is not None else -1.0, c))
             if when is not None:
                 result.refused_yet_applied += 1
                 applied_at[id(c)] = when
@@ -222,6 +224,7 @@ def tally(
                     f"sent at +{c.sent_at - t0:.1f} s, answered after {c.seconds or 0:.1f} s: "
                     f"{(c.error or '')[:200]}"
                 )
+    late_last = sorted(late, key=lambda x: x[0])[-10:]
     result.evidence.update(
         timeline=_timeline(t0, http, topic, applied_at, result.outages),
         failure_seconds={k: _spread(v) for k, v in failed_seconds.items()},
@@ -229,7 +232,12 @@ def tally(
         answers=dict(statuses),
         lost_why=dict(lost_why),
         lost_examples=lost_examples,
-        failures_told_late_seconds=sorted(late)[-10:],
+        failures_told_late_seconds=[round(s, 1) for s, _ in late_last],
+        failures_told_late=[
+            f"sent at +{c.sent_at - t0:.1f} s, answered after {s:.1f} s: "
+            f"{c.status} {(c.error or '')[:120]}"
+            for s, c in late_last
+        ],
         refused_yet_applied_examples=ghosts,
         applied_twice_examples=versions_off[:5],
     )
