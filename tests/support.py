@@ -19,9 +19,10 @@ from stores.kafka_access import grant_access, revoke_access
 from stores.kafka_auth import client_options
 
 
-async def ensure_database(settings: Settings) -> None:
-    """Create the test database on the stack's Postgres if it is not there yet."""
-    conn = await asyncpg.connect(
+async def maintenance_connection(settings: Settings) -> asyncpg.Connection:
+    """A connection as the app's role to the `postgres` database, to create or drop the
+    run's own database (which cannot be done from inside it)."""
+    return await asyncpg.connect(
         host=settings.postgres_host,
         port=settings.postgres_port,
         user=settings.postgres_user,
@@ -29,6 +30,11 @@ async def ensure_database(settings: Settings) -> None:
         database="postgres",
         ssl=postgres_ssl(settings),
     )
+
+
+async def ensure_database(settings: Settings) -> None:
+    """Create the test database on the stack's Postgres if it is not there yet."""
+    conn = await maintenance_connection(settings)
     try:
         exists = await conn.fetchval(
             "SELECT 1 FROM pg_database WHERE datname = $1", settings.postgres_db

@@ -19,8 +19,9 @@ from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 
 from core.settings import Settings
-from stores.connections import opensearch_options, postgres_ssl, redis_options
+from stores.connections import opensearch_options, redis_options
 from stores.kafka_auth import client_options
+from tests.support import maintenance_connection
 
 SCRATCH = (("_test", "-test"), ("_bench", "-bench"))
 
@@ -65,14 +66,7 @@ async def drop_database(settings: Settings, *, create_again: bool = False) -> No
     for other sessions; those of our own role are ended first, and the drop is tried again
     while one lingers or reconnects.
     """
-    conn = await asyncpg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        database="postgres",
-        ssl=postgres_ssl(settings),
-    )
+    conn = await maintenance_connection(settings)
     name = settings.postgres_db
     try:
         for attempt in range(_DROP_ATTEMPTS):
