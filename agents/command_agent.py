@@ -101,14 +101,18 @@ async def finish_batches(app: faust.App, grace: float) -> bool:
     return True
 
 
-def register(app: faust.App, name: str, topic: str, processor: CommandProcessor) -> None:
+def register(
+    app: faust.App,
+    name: str,
+    topic: str,
+    processor: CommandProcessor,
+    window: float = BATCH_WINDOW_SECONDS,
+) -> None:
     commands = app.topic(topic)
 
     async def handle_commands(stream: faust.StreamT[bytes]) -> None:
         # take_events is on the concrete Stream, not (yet) on the StreamT protocol.
-        batches = cast(faust.Stream[bytes], stream).take_events(
-            BATCH_SIZE, within=BATCH_WINDOW_SECONDS
-        )
+        batches = cast(faust.Stream[bytes], stream).take_events(BATCH_SIZE, within=window)
         await apply_batches(batches, processor, topic)
 
     app.agent(commands, name=name)(handle_commands)

@@ -171,7 +171,9 @@ def _register_command_side(
             event_topics=event_topics,
             namespace=ns,
         )
-        command_agent.register(app, name, commands.name(ns), processor)
+        command_agent.register(
+            app, name, commands.name(ns), processor, settings.command_batch_window_ms / 1000
+        )
     # Resumes are read by an agent of their own, in child processes with limits, and
     # recorded by the candidates agent (agents/documents/reader.py).
     sandbox = ParseSandbox.from_settings(settings)
@@ -204,7 +206,13 @@ def _register_followers(
     agency_events.register(
         app, registry, publisher, stores.sealer, [s.name(ns) for s in EVENT_TOPICS], ns
     )
-    search_indexer.register(app, stores, CANDIDATE_EVENTS.name(ns), SEARCH_EVENTS.name(ns))
+    search_indexer.register(
+        app,
+        stores,
+        CANDIDATE_EVENTS.name(ns),
+        SEARCH_EVENTS.name(ns),
+        settings.search_index_window_ms / 1000,
+    )
     requisition_indexer.register(app, stores, REQUISITION_EVENTS.name(ns))
     _warm_gazetteer(app, settings.gc_freeze)
     stage_indexer.register(app, stores, PIPELINE_EVENTS.name(ns))

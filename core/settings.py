@@ -386,6 +386,13 @@ class Settings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(
         default=100, ge=1, le=1500, alias="KAFKA_FETCH_MAX_WAIT_MS"
     )
+    # How long a command agent gathers commands into one batch after the first arrives
+    # (Faust's take_events window). It is waited out on every batch, even when nothing
+    # more comes: a floor under every write's latency, and idle time in each set's cycle.
+    command_batch_window_ms: int = Field(default=10, ge=1, le=1000, alias="COMMAND_BATCH_WINDOW_MS")
+    # The same for the candidates' search indexer: a new candidate is searchable that much
+    # later at least, and a longer window makes fewer, larger bulk requests.
+    search_index_window_ms: int = Field(default=20, ge=1, le=1000, alias="SEARCH_INDEX_WINDOW_MS")
     worker_id: str = Field(default="refactortrack-worker", alias="WORKER_ID")
     worker_data_dir: str = Field(default=".worker-data", alias="WORKER_DATA_DIR")
     # How many messages each agent's stream holds ahead of the agent (Faust's

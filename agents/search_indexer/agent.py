@@ -88,13 +88,19 @@ def documents_from(events: Sequence[EventEnvelope]) -> IndexBatch:
     return batch
 
 
-def register(app: faust.App, stores: Stores, topic: str, alerts_topic: str) -> None:
+def register(
+    app: faust.App,
+    stores: Stores,
+    topic: str,
+    alerts_topic: str,
+    window: float = BATCH_WINDOW_SECONDS,
+) -> None:
     events = app.topic(topic)
     publisher = FaustPublisher(app)
 
     @app.agent(events, name="search-indexer.candidates")
     async def index_candidates(stream: faust.StreamT[bytes]) -> None:
-        async for batch in stream.take(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
+        async for batch in stream.take(BATCH_SIZE, within=window):
             events = list(readable_events(batch, "candidate"))
             await until_written(
                 f"{len(events)} candidate events",
