@@ -276,6 +276,10 @@ class Settings(BaseSettings):
     # How many person keys a process keeps (about 200 bytes each): the least recently used
     # go first, so a worker's memory does not grow with the people it has seen.
     key_cache_size: int = Field(default=50_000, alias="KEY_CACHE_SIZE", ge=1)
+    # How many new people's ids, with their keys stored, a process keeps ready per agency
+    # (stores/ready_keys.py): a create takes one and makes no key on its way. 0: every
+    # create makes its key as it is sealed.
+    key_pool_size: int = Field(default=64, alias="KEY_POOL_SIZE", ge=0, le=10_000)
     # How many integrations a worker remembers (RECHECK_SECONDS each) before the least
     # recently used are read again: the ids come from commands, so they are bounded here.
     integration_cache_size: int = Field(default=10_000, alias="INTEGRATION_CACHE_SIZE", ge=1)

@@ -10,6 +10,7 @@ from stores.audit_appends import AuditAppends
 from stores.keyring import Keyring
 from stores.mongo import MongoStore
 from stores.postgres.database import Database
+from stores.ready_keys import ReadyKeys
 from stores.redis import RedisStore
 from stores.resume_files import ResumeFiles
 from stores.sealing import Sealer
@@ -27,6 +28,8 @@ class Stores:
         # The gateway's audit entries (reads before their answers), by group commit.
         self.audit = AuditAppends(self.db)
         self.sealer = Sealer(self.keys, self.db)
+        # New people's ids with their keys made ahead (the gateway's creates).
+        self.ready = ReadyKeys(self.keys, self.db, settings)
         # Personal data at rest: contact points (and their blind indexes), resume files.
         self.at_rest = AtRest(self.keys)
         self.files = ResumeFiles(self.mongo, self.keys)
@@ -50,6 +53,7 @@ class Stores:
         async with self._lock:
             if not self._started:
                 return
+            await self.ready.release()
             await self.search.stop()
             await self.redis.stop()
             await self.mongo.stop()

@@ -165,7 +165,8 @@ class Keyring:
     def _cached(self, tenant_id: UUID, subject_id: UUID) -> bytes | None:
         return self._people.get((tenant_id, subject_id))
 
-    def _remember(self, tenant_id: UUID, subject_id: UUID, key: bytes) -> None:
+    def remember(self, tenant_id: UUID, subject_id: UUID, key: bytes) -> None:
+        """Trust this key of this person for KEY_CACHE_SECONDS, as one read or made."""
         self._people.put((tenant_id, subject_id), key)
 
     def forget(self, tenant_id: UUID, subject_ids: Iterable[UUID]) -> None:
@@ -201,7 +202,7 @@ class Keyring:
         for subject_id, (version, wrapped) in stored.items():
             _, agency = await self.agency_key(tenant_id, version)
             key = crypto.open_sealed(agency, wrapped, _person_context(tenant_id, subject_id))
-            self._remember(tenant_id, subject_id, key)
+            self.remember(tenant_id, subject_id, key)
             found[subject_id] = key
         return found
 

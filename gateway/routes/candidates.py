@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -95,7 +94,8 @@ async def create_candidate(
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyHeader = None,
 ) -> JSONResponse:
-    candidate_id = uuid.uuid4()
+    # Its key made ahead, when this gateway has one ready: the command is sealed at once.
+    candidate_id = stores.ready.new_subject(principal.tenant_id, "candidate")
     fields = body.model_dump(mode="json")
     outcome = await bus.submit(
         principal,
