@@ -78,6 +78,10 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("gateway", "consume", "apply", "notify")
 
 
+# How often the offered load asks the index which of its creates it can find yet.
+SEARCH_POLL_SECONDS = 0.02
+
+
 @dataclass
 class Create:
     """One create as the client saw it (wall-clock seconds)."""
@@ -138,7 +142,10 @@ async def offered_load(
                     create = awaited.pop(hit["_id"], None)
                     if create is not None:
                         create.searchable = now
-            await asyncio.sleep(0.01)
+            # Every 20 ms: a new candidate becomes searchable only at the index's refresh
+            # (every 200 ms), so polling faster gains little precision and costs the
+            # system under test (OpenSearch, the cores) and this loop its searches.
+            await asyncio.sleep(SEARCH_POLL_SECONDS)
 
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=400)
