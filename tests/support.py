@@ -17,6 +17,8 @@ from stores.connections import postgres_ssl
 from stores.kafka import ensure_topics
 from stores.kafka_access import grant_access, revoke_access
 from stores.kafka_auth import client_options
+from stores.postgres import keys as person_keys
+from stores.postgres import tables
 
 
 async def maintenance_connection(settings: Settings) -> asyncpg.Connection:
@@ -89,3 +91,24 @@ def statements_sent(stores: Stores, wanted: Callable[[str], bool]) -> Iterator[l
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+async def new_agency(stores: Stores, slug_prefix: str = "t") -> uuid.UUID:
+    """A tenant row of its own: the person keys that seal personal data are wrapped by an
+    agency key, which names its agency."""
+    tenant = uuid.uuid4()
+    async with stores.db.transaction() as conn:
+        await conn.execute(
+            tables.tenants.insert().values(
+                id=tenant, slug=f"{slug_prefix}-{tenant}", name=slug_prefix.upper()
+            )
+        )
+    return tenant
+
+
+async def stored_person_keys(
+    stores: Stores, tenant: uuid.UUID, people: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these people have a key in Postgres."""
+    async with stores.db.read() as conn:
+        return set(await person_keys.person_keys_of(conn, tenant, people))

@@ -14,7 +14,7 @@ from core.clock import utcnow
 from core.errors import Conflict, Duplicate, InvalidCommand
 from stores.bundle import Stores
 from stores.postgres import candidates as repo
-from stores.postgres import tables
+from tests.support import new_agency
 from topics.envelopes import Actor, CommandEnvelope
 
 pytestmark = pytest.mark.stack
@@ -39,17 +39,8 @@ def _create(
     )
 
 
-async def _agency(stores: Stores) -> uuid.UUID:
-    """A tenant row of its own: the person keys that seal e-mails and phones at rest are
-    wrapped by an agency key, which names its agency."""
-    tenant = uuid.uuid4()
-    async with stores.db.transaction() as conn:
-        await conn.execute(tables.tenants.insert().values(id=tenant, slug=f"h-{tenant}", name="H"))
-    return tenant
-
-
 async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "h")
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     existing = uuid.uuid4()
     ctx = HandlerContext(settings=stores.settings, stores=stores)
@@ -65,7 +56,7 @@ async def test_one_batch_applies_valid_creates_and_rejects_each_bad_one(stores: 
         _create(tenant, phones=["(415) 555-0100"]),  # phone held in the store
         _create(tenant, emails=["not an email"]),  # a rule
         _create(tenant, existing),  # an id that exists
-        _create(await _agency(stores), emails=[email]),  # another agency may hold it
+        _create(await new_agency(stores, "h"), emails=[email]),  # another agency may hold it
     ]
     async with stores.db.transaction() as conn:
         results = await create_candidates(batch, ctx, conn)
@@ -95,7 +86,7 @@ async def test_profiles_written_beside_the_transaction_land_before_it_commits(
     """As the processor applies a set (`landing`): the profiles go to MongoDB while the
     transaction goes on, are there once it has committed, and a failure after the handler
     rolls the records back with no write left running."""
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "h")
     ctx = HandlerContext(settings=stores.settings, stores=stores)
     batch = [_create(tenant, emails=[f"{uuid.uuid4().hex[:8]}@example.com"]) for _ in range(3)]
     async with stores.db.transaction() as conn, landing():

@@ -11,20 +11,13 @@ import pytest
 from stores.bundle import Stores
 from stores.keyring import Keyring
 from stores.postgres import keys as repo
-from stores.postgres import tables
+from tests.support import new_agency
 
 pytestmark = pytest.mark.stack
 
 
-async def _agency(stores: Stores) -> uuid.UUID:
-    tenant = uuid.uuid4()
-    async with stores.db.transaction() as conn:
-        await conn.execute(tables.tenants.insert().values(id=tenant, slug=f"k-{tenant}", name="K"))
-    return tenant
-
-
 async def test_a_person_key_is_made_once_and_shared_by_every_process(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "k")
     people = [uuid.uuid4() for _ in range(3)]
     # Two processes (two keyrings, caches of their own) create the same people at once.
     one, two = Keyring(stores.db, stores.settings), Keyring(stores.db, stores.settings)

@@ -18,17 +18,9 @@ from core.errors import StoreUnavailable
 from stores.bundle import Stores
 from stores.keyring import Keyring
 from stores.postgres import keys as repo
-from stores.postgres import tables
-from tests.support import statements_sent
+from tests.support import new_agency, statements_sent, stored_person_keys
 
 pytestmark = pytest.mark.stack
-
-
-async def _agency(stores: Stores) -> uuid.UUID:
-    tenant = uuid.uuid4()
-    async with stores.db.transaction() as conn:
-        await conn.execute(tables.tenants.insert().values(id=tenant, slug=f"b-{tenant}", name="B"))
-    return tenant
 
 
 def _key_inserts(stores: Stores) -> contextlib.AbstractContextManager[list[str]]:
@@ -54,11 +46,6 @@ async def _until(check: Any, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def _stored(stores: Stores, tenant: uuid.UUID, people: list[uuid.UUID]) -> set[uuid.UUID]:
-    async with stores.db.read() as conn:
-        return set(await repo.person_keys_of(conn, tenant, people))
-
-
 async def _blocked_inserts(stores: Stores) -> list[int]:
     """Backends of this database waiting in an INSERT of person keys."""
     async with stores.db.read() as conn:
@@ -72,7 +59,7 @@ async def _blocked_inserts(stores: Stores) -> list[int]:
 
 
 async def test_concurrent_creates_share_one_insert(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "b")
     ring = Keyring(stores.db, stores.settings)
     await ring.agency_key(tenant)  # the agency's key exists: only person keys are inserted
     first, *others = [uuid.uuid4() for _ in range(21)]
@@ -95,7 +82,7 @@ async def test_concurrent_creates_share_one_insert(stores: Stores) -> None:
     assert len(set(keys)) == 20
     # Stored, the cancelled one's too (as a refused create's key is: see
     # delete_unused_person_keys), and the same for another process.
-    assert await _stored(stores, tenant, [first, *others]) == {first, *others}
+    assert await stored_person_keys(stores, tenant, [first, *others]) == {first, *others}
     other = Keyring(stores.db, stores.settings)
     assert await other.person(tenant, others[5]) == keys[5]
     # Erased: gone for every process that has not cached it.
@@ -105,7 +92,7 @@ async def test_concurrent_creates_share_one_insert(stores: Stores) -> None:
 
 
 async def test_a_failed_insert_fails_every_request_waiting_for_it(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "b")
     ring = Keyring(stores.db, stores.settings)
     await ring.agency_key(tenant)
     first, *others = [uuid.uuid4() for _ in range(5)]
@@ -130,15 +117,15 @@ async def test_a_failed_insert_fails_every_request_waiting_for_it(stores: Stores
                 await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         results = await asyncio.gather(*following, return_exceptions=True)
     assert all(isinstance(r, StoreUnavailable) for r in results), results
-    assert await _stored(stores, tenant, [first, *others]) == set()
+    assert await stored_person_keys(stores, tenant, [first, *others]) == set()
     # The keyring goes on: the next creates are made.
     again = await ring.people(tenant, [], create=dict.fromkeys(others, "candidate"))
     assert set(again) == set(others)
-    assert await _stored(stores, tenant, others) == set(others)
+    assert await stored_person_keys(stores, tenant, others) == set(others)
 
 
 async def test_one_requests_failure_is_not_anothers(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "b")
     nowhere = uuid.uuid4()  # an agency that does not exist: its keys cannot be stored
     ring = Keyring(stores.db, stores.settings)
     await ring.agency_key(tenant)
@@ -156,11 +143,11 @@ async def test_one_requests_failure_is_not_anothers(stores: Stores) -> None:
         assert await fine is not None
         with pytest.raises(Exception, match=r"tenant|foreign key|agency"):
             await bad
-    assert await _stored(stores, tenant, [first, good]) == {first, good}
+    assert await stored_person_keys(stores, tenant, [first, good]) == {first, good}
 
 
 async def test_a_large_group_is_one_statement(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "b")
     ring = Keyring(stores.db, stores.settings)
     people = [uuid.uuid4() for _ in range(7000)]
     with _key_inserts(stores) as inserts:
@@ -168,4 +155,4 @@ async def test_a_large_group_is_one_statement(stores: Stores) -> None:
     assert len(made) == 7000
     # 7,000 rows: more than the 32,767 parameters a VALUES list of five columns could take.
     assert len(inserts) == 1
-    assert await _stored(stores, tenant, people) == set(people)
+    assert await stored_person_keys(stores, tenant, people) == set(people)

@@ -11,21 +11,13 @@ import pytest
 
 from stores.bundle import Stores
 from stores.keyring import Keyring
-from stores.postgres import keys as repo
 from stores.postgres import tables
 from stores.ready_keys import ReadyKeys
-from tests.support import statements_sent
+from tests.support import new_agency, statements_sent, stored_person_keys
 
 pytestmark = pytest.mark.stack
 
 SIZE = 8
-
-
-async def _agency(stores: Stores) -> uuid.UUID:
-    tenant = uuid.uuid4()
-    async with stores.db.transaction() as conn:
-        await conn.execute(tables.tenants.insert().values(id=tenant, slug=f"r-{tenant}", name="R"))
-    return tenant
 
 
 def _ready(stores: Stores, size: int = SIZE) -> tuple[Keyring, ReadyKeys]:
@@ -34,18 +26,13 @@ def _ready(stores: Stores, size: int = SIZE) -> tuple[Keyring, ReadyKeys]:
     return ring, ReadyKeys(ring, stores.db, settings)
 
 
-async def _stored(stores: Stores, tenant: uuid.UUID, people: list[uuid.UUID]) -> set[uuid.UUID]:
-    async with stores.db.read() as conn:
-        return set(await repo.person_keys_of(conn, tenant, people))
-
-
 async def test_a_taken_id_has_its_key_stored_and_is_sealed_without_an_insert(
     stores: Stores,
 ) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "r")
     ring, ready = _ready(stores)
     first = ready.new_subject(tenant, "candidate")  # nothing ready yet: a fresh id
-    assert await _stored(stores, tenant, [first]) == set()
+    assert await stored_person_keys(stores, tenant, [first]) == set()
     await ready.filled(tenant, "candidate")
     assert ready.ready(tenant, "candidate") == SIZE
 
@@ -53,7 +40,7 @@ async def test_a_taken_id_has_its_key_stored_and_is_sealed_without_an_insert(
         taken = ready.new_subject(tenant, "candidate")
         key = await ring.person(tenant, taken, create_as="candidate")
     assert sent == []  # the create's key was there already
-    assert await _stored(stores, tenant, [taken]) == {taken}
+    assert await stored_person_keys(stores, tenant, [taken]) == {taken}
     # The stored key is the one handed out: another process (no cache) opens it alike.
     other = Keyring(stores.db, stores.settings)
     assert await other.person(tenant, taken) == key
@@ -61,7 +48,7 @@ async def test_a_taken_id_has_its_key_stored_and_is_sealed_without_an_insert(
 
 
 async def test_the_pool_refills_when_half_is_used(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "r")
     _, ready = _ready(stores)
     ready.new_subject(tenant, "candidate")
     await ready.filled(tenant, "candidate")
@@ -69,11 +56,11 @@ async def test_the_pool_refills_when_half_is_used(stores: Stores) -> None:
     await ready.filled(tenant, "candidate")
     assert ready.ready(tenant, "candidate") == SIZE
     assert len(set(taken)) == len(taken)
-    assert await _stored(stores, tenant, taken) == set(taken)
+    assert await stored_person_keys(stores, tenant, taken) == set(taken)
 
 
 async def test_release_deletes_the_unused_keys_and_keeps_the_taken(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "r")
     _, ready = _ready(stores)
     ready.new_subject(tenant, "candidate")
     await ready.filled(tenant, "candidate")
@@ -97,7 +84,7 @@ async def test_an_agency_whose_pool_cannot_be_filled_gets_fresh_ids(stores: Stor
 
 
 async def test_size_zero_makes_nothing_ahead(stores: Stores) -> None:
-    tenant = await _agency(stores)
+    tenant = await new_agency(stores, "r")
     _, ready = _ready(stores, size=0)
     with statements_sent(stores, lambda sql: sql.startswith("INSERT INTO person_keys")) as sent:
         ready.new_subject(tenant, "candidate")
