@@ -78,18 +78,20 @@ async def apply_batches(
             applied.observe(mark - now)
 
 
-async def finish_batches(app: faust.App, grace: float) -> bool:
+async def finish_batches(
+    app: faust.App, grace: float, window: float = BATCH_WINDOW_SECONDS
+) -> bool:
     """Wait (at most `grace` s) until no command agent holds a batch, then commit the
     offsets of what they applied; True if they all finished.
 
     For a worker that stops: Faust has stopped fetching by then, so what remains is what
     the agents already took (a batch being applied, or one in take_events' buffer, which
-    it hands over within BATCH_WINDOW_SECONDS). Faust's own `wait_empty` is no use here: it
-    also waits for the followers' last messages, which `take` acknowledges only when the
-    next one comes, and it cannot be cancelled.
+    it hands over within `window`, the agents' batching window). Faust's own `wait_empty`
+    is no use here: it also waits for the followers' last messages, which `take`
+    acknowledges only when the next one comes, and it cannot be cancelled.
     """
     deadline = time.monotonic() + grace
-    settle = max(0.05, 5 * BATCH_WINDOW_SECONDS)
+    settle = max(0.05, 5 * window)
     while True:
         await asyncio.sleep(settle)  # a buffered batch is handed over; a done one acked
         if _in_flight == 0:

@@ -128,7 +128,9 @@ def build_worker_app(settings: Settings) -> faust.App:
     _serve_stores(app, stores)
     serve_health(app, settings, stores)
     if agents in COMMAND_SIDE:
-        _finish_batches_on_stop(app, settings.shutdown_grace_seconds)
+        _finish_batches_on_stop(
+            app, settings.shutdown_grace_seconds, settings.command_batch_window_ms / 1000
+        )
     return app
 
 
@@ -221,7 +223,7 @@ def _register_followers(
     changes_feed.register(app, stores, [spec.name(ns) for spec in FEED_TOPICS])
 
 
-def _finish_batches_on_stop(app: faust.App, grace: float) -> None:
+def _finish_batches_on_stop(app: faust.App, grace: float, window: float) -> None:
     """On SIGTERM, let the command agents finish the batches they hold before anything stops.
 
     By the time Faust sends `on_before_shutdown` it has stopped fetching; what the agents
@@ -232,7 +234,7 @@ def _finish_batches_on_stop(app: faust.App, grace: float) -> None:
 
     async def on_stop(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
         try:
-            await command_agent.finish_batches(app, grace)
+            await command_agent.finish_batches(app, grace, window)
         except Exception:
             # Stopped before the consumer ever started, say: nothing was taken.
             log.exception("could not finish the batches in flight before stopping")
