@@ -11,7 +11,6 @@ from typing import Any, cast
 
 import faust
 
-from agents.batching import take_batches
 from agents.metrics import AGENT_SECONDS, BATCHES, COMMAND_STAGE_SECONDS
 from agents.processor import Arrival, CommandProcessor
 
@@ -21,9 +20,9 @@ BATCH_SIZE = 1000
 LOG_APPEND_TIME = 1
 BATCH_WINDOW_SECONDS = 0.01
 
-# Batches an agent was stopped in the middle of. take_batches acknowledges a whole batch
-# when its generator is closed, applied or not; kept here, it is never closed in this
-# process, so those offsets are not committed and the batch is delivered again (the ledger makes the
+# Batches an agent was stopped in the middle of. Faust acknowledges a whole batch when its
+# generator is closed, applied or not; kept here, it is never closed in this process, so
+# those offsets are not committed and the batch is delivered again (the ledger makes the
 # commands already applied change nothing).
 _unfinished: list[AsyncIterator[Any]] = []
 # Batches being applied now, by every command agent of this process.
@@ -86,7 +85,7 @@ async def finish_batches(
     offsets of what they applied; True if they all finished.
 
     For a worker that stops: Faust has stopped fetching by then, so what remains is what
-    the agents already took (a batch being applied, or one in take_batches' buffer, which
+    the agents already took (a batch being applied, or one in take_events' buffer, which
     it hands over within `window`, the agents' batching window). Faust's own `wait_empty`
     is no use here: it also waits for the followers' last messages, which `take`
     acknowledges only when the next one comes, and it cannot be cancelled.
@@ -114,9 +113,8 @@ def register(
     commands = app.topic(topic)
 
     async def handle_commands(stream: faust.StreamT[bytes]) -> None:
-        # The window counts from a batch's first message (agents/batching.py); Stream is
-        # the concrete class, whose internals it uses.
-        batches = take_batches(cast(faust.Stream[bytes], stream), BATCH_SIZE, window)
+        # take_events is on the concrete Stream, not (yet) on the StreamT protocol.
+        batches = cast(faust.Stream[bytes], stream).take_events(BATCH_SIZE, within=window)
         await apply_batches(batches, processor, topic)
 
     app.agent(commands, name=name)(handle_commands)
