@@ -59,10 +59,14 @@ def gateway(
     """Serve the REST API."""
     import uvicorn
 
+    from gateway.http_protocol import ProblemHttpToolsProtocol
+
     settings = get_settings()
     uvicorn.run(
         "app.gateway:create_app",
         factory=True,
+        # A request too malformed (or too long) to reach the app is answered problem+json.
+        http=ProblemHttpToolsProtocol,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,

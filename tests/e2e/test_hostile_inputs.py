@@ -146,6 +146,31 @@ async def test_list_filters_past_their_cap_say_the_limit(agency: Agency) -> None
     assert "longer than 100" in assert_problem(r, 400)["detail"]
 
 
+async def test_a_request_too_long_to_parse_is_a_problem_too(system: System, agency: Agency) -> None:
+    # Past the HTTP parser's 80 KiB for the request line and headers, the request never
+    # reaches the app: the server itself answers, and in the API's shape. (A client
+    # library refuses to send such a URL, so it goes over a socket of its own.)
+    url = httpx.URL(system.base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    target = "/api/v1/candidates?ids=" + "x" * 90_000
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode())
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    assert lines[0] == "HTTP/1.1 400 Bad Request"
+    assert headers["content-type"] == PROBLEM
+    assert headers["x-content-type-options"] == "nosniff"
+    problem = json.loads(body)
+    assert problem["status"] == 400
+    assert problem["type"].endswith("/unreadable_request")
+    assert "80 KiB" in problem["detail"]
+    # The suite's gateway still answers the next request.
+    assert (await agency.client.get("/api/v1/candidates")).status_code == 200
+
+
 # -- headers, readiness (the suite's gateway) -------------------------------------------
 
 
