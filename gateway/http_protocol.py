@@ -9,12 +9,10 @@ request, with what to fix.
 
 from __future__ import annotations
 
-import json
-
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from gateway.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
-from gateway.security_headers import API_CSP
+from gateway.problems import problem
+from gateway.security_headers import API_CSP, FIXED_HEADERS
 
 UNREADABLE_DETAIL = (
     "The request could not be read as HTTP/1.1: its request line or headers are malformed, "
@@ -22,28 +20,19 @@ UNREADABLE_DETAIL = (
     "filters and lists take at most a few kilobytes)."
 )
 
-UNREADABLE = json.dumps(
-    {
-        "type": TYPE_BASE + "unreadable_request",
-        "title": "Bad Request",
-        "status": 400,
-        "detail": UNREADABLE_DETAIL,
-    }
-).encode()
-
-
-# The headers gateway/security_headers.py gives every answer of the API (not HSTS: with
-# the request unread, whether it came over TLS is not known).
-UNREADABLE_HEADERS = [
-    f"{name}: {value}\r\n".encode()
-    for name, value in (
-        ("content-security-policy", API_CSP),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-        ("x-frame-options", "DENY"),
-        ("cache-control", "no-store"),
-    )
-]
+# Made once: the answer is the same for every such request. Its body and content headers
+# are the API's problem; the headers are those gateway/security_headers.py gives every
+# answer (not HSTS: with the request unread, whether it came over TLS is not known).
+_PROBLEM = problem(400, UNREADABLE_DETAIL, code="unreadable_request")
+UNREADABLE = b"".join(
+    [
+        *(name + b": " + value + b"\r\n" for name, value in _PROBLEM.raw_headers),
+        *(f"{name}: {value}\r\n".encode() for name, value in FIXED_HEADERS),
+        f"Content-Security-Policy: {API_CSP}\r\n".encode(),
+        b"cache-control: no-store\r\nconnection: close\r\n\r\n",
+        bytes(_PROBLEM.body),
+    ]
+)
 
 
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
@@ -55,15 +44,6 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         content = [STATUS_LINE[400]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
-        content.extend(
-            [
-                b"content-type: " + PROBLEM_MEDIA_TYPE.encode() + b"\r\n",
-                b"content-length: " + str(len(UNREADABLE)).encode("ascii") + b"\r\n",
-                *UNREADABLE_HEADERS,
-                b"connection: close\r\n",
-                b"\r\n",
-                UNREADABLE,
-            ]
-        )
+        content.append(UNREADABLE)
         self.transport.write(b"".join(content))
         self.transport.close()

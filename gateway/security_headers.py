@@ -37,6 +37,14 @@ DOCS_CSP = (
 DOCS_PATHS = frozenset({"/api/docs", "/api/asyncapi"})
 
 
+# What every answer carries, whatever its path and scheme.
+FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def content_security_policy(path: str) -> str:
     if path == "/dashboard":
         return DASHBOARD_CSP
@@ -60,9 +68,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
+                for name, value in FIXED_HEADERS:
+                    headers.setdefault(name, value)
                 headers.setdefault("Content-Security-Policy", content_security_policy(path))
                 # Read when the answer starts: uvicorn has set the scheme from a trusted
                 # proxy's X-Forwarded-Proto by then.
