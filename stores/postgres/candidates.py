@@ -52,12 +52,18 @@ Claim = tuple[ContactKey, UUID, int]
 
 # One statement whatever the number of keys: the keys travel as three arrays (a cached
 # plan), where a row-value IN list made a new statement, and a slow plan, per batch size.
+# Each key is its own probe of the primary key (LATERAL, kept apart by OFFSET 0): joined
+# plainly, the planner hashed the whole table for an import's thousands of keys, a scan
+# that grows with every candidate stored, where the probes do not.
 _HOLDERS = text(
     """
-    SELECT cp.tenant_id, cp.kind, cp.digest, cp.candidate_id
-    FROM candidate_contact_points AS cp
-    JOIN unnest(:tenant_ids, :kinds, :digests) AS k(tenant_id, kind, digest)
-      ON cp.tenant_id = k.tenant_id AND cp.kind = k.kind AND cp.digest = k.digest
+    SELECT k.tenant_id, k.kind, k.digest, cp.candidate_id
+    FROM unnest(:tenant_ids, :kinds, :digests) AS k(tenant_id, kind, digest)
+    CROSS JOIN LATERAL (
+        SELECT c.candidate_id FROM candidate_contact_points AS c
+        WHERE c.tenant_id = k.tenant_id AND c.kind = k.kind AND c.digest = k.digest
+        OFFSET 0
+    ) AS cp
     """
 ).bindparams(
     bindparam("tenant_ids", type_=ARRAY(Uuid)),

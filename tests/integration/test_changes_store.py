@@ -87,3 +87,40 @@ async def test_the_feed_numbers_reads_and_prunes(stores: Stores) -> None:
     assert [r["sequence"] for r in kept] == [3]
     assert head == 3
     assert len(theirs) == 1
+
+
+async def test_an_erasure_follows_the_last_version_recorded_or_in_its_own_set(
+    stores: Stores,
+) -> None:
+    tenant = uuid.uuid4()
+    kept, updated_then_erased, never_seen = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with stores.db.transaction() as conn:
+        await feed.record(
+            conn,
+            [
+                _change(tenant, "candidate.created", kept, 1),
+                _change(tenant, "candidate.created", updated_then_erased, 1),
+                _change(tenant, "candidate.updated", updated_then_erased, 2),
+            ],
+        )
+    async with stores.db.transaction() as conn:
+        # One set: an update the store has not seen, then the erasure of the same record,
+        # and the erasure of a record the feed never saw.
+        assert (
+            await feed.record(
+                conn,
+                [
+                    _change(tenant, "candidate.updated", updated_then_erased, 5),
+                    _change(tenant, "candidate.erased", updated_then_erased, 0),
+                    _change(tenant, "candidate.erased", never_seen, 0),
+                ],
+            )
+            == 3
+        )
+    async with stores.db.read() as conn:
+        rows, _ = await feed.page(conn, tenant, after=3, limit=10)
+    assert [(r["resource_id"], r["type"], r["version"]) for r in rows] == [
+        (updated_then_erased, "candidate.updated", 5),
+        (updated_then_erased, "candidate.erased", 6),  # after the one in its own set
+        (never_seen, "candidate.erased", 1),
+    ]
