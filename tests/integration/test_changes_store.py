@@ -105,22 +105,24 @@ async def test_an_erasure_follows_the_last_version_recorded_or_in_its_own_set(
         )
     async with stores.db.transaction() as conn:
         # One set: an update the store has not seen, then the erasure of the same record,
-        # and the erasure of a record the feed never saw.
+        # the erasure of a record recorded only before, and of one the feed never saw.
         assert (
             await feed.record(
                 conn,
                 [
                     _change(tenant, "candidate.updated", updated_then_erased, 5),
                     _change(tenant, "candidate.erased", updated_then_erased, 0),
+                    _change(tenant, "candidate.erased", kept, 0),
                     _change(tenant, "candidate.erased", never_seen, 0),
                 ],
             )
-            == 3
+            == 4
         )
     async with stores.db.read() as conn:
         rows, _ = await feed.page(conn, tenant, after=3, limit=10)
     assert [(r["resource_id"], r["type"], r["version"]) for r in rows] == [
         (updated_then_erased, "candidate.updated", 5),
         (updated_then_erased, "candidate.erased", 6),  # after the one in its own set
+        (kept, "candidate.erased", 2),  # after the one recorded before
         (never_seen, "candidate.erased", 1),
     ]
